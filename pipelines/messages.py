@@ -1,0 +1,147 @@
+"""Inputs and outputs of workflows and activities: one dataclass each, ids and keys only.
+
+Nothing in here carries image bytes or secrets; fields can be added later with defaults
+without breaking running workflows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class BatchInput:
+    """Start (or continue) a batch.
+
+    The fields after ``shots_in_flight`` carry state across continue-as-new.
+    """
+
+    batch_id: str
+    shots_in_flight: int = 50
+    task_queue: str = "studio"
+    cursor: int = 0
+    active: list[str] = field(default_factory=list)
+    gated: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    runs: int = 1
+
+
+@dataclass
+class BatchPlan:
+    """What the batch workflow needs from the storyboard stage."""
+
+    shot_ids: list[str]
+    approval_required: bool
+    deadline_seconds: int | None = None
+    on_expiry: str = "hold"
+
+
+@dataclass
+class ShotInput:
+    """Start a shot's workflow."""
+
+    batch_id: str
+    shot_id: str
+    approval_required: bool = False
+    deadline_seconds: int | None = None
+    on_expiry: str = "hold"
+    task_queue: str = "studio"
+
+
+@dataclass
+class ShotPlan:
+    """A shot's takes and stages, from the catalog."""
+
+    shot_key: str
+    take_ids: list[str]
+    chain: list[str]
+    upscaler: str = "local"
+    reviewer: str = "local"
+    upscale: int = 1
+
+
+@dataclass
+class ShotUpdate:
+    """A child's news for its batch: ``phase`` is ``gated``, ``resumed`` or ``done``."""
+
+    shot_id: str
+    phase: str
+    outcome: str | None = None
+
+
+@dataclass
+class StageInput:
+    """One stage of one take with one provider (render, upscale or review)."""
+
+    take_id: str
+    provider: str
+    upscale: int = 1
+
+
+@dataclass
+class TakeOutcome:
+    """Where a take ended up after a stage."""
+
+    take_id: str
+    ok: bool
+    provider: str | None = None
+    score: float | None = None
+    passed: bool | None = None
+    error: str | None = None
+
+
+@dataclass
+class ShotStageInput:
+    """Set a shot's stage in the catalog (and its final take / error where known)."""
+
+    shot_key: str
+    stage: str
+    final_take_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Decision:
+    """A human's answer at an approval gate.
+
+    Attributes:
+        action: ``approve`` or ``reject``.
+        take: Take number within the shot (required to approve).
+        who: Who decided (shown in history).
+        note: Free text.
+    """
+
+    action: str
+    take: int | None = None
+    who: str = "creator"
+    note: str = ""
+
+
+@dataclass
+class DecisionRecord:
+    """A gate decision to write down."""
+
+    shot_key: str
+    action: str
+    take_id: str | None
+    who: str
+    note: str
+    round: int = 1
+
+
+@dataclass
+class GateState:
+    """What a query of a shot's gate returns."""
+
+    open: bool
+    stage: str
+    takes: list[int]
+    decision: str | None = None
+
+
+@dataclass
+class PublishInput:
+    """Publish a shot's chosen take."""
+
+    shot_key: str
+    take_id: str

@@ -1,0 +1,209 @@
+"""ShotWorkflow: one shot through render → upscale → review → (approval gate) → publish.
+
+Orchestration only: every side effect is an activity. Cheap local stages run as local
+activities (no server round trip); a render is one regular activity per provider attempt on
+that provider's task queue, so history shows every failover and provider limits hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pipelines.messages import (
+        Decision,
+        DecisionRecord,
+        GateState,
+        PublishInput,
+        ShotInput,
+        ShotPlan,
+        ShotStageInput,
+        ShotUpdate,
+        StageInput,
+        TakeOutcome,
+    )
+    from studio.failover import FINAL_FOR_PROVIDER
+    from studio.selection import Candidate, choose_best
+
+LOCAL_STAGE = dict(start_to_close_timeout=timedelta(seconds=120), retry_policy=RetryPolicy(maximum_attempts=5))
+RENDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=3,
+    non_retryable_error_types=sorted(FINAL_FOR_PROVIDER),
+)
+
+
+def take_number(take_id: str) -> int:
+    """The number of a take within its shot (the last part of ``<batch>/<shot>/<n>``)."""
+    return int(take_id.rsplit("/", 1)[1])
+
+
+@workflow.defn(name="ShotWorkflow")
+class ShotWorkflow:
+    """Carries one shot of a batch from prompt to published file."""
+
+    def __init__(self) -> None:
+        self.stage = "starting"
+        self.gate_open = False
+        self.decision: Decision | None = None
+        self.reviewed: dict[int, TakeOutcome] = {}
+        self.shot_key = ""
+
+    @workflow.run
+    async def run(self, inp: ShotInput) -> str:
+        """Run the shot; returns its outcome: ``published``, ``rejected`` or ``failed``."""
+        self.shot_key = f"{inp.batch_id}/{inp.shot_id}"
+        plan = await workflow.execute_local_activity("plan_shot", self.shot_key, result_type=ShotPlan, **LOCAL_STAGE)
+        self.stage = "rendering"
+        outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
+        self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
+        if not self.reviewed:
+            return await self._finish(inp, "failed", error="no take could be rendered")
+
+        if inp.approval_required:
+            chosen = await self._gate(inp)
+        else:
+            best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
+            chosen = best.number if best else None
+            if chosen is None:
+                return await self._finish(inp, "rejected", error="automated review rejected every take")
+        if chosen is None:
+            return await self._finish(inp, "rejected")
+
+        self.stage = "publishing"
+        take_id = f"{self.shot_key}/{chosen}"
+        await workflow.execute_local_activity("publish", PublishInput(self.shot_key, take_id), **LOCAL_STAGE)
+        return await self._finish(inp, "published")
+
+    async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
+        outcome = await self._render(take_id, plan.chain, queue)
+        if outcome.ok:
+            outcome = await self._stage("upscale", StageInput(take_id, plan.upscaler, plan.upscale), queue)
+        if outcome.ok:
+            outcome = await self._stage("review", StageInput(take_id, plan.reviewer), queue)
+        if not outcome.ok:
+            await workflow.execute_local_activity("mark_take_failed", outcome, **LOCAL_STAGE)
+        return outcome
+
+    async def _render(self, take_id: str, chain: list[str], queue: str) -> TakeOutcome:
+        errors: list[str] = []
+        for provider in chain:
+            try:
+                return await workflow.execute_activity(
+                    "render",
+                    StageInput(take_id, provider),
+                    result_type=TakeOutcome,
+                    task_queue=f"{queue}-render-{provider}",
+                    start_to_close_timeout=timedelta(minutes=10),
+                    heartbeat_timeout=timedelta(seconds=3),
+                    retry_policy=RENDER_RETRY,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                errors.append(f"{provider}: {cause.message if isinstance(cause, ApplicationError) else err}")
+        return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
+
+    async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
+        try:
+            if inp.provider == "local":
+                return await workflow.execute_local_activity(name, inp, result_type=TakeOutcome, **LOCAL_STAGE)
+            return await workflow.execute_activity(
+                name,
+                inp,
+                result_type=TakeOutcome,
+                task_queue=f"{queue}-{name}-{inp.provider}",
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=RENDER_RETRY,
+            )
+        except ActivityError as err:
+            return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {err.cause or err}")
+
+    async def _gate(self, inp: ShotInput) -> int | None:
+        self.stage = "awaiting_approval"
+        self.gate_open = True
+        await workflow.execute_local_activity(
+            "set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"), **LOCAL_STAGE
+        )
+        await self._tell_batch(ShotUpdate(inp.shot_id, "gated"))
+        try:
+            timeout = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
+            await workflow.wait_condition(lambda: self.decision is not None, timeout=timeout)
+        except asyncio.TimeoutError:
+            await self._expire(inp.on_expiry)
+        self.gate_open = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self.decision is not None
+        return self.decision.take if self.decision.action == "approve" else None
+
+    async def _expire(self, on_expiry: str) -> None:
+        if on_expiry == "hold":
+            await workflow.wait_condition(lambda: self.decision is not None)
+            return
+        best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
+        if on_expiry == "approve-best" and best is not None:
+            decision = Decision("approve", best.number, who="deadline", note="deadline passed: best-reviewed take")
+        else:
+            decision = Decision("reject", None, who="deadline", note="deadline passed")
+        await self._record(decision)
+
+    async def _record(self, decision: Decision) -> None:
+        self.decision = decision
+        take_id = f"{self.shot_key}/{decision.take}" if decision.take is not None else None
+        record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note)
+        await workflow.execute_local_activity("record_decision", record, **LOCAL_STAGE)
+
+    async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
+        self.stage = outcome
+        await workflow.execute_local_activity(
+            "set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error), **LOCAL_STAGE
+        )
+        await self._tell_batch(ShotUpdate(inp.shot_id, "done", outcome))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    async def _tell_batch(self, update: ShotUpdate) -> None:
+        parent = workflow.info().parent
+        if parent is not None:
+            # By workflow id only: the batch may have continued-as-new since it started us.
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("shot_update", update)
+
+    @workflow.update(name="decide")
+    async def decide(self, decision: Decision) -> str:
+        """Answer the approval gate. Returns a one-line confirmation."""
+        if self.decision is not None:
+            raise ApplicationError("this gate is already decided", type="AlreadyDecided", non_retryable=True)
+        await self._record(decision)
+        if decision.action == "approve":
+            return f"approved take {decision.take} of {self.shot_key}"
+        return f"rejected {self.shot_key}"
+
+    @decide.validator
+    def validate_decision(self, decision: Decision) -> None:
+        """Refuse, before anything is written, a decision the gate cannot take."""
+        if self.decision is not None:
+            raise ValueError(f"{self.shot_key} is already decided ({self.decision.action} by {self.decision.who})")
+        if not self.gate_open:
+            raise ValueError(f"{self.shot_key} is not waiting for approval (stage: {self.stage})")
+        if decision.action not in ("approve", "reject"):
+            raise ValueError(f"unknown action {decision.action!r} (use approve or reject)")
+        if decision.action == "approve" and decision.take not in self.reviewed:
+            known = ", ".join(str(n) for n in sorted(self.reviewed)) or "none"
+            raise ValueError(f"{self.shot_key} has no take {decision.take} to approve (takes: {known})")
+
+    @workflow.query(name="gate")
+    def gate(self) -> GateState:
+        """The gate's state: open or not, the stage, the takes one may approve."""
+        return GateState(
+            open=self.gate_open,
+            stage=self.stage,
+            takes=sorted(self.reviewed),
+            decision=self.decision.action if self.decision else None,
+        )

@@ -1,0 +1,67 @@
+"""The worker: workflows and cheap local stages on the main queue, one queue per provider.
+
+A provider's queue is where its concurrency limit holds: each worker process runs at most
+``provider_concurrency`` calls to it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from pipelines.activities import StudioActivities
+from pipelines.batch_workflow import BatchWorkflow
+from pipelines.connection import connect
+from pipelines.provider_registry import ProviderSet, build_providers
+from pipelines.shot_workflow import ShotWorkflow
+from studio.assets import LocalAssetStore
+from studio.catalog import Catalog
+from studio.settings import Settings
+
+# A dead worker's workflows move to a live one after this (SDK default: 10 s).
+STICKY_TIMEOUT = timedelta(seconds=2)
+
+
+def build_workers(client: Client, settings: Settings, providers: ProviderSet | None = None) -> list[Worker]:
+    """The workers one process runs: the main queue and each render provider's queue."""
+    providers = providers or build_providers(settings)
+    acts = StudioActivities(Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir), providers)
+    main = Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[BatchWorkflow, ShotWorkflow],
+        activities=acts.all(),
+        max_concurrent_workflow_tasks=100,
+        max_concurrent_local_activities=64,
+        max_concurrent_activities=64,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+    render_queues = [
+        Worker(
+            client,
+            task_queue=f"{settings.task_queue}-render-{name}",
+            activities=[acts.render],
+            max_concurrent_activities=settings.provider_concurrency,
+            graceful_shutdown_timeout=timedelta(seconds=5),
+        )
+        for name in providers.renderers
+    ]
+    return [main, *render_queues]
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run a worker process until ``stop`` is set (or forever)."""
+    client = await connect(settings)
+    workers = build_workers(client, settings)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        if stop is None:
+            await asyncio.gather(*tasks)
+        else:
+            await stop.wait()
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)

@@ -1,0 +1,195 @@
+"""The provider interface: render, upscale and review, and the one error root.
+
+Every adapter in this package implements one of the three protocols below and raises only
+:class:`ProviderError` subclasses for vendor-side trouble. Adapters take their HTTP or SDK client
+in the constructor so tests can point them at a local server. Nothing here imports the rest of
+the studio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+class ProviderError(Exception):
+    """Root of every error a provider raises.
+
+    Attributes:
+        provider: Name of the provider that failed (e.g. ``"gemini"``).
+        status_code: HTTP status the vendor answered with, when there was one.
+        retry_after: Seconds the vendor asked us to wait before trying again, when it said.
+        detail: Short vendor-supplied detail (never contains credentials).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.detail = detail
+
+
+class RateLimited(ProviderError):
+    """The vendor throttled us (HTTP 429 or a quota error); ``retry_after`` may say how long."""
+
+
+class Unavailable(ProviderError):
+    """The vendor could not answer: 5xx, timeout, connection refused or reset."""
+
+
+class Rejected(ProviderError):
+    """The vendor refused the content (safety or content policy). Never retry the same vendor."""
+
+
+class InvalidRequest(ProviderError):
+    """The vendor says our request is malformed (4xx other than auth and rate limits)."""
+
+
+class AuthFailed(ProviderError):
+    """The key is missing, wrong, or lacks permission (401/403)."""
+
+
+class BadImage(ProviderError):
+    """The vendor answered, but the image bytes are empty or cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What to render.
+
+    Attributes:
+        prompt: The full positive prompt (style already merged in).
+        width: Requested width in pixels.
+        height: Requested height in pixels.
+        negative: Negative prompt; empty when none.
+        seed: Seed to use; ``None`` lets the vendor choose.
+        init_image: Encoded image to start from (image-to-image / reference sketch).
+        strength: How far to move away from ``init_image`` (0..1); ``None`` for text-to-image.
+        params: Extra vendor parameters chosen by the caller (model, steps, ...).
+        job_id: A vendor job id saved by an earlier, interrupted attempt: resume it.
+    """
+
+    prompt: str
+    width: int
+    height: int
+    negative: str = ""
+    seed: int | None = None
+    init_image: bytes | None = None
+    strength: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """An image and the recipe that made it.
+
+    Attributes:
+        image: Encoded image bytes (PNG, JPEG or WebP).
+        mime_type: MIME type of ``image``.
+        model: Model (and version, when known) that produced it.
+        seed: Seed actually used, or ``None`` where the vendor has no seed.
+        params: The vendor parameters actually sent.
+        reproducible: Whether the same recipe gives the same image again.
+        revised_prompt: The prompt as the vendor rewrote it, when it did.
+        job_id: The vendor's job id, when the vendor has jobs.
+    """
+
+    image: bytes
+    mime_type: str
+    model: str
+    seed: int | None
+    params: dict[str, Any] = field(default_factory=dict)
+    reproducible: bool = True
+    revised_prompt: str | None = None
+    job_id: str | None = None
+
+
+JobCallback = Callable[[str], Awaitable[None]]
+"""Called with a vendor job id as soon as it exists, before waiting for the job to finish."""
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Turns a prompt (and optionally an image) into an image."""
+
+    name: str
+
+    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+        """Render one image.
+
+        Args:
+            request: What to render.
+            on_job: Awaited with the vendor job id before the adapter waits for the job, so a
+                crashed attempt can resume polling instead of paying twice.
+
+        Raises:
+            ProviderError: A subclass saying what went wrong.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class UpscaleResult:
+    """An upscaled image.
+
+    Attributes:
+        image: Encoded image bytes.
+        mime_type: MIME type of ``image``.
+        model: What upscaled it.
+        params: Parameters used.
+    """
+
+    image: bytes
+    mime_type: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Upscaler(Protocol):
+    """Makes an image larger."""
+
+    name: str
+
+    async def upscale(self, image: bytes, *, factor: int) -> UpscaleResult:
+        """Upscale ``image`` by ``factor`` in each dimension."""
+        ...
+
+
+@dataclass(frozen=True)
+class Review:
+    """An automated judgement of one image.
+
+    Attributes:
+        score: 0.0 (unusable) .. 1.0 (excellent).
+        passed: Whether the image is fit to publish without a human.
+        notes: Short human-readable reasons.
+        model: What reviewed it.
+    """
+
+    score: float
+    passed: bool
+    notes: str
+    model: str
+
+
+@runtime_checkable
+class Reviewer(Protocol):
+    """Scores an image against the shot it was meant to be."""
+
+    name: str
+
+    async def review(self, image: bytes, *, prompt: str, expected_size: tuple[int, int]) -> Review:
+        """Review ``image`` rendered for ``prompt`` at ``expected_size`` (width, height)."""
+        ...

@@ -1,0 +1,93 @@
+"""Content-addressed asset store: bytes in, a sha256 key out.
+
+Workflow payloads carry these keys, never image bytes. Writing the same bytes twice yields the
+same key and one file, which is what makes a re-run activity idempotent on the storage side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from studio.errors import StudioError
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "text/plain": "txt"}
+
+
+class AssetMissing(StudioError):
+    """An asset key was looked up that the store does not hold.
+
+    Attributes:
+        key: The missing key.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"asset {key} is not in the store")
+        self.key = key
+
+
+def asset_key(data: bytes, mime_type: str) -> str:
+    """The key of ``data``: its sha256 in hex and an extension from its MIME type."""
+    ext = _EXTENSIONS.get(mime_type, "bin")
+    return f"{hashlib.sha256(data).hexdigest()}.{ext}"
+
+
+class AssetStore(Protocol):
+    """Where images and other blobs live."""
+
+    def put(self, data: bytes, mime_type: str) -> str:
+        """Store ``data`` (idempotently) and return its key."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes of ``key``; raise :class:`AssetMissing` if absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is stored."""
+        ...
+
+
+class LocalAssetStore:
+    """A directory of files named by their sha256, fanned out by the first two hex digits."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """Where ``key`` lives on disk (whether or not it exists yet)."""
+        if not key or "/" in key or key.startswith("."):
+            raise AssetMissing(key)
+        return self.root / key[:2] / key
+
+    def put(self, data: bytes, mime_type: str) -> str:
+        """Store ``data``; a second put of the same bytes writes nothing."""
+        key = asset_key(data, mime_type)
+        target = self.path(key)
+        if target.exists():
+            return key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename so a crash never leaves a half-written file under a valid key.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return key
+
+    def get(self, key: str) -> bytes:
+        """Read ``key``."""
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise AssetMissing(key) from None
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is stored."""
+        return self.path(key).exists()

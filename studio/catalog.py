@@ -1,0 +1,317 @@
+"""The catalog: where batches, shots, takes and every provider call are written down.
+
+Each write here is idempotent (keyed by ids the caller derives deterministically), because the
+activities that call it run at least once and may run again after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pathlib import Path
+
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from studio.errors import NotFound
+from studio.models import Approval, Batch, ProviderAttempt, Publication, Shot, Take, utcnow
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the CLI read while workers write; busy_timeout makes concurrent writers wait
+    # instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def engine_for(url: str) -> Engine:
+    """A process-wide engine for ``url``, with the tables created on first use."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            database = make_url(url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        SQLModel.metadata.create_all(engine)
+        _ENGINES[url] = engine
+    return engine
+
+
+class Catalog:
+    """Reads and writes of the catalog, one short transaction each.
+
+    Args:
+        engine: SQLAlchemy engine (see :func:`engine_for`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Catalog:
+        """Open (creating tables if needed) the catalog at ``url``."""
+        return cls(engine_for(url))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    # -- batches -------------------------------------------------------------------------
+
+    def add_batch(self, batch: Batch) -> Batch:
+        """Insert ``batch`` unless a batch with its id exists; return the stored row."""
+        with self.session() as s:
+            existing = s.get(Batch, batch.id)
+            if existing is not None:
+                return existing
+            s.add(batch)
+            return batch
+
+    def batch(self, batch_id: str) -> Batch:
+        """The batch ``batch_id``; raises :class:`NotFound`."""
+        with self.session() as s:
+            row = s.get(Batch, batch_id)
+        if row is None:
+            raise NotFound("batch", batch_id)
+        return row
+
+    def batches(self, limit: int = 50) -> list[Batch]:
+        """The newest batches first."""
+        with self.session() as s:
+            return list(s.exec(select(Batch).order_by(Batch.created_at.desc()).limit(limit)))  # type: ignore[attr-defined]
+
+    def set_batch_state(self, batch_id: str, state: str, *, error: str | None = None) -> None:
+        """Move a batch to ``state``; a terminal state stamps ``finished_at`` once."""
+        with self.session() as s:
+            row = s.get(Batch, batch_id)
+            if row is None:
+                raise NotFound("batch", batch_id)
+            row.state = state
+            row.error = error
+            if state in ("published", "failed", "cancelled") and row.finished_at is None:
+                row.finished_at = utcnow()
+            elif state not in ("published", "failed", "cancelled"):
+                row.finished_at = None
+            s.add(row)
+
+    # -- shots and takes -------------------------------------------------------------------
+
+    def add_shots(self, batch_id: str, shots: Sequence[Shot], takes: Sequence[Take]) -> None:
+        """Insert the storyboard's shots and planned takes, skipping any already present."""
+        with self.session() as s:
+            have_shots = set(s.exec(select(Shot.key).where(Shot.batch_id == batch_id)))
+            have_takes = set(s.exec(select(Take.id).where(Take.batch_id == batch_id)))
+            s.add_all([shot for shot in shots if shot.key not in have_shots])
+            s.add_all([take for take in takes if take.id not in have_takes])
+            row = s.get(Batch, batch_id)
+            if row is not None:
+                row.total_shots = len(have_shots | {shot.key for shot in shots})
+                row.total_takes = len(have_takes | {take.id for take in takes})
+                if row.state == "queued":
+                    row.state = "running"
+                s.add(row)
+
+    def shot_ids(self, batch_id: str) -> list[str]:
+        """Shot ids of a batch in storyboard order."""
+        with self.session() as s:
+            rows = s.exec(select(Shot.shot_id).where(Shot.batch_id == batch_id).order_by(Shot.position))
+            return list(rows)
+
+    def shot(self, key: str) -> Shot:
+        """The shot ``<batch>/<shot>``; raises :class:`NotFound`."""
+        with self.session() as s:
+            row = s.get(Shot, key)
+        if row is None:
+            raise NotFound("shot", key)
+        return row
+
+    def shots(self, batch_id: str) -> list[Shot]:
+        """Every shot of a batch in storyboard order."""
+        with self.session() as s:
+            return list(s.exec(select(Shot).where(Shot.batch_id == batch_id).order_by(Shot.position)))
+
+    def takes(self, shot_key: str) -> list[Take]:
+        """Every take of a shot by number."""
+        with self.session() as s:
+            return list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(Take.number)))
+
+    def batch_takes(self, batch_id: str) -> list[Take]:
+        """Every take of a batch."""
+        with self.session() as s:
+            return list(s.exec(select(Take).where(Take.batch_id == batch_id)))
+
+    def take(self, take_id: str) -> Take:
+        """The take ``take_id``; raises :class:`NotFound`."""
+        with self.session() as s:
+            row = s.get(Take, take_id)
+        if row is None:
+            raise NotFound("take", take_id)
+        return row
+
+    def update_shot(self, key: str, **fields: Any) -> None:
+        """Set fields of a shot (stage, final_take_id, error)."""
+        with self.session() as s:
+            row = s.get(Shot, key)
+            if row is None:
+                raise NotFound("shot", key)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            s.add(row)
+
+    def update_take(self, take_id: str, **fields: Any) -> Take:
+        """Set fields of a take and return it."""
+        with self.session() as s:
+            row = s.get(Take, take_id)
+            if row is None:
+                raise NotFound("take", take_id)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            s.add(row)
+            return row
+
+    # -- provider attempts -----------------------------------------------------------------
+
+    def begin_attempt(self, *, take_id: str, batch_id: str, stage: str, provider: str, attempt: int) -> int:
+        """Write down a call about to be made; earlier unfinished calls of it become ``lost``."""
+        with self.session() as s:
+            stale = s.exec(
+                select(ProviderAttempt).where(
+                    ProviderAttempt.take_id == take_id,
+                    ProviderAttempt.stage == stage,
+                    ProviderAttempt.provider == provider,
+                    ProviderAttempt.status == "started",
+                )
+            )
+            for row in stale:
+                row.status, row.finished_at = "lost", utcnow()
+                s.add(row)
+            row = ProviderAttempt(take_id=take_id, batch_id=batch_id, stage=stage, provider=provider, attempt=attempt)
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            return row.id
+
+    def finish_attempt(self, attempt_id: int, *, status: str, started: datetime | None = None, **fields: Any) -> None:
+        """Close a call with its outcome (status, error_class, error, latency_ms, cost_usd, job_id)."""
+        with self.session() as s:
+            row = s.get(ProviderAttempt, attempt_id)
+            if row is None:
+                raise NotFound("attempt", str(attempt_id))
+            row.status = status
+            row.finished_at = utcnow()
+            for name, value in fields.items():
+                setattr(row, name, value)
+            s.add(row)
+
+    def complete_attempt(self, attempt_id: int, take_id: str, take_fields: dict[str, Any], **attempt_fields: Any) -> None:
+        """Close a successful call and store its result on the take in one transaction.
+
+        One transaction, so a crash leaves either a ``started`` call (to be made again) or a
+        finished take, never a result without its take or a take without its call.
+        """
+        with self.session() as s:
+            attempt = s.get(ProviderAttempt, attempt_id)
+            take = s.get(Take, take_id)
+            if attempt is None or take is None:
+                raise NotFound("take", take_id)
+            attempt.status, attempt.finished_at = "succeeded", utcnow()
+            for name, value in attempt_fields.items():
+                setattr(attempt, name, value)
+            for name, value in take_fields.items():
+                setattr(take, name, value)
+            s.add(attempt)
+            s.add(take)
+
+    def set_attempt_job(self, attempt_id: int, job_id: str) -> None:
+        """Save a vendor job id on a call as soon as the vendor gives it, before waiting on it."""
+        with self.session() as s:
+            row = s.get(ProviderAttempt, attempt_id)
+            if row is None:
+                raise NotFound("attempt", str(attempt_id))
+            row.job_id = job_id
+            s.add(row)
+
+    def resumable_job(self, *, take_id: str, stage: str, provider: str) -> str | None:
+        """The vendor job id of an unfinished earlier call, so the next call polls it instead of paying again."""
+        with self.session() as s:
+            row = s.exec(
+                select(ProviderAttempt).where(
+                    ProviderAttempt.take_id == take_id,
+                    ProviderAttempt.stage == stage,
+                    ProviderAttempt.provider == provider,
+                    ProviderAttempt.job_id != None,  # noqa: E711 (SQL NULL test)
+                    ProviderAttempt.status.in_(("started", "lost")),  # type: ignore[attr-defined]
+                ).order_by(ProviderAttempt.id.desc())  # type: ignore[union-attr]
+            ).first()
+            return row.job_id if row else None
+
+    def attempts(self, *, batch_id: str | None = None, take_id: str | None = None) -> list[ProviderAttempt]:
+        """Provider calls of a batch or a take, oldest first."""
+        with self.session() as s:
+            query = select(ProviderAttempt)
+            if batch_id is not None:
+                query = query.where(ProviderAttempt.batch_id == batch_id)
+            if take_id is not None:
+                query = query.where(ProviderAttempt.take_id == take_id)
+            return list(s.exec(query.order_by(ProviderAttempt.id)))  # type: ignore[arg-type]
+
+    # -- approvals and publications --------------------------------------------------------
+
+    def add_approval(self, approval: Approval) -> Approval:
+        """Record a gate decision once per (shot, round)."""
+        with self.session() as s:
+            existing = s.exec(
+                select(Approval).where(Approval.shot_key == approval.shot_key, Approval.round == approval.round)
+            ).first()
+            if existing is not None:
+                return existing
+            s.add(approval)
+            return approval
+
+    def approvals(self, *, batch_id: str | None = None, shot_key: str | None = None) -> list[Approval]:
+        """Gate decisions, oldest first."""
+        with self.session() as s:
+            query = select(Approval)
+            if batch_id is not None:
+                query = query.where(Approval.batch_id == batch_id)
+            if shot_key is not None:
+                query = query.where(Approval.shot_key == shot_key)
+            return list(s.exec(query.order_by(Approval.id)))  # type: ignore[arg-type]
+
+    def add_publication(self, publication: Publication) -> Publication:
+        """Record a published file once per (shot, path)."""
+        with self.session() as s:
+            existing = s.exec(
+                select(Publication).where(
+                    Publication.shot_key == publication.shot_key,
+                    Publication.path == publication.path,
+                    Publication.removed_at == None,  # noqa: E711 (SQL NULL test)
+                )
+            ).first()
+            if existing is not None:
+                return existing
+            s.add(publication)
+            return publication
+
+    def publications(self, batch_id: str) -> list[Publication]:
+        """Live (not unpublished) files of a batch."""
+        with self.session() as s:
+            query = select(Publication).where(Publication.batch_id == batch_id, Publication.removed_at == None)  # noqa: E711
+            return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]

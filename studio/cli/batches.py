@@ -1,0 +1,104 @@
+"""`studio run / status / approve / reject`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+
+from studio.assets import LocalAssetStore
+from studio.catalog import Catalog
+from studio.cli.display import print_batch, print_batches, watch_batch
+from studio.launch import prepare_batch
+from studio.project import load_project
+from studio.settings import Settings, load_settings
+from studio.status import batch_summary, batches_overview
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the batch subcommands."""
+    p = sub.add_parser("run", help="launch a project as a durable batch")
+    p.add_argument("project", help="a folder holding project.toml, or the .toml file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--wait", action="store_true", help="show progress and return once published (default)")
+    mode.add_argument("--detach", action="store_true", help="print the batch id and return at once")
+    p.add_argument("--check", action="store_true", help="only validate the project file")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="all batches, or one batch in detail")
+    p.add_argument("batch", nargs="?", help="a batch id")
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
+    p.set_defaults(func=cmd_status)
+
+    for action, help_text in (("approve", "approve a take at a shot's gate"), ("reject", "reject a shot at its gate")):
+        p = sub.add_parser(action, help=help_text)
+        p.add_argument("batch")
+        p.add_argument("shot")
+        p.add_argument("--take", type=int, required=action == "approve", help="take number within the shot")
+        p.add_argument("--note", default="", help="a note kept with the decision")
+        p.add_argument("--who", default=os.environ.get("USER", "creator"), help="who decides (default: $USER)")
+        p.set_defaults(func=cmd_decide, action=action)
+
+
+def _stores(settings: Settings) -> tuple[Catalog, LocalAssetStore]:
+    return Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Validate, launch, and (unless --detach) watch a batch until it is published."""
+    project = load_project(args.project)  # validation first: nothing is started on bad input
+    if args.check:
+        print(f"{args.project}: ok — {len(project.shots)} shots, {project.total_takes} takes")
+        return 0
+    settings = load_settings()
+    return asyncio.run(_run(settings, args))
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from pipelines.client import start_batch
+    from pipelines.connection import connect
+
+    client = await connect(settings)  # reachability second: nothing is written if Temporal is down
+    catalog, assets = _stores(settings)
+    batch, project = prepare_batch(settings, catalog, assets, args.project)
+    await start_batch(client, settings, batch.id)
+    if args.detach:
+        print(batch.id)
+        return 0
+    print(f"batch {batch.id}: {project.name} — {len(project.shots)} shots, {project.total_takes} takes")
+    summary = await watch_batch(catalog, batch.id)
+    print_batch(summary)
+    return 0 if summary["state"] == "published" else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print all batches, or one batch's per-stage counts."""
+    settings = load_settings()
+    catalog = Catalog.open(settings.catalog_url)
+    data = batch_summary(catalog, args.batch) if args.batch else batches_overview(catalog)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    elif args.batch:
+        print_batch(data)  # type: ignore[arg-type]
+    else:
+        print_batches(data)  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    """Approve or reject at a gate through the shot workflow's Update."""
+    from pipelines.client import decide
+    from pipelines.connection import connect
+    from pipelines.messages import Decision
+
+    settings = load_settings()
+    Catalog.open(settings.catalog_url).batch(args.batch)  # a clear "no batch" before asking Temporal
+
+    async def _go() -> str:
+        client = await connect(settings)
+        decision = Decision(args.action, args.take, who=args.who, note=args.note)
+        return await decide(client, args.batch, args.shot, decision)
+
+    print(asyncio.run(_go()))
+    return 0

@@ -1,0 +1,25 @@
+"""The studio's one error root. Data lives in attributes; the message is one readable line."""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Root of every error the studio raises on purpose.
+
+    The CLI prints ``str(error)`` as a single line and exits non-zero, with no traceback: every
+    subclass must therefore produce a message a user can act on.
+    """
+
+
+class NotFound(StudioError):
+    """A batch, shot or take that was asked for does not exist.
+
+    Attributes:
+        kind: What was looked for (``"batch"``, ``"shot"``, ``"take"``).
+        key: The id that was not found.
+    """
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"no {kind} {key!r}")
+        self.kind = kind
+        self.key = key

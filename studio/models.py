@@ -1,0 +1,144 @@
+"""Catalog tables (SQLModel): batch, shot, take, provider attempt, approval, publication.
+
+Ids are readable strings so a user can type them: a batch is ``<slug>-<6 hex>``, a shot row is
+``<batch>/<shot>``, a take is ``<batch>/<shot>/<n>``. The ``*Base`` classes hold the fields a
+caller supplies; the table classes add what the studio derives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now (SQLite stores it naive; readers treat naive values as UTC)."""
+    return datetime.now(UTC)
+
+
+class BatchBase(SQLModel):
+    """A run of one project file."""
+
+    project_name: str
+    project_slug: str
+    project_source: str
+    project_key: str = Field(description="Asset key of the project file text as launched.")
+    seed: int
+    approval_required: bool = False
+    output_dir: str
+    parent_batch_id: str | None = None
+
+
+class Batch(BatchBase, table=True):
+    """A batch row. ``state`` is one of queued, running, waiting, published, failed."""
+
+    id: str = Field(primary_key=True)
+    state: str = "queued"
+    total_shots: int = 0
+    total_takes: int = 0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Shot(SQLModel, table=True):
+    """One storyboard shot inside a batch. ``stage`` says where the shot is now."""
+
+    key: str = Field(primary_key=True, description="<batch>/<shot>")
+    batch_id: str = Field(index=True)
+    shot_id: str
+    position: int
+    prompt: str
+    negative: str = ""
+    width: int
+    height: int
+    variants: int
+    upscale: int = 1
+    chain: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    reference_key: str | None = None
+    stage: str = "pending"
+    final_take_id: str | None = None
+    error: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Take(SQLModel, table=True):
+    """One image attempt-chain result for a shot: its recipe and where its bytes are."""
+
+    id: str = Field(primary_key=True, description="<batch>/<shot>/<n>")
+    batch_id: str = Field(index=True)
+    shot_key: str = Field(index=True)
+    number: int
+    status: str = "planned"
+    seed: int | None = Field(default=None, description="Seed planned (and, for local, used).")
+    provider: str | None = None
+    model: str | None = None
+    seed_used: int | None = None
+    reproducible: bool | None = None
+    prompt: str
+    negative: str = ""
+    revised_prompt: str | None = None
+    width: int
+    height: int
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    asset_key: str | None = None
+    final_key: str | None = None
+    review_score: float | None = None
+    review_passed: bool | None = None
+    review_notes: str | None = None
+    parent_take_id: str | None = None
+    cost_usd: float = 0.0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderAttempt(SQLModel, table=True):
+    """One call to one provider for one take (render, upscale or review).
+
+    A row is written *before* the call, so a crash leaves a ``started`` row behind that the
+    next attempt marks ``lost``: the table counts every call the studio paid for.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    take_id: str = Field(index=True)
+    batch_id: str = Field(index=True)
+    stage: str
+    provider: str
+    attempt: int = 1
+    status: str = "started"
+    error_class: str | None = None
+    error: str | None = None
+    job_id: str | None = None
+    latency_ms: int | None = None
+    cost_usd: float = 0.0
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Approval(SQLModel, table=True):
+    """A decision at a shot's approval gate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shot_key: str = Field(index=True)
+    batch_id: str = Field(index=True)
+    round: int = 1
+    decision: str
+    take_id: str | None = None
+    who: str = "creator"
+    note: str = ""
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class Publication(SQLModel, table=True):
+    """A file a batch published (``removed_at`` set once unpublished)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(index=True)
+    shot_key: str = Field(index=True)
+    take_id: str
+    path: str
+    published_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None

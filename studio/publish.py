@@ -1,0 +1,67 @@
+"""Publishing: copy a shot's chosen take into the batch's output folder, and write the manifest.
+
+Both steps are idempotent: a re-run overwrites the same file with the same bytes and records
+the publication once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from studio.assets import AssetStore
+from studio.catalog import Catalog
+from studio.models import Publication
+from studio.recipes import recipe_of
+
+MANIFEST = "manifest.json"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
+    """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` and record it."""
+    take = catalog.take(take_id)
+    shot = catalog.shot(shot_key)
+    batch = catalog.batch(shot.batch_id)
+    key = take.final_key or take.asset_key
+    if key is None:
+        raise ValueError(f"take {take_id} has no image to publish")
+    target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
+    _write_atomic(target, assets.get(key))
+    catalog.add_publication(Publication(batch_id=batch.id, shot_key=shot_key, take_id=take_id, path=str(target)))
+    catalog.update_take(take_id, status="approved")
+    catalog.update_shot(shot_key, stage="published", final_take_id=take_id)
+    return target
+
+
+def write_manifest(catalog: Catalog, batch_id: str) -> Path:
+    """Write ``manifest.json`` listing every published file of the batch with its recipe."""
+    batch = catalog.batch(batch_id)
+    files = []
+    for pub in catalog.publications(batch_id):
+        take = catalog.take(pub.take_id)
+        files.append({"file": Path(pub.path).name, "shot": take.shot_key.rsplit("/", 1)[1], "recipe": recipe_of(take)})
+    manifest = {
+        "batch": batch.id,
+        "project": batch.project_name,
+        "seed": batch.seed,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": files,
+    }
+    path = Path(batch.output_dir) / MANIFEST
+    _write_atomic(path, json.dumps(manifest, indent=2).encode())
+    return path

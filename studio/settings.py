@@ -1,0 +1,76 @@
+"""One settings object, read from the environment (and a `.env` file in the working directory).
+
+Secrets (API keys) live here and only here: they are read by the worker process that talks to
+vendors and never copied into workflow payloads, the catalog or logs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the studio can be configured with.
+
+    Every field maps to an environment variable of the same name in upper case with the
+    ``STUDIO_`` prefix, except where an alias is given (vendor keys and the standard
+    ``DATABASE_URL`` / ``TEMPORAL_ADDRESS`` names).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="STUDIO_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(default=Path.home() / ".studio", description="Where the embedded stack keeps its files.")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    assets: str | None = Field(default=None, description="Asset store location; default HOME/assets.")
+
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    temporal_port: int = 17233
+    temporal_ui_port: int = 18233
+    dashboard_port: int = 8501
+    task_queue: str = "studio"
+
+    shots_in_flight: int = Field(default=50, ge=1, le=1000)
+    local_latency: float = Field(default=0.0, ge=0.0)
+    provider_concurrency: int = Field(default=16, ge=1, le=512)
+    max_takes_per_run: int = Field(default=2000, ge=10)
+
+    mistral_api_key: SecretStr | None = Field(default=None, alias="MISTRAL_API_KEY")
+    gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
+    replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
+    fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
+
+    @property
+    def catalog_url(self) -> str:
+        """The SQLAlchemy URL of the catalog: ``DATABASE_URL`` or an SQLite file in HOME."""
+        return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Directory of the local content-addressed asset store."""
+        return Path(self.assets) if self.assets else self.home / "assets"
+
+    @property
+    def published_dir(self) -> Path:
+        """Default root of published batches (a project's ``publish.path`` overrides it)."""
+        return self.home / "published"
+
+    @property
+    def address(self) -> str:
+        """Temporal frontend address: ``TEMPORAL_ADDRESS`` or the embedded server's port."""
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the CLI should manage its own Temporal dev server."""
+        return self.temporal_address is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with keyword overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,294 @@
+"""Behaviour of the local providers: procedural renderer, Lanczos upscaler, heuristic reviewer."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from providers.base import (
+    BadImage,
+    InvalidRequest,
+    RateLimited,
+    Rejected,
+    Renderer,
+    RenderRequest,
+    Reviewer,
+    Unavailable,
+    Upscaler,
+)
+from providers.local import LocalRenderer, LocalReviewer, LocalUpscaler
+
+
+def decode(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def distance(a: bytes | Image.Image, b: bytes | Image.Image) -> float:
+    """Mean absolute per-channel pixel difference, 0..255."""
+    ia = decode(a) if isinstance(a, bytes) else a
+    ib = decode(b) if isinstance(b, bytes) else b
+    return sum(ImageStat.Stat(ImageChops.difference(ia.convert("RGB"), ib.convert("RGB"))).mean) / 3
+
+
+def png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+async def render(prompt: str = "mountains at sunset", *, renderer: LocalRenderer | None = None,
+                 **kw: object) -> bytes:
+    kw.setdefault("width", 256)
+    kw.setdefault("height", 192)
+    kw.setdefault("seed", 7)
+    request = RenderRequest(prompt=prompt, **kw)  # type: ignore[arg-type]
+    return (await (renderer or LocalRenderer()).render(request)).image
+
+
+def test_local_providers_satisfy_the_protocols() -> None:
+    assert isinstance(LocalRenderer(), Renderer)
+    assert isinstance(LocalUpscaler(), Upscaler)
+    assert isinstance(LocalReviewer(), Reviewer)
+    assert LocalRenderer.name == LocalUpscaler.name == LocalReviewer.name == "local"
+
+
+# --- renderer ---------------------------------------------------------------------------------
+
+
+async def test_same_inputs_give_identical_bytes() -> None:
+    kw = dict(prompt="a neon city at night", negative="fog", seed=42, width=320, height=240)
+    first = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]
+    second = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]
+    assert first.image == second.image
+    assert first.seed == 42 and first.reproducible
+    assert first.mime_type == "image/png" and first.model == "local-procedural-v1"
+    assert first.params == {"renderer": "procedural"}
+
+
+async def test_output_is_png_without_metadata() -> None:
+    im = decode(await render())
+    assert im.format == "PNG"
+    assert im.mode == "RGB"
+    assert not im.info  # no timestamps, text chunks or profiles that would break byte equality
+
+
+@pytest.mark.parametrize("seeds", [(1, 2), (7, 8), (100, 12345)])
+async def test_different_seeds_look_different(seeds: tuple[int, int]) -> None:
+    a, b = [await render("a cat", seed=s) for s in seeds]
+    assert a != b
+    assert distance(a, b) > 8  # visibly different, not a few flipped pixels
+
+
+async def test_different_prompts_look_different() -> None:
+    a = await render("a quiet harbour", seed=3)
+    b = await render("a burning volcano", seed=3)
+    assert distance(a, b) > 8
+
+
+async def test_negative_prompt_changes_the_image() -> None:
+    assert await render("night city", negative="") != await render("night city", negative="night")
+
+
+async def test_keywords_tint_the_palette() -> None:
+    # Averaged over seeds so the test is about the keyword, not one lucky composition.
+    def brightness(data: bytes) -> float:
+        return ImageStat.Stat(decode(data).convert("L")).mean[0]
+
+    night = [brightness(await render("a night sky", seed=s)) for s in range(5)]
+    snow = [brightness(await render("snow fields in winter", seed=s)) for s in range(5)]
+    assert max(night) < min(snow)
+
+
+async def test_missing_seed_is_derived_reported_and_reproducible() -> None:
+    renderer = LocalRenderer()
+    request = RenderRequest(prompt="a lighthouse on the ocean", width=200, height=100)
+    first = await renderer.render(request)
+    assert isinstance(first.seed, int)
+    assert first.reproducible
+    assert (await renderer.render(request)).image == first.image
+    explicit = await renderer.render(RenderRequest(prompt=request.prompt, width=200, height=100,
+                                                   seed=first.seed))
+    assert explicit.image == first.image
+    other = await renderer.render(RenderRequest(prompt="a different prompt", width=200, height=100))
+    assert other.seed != first.seed
+
+
+@pytest.mark.parametrize("size", [(16, 16), (640, 360), (333, 777), (64, 4096)])
+async def test_requested_size_is_honoured(size: tuple[int, int]) -> None:
+    assert decode(await render(width=size[0], height=size[1])).size == size
+
+
+@pytest.mark.parametrize("size", [(15, 64), (64, 15), (4097, 64), (0, 0), (-5, 100)])
+async def test_invalid_sizes_are_rejected(size: tuple[int, int]) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        await render(width=size[0], height=size[1])
+    assert info.value.provider == "local"
+
+
+async def test_img2img_strength_controls_distance_from_parent() -> None:
+    parent = await render("a forest at dawn", seed=1, width=300, height=200)
+    near = await LocalRenderer().render(RenderRequest(
+        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5))
+    far = await LocalRenderer().render(RenderRequest(
+        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.85))
+    assert distance(near.image, parent) < distance(far.image, parent)
+    assert far.params == {"renderer": "procedural", "strength": 0.85}
+    again = await LocalRenderer().render(RenderRequest(
+        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5))
+    assert again.image == near.image
+
+
+async def test_img2img_resizes_the_init_image() -> None:
+    parent = png(Image.new("RGB", (40, 90), (200, 20, 20)))
+    out = await render(width=128, height=96, init_image=parent, strength=0.3)
+    assert decode(out).size == (128, 96)
+    r, g, b = ImageStat.Stat(decode(out)).mean
+    assert r > g and r > b  # the red parent still shows through at low strength
+
+
+async def test_corrupt_init_image_raises_bad_image() -> None:
+    with pytest.raises(BadImage):
+        await render(init_image=b"\x89PNG\r\n\x1a\nnot really", strength=0.5)
+
+
+@pytest.mark.parametrize("strength", [0.0, 1.5, -0.1])
+async def test_out_of_range_strength_is_rejected(strength: float) -> None:
+    parent = await render()
+    with pytest.raises(InvalidRequest):
+        await render(init_image=parent, strength=strength)
+
+
+async def test_latency_is_honoured() -> None:
+    start = time.perf_counter()
+    await render(renderer=LocalRenderer(latency=0.2), width=32, height=32)
+    assert time.perf_counter() - start >= 0.19
+
+
+async def test_rendering_does_not_block_the_event_loop() -> None:
+    task = asyncio.create_task(render(width=2048, height=2048))
+    ticks = 0
+    while not task.done():
+        await asyncio.sleep(0.001)
+        ticks += 1
+    await task
+    assert ticks >= 3
+
+
+@pytest.mark.parametrize(("kind", "error"), [
+    ("rejected", Rejected), ("unavailable", Unavailable), ("rate_limited", RateLimited)])
+async def test_fail_prompts_raise_the_matching_error(kind: str, error: type[Exception]) -> None:
+    renderer = LocalRenderer(fail_prompts={"BOOM": kind})
+    with pytest.raises(error) as info:
+        await render("a BOOM in the sky", renderer=renderer)
+    assert info.value.provider == "local"  # type: ignore[attr-defined]
+    if kind == "rate_limited":
+        assert info.value.retry_after == 1.0  # type: ignore[attr-defined]
+    # Prompts without the substring are untouched.
+    assert await render("a calm sky", renderer=renderer) == await render("a calm sky")
+
+
+async def test_fail_prompts_blank_returns_a_flat_image_the_reviewer_flags() -> None:
+    renderer = LocalRenderer(fail_prompts={"empty": "blank"})
+    image = await render("an empty room", renderer=renderer, width=200, height=150)
+    assert decode(image).size == (200, 150)
+    assert len(decode(image).getcolors() or []) == 1
+    review = await LocalReviewer().review(image, prompt="an empty room", expected_size=(200, 150))
+    assert not review.passed
+
+
+def test_fail_prompts_unknown_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        LocalRenderer(fail_prompts={"x": "explode"})
+
+
+# --- upscaler ---------------------------------------------------------------------------------
+
+
+async def test_upscale_doubles_dimensions() -> None:
+    source = await render(width=120, height=80)
+    result = await LocalUpscaler().upscale(source, factor=2)
+    assert decode(result.image).size == (240, 160)
+    assert result.mime_type == "image/png"
+    assert result.model == "local-lanczos-unsharp" and result.params == {"factor": 2}
+    # Still the same picture: compare against a plain resize.
+    plain = decode(source).resize((240, 160), Image.Resampling.BICUBIC)
+    assert distance(result.image, plain) < 6
+
+
+async def test_upscale_factor_one_keeps_size() -> None:
+    source = await render(width=120, height=80)
+    assert decode((await LocalUpscaler().upscale(source, factor=1)).image).size == (120, 80)
+
+
+async def test_upscale_handles_palette_and_alpha_images() -> None:
+    pal = png(Image.new("RGB", (20, 10), (10, 200, 30)).convert("P"))
+    rgba = png(Image.new("RGBA", (20, 10), (10, 200, 30, 128)))
+    assert decode((await LocalUpscaler().upscale(pal, factor=3)).image).size == (60, 30)
+    out = decode((await LocalUpscaler().upscale(rgba, factor=2)).image)
+    assert out.mode == "RGBA" and out.size == (40, 20)
+
+
+@pytest.mark.parametrize("data", [b"", b"garbage bytes", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
+async def test_upscale_rejects_undecodable_input(data: bytes) -> None:
+    with pytest.raises(BadImage):
+        await LocalUpscaler().upscale(data, factor=2)
+
+
+@pytest.mark.parametrize("factor", [0, 9, -1])
+async def test_upscale_rejects_bad_factor(factor: int) -> None:
+    with pytest.raises(InvalidRequest):
+        await LocalUpscaler().upscale(await render(width=32, height=32), factor=factor)
+
+
+# --- reviewer ---------------------------------------------------------------------------------
+
+
+async def test_reviewer_passes_a_normal_render() -> None:
+    image = await render(width=256, height=192)
+    review = await LocalReviewer().review(image, prompt="mountains at sunset", expected_size=(256, 192))
+    assert review.passed
+    assert 0.5 <= review.score <= 1.0
+    assert review.model == "local-heuristics-v1"
+    assert review == await LocalReviewer().review(image, prompt="x", expected_size=(256, 192))
+
+
+async def test_reviewer_scores_differ_between_images() -> None:
+    reviewer = LocalReviewer()
+    scores = {(await reviewer.review(await render(seed=s), prompt="p", expected_size=(256, 192))).score
+              for s in range(6)}
+    assert len(scores) > 1
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (255, 255, 255), (90, 140, 200)])
+async def test_reviewer_fails_a_flat_image(colour: tuple[int, int, int]) -> None:
+    image = png(Image.new("RGB", (256, 192), colour))
+    review = await LocalReviewer().review(image, prompt="p", expected_size=(256, 192))
+    assert not review.passed
+    assert "flat" in review.notes
+
+
+async def test_reviewer_fails_a_mostly_flat_image() -> None:
+    im = Image.new("RGB", (200, 200), (30, 30, 30))
+    im.paste((250, 250, 250), (0, 0, 20, 20))  # 1% detail is not a picture
+    review = await LocalReviewer().review(png(im), prompt="p", expected_size=(200, 200))
+    assert not review.passed
+
+
+async def test_reviewer_fails_a_wrong_size_image() -> None:
+    image = await render(width=256, height=192)
+    review = await LocalReviewer().review(image, prompt="p", expected_size=(512, 384))
+    assert not review.passed
+    assert review.notes == "size 256x192, expected 512x384"
+
+
+@pytest.mark.parametrize("data", [b"", b"definitely not an image"])
+async def test_reviewer_scores_garbage_zero(data: bytes) -> None:
+    review = await LocalReviewer().review(data, prompt="p", expected_size=(10, 10))
+    assert review.score == 0.0 and not review.passed
+    assert review.notes == "undecodable image"
