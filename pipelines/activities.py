@@ -19,6 +19,7 @@ from pipelines.messages import (
     BatchPlan,
     DecisionRecord,
     PublishInput,
+    ReworkInput,
     ShotPlan,
     ShotStageInput,
     StageInput,
@@ -33,7 +34,7 @@ from studio.failover import error_policy
 from studio.models import Approval
 from studio.project import parse_project
 from studio.publish import publish_take, write_manifest
-from studio.storyboard import storyboard_rows
+from studio.storyboard import storyboard_rows, variant_seeds
 
 DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
 
@@ -87,6 +88,7 @@ class StudioActivities:
             self.upscale,
             self.review,
             self.mark_take_failed,
+            self.add_takes,
             self.set_shot_stage,
             self.record_decision,
             self.publish,
@@ -204,6 +206,18 @@ class StudioActivities:
             review_passed=verdict.passed, review_notes=verdict.notes,
         )
         return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed)
+
+    @activity.defn(name="add_takes")
+    async def add_takes(self, inp: ReworkInput) -> list[str]:
+        """A new round of takes after changes were requested: note appended, fresh seeds."""
+
+        def _add() -> list[str]:
+            shot = self.catalog.shot(inp.shot_key)
+            batch = self.catalog.batch(shot.batch_id)
+            seeds = variant_seeds(None, batch.seed, f"{shot.shot_id}#round{inp.round}", shot.variants)
+            return self.catalog.add_round(inp.shot_key, inp.round, inp.note, seeds)
+
+        return await asyncio.to_thread(_add)
 
     @activity.defn(name="mark_take_failed")
     async def mark_take_failed(self, outcome: TakeOutcome) -> None:

@@ -105,7 +105,7 @@ class Decision:
     """A human's answer at an approval gate.
 
     Attributes:
-        action: ``approve`` or ``reject``.
+        action: ``approve``, ``reject`` or ``changes`` (render again with ``note`` appended).
         take: Take number within the shot (required to approve).
         who: Who decided (shown in history).
         note: Free text.
@@ -145,3 +145,12 @@ class PublishInput:
 
     shot_key: str
     take_id: str
+
+
+@dataclass
+class ReworkInput:
+    """Add a new round of takes to a shot after changes were requested."""
+
+    shot_key: str
+    round: int
+    note: str = ""

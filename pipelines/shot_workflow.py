@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ShotInput,
         ShotPlan,
         ShotStageInput,
+        ReworkInput,
         ShotUpdate,
         StageInput,
         TakeOutcome,
@@ -55,6 +56,7 @@ class ShotWorkflow:
         self.decision: Decision | None = None
         self.reviewed: dict[int, TakeOutcome] = {}
         self.shot_key = ""
+        self.round = 1
 
     @workflow.run
     async def run(self, inp: ShotInput) -> str:
@@ -69,6 +71,9 @@ class ShotWorkflow:
 
         if inp.approval_required:
             chosen = await self._gate(inp)
+            while self.decision is not None and self.decision.action == "changes":
+                await self._rework(inp, plan)
+                chosen = await self._gate(inp)
         else:
             best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
             chosen = best.number if best else None
@@ -126,6 +131,18 @@ class ShotWorkflow:
         except ActivityError as err:
             return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {err.cause or err}")
 
+    async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
+        """Changes were asked for: render a new round of takes (note appended, new seeds)."""
+        assert self.decision is not None
+        self.round += 1
+        self.stage = "rendering"
+        await self._tell_batch(ShotUpdate(inp.shot_id, "resumed"))
+        request = ReworkInput(self.shot_key, self.round, self.decision.note)
+        new_takes = await workflow.execute_local_activity("add_takes", request, result_type=list[str], **LOCAL_STAGE)
+        self.decision = None
+        outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in new_takes))
+        self.reviewed.update({take_number(o.take_id): o for o in outcomes if o.ok})
+
     async def _gate(self, inp: ShotInput) -> int | None:
         self.stage = "awaiting_approval"
         self.gate_open = True
@@ -143,6 +160,7 @@ class ShotWorkflow:
         assert self.decision is not None
         return self.decision.take if self.decision.action == "approve" else None
 
+
     async def _expire(self, on_expiry: str) -> None:
         if on_expiry == "hold":
             await workflow.wait_condition(lambda: self.decision is not None)
@@ -157,7 +175,7 @@ class ShotWorkflow:
     async def _record(self, decision: Decision) -> None:
         self.decision = decision
         take_id = f"{self.shot_key}/{decision.take}" if decision.take is not None else None
-        record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note)
+        record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note, self.round)
         await workflow.execute_local_activity("record_decision", record, **LOCAL_STAGE)
 
     async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
@@ -183,6 +201,8 @@ class ShotWorkflow:
         await self._record(decision)
         if decision.action == "approve":
             return f"approved take {decision.take} of {self.shot_key}"
+        if decision.action == "changes":
+            return f"changes requested for {self.shot_key}: it will render again and come back to the gate"
         return f"rejected {self.shot_key}"
 
     @decide.validator
@@ -192,8 +212,8 @@ class ShotWorkflow:
             raise ValueError(f"{self.shot_key} is already decided ({self.decision.action} by {self.decision.who})")
         if not self.gate_open:
             raise ValueError(f"{self.shot_key} is not waiting for approval (stage: {self.stage})")
-        if decision.action not in ("approve", "reject"):
-            raise ValueError(f"unknown action {decision.action!r} (use approve or reject)")
+        if decision.action not in ("approve", "reject", "changes"):
+            raise ValueError(f"unknown action {decision.action!r} (use approve, reject or changes)")
         if decision.action == "approve" and decision.take not in self.reviewed:
             known = ", ".join(str(n) for n in sorted(self.reviewed)) or "none"
             raise ValueError(f"{self.shot_key} has no take {decision.take} to approve (takes: {known})")

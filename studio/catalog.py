@@ -164,6 +164,29 @@ class Catalog:
             raise NotFound("take", take_id)
         return row
 
+    def add_round(self, shot_key: str, round_: int, note: str, seeds: Sequence[int]) -> list[str]:
+        """Add a round of takes to a shot (changes requested): the latest prompt plus ``note``.
+
+        Idempotent: when the round already exists its take ids are returned unchanged.
+        """
+        with self.session() as s:
+            takes = list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(Take.number)))
+            existing = [t.id for t in takes if t.round == round_]
+            if existing:
+                return existing
+            latest = max(takes, key=lambda t: t.number)
+            prompt = f"{latest.prompt}, {note.strip()}" if note.strip() else latest.prompt
+            new = [
+                Take(
+                    id=f"{shot_key}/{latest.number + i}", batch_id=latest.batch_id, shot_key=shot_key,
+                    number=latest.number + i, round=round_, seed=seed, prompt=prompt, negative=latest.negative,
+                    width=latest.width, height=latest.height,
+                )
+                for i, seed in enumerate(seeds, start=1)
+            ]
+            s.add_all(new)
+            return [t.id for t in new]
+
     def update_shot(self, key: str, **fields: Any) -> None:
         """Set fields of a shot (stage, final_take_id, error)."""
         with self.session() as s:

@@ -72,6 +72,7 @@ class Take(SQLModel, table=True):
     batch_id: str = Field(index=True)
     shot_key: str = Field(index=True)
     number: int
+    round: int = Field(default=1, description="Gate round: 1, then +1 each time changes are requested.")
     status: str = "planned"
     seed: int | None = Field(default=None, description="Seed planned (and, for local, used).")
     provider: str | None = None
