@@ -1,0 +1,73 @@
+"""Determinism: saved workflow histories replay against today's workflow code.
+
+A change that would break a batch already running (or waiting at a gate for a week) fails
+here. Regenerate the saved histories only on purpose: `STUDIO_RECORD_HISTORIES=1 pytest
+tests/pipelines/test_replay.py`, and review the change of behaviour that made it necessary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from pipelines.batch_workflow import BatchWorkflow
+from pipelines.client import decide, wait_batch
+from pipelines.messages import Decision
+from pipelines.shot_workflow import ShotWorkflow
+from studio.catalog import Catalog
+from tests.conftest import write_project
+from tests.pipelines.waiting import eventually
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+PROJECT = """
+[project]
+name = "Replay"
+seed = 3
+[defaults]
+size = "64x64"
+variants = 2
+upscale = 2
+[approval]
+required = true
+[[shots]]
+id = "one"
+prompt = "a lighthouse"
+[[shots]]
+id = "two"
+prompt = "a storm"
+"""
+
+
+def saved() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+@pytest.mark.skipif(os.environ.get("STUDIO_RECORD_HISTORIES") != "1", reason="records histories only on request")
+async def test_record_histories(worker: None, launch, client: Client, catalog: Catalog, tmp_path: Path) -> None:
+    batch_id = await launch(write_project(tmp_path / "p", PROJECT))
+    await eventually(lambda: [s.stage for s in catalog.shots(batch_id)] == ["awaiting_approval"] * 2, what="gates")
+    await decide(client, batch_id, "one", Decision("changes", note="at dawn"))
+    await eventually(lambda: len(catalog.takes(f"{batch_id}/one")) == 4 and
+                     catalog.shot(f"{batch_id}/one").stage == "awaiting_approval", what="second round")
+    await decide(client, batch_id, "one", Decision("approve", 3))
+    await decide(client, batch_id, "two", Decision("reject", note="no"))
+    await wait_batch(client, batch_id)
+    HISTORIES.mkdir(exist_ok=True)
+    for name, wf_id in (("batch", batch_id), ("shot-changes-approve", f"{batch_id}/one"), ("shot-reject", f"{batch_id}/two")):
+        history = await client.get_workflow_handle(wf_id).fetch_history()
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+@pytest.mark.parametrize("path", saved(), ids=lambda p: p.stem)
+async def test_saved_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await Replayer(workflows=[BatchWorkflow, ShotWorkflow]).replay_workflow(history)
+
+
+def test_histories_are_saved() -> None:
+    assert {p.stem for p in saved()} >= {"batch", "shot-changes-approve", "shot-reject"}
