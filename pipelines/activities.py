@@ -34,10 +34,8 @@ from studio.failover import error_policy
 from studio.models import Approval
 from studio.project import parse_project
 from studio.publish import publish_take, write_manifest
+from studio.stages import begin_render, begin_stage
 from studio.storyboard import storyboard_rows, variant_seeds
-
-DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
-
 
 @asynccontextmanager
 async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
@@ -78,6 +76,13 @@ class StudioActivities:
         self.catalog = catalog
         self.assets = assets
         self.providers = providers
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    def _limit(self, provider: str) -> asyncio.Semaphore:
+        """This process's concurrency limit for an in-process provider (made in the worker's loop)."""
+        if provider not in self._limits:
+            self._limits[provider] = asyncio.Semaphore(self.providers.concurrency)
+        return self._limits[provider]
 
     def all(self) -> list[object]:
         """The activity callables to register on a worker."""
@@ -113,86 +118,91 @@ class StudioActivities:
     @activity.defn(name="plan_shot")
     async def plan_shot(self, shot_key: str) -> ShotPlan:
         """The takes and provider chain of one shot."""
-        shot = await asyncio.to_thread(self.catalog.shot, shot_key)
-        takes = await asyncio.to_thread(self.catalog.takes, shot_key)
-        return ShotPlan(shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale)
+
+        def _plan() -> ShotPlan:
+            shot, takes = self.catalog.shot_with_takes(shot_key)
+            in_process = [name for name in shot.chain if name in self.providers.in_process]
+            return ShotPlan(shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale, in_process=in_process)
+
+        return await asyncio.to_thread(_plan)
 
     @activity.defn(name="render")
     async def render(self, inp: StageInput) -> TakeOutcome:
         """Render one take with one provider, unless an earlier run already did."""
-        take = await asyncio.to_thread(self.catalog.take, inp.take_id)
-        if take.status in DONE_RENDERING and take.asset_key and self.assets.exists(take.asset_key):
-            return TakeOutcome(take.id, ok=True, provider=take.provider)
         renderer = self.providers.renderers.get(inp.provider)
         if renderer is None:
             raise ApplicationError(f"{inp.provider}: not configured on this worker", type="InvalidRequest", non_retryable=True)
-        if take.status == "planned":
-            await asyncio.to_thread(self.catalog.update_take, take.id, status="rendering")
-            await asyncio.to_thread(self.catalog.update_shot, take.shot_key, stage="rendering")
-        job_id = await asyncio.to_thread(self.catalog.resumable_job, take_id=take.id, stage="render", provider=inp.provider)
-        attempt_id = await asyncio.to_thread(
-            self.catalog.begin_attempt, take_id=take.id, batch_id=take.batch_id, stage="render",
-            provider=inp.provider, attempt=activity.info().attempt,
+        start = await asyncio.to_thread(
+            begin_render, self.catalog, inp.take_id, provider=inp.provider, attempt=activity.info().attempt
         )
+        take = start.take
+        if start.done:
+            return TakeOutcome(take.id, ok=True, provider=take.provider)
+        assert start.attempt_id is not None
+        attempt_id = start.attempt_id
 
         async def save_job(vendor_job: str) -> None:
             await asyncio.to_thread(self.catalog.set_attempt_job, attempt_id, vendor_job)
 
         request = RenderRequest(
             prompt=take.prompt, width=take.width, height=take.height, negative=take.negative,
-            seed=take.seed, params=dict(take.params or {}), job_id=job_id,
+            seed=take.seed, params=dict(take.params or {}), job_id=start.job_id,
         )
         started = time.monotonic()
         try:
-            async with heartbeating():
-                result = await renderer.render(request, on_job=save_job)
+            if activity.info().is_local:
+                async with self._limit(inp.provider):
+                    result = await renderer.render(request, on_job=save_job)
+            else:
+                async with heartbeating():
+                    result = await renderer.render(request, on_job=save_job)
         except ProviderError as err:
             await asyncio.to_thread(
                 self.catalog.finish_attempt, attempt_id, status="failed", error_class=type(err).__name__,
                 error=str(err)[:500], latency_ms=int((time.monotonic() - started) * 1000),
             )
             raise _provider_failure(err) from None
-        key = await asyncio.to_thread(self.assets.put, result.image, result.mime_type)
+        latency_ms = int((time.monotonic() - started) * 1000)
         take_fields = dict(
             status="rendered", provider=inp.provider, model=result.model, seed_used=result.seed,
-            reproducible=result.reproducible, revised_prompt=result.revised_prompt, params=result.params,
-            asset_key=key, error=None,
+            reproducible=result.reproducible, revised_prompt=result.revised_prompt, params=result.params, error=None,
         )
-        await asyncio.to_thread(
-            self.catalog.complete_attempt, attempt_id, take.id, take_fields,
-            latency_ms=int((time.monotonic() - started) * 1000), job_id=result.job_id,
-        )
+
+        def _store() -> None:
+            key = self.assets.put(result.image, result.mime_type)
+            self.catalog.complete_attempt(attempt_id, take.id, {**take_fields, "asset_key": key},
+                                          latency_ms=latency_ms, job_id=result.job_id or start.job_id)
+
+        await asyncio.to_thread(_store)
         return TakeOutcome(take.id, ok=True, provider=inp.provider)
 
     @activity.defn(name="upscale")
     async def upscale(self, inp: StageInput) -> TakeOutcome:
-        """Upscale a rendered take (factor 1 keeps the render as the final image)."""
-        take = await asyncio.to_thread(self.catalog.take, inp.take_id)
+        """Upscale a rendered take and store the result as its final image."""
+        take, _ = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "upscaling")
         if take.final_key and self.assets.exists(take.final_key):
             return TakeOutcome(take.id, ok=True, provider=inp.provider)
         assert take.asset_key is not None, "upscale runs only after a render"
-        if inp.upscale <= 1:
-            await asyncio.to_thread(self.catalog.update_take, take.id, status="upscaled", final_key=take.asset_key)
-            return TakeOutcome(take.id, ok=True, provider=inp.provider)
-        await asyncio.to_thread(self.catalog.update_shot, take.shot_key, stage="upscaling")
-        upscaler = self.providers.upscalers[inp.provider]
         image = await asyncio.to_thread(self.assets.get, take.asset_key)
         try:
-            result = await upscaler.upscale(image, factor=inp.upscale)
+            result = await self.providers.upscalers[inp.provider].upscale(image, factor=inp.upscale)
         except ProviderError as err:
             raise _provider_failure(err) from None
-        key = await asyncio.to_thread(self.assets.put, result.image, result.mime_type)
-        await asyncio.to_thread(self.catalog.update_take, take.id, status="upscaled", final_key=key)
+
+        def _store() -> None:
+            key = self.assets.put(result.image, result.mime_type)
+            self.catalog.update_take(take.id, status="upscaled", final_key=key)
+
+        await asyncio.to_thread(_store)
         return TakeOutcome(take.id, ok=True, provider=inp.provider)
 
     @activity.defn(name="review")
     async def review(self, inp: StageInput) -> TakeOutcome:
         """Score a take against its shot and store the verdict."""
-        take = await asyncio.to_thread(self.catalog.take, inp.take_id)
+        take, shot = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "reviewing")
         if take.review_score is not None:
             return TakeOutcome(take.id, True, inp.provider, take.review_score, take.review_passed)
-        await asyncio.to_thread(self.catalog.update_shot, take.shot_key, stage="reviewing")
-        shot = await asyncio.to_thread(self.catalog.shot, take.shot_key)
+        # Without an upscale stage (factor 1) the render itself is the final image.
         key = take.final_key or take.asset_key
         assert key is not None, "review runs only after a render"
         image = await asyncio.to_thread(self.assets.get, key)
@@ -202,7 +212,7 @@ class StudioActivities:
         except ProviderError as err:
             raise _provider_failure(err) from None
         await asyncio.to_thread(
-            self.catalog.update_take, take.id, status="reviewed", review_score=verdict.score,
+            self.catalog.update_take, take.id, status="reviewed", final_key=key, review_score=verdict.score,
             review_passed=verdict.passed, review_notes=verdict.notes,
         )
         return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed)

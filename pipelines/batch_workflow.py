@@ -1,8 +1,10 @@
 """BatchWorkflow: the storyboard stage, then one ShotWorkflow per shot in a sliding window.
 
-Children are abandoned on close and report back by signal (``shot_update``), so the batch can
-continue-as-new at any time without losing track of shots still running or waiting at a gate,
-and shots waiting for a human do not hold a rendering slot.
+A shot that reaches an approval gate tells the batch by signal (``shot_update``), so shots
+waiting for a human do not hold a rendering slot. The batch counts a shot done when its child
+completes or, for gated shots, when it signals "done" (children are abandoned on close, so a
+gated shot can outlive the batch run that started it: continue-as-new drains only the shots
+still rendering and carries the gated ones over).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -21,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Well below the server's 10,240-event warning; each shot costs ~10 events here.
 HISTORY_EVENTS_PER_RUN = 6000
+WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
 LOCAL = dict(start_to_close_timeout=timedelta(minutes=5), retry_policy=RetryPolicy(maximum_attempts=10))
 
 
@@ -54,7 +57,11 @@ class BatchWorkflow:
             if self.done() >= total:
                 break
             if self._history_full():
-                await workflow.wait_condition(lambda: self.starting == 0 and workflow.all_handlers_finished())
+                # Drain the shots still rendering (their completion reaches only this run); shots
+                # waiting at a gate carry over and report to the next run by signal.
+                await workflow.wait_condition(
+                    lambda: self.starting == 0 and not self.active and workflow.all_handlers_finished()
+                )
                 workflow.continue_as_new(
                     BatchInput(
                         inp.batch_id,
@@ -83,7 +90,7 @@ class BatchWorkflow:
 
     async def _start(self, inp: BatchInput, plan: BatchPlan, shot_id: str) -> None:
         try:
-            await workflow.start_child_workflow(
+            handle = await workflow.start_child_workflow(
                 ShotWorkflow.run,
                 ShotInput(
                     inp.batch_id,
@@ -96,12 +103,29 @@ class BatchWorkflow:
                 id=f"{inp.batch_id}/{shot_id}",
                 task_queue=inp.task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON,
+                # A dead worker's in-flight shot moves to a live worker after this (default 10 s).
+                task_timeout=WORKFLOW_TASK_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
             # Started by an earlier run of this batch; it reports to us by signal all the same.
             workflow.logger.info("shot %s already running", shot_id)
+            return
         finally:
             self.starting -= 1
+        try:
+            outcome = await handle
+        except ChildWorkflowError as err:
+            workflow.logger.warning("shot %s ended abnormally: %s", shot_id, err)
+            outcome = "failed"
+        self._done(shot_id, outcome)
+
+    def _done(self, shot_id: str, outcome: str | None) -> None:
+        # A gated shot is seen twice (its signal and its completion): count it once.
+        if shot_id in self.active or shot_id in self.gated:
+            self.active.discard(shot_id)
+            self.gated.discard(shot_id)
+            key = outcome or "failed"
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     @workflow.signal(name="shot_update")
     def shot_update(self, update: ShotUpdate) -> None:
@@ -113,11 +137,8 @@ class BatchWorkflow:
         elif update.phase == "resumed":
             self.gated.discard(sid)
             self.active.add(sid)
-        elif update.phase == "done" and (sid in self.active or sid in self.gated):
-            self.active.discard(sid)
-            self.gated.discard(sid)
-            key = update.outcome or "failed"
-            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+        elif update.phase == "done":
+            self._done(sid, update.outcome)
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, int]:

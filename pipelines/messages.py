@@ -58,6 +58,7 @@ class ShotPlan:
     upscaler: str = "local"
     reviewer: str = "local"
     upscale: int = 1
+    in_process: list[str] = field(default_factory=list)
 
 
 @dataclass

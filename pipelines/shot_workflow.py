@@ -88,8 +88,8 @@ class ShotWorkflow:
         return await self._finish(inp, "published")
 
     async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
-        outcome = await self._render(take_id, plan.chain, queue)
-        if outcome.ok:
+        outcome = await self._render(take_id, plan, queue)
+        if outcome.ok and plan.upscale > 1:
             outcome = await self._stage("upscale", StageInput(take_id, plan.upscaler, plan.upscale), queue)
         if outcome.ok:
             outcome = await self._stage("review", StageInput(take_id, plan.reviewer), queue)
@@ -97,10 +97,18 @@ class ShotWorkflow:
             await workflow.execute_local_activity("mark_take_failed", outcome, **LOCAL_STAGE)
         return outcome
 
-    async def _render(self, take_id: str, chain: list[str], queue: str) -> TakeOutcome:
+    async def _render(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         errors: list[str] = []
-        for provider in chain:
+        for provider in plan.chain:
             try:
+                if provider in plan.in_process:
+                    return await workflow.execute_local_activity(
+                        "render",
+                        StageInput(take_id, provider),
+                        result_type=TakeOutcome,
+                        start_to_close_timeout=timedelta(minutes=2),
+                        retry_policy=RENDER_RETRY,
+                    )
                 return await workflow.execute_activity(
                     "render",
                     StageInput(take_id, provider),
@@ -180,10 +188,14 @@ class ShotWorkflow:
 
     async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
         self.stage = outcome
-        await workflow.execute_local_activity(
-            "set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error), **LOCAL_STAGE
-        )
-        await self._tell_batch(ShotUpdate(inp.shot_id, "done", outcome))
+        if outcome != "published":  # publishing already recorded it
+            await workflow.execute_local_activity(
+                "set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error), **LOCAL_STAGE
+            )
+        if self.round > 1 or self.gate_open or self.decision is not None:
+            # Gated shots may outlive the batch run that started them (continue-as-new), so they
+            # report by signal; others are seen through their completion by the run that started them.
+            await self._tell_batch(ShotUpdate(inp.shot_id, "done", outcome))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from pipelines.activities import StudioActivities
 from pipelines.batch_workflow import BatchWorkflow
@@ -23,6 +24,10 @@ from studio.settings import Settings
 
 # A dead worker's workflows move to a live one after this (SDK default: 10 s).
 STICKY_TIMEOUT = timedelta(seconds=2)
+# The sandbox still restricts non-deterministic calls inside workflow code, but imports are
+# shared instead of re-executed for every workflow: with the default, each shot workflow
+# recompiled its modules and the sandbox cost more CPU than the rest of the worker together.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
 
 
 def build_workers(client: Client, settings: Settings, providers: ProviderSet | None = None) -> list[Worker]:
@@ -33,6 +38,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         client,
         task_queue=settings.task_queue,
         workflows=[BatchWorkflow, ShotWorkflow],
+        workflow_runner=WORKFLOW_RUNNER,
         activities=acts.all(),
         max_concurrent_workflow_tasks=100,
         max_concurrent_local_activities=64,

@@ -141,6 +141,14 @@ class Catalog:
             raise NotFound("shot", key)
         return row
 
+    def shot_with_takes(self, key: str) -> tuple[Shot, list[Take]]:
+        """A shot and its takes by number, in one read."""
+        with self.session() as s:
+            shot = s.get(Shot, key)
+            if shot is None:
+                raise NotFound("shot", key)
+            return shot, list(s.exec(select(Take).where(Take.shot_key == key).order_by(Take.number)))
+
     def shots(self, batch_id: str) -> list[Shot]:
         """Every shot of a batch in storyboard order."""
         with self.session() as s:
@@ -211,26 +219,6 @@ class Catalog:
 
     # -- provider attempts -----------------------------------------------------------------
 
-    def begin_attempt(self, *, take_id: str, batch_id: str, stage: str, provider: str, attempt: int) -> int:
-        """Write down a call about to be made; earlier unfinished calls of it become ``lost``."""
-        with self.session() as s:
-            stale = s.exec(
-                select(ProviderAttempt).where(
-                    ProviderAttempt.take_id == take_id,
-                    ProviderAttempt.stage == stage,
-                    ProviderAttempt.provider == provider,
-                    ProviderAttempt.status == "started",
-                )
-            )
-            for row in stale:
-                row.status, row.finished_at = "lost", utcnow()
-                s.add(row)
-            row = ProviderAttempt(take_id=take_id, batch_id=batch_id, stage=stage, provider=provider, attempt=attempt)
-            s.add(row)
-            s.flush()
-            assert row.id is not None
-            return row.id
-
     def finish_attempt(self, attempt_id: int, *, status: str, started: datetime | None = None, **fields: Any) -> None:
         """Close a call with its outcome (status, error_class, error, latency_ms, cost_usd, job_id)."""
         with self.session() as s:
@@ -270,20 +258,6 @@ class Catalog:
                 raise NotFound("attempt", str(attempt_id))
             row.job_id = job_id
             s.add(row)
-
-    def resumable_job(self, *, take_id: str, stage: str, provider: str) -> str | None:
-        """The vendor job id of an unfinished earlier call, so the next call polls it instead of paying again."""
-        with self.session() as s:
-            row = s.exec(
-                select(ProviderAttempt).where(
-                    ProviderAttempt.take_id == take_id,
-                    ProviderAttempt.stage == stage,
-                    ProviderAttempt.provider == provider,
-                    ProviderAttempt.job_id != None,  # noqa: E711 (SQL NULL test)
-                    ProviderAttempt.status.in_(("started", "lost")),  # type: ignore[attr-defined]
-                ).order_by(ProviderAttempt.id.desc())  # type: ignore[union-attr]
-            ).first()
-            return row.job_id if row else None
 
     def attempts(self, *, batch_id: str | None = None, take_id: str | None = None) -> list[ProviderAttempt]:
         """Provider calls of a batch or a take, oldest first."""

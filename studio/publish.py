@@ -14,8 +14,10 @@ from pathlib import Path
 
 from studio.assets import AssetStore
 from studio.catalog import Catalog
-from studio.models import Publication
+from studio.errors import NotFound
+from studio.models import Batch, Shot, Take
 from studio.recipes import recipe_of
+from studio.stages import record_publication
 
 MANIFEST = "manifest.json"
 
@@ -34,17 +36,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
     """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` and record it."""
-    take = catalog.take(take_id)
-    shot = catalog.shot(shot_key)
-    batch = catalog.batch(shot.batch_id)
+    with catalog.session() as s:
+        take, shot = s.get(Take, take_id), s.get(Shot, shot_key)
+        batch = s.get(Batch, shot.batch_id) if shot is not None else None
+    if take is None or shot is None or batch is None:
+        raise NotFound("take", take_id)
     key = take.final_key or take.asset_key
     if key is None:
         raise ValueError(f"take {take_id} has no image to publish")
     target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
     _write_atomic(target, assets.get(key))
-    catalog.add_publication(Publication(batch_id=batch.id, shot_key=shot_key, take_id=take_id, path=str(target)))
-    catalog.update_take(take_id, status="approved")
-    catalog.update_shot(shot_key, stage="published", final_take_id=take_id)
+    record_publication(catalog, shot_key, take_id, str(target))
     return target
 
 

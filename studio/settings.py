@@ -6,6 +6,7 @@ vendors and never copied into workflow payloads, the catalog or logs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -33,6 +34,19 @@ class Settings(BaseSettings):
     temporal_port: int = 17233
     temporal_ui_port: int = 18233
     dashboard_port: int = 8501
+    dashboard_host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    dashboard_token: SecretStr | None = Field(
+        default=None, description="Owner password; required when the dashboard listens beyond localhost."
+    )
+    public_url: str | None = Field(default=None, description="Base URL clients reach the dashboard at (links).")
+    share_secret: SecretStr | None = Field(
+        default=None, description="Key that signs client links; default HOME/share.secret, made on first use."
+    )
+    owner_name: str = Field(
+        default_factory=lambda: os.environ.get("USER") or "owner",
+        description="Who the dashboard records as deciding at a gate (the client page records 'client').",
+    )
+    temporal_ui: str | None = Field(default=None, description="Temporal Web UI base URL; default the embedded one.")
     task_queue: str = "studio"
 
     shots_in_flight: int = Field(default=50, ge=1, le=1000)
@@ -64,6 +78,22 @@ class Settings(BaseSettings):
     def address(self) -> str:
         """Temporal frontend address: ``TEMPORAL_ADDRESS`` or the embedded server's port."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        """Base URL of the Temporal Web UI: ``STUDIO_TEMPORAL_UI`` or the embedded server's UI."""
+        return (self.temporal_ui or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def dashboard_url(self) -> str:
+        """Base URL of the dashboard as others reach it: ``STUDIO_PUBLIC_URL`` or host and port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        # A wildcard address is where the server listens, not where anyone can connect.
+        host = "localhost" if self.dashboard_host in ("0.0.0.0", "::", "") else self.dashboard_host
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 literal needs brackets inside a URL
+        return f"http://{host}:{self.dashboard_port}"
 
     @property
     def embedded(self) -> bool:

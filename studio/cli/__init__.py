@@ -6,6 +6,7 @@ Every user mistake ends as one line on stderr and a non-zero exit code, never a 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +23,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from studio.cli import batches, stack
+    from studio.cli import batches, dashboard, sharing, stack
 
     parser = argparse.ArgumentParser(
         prog="studio",
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     stack.register(sub)
     batches.register(sub)
+    sharing.register(sub)
+    dashboard.register(sub)
     return parser
 
 
@@ -49,5 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """Console-script entry: exit without interpreter finalization.
+
+    The Temporal client's native runtime keeps threads that can abort the process while Python
+    finalizes (a crash *after* the work is done, turning success into exit code 134), so the
+    CLI flushes its output and leaves with ``os._exit``.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

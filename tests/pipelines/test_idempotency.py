@@ -12,6 +12,7 @@ from pipelines.provider_registry import ProviderSet
 from studio.assets import LocalAssetStore
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
+from studio.models import ProviderAttempt
 from studio.settings import Settings
 from tests.conftest import write_project
 
@@ -55,6 +56,9 @@ async def test_a_crashed_call_is_marked_lost_and_made_again(settings: Settings, 
     await ActivityEnvironment().run(acts.storyboard, batch.id)
     take_id = f"{batch.id}/a/1"
     # What a worker killed mid-call leaves behind: a call begun and never finished.
-    catalog.begin_attempt(take_id=take_id, batch_id=batch.id, stage="render", provider="local", attempt=1)
+    with catalog.session() as s:
+        s.add(ProviderAttempt(take_id=take_id, batch_id=batch.id, stage="render", provider="local", job_id="job-1"))
     await ActivityEnvironment().run(acts.render, StageInput(take_id, "local"))
-    assert [a.status for a in catalog.attempts(take_id=take_id)] == ["lost", "succeeded"]
+    calls = catalog.attempts(take_id=take_id)
+    assert [a.status for a in calls] == ["lost", "succeeded"]
+    assert calls[1].job_id == "job-1", "the vendor job of the lost call must be resumed, not paid for again"

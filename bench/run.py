@@ -1,0 +1,155 @@
+"""Benchmarks of the durable pipeline on the embedded stack. Run by hand: `make bench` or
+`.venv/bin/python bench/run.py [--runs 3] [--only a,b,c,d]`.
+
+(a) overhead: 200 shots, zero-latency local provider at 64x64 → wall time per shot
+(b) scaling:  1000 shots vs 200 shots → time ratio (linear would be 5.0)
+(c) saturation: 200 shots at 1 s simulated latency, provider concurrency 16 → time / 13 s ideal
+(d) recovery: worker SIGKILLed mid-batch, a new one started at once → seconds until a take
+    completes again (first render, and first published shot)
+
+Every figure is the median of --runs runs; each run uses a fresh dev server, home and worker
+process, so nothing is cached between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.client import start_batch, wait_batch  # noqa: E402
+from pipelines.connection import connect  # noqa: E402
+from pipelines.devserver import free_port, start_dev_server, stop_process  # noqa: E402
+from studio.assets import LocalAssetStore  # noqa: E402
+from studio.catalog import Catalog  # noqa: E402
+from studio.launch import prepare_batch  # noqa: E402
+from studio.settings import Settings  # noqa: E402
+from tests.pipelines.processes import kill_hard, spawn_worker  # noqa: E402
+
+
+def project_text(shots: int) -> str:
+    head = '[project]\nname = "Bench"\nseed = 1\n[defaults]\nsize = "64x64"\nvariants = 1\nupscale = 1\n'
+    return head + "".join(f'[[shots]]\nid = "s{i:04}"\nprompt = "bench scene {i}"\n' for i in range(shots))
+
+
+class Stack:
+    """A fresh dev server, home and worker process for one measured run."""
+
+    def __init__(self, *, latency: float = 0.0, concurrency: int = 16) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="studio-bench-"))
+        self.port = free_port()
+        self.env = {"STUDIO_LOCAL_LATENCY": str(latency), "STUDIO_PROVIDER_CONCURRENCY": str(concurrency)}
+        self.settings = Settings(
+            home=self.dir / "home", temporal_address=f"127.0.0.1:{self.port}",
+            task_queue=f"bench-{uuid.uuid4().hex[:6]}", _env_file=None,  # type: ignore[call-arg]
+        )
+        self.catalog = Catalog.open(self.settings.catalog_url)
+        self.assets = LocalAssetStore(self.settings.assets_dir)
+
+    def __enter__(self) -> Stack:
+        self.server = start_dev_server(port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log")
+        self.worker = spawn_worker(self.settings, self.dir / "w.log", **self.env)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        kill_hard(self.worker)
+        stop_process(self.server.pid)
+
+    async def launch(self, shots: int) -> str:
+        folder = self.dir / f"p{shots}"
+        folder.mkdir(exist_ok=True)
+        (folder / "project.toml").write_text(project_text(shots))
+        batch, _ = prepare_batch(self.settings, self.catalog, self.assets, folder)
+        self.client = await connect(self.settings)
+        await start_batch(self.client, self.settings, batch.id)
+        return batch.id
+
+
+async def timed_batch(shots: int, *, latency: float = 0.0, concurrency: int = 16) -> float:
+    with Stack(latency=latency, concurrency=concurrency) as stack:
+        await asyncio.sleep(1.0)  # let the worker connect and poll, as a running stack would
+        started = time.perf_counter()
+        batch_id = await stack.launch(shots)
+        outcome = await wait_batch(stack.client, batch_id)
+        elapsed = time.perf_counter() - started
+        assert outcome == {"published": shots}, outcome
+        return elapsed
+
+
+async def recovery() -> tuple[float, float]:
+    with Stack(latency=0.5, concurrency=16) as stack:
+        await asyncio.sleep(1.0)
+        batch_id = await stack.launch(200)
+        cat = stack.catalog
+
+        def counts() -> tuple[int, int]:
+            takes = cat.batch_takes(batch_id)
+            return sum(1 for t in takes if t.asset_key), len(cat.publications(batch_id))
+
+        while counts()[0] < 40:
+            await asyncio.sleep(0.05)
+        kill_hard(stack.worker)
+        killed = time.perf_counter()
+        rendered0, published0 = counts()
+        stack.worker = spawn_worker(stack.settings, stack.dir / "w2.log", **stack.env)
+        first_render = first_publish = None
+        while first_render is None or first_publish is None:
+            rendered, published = counts()
+            now = time.perf_counter() - killed
+            if first_render is None and rendered > rendered0:
+                first_render = now
+            if first_publish is None and published > published0:
+                first_publish = now
+            await asyncio.sleep(0.05)
+        await wait_batch(stack.client, batch_id)
+        return first_render, first_publish
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default="a,b,c,d")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    report: list[str] = []
+    t200: list[float] = []
+    if only & {"a", "b"}:
+        t200 = [await timed_batch(200) for _ in range(args.runs)]
+        report.append(f"(a) 200 shots, zero latency: median {median(t200):.2f} s → {median(t200) / 200 * 1000:.1f} ms/shot "
+                      f"(runs: {', '.join(f'{t:.2f}' for t in t200)}; target ≤ 50 ms/shot)")
+        print(report[-1], flush=True)
+    if "b" in only:
+        t1000 = [await timed_batch(1000) for _ in range(args.runs)]
+        report.append(f"(b) 1000 shots: median {median(t1000):.2f} s; ratio to 200: {median(t1000) / median(t200):.2f} "
+                      f"(runs: {', '.join(f'{t:.2f}' for t in t1000)}; target ≤ 5.5)")
+        print(report[-1], flush=True)
+    if "c" in only:
+        tc = [await timed_batch(200, latency=1.0, concurrency=16) for _ in range(args.runs)]
+        report.append(f"(c) 200 shots × 1 s at concurrency 16: median {median(tc):.2f} s vs 13 s ideal → "
+                      f"{median(tc) / 13:.3f} (runs: {', '.join(f'{t:.2f}' for t in tc)}; target ≤ 1.10)")
+        print(report[-1], flush=True)
+    if "d" in only:
+        rec = [await recovery() for _ in range(args.runs)]
+        report.append(f"(d) recovery after SIGKILL: first render {median([r[0] for r in rec]):.2f} s, first published "
+                      f"shot {median([r[1] for r in rec]):.2f} s (runs: {rec}; target ≤ 5 s)")
+        print(report[-1], flush=True)
+    print("\n".join(["", "summary:", *report]))
+
+
+if __name__ == "__main__":
+    # SIGTERM (e.g. from `timeout`) unwinds normally, so every Stack stops what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    asyncio.run(main())

@@ -1,0 +1,106 @@
+"""What the dashboard asks of Temporal, as plain blocking calls.
+
+Streamlit runs each page in a thread with no event loop, so every call here opens its own loop
+(``asyncio.run``) and its own connection. A connection costs a few milliseconds next to a
+human's click, and no loop-bound client outlives the call that made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from pipelines.client import GateRefused, decide, start_batch
+from pipelines.connection import ConnectionFailed, connect
+from pipelines.messages import Decision
+from studio.assets import LocalAssetStore
+from studio.catalog import Catalog
+from studio.errors import StudioError
+from studio.launch import prepare_batch
+from studio.settings import Settings
+
+GATE_ACTIONS = ("approve", "reject", "changes")
+T = TypeVar("T")
+
+__all__ = ["GATE_ACTIONS", "ActionFailed", "ConnectionFailed", "GateRefused", "answer_gate", "launch_project"]
+
+
+class ActionFailed(StudioError):
+    """Temporal answered a dashboard action with an error other than a gate's refusal.
+
+    Attributes:
+        action: What was asked (``decide``, ``launch``).
+        status: The RPC status name.
+    """
+
+    def __init__(self, action: str, err: RPCError) -> None:
+        super().__init__(f"{action} failed: {err.message or err.status.name}")
+        self.action = action
+        self.status = err.status.name
+
+
+def _call(settings: Settings, action: str, body: Callable[[Client], Awaitable[T]]) -> T:
+    async def _go() -> T:
+        client = await connect(settings)
+        try:
+            return await body(client)
+        except RPCError as err:
+            raise ActionFailed(action, err) from err
+
+    return asyncio.run(_go())
+
+
+def answer_gate(
+    settings: Settings,
+    batch_id: str,
+    shot_id: str,
+    *,
+    action: str,
+    take: int | None = None,
+    who: str,
+    note: str = "",
+) -> str:
+    """Answer a shot's approval gate; returns the gate's one-line confirmation.
+
+    Args:
+        settings: Where Temporal is.
+        batch_id: The batch.
+        shot_id: The shot within the batch.
+        action: ``approve`` (needs ``take``), ``reject`` or ``changes`` (the note says what to change).
+        take: Take number to approve.
+        who: Who decides (``client`` on the client page).
+        note: Free text kept with the decision.
+
+    Raises:
+        GateRefused: The gate refused (already decided, not waiting, unknown take or action).
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused the call for another reason.
+    """
+    decision = Decision(action, take, who=who, note=note)
+    return _call(settings, "decide", lambda client: decide(client, batch_id, shot_id, decision))
+
+
+def launch_project(settings: Settings, path: str | Path) -> str:
+    """Validate a project, write its batch and start its workflow; returns the batch id.
+
+    Temporal is reached first, so nothing is written to the catalog when it is down.
+
+    Raises:
+        ProjectError: The project is invalid.
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused to start the workflow.
+    """
+
+    async def _start(client: Client) -> str:
+        catalog = Catalog.open(settings.catalog_url)
+        batch, _ = prepare_batch(settings, catalog, LocalAssetStore(settings.assets_dir), path)
+        await start_batch(client, settings, batch.id)
+        return batch.id
+
+    return _call(settings, "launch", _start)

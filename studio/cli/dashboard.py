@@ -1,0 +1,90 @@
+"""`studio dashboard`: run the Streamlit dashboard (ui/streamlit_app.py) as a child process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from studio.access import check_listen_safe
+from studio.settings import Settings, load_settings
+
+APP = Path(__file__).resolve().parents[2] / "ui" / "streamlit_app.py"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the dashboard subcommand."""
+    p = sub.add_parser("dashboard", help="run the web dashboard (STUDIO_DASHBOARD_PORT, STUDIO_DASHBOARD_HOST)")
+    p.set_defaults(func=cmd_dashboard)
+
+
+def dashboard_command(settings: Settings) -> list[str]:
+    """The `streamlit run` command line for the dashboard under ``settings``."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(settings.dashboard_port),
+        "--server.address", settings.dashboard_host,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        # Client pages must not show tracebacks or the developer menu to whoever holds a link.
+        "--client.showErrorDetails", "none",
+        "--client.toolbarMode", "minimal",
+        # Teal rather than Streamlit's red: the primary button here means "approve", not "danger".
+        "--theme.primaryColor", "#0f766e",
+    ]
+
+
+def dashboard_env(settings: Settings) -> dict[str, str]:
+    """The child's environment: ours, plus the settings that were given as overrides, not env.
+
+    The dashboard re-reads settings from its environment, so anything this process was told
+    (a home, a server, a queue) must be passed down explicitly.
+    """
+    env = dict(os.environ)
+    env["STUDIO_HOME"] = str(settings.home)
+    env["STUDIO_TASK_QUEUE"] = settings.task_queue
+    env["STUDIO_DASHBOARD_PORT"] = str(settings.dashboard_port)
+    env["STUDIO_DASHBOARD_HOST"] = settings.dashboard_host
+    env["TEMPORAL_NAMESPACE"] = settings.temporal_namespace
+    env["STUDIO_TEMPORAL_PORT"] = str(settings.temporal_port)
+    env["STUDIO_TEMPORAL_UI_PORT"] = str(settings.temporal_ui_port)
+    optional = {
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "DATABASE_URL": settings.database_url,
+        "STUDIO_ASSETS": settings.assets,
+        "STUDIO_PUBLIC_URL": settings.public_url,
+        "STUDIO_TEMPORAL_UI": settings.temporal_ui,
+        "STUDIO_DASHBOARD_TOKEN": settings.dashboard_token.get_secret_value() if settings.dashboard_token else None,
+        "STUDIO_SHARE_SECRET": settings.share_secret.get_secret_value() if settings.share_secret else None,
+    }
+    env.update({name: value for name, value in optional.items() if value is not None})
+    env["STUDIO_OWNER_NAME"] = settings.owner_name
+    return env
+
+
+def start_dashboard(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start the dashboard in the background, in its own process group, logging to ``log_file``.
+
+    Raises:
+        DashboardUnsafe: It would listen beyond localhost without STUDIO_DASHBOARD_TOKEN.
+    """
+    check_listen_safe(settings)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as out:
+        return subprocess.Popen(
+            dashboard_command(settings), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=dashboard_env(settings), start_new_session=True,
+        )
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Run the dashboard in the foreground until Ctrl-C."""
+    settings = load_settings()
+    check_listen_safe(settings)
+    print(f"dashboard on {settings.dashboard_url} (Ctrl-C stops it)", flush=True)
+    try:
+        return subprocess.call(dashboard_command(settings), env=dashboard_env(settings))
+    except KeyboardInterrupt:
+        return 130

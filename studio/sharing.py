@@ -1,0 +1,152 @@
+"""Signed client links: a token that opens one batch's review page until it expires.
+
+A token is ``<body>.<signature>``, both urlsafe base64 without padding: the body is the batch id
+and the expiry (Unix seconds), the signature is HMAC-SHA256 of the body under the studio's share
+secret. Nothing is stored per link, so a link cannot be revoked one by one; rotating the secret
+(deleting ``HOME/share.secret`` or changing ``STUDIO_SHARE_SECRET``) voids every link at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.settings import Settings
+
+SECRET_FILE = "share.secret"
+DEFAULT_HOURS = 72
+# Domain separation: a signature made for something else with the same key never verifies here.
+_CONTEXT = b"studio-share-v1\n"
+_MAX_TOKEN = 512
+
+
+class LinkInvalid(StudioError):
+    """A share token is forged, tampered with, malformed or expired.
+
+    The message is the same for every cause, so a page can show it without telling a caller
+    which part of a guessed token was wrong.
+
+    Attributes:
+        reason: Why the token was refused (for logs and tests, never for the client).
+    """
+
+    MESSAGE = "This link is not valid or has expired."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(body: bytes, secret: str) -> bytes:
+    return hmac.new(secret.encode(), _CONTEXT + body, hashlib.sha256).digest()
+
+
+def make_share_token(batch_id: str, *, secret: str, expires_at: datetime) -> str:
+    """A token that opens ``batch_id``'s client page until ``expires_at``.
+
+    Args:
+        batch_id: The batch the link is for.
+        secret: The share secret (see :func:`share_secret`).
+        expires_at: When the link stops working (an aware datetime; naive is read as UTC).
+
+    Returns:
+        The token, safe to put in a URL query string.
+    """
+    if not batch_id or "\n" in batch_id:
+        raise ValueError(f"not a batch id: {batch_id!r}")
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    body = f"{batch_id}\n{int(expires_at.timestamp())}".encode()
+    return f"{_b64(body)}.{_b64(_sign(body, secret))}"
+
+
+def verify_share_token(token: str, *, secret: str, now: datetime) -> str:
+    """The batch id a token opens, if its signature holds and it has not expired.
+
+    Args:
+        token: The token from the link.
+        secret: The share secret it must be signed with.
+        now: The current time (an aware datetime; naive is read as UTC).
+
+    Returns:
+        The batch id.
+
+    Raises:
+        LinkInvalid: The token is malformed, forged, tampered with or expired.
+    """
+    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN or token.count(".") != 1:
+        raise LinkInvalid("malformed")
+    body_text, signature_text = token.split(".")
+    try:
+        body, signature = _unb64(body_text), _unb64(signature_text)
+    except (binascii.Error, ValueError):
+        raise LinkInvalid("malformed") from None
+    # Check the signature before reading anything out of the body.
+    if not hmac.compare_digest(signature, _sign(body, secret)):
+        raise LinkInvalid("bad signature")
+    try:
+        batch_id, expiry_text = body.decode().split("\n")
+        expiry = int(expiry_text)
+    except ValueError:
+        raise LinkInvalid("malformed") from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    if now.timestamp() >= expiry:
+        raise LinkInvalid("expired")
+    return batch_id
+
+
+def share_secret(settings: Settings) -> str:
+    """The share secret: ``STUDIO_SHARE_SECRET``, else ``HOME/share.secret`` (made once, mode 0600)."""
+    if settings.share_secret is not None:
+        return settings.share_secret.get_secret_value()
+    path = settings.home / SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-secret-")  # mkstemp makes it 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+        # link() refuses to replace: when two processes race, the first file wins whole and
+        # both read it back, so the dashboard and the CLI never sign with different secrets.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def share_url(settings: Settings, batch_id: str, *, hours: float = DEFAULT_HOURS, now: datetime | None = None) -> str:
+    """The client review link for ``batch_id``, valid for ``hours``."""
+    expires_at = (now or datetime.now(UTC)) + timedelta(hours=hours)
+    token = make_share_token(batch_id, secret=share_secret(settings), expires_at=expires_at)
+    return f"{settings.dashboard_url}/?share={token}"
+
+
+def open_share_link(settings: Settings, token: str, *, now: datetime | None = None) -> str:
+    """The batch id a link's token opens under this studio's secret.
+
+    Raises:
+        LinkInvalid: The token is not valid now.
+    """
+    return verify_share_token(token, secret=share_secret(settings), now=now or datetime.now(UTC))

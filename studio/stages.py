@@ -1,0 +1,103 @@
+"""The catalog side of each pipeline stage, one transaction per step.
+
+A shot used to cost ~20 small transactions; the worker spent more CPU in them than in anything
+else. Each function here does one step's reads and writes together, and stays idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from studio.catalog import Catalog
+from studio.errors import NotFound
+from studio.models import ProviderAttempt, Publication, Shot, Take, utcnow
+
+DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
+
+
+@dataclass(frozen=True)
+class RenderStart:
+    """What a render attempt needs to know before it calls a provider.
+
+    Attributes:
+        take: The take (a detached snapshot).
+        done: An earlier run already rendered it: do not call the provider.
+        attempt_id: The call row written for this attempt (``None`` when ``done``).
+        job_id: A vendor job an interrupted earlier call left running: resume it.
+    """
+
+    take: Take
+    done: bool
+    attempt_id: int | None = None
+    job_id: str | None = None
+
+
+def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int) -> RenderStart:
+    """Look for an earlier result; if none, write the call down before it is made."""
+    with catalog.session() as s:
+        take = s.get(Take, take_id)
+        if take is None:
+            raise NotFound("take", take_id)
+        if take.status in DONE_RENDERING and take.asset_key:
+            return RenderStart(take, done=True)
+        job_id = None
+        unfinished = s.exec(
+            select(ProviderAttempt).where(
+                ProviderAttempt.take_id == take_id,
+                ProviderAttempt.stage == "render",
+                ProviderAttempt.provider == provider,
+                ProviderAttempt.status == "started",
+            )
+        )
+        for row in unfinished:
+            # A call begun and never finished: its worker died. Count it as lost, but keep its
+            # vendor job so this attempt polls that job instead of paying for a new one.
+            row.status, row.finished_at = "lost", utcnow()
+            job_id = row.job_id or job_id
+            s.add(row)
+        if take.status == "planned":
+            take.status = "rendering"
+            s.add(take)
+            shot = s.get(Shot, take.shot_key)
+            if shot is not None and shot.stage == "pending":
+                shot.stage, shot.updated_at = "rendering", utcnow()
+                s.add(shot)
+        call = ProviderAttempt(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
+                               attempt=attempt, job_id=job_id)
+        s.add(call)
+        s.flush()
+        return RenderStart(take, done=False, attempt_id=call.id, job_id=job_id)
+
+
+def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]:
+    """Read a take and its shot for a stage, and show the shot in that stage."""
+    with catalog.session() as s:
+        take = s.get(Take, take_id)
+        shot = s.get(Shot, take.shot_key) if take is not None else None
+        if take is None or shot is None:
+            raise NotFound("take", take_id)
+        if shot.stage in ("pending", "rendering", "upscaling", "reviewing") and shot.stage != stage:
+            shot.stage, shot.updated_at = stage, utcnow()
+            s.add(shot)
+        return take, shot
+
+
+def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str) -> None:
+    """Record a published file (once), mark the take approved and the shot published."""
+    with catalog.session() as s:
+        take, shot = s.get(Take, take_id), s.get(Shot, shot_key)
+        if take is None or shot is None:
+            raise NotFound("take", take_id)
+        existing = s.exec(
+            select(Publication).where(
+                Publication.shot_key == shot_key, Publication.path == path, Publication.removed_at == None  # noqa: E711
+            )
+        ).first()
+        if existing is None:
+            s.add(Publication(batch_id=shot.batch_id, shot_key=shot_key, take_id=take_id, path=path))
+        take.status = "approved"
+        shot.stage, shot.final_take_id, shot.updated_at = "published", take_id, utcnow()
+        s.add(take)
+        s.add(shot)
