@@ -74,6 +74,7 @@ class TakeCard:
         review_score: Automated review score, if reviewed.
         review_passed: Automated review verdict, if reviewed.
         chosen: Whether this take was published for its shot.
+        round: Gate round that made it (1, then +1 each time changes were requested).
     """
 
     take_id: str
@@ -85,6 +86,7 @@ class TakeCard:
     review_score: float | None = None
     review_passed: bool | None = None
     chosen: bool = False
+    round: int = 1
 
     @property
     def failed_over(self) -> bool:
@@ -212,6 +214,7 @@ def _take_card(take: Take, tried: tuple[str, ...], chosen_id: str | None) -> Tak
         review_score=take.review_score,
         review_passed=take.review_passed,
         chosen=chosen_id == take.id,
+        round=take.round,
     )
 
 

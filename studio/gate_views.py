@@ -30,6 +30,7 @@ class GateChoice:
         image_key: Asset key of the image to show.
         review_score: Automated review score, if any.
         review_passed: Automated review verdict, if any.
+        round: Gate round that made it (1, then +1 each time changes were requested).
     """
 
     number: int
@@ -37,11 +38,16 @@ class GateChoice:
     image_key: str
     review_score: float | None
     review_passed: bool | None
+    round: int = 1
 
 
 @dataclass(frozen=True)
 class PendingGate:
-    """A shot waiting for a human, with the takes on offer (``position``: its storyboard order)."""
+    """A shot waiting for a human, with the takes on offer.
+
+    ``position`` is its storyboard order; ``change_requests`` are the notes of earlier rounds'
+    "changes" decisions, oldest first.
+    """
 
     batch_id: str
     project: str
@@ -51,6 +57,7 @@ class PendingGate:
     prompt: str
     waiting_since: datetime
     choices: tuple[GateChoice, ...]
+    change_requests: tuple[str, ...] = ()
 
     @property
     def suggested(self) -> int | None:
@@ -64,7 +71,7 @@ class PendingGate:
 def _choices(takes: list[Take]) -> tuple[GateChoice, ...]:
     # Only takes with an image can be approved: the gate offers the takes that were reviewed.
     return tuple(
-        GateChoice(t.number, t.id, t.final_key or t.asset_key or "", t.review_score, t.review_passed)
+        GateChoice(t.number, t.id, t.final_key or t.asset_key or "", t.review_score, t.review_passed, t.round)
         for t in sorted(takes, key=lambda t: t.number)
         if t.status != "failed" and (t.final_key or t.asset_key)
     )
@@ -92,6 +99,10 @@ def pending_gates(catalog: Catalog, *, batch_id: str | None = None) -> list[Pend
         for take in s.exec(select(Take).where(Take.shot_key.in_(keys))):  # type: ignore[attr-defined]
             takes[take.shot_key].append(take)
         batch_ids = {shot.batch_id for shot in shots}
+        requests: dict[str, list[str]] = defaultdict(list)
+        asked = select(Approval).where(Approval.shot_key.in_(keys), Approval.decision == "changes")  # type: ignore[attr-defined]
+        for approval in s.exec(asked.order_by(Approval.round)):  # type: ignore[arg-type]
+            requests[approval.shot_key].append(approval.note)
         names = {b.id: b.project_name for b in s.exec(select(Batch).where(Batch.id.in_(batch_ids)))}  # type: ignore[attr-defined]
     return [
         PendingGate(
@@ -103,6 +114,7 @@ def pending_gates(catalog: Catalog, *, batch_id: str | None = None) -> list[Pend
             prompt=shot.prompt,
             waiting_since=shot.updated_at,
             choices=_choices(takes[shot.key]),
+            change_requests=tuple(requests[shot.key]),
         )
         for shot in shots
     ]

@@ -62,9 +62,14 @@ def _logs(settings: Settings) -> Path:
     return logs
 
 
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], log: Path, *, tied: bool = True) -> subprocess.Popen[bytes]:
+    from pipelines.devserver import die_with_parent
+
     with open(log, "ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=die_with_parent if tied else None,
+        )
 
 
 def _print_stack(state: dict[str, Any]) -> None:
@@ -91,7 +96,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def _up_detached(settings: Settings) -> int:
     log = _logs(settings) / "up.log"
-    proc = _spawn([sys.executable, "-m", "studio.cli", "up"], log)
+    proc = _spawn([sys.executable, "-m", "studio.cli", "up"], log, tied=False)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         state = read_stack(settings)

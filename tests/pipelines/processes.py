@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.devserver import die_with_parent
 from studio.settings import Settings
 
 
@@ -32,6 +33,7 @@ def spawn_worker(settings: Settings, log: Path, **extra: str) -> subprocess.Pope
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
 

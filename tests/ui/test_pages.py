@@ -101,10 +101,10 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     shot_key = f"{batch_id}/skillet-campfire"
     at = await run(new_app("app_pages/shot.py", shot=shot_key))
     assert [t.label for t in at.tabs] == [f"Take {n}" for n in range(1, 9)]
-    assert len(at.dataframe) == 16  # a recipe and a call timeline per take
-    recipe = at.dataframe[0].value
+    assert len(at.table) == 8 and len(at.dataframe) == 8  # a recipe and a call timeline per take
+    recipe = at.table[0].value
     assert "local" in recipe["value"].tolist() and "1344×768" in recipe["value"].tolist()
-    calls = at.dataframe[1].value
+    calls = at.dataframe[0].value
     assert calls["stage"].tolist() == ["render"] and calls["status"].tolist() == ["succeeded"]
     assert "No decisions yet." in texts(at)
     (temporal,) = at.link_button
@@ -113,7 +113,7 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     # Approvals: approve take 3 of the first shot in place; the catalog publishes exactly that take.
     at = await run(new_app("app_pages/approvals.py"))
     assert "skillet-campfire" in texts(at) and "host-reaction" in texts(at)
-    at.segmented_control(key=f"take-{shot_key}").set_value(3)
+    at.pills(key=f"take-{shot_key}").set_value(3)
     await run(at)
     at.button(key=f"approve-{shot_key}").click()
     await run(at)
@@ -139,7 +139,8 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     takes = catalog.takes(other)
     assert len(takes) == 16 and all(t.prompt.endswith("warmer light") for t in takes[8:])
     at = await run(new_app("app_pages/approvals.py"))
-    assert len(at.image[0].value) == 16  # both rounds are on offer
+    assert len(at.image) == 16  # both rounds are on offer
+    assert "round 2" in texts(at) and "asked for: warmer light" in texts(at)
     # Reject with a note.
     at.text_input(key=f"note-{other}").set_value("not on brand")
     await run(at)
