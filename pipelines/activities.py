@@ -27,7 +27,7 @@ from pipelines.messages import (
 )
 from pipelines.provider_registry import ProviderSet
 from providers.base import ProviderError, RenderRequest
-from studio.assets import AssetStore
+from studio.assets import AssetStore, image_size
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
 from studio.failover import error_policy
@@ -122,7 +122,10 @@ class StudioActivities:
         def _plan() -> ShotPlan:
             shot, takes = self.catalog.shot_with_takes(shot_key)
             in_process = [name for name in shot.chain if name in self.providers.in_process]
-            return ShotPlan(shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale, in_process=in_process)
+            return ShotPlan(
+                shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale,
+                reviewers=self.providers.review_chain(), in_process=in_process,
+            )
 
         return await asyncio.to_thread(_plan)
 
@@ -169,6 +172,10 @@ class StudioActivities:
         )
 
         def _store() -> None:
+            delivered = image_size(result.image)
+            if delivered != (take.width, take.height):
+                # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
+                take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
             key = self.assets.put(result.image, result.mime_type)
             self.catalog.complete_attempt(attempt_id, take.id, {**take_fields, "asset_key": key},
                                           latency_ms=latency_ms, job_id=result.job_id or start.job_id)
@@ -206,7 +213,8 @@ class StudioActivities:
         key = take.final_key or take.asset_key
         assert key is not None, "review runs only after a render"
         image = await asyncio.to_thread(self.assets.get, key)
-        expected = (take.width * shot.upscale, take.height * shot.upscale)
+        width, height = (take.params or {}).get("delivered_size", (take.width, take.height))
+        expected = (width * shot.upscale, height * shot.upscale)
         try:
             verdict = await self.providers.reviewers[inp.provider].review(image, prompt=take.prompt, expected_size=expected)
         except ProviderError as err:

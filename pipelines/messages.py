@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def provider_queue(task_queue: str, provider: str) -> str:
+    """The task queue where a remote provider's activities run."""
+    return f"{task_queue}-provider-{provider}"
+
+
 @dataclass
 class BatchInput:
     """Start (or continue) a batch.
@@ -56,7 +61,7 @@ class ShotPlan:
     take_ids: list[str]
     chain: list[str]
     upscaler: str = "local"
-    reviewer: str = "local"
+    reviewers: list[str] = field(default_factory=lambda: ["local"])
     upscale: int = 1
     in_process: list[str] = field(default_factory=list)
 

@@ -2,8 +2,9 @@
 
 Providers that compute in this process (``local``) are "in process": the workflow calls them as
 local activities, which skips a server round trip per call; their concurrency limit is a
-semaphore in this process. Remote vendors get a task queue each, where limits hold across
-every worker.
+semaphore in this process. Every remote vendor gets one task queue (see
+:func:`pipelines.messages.provider_queue`) serving its render, upscale and review activities,
+so its concurrency limit holds per worker process and its rate limit across all workers.
 """
 
 from __future__ import annotations
@@ -11,8 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from providers.base import Renderer, Reviewer, Upscaler
+from providers.fal_flux import FalRenderer
+from providers.gemini import GeminiRenderer, GeminiReviewer
 from providers.local import LocalRenderer, LocalReviewer, LocalUpscaler
+from providers.mistral import MistralRenderer, MistralReviewer
+from providers.replicate_flux import ReplicateRenderer
 from studio.settings import Settings
+
+# Reviewers are tried in this order; the local heuristics always close the list.
+REVIEW_ORDER = ("mistral", "gemini", "local")
 
 
 @dataclass
@@ -29,12 +37,40 @@ class ProviderSet:
         """Names of the renderers that can be called."""
         return list(self.renderers)
 
+    def remote(self) -> list[str]:
+        """Every provider name that needs its own task queue."""
+        names = {*self.renderers, *self.upscalers, *self.reviewers}
+        return sorted(names - self.in_process)
+
+    def review_chain(self) -> list[str]:
+        """Reviewers to try for a take, best first."""
+        return [name for name in REVIEW_ORDER if name in self.reviewers]
+
 
 def build_providers(settings: Settings) -> ProviderSet:
-    """The local provider always; vendor adapters for every key that is set."""
-    return ProviderSet(
+    """The local provider always; a vendor adapter for every key that is set."""
+    timeout = settings.vendor_timeout
+    found = ProviderSet(
         renderers={"local": LocalRenderer(latency=settings.local_latency)},
         upscalers={"local": LocalUpscaler()},
         reviewers={"local": LocalReviewer()},
         concurrency=settings.provider_concurrency,
     )
+    if settings.mistral_api_key:
+        key = settings.mistral_api_key.get_secret_value()
+        found.renderers["mistral"] = MistralRenderer(key, base_url=settings.mistral_base_url, timeout=timeout)
+        found.reviewers["mistral"] = MistralReviewer(key, base_url=settings.mistral_base_url)
+    if settings.gemini_api_key:
+        key = settings.gemini_api_key.get_secret_value()
+        found.renderers["gemini"] = GeminiRenderer(key, base_url=settings.gemini_base_url, timeout=timeout)
+        found.reviewers["gemini"] = GeminiReviewer(key, base_url=settings.gemini_base_url)
+    if settings.replicate_api_token:
+        found.renderers["replicate"] = ReplicateRenderer(
+            settings.replicate_api_token.get_secret_value(), base_url=settings.replicate_base_url,
+            model=settings.replicate_model,
+        )
+    if settings.fal_key:
+        found.renderers["fal"] = FalRenderer(
+            settings.fal_key.get_secret_value(), base_url=settings.fal_base_url, model=settings.fal_model
+        )
+    return found

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ShotStageInput,
         ReworkInput,
         ShotUpdate,
+        provider_queue,
         StageInput,
         TakeOutcome,
     )
@@ -92,7 +93,10 @@ class ShotWorkflow:
         if outcome.ok and plan.upscale > 1:
             outcome = await self._stage("upscale", StageInput(take_id, plan.upscaler, plan.upscale), queue)
         if outcome.ok:
-            outcome = await self._stage("review", StageInput(take_id, plan.reviewer), queue)
+            for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
+                outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
+                if outcome.ok:
+                    break
         if not outcome.ok:
             await workflow.execute_local_activity("mark_take_failed", outcome, **LOCAL_STAGE)
         return outcome
@@ -113,7 +117,7 @@ class ShotWorkflow:
                     "render",
                     StageInput(take_id, provider),
                     result_type=TakeOutcome,
-                    task_queue=f"{queue}-render-{provider}",
+                    task_queue=provider_queue(queue, provider),
                     start_to_close_timeout=timedelta(minutes=10),
                     heartbeat_timeout=timedelta(seconds=3),
                     retry_policy=RENDER_RETRY,
@@ -131,7 +135,7 @@ class ShotWorkflow:
                 name,
                 inp,
                 result_type=TakeOutcome,
-                task_queue=f"{queue}-{name}-{inp.provider}",
+                task_queue=provider_queue(queue, inp.provider),
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RENDER_RETRY,

@@ -1,7 +1,7 @@
-"""The worker: workflows and cheap local stages on the main queue, one queue per provider.
+"""The worker: workflows and in-process stages on the main queue, one queue per remote provider.
 
-A provider's queue is where its concurrency limit holds: each worker process runs at most
-``provider_concurrency`` calls to it at once.
+A remote provider's queue is where its concurrency limit holds: each worker process runs at
+most ``provider_concurrency`` calls to it at once.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from pipelines.activities import StudioActivities
 from pipelines.batch_workflow import BatchWorkflow
 from pipelines.connection import connect
+from pipelines.messages import provider_queue
 from pipelines.provider_registry import ProviderSet, build_providers
 from pipelines.shot_workflow import ShotWorkflow
 from studio.assets import LocalAssetStore
@@ -46,17 +47,17 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
-    render_queues = [
+    provider_queues = [
         Worker(
             client,
-            task_queue=f"{settings.task_queue}-render-{name}",
-            activities=[acts.render],
+            task_queue=provider_queue(settings.task_queue, name),
+            activities=[acts.render, acts.upscale, acts.review],
             max_concurrent_activities=settings.provider_concurrency,
             graceful_shutdown_timeout=timedelta(seconds=5),
         )
-        for name in providers.renderers
+        for name in providers.remote()
     ]
-    return [main, *render_queues]
+    return [main, *provider_queues]
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -7,10 +7,13 @@ same key and one file, which is what makes a re-run activity idempotent on the s
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from pathlib import Path
 from typing import Protocol
+
+from PIL import Image
 
 from studio.errors import StudioError
 
@@ -27,6 +30,12 @@ class AssetMissing(StudioError):
     def __init__(self, key: str) -> None:
         super().__init__(f"asset {key} is not in the store")
         self.key = key
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of an encoded image, from its header (the pixels are not decoded)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 def asset_key(data: bytes, mime_type: str) -> str:

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
     replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
     fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
+    mistral_base_url: str = Field(default="https://api.mistral.ai", alias="MISTRAL_BASE_URL")
+    gemini_base_url: str = Field(default="https://generativelanguage.googleapis.com", alias="GEMINI_BASE_URL")
+    replicate_base_url: str = Field(default="https://api.replicate.com", alias="REPLICATE_BASE_URL")
+    fal_base_url: str = Field(default="https://queue.fal.run", alias="FAL_BASE_URL")
+    replicate_model: str = "black-forest-labs/flux-schnell"
+    fal_model: str = "fal-ai/flux/schnell"
+    vendor_timeout: float = Field(default=120.0, gt=0)
 
     @property
     def catalog_url(self) -> str:

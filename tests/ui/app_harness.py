@@ -1,15 +1,20 @@
-"""Harness for dashboard tests (import the fixture into a test module to use it): the app pointed at the test's STUDIO_HOME and Temporal, and
-helpers that keep the in-process worker running while a page script runs."""
+"""Harness for dashboard tests: the app pointed at the test's STUDIO_HOME and Temporal, and
+helpers that keep the in-process worker running while a page script runs.
+
+Not a conftest, so tests/studio can use it too: import the ``app_env`` fixture into a module.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from studio.assets import LocalAssetStore
 from studio.catalog import Catalog
 from studio.settings import Settings
 
@@ -47,7 +52,7 @@ async def run(at: AppTest) -> AppTest:
     return at
 
 
-async def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Poll ``predicate`` (a plain function) until it is true."""
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(predicate):
@@ -56,7 +61,7 @@ async def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.2)
 
 
-def gates_open(catalog: Catalog, batch_id: str, count: int):
+def gates_open(catalog: Catalog, batch_id: str, count: int) -> Callable[[], bool]:
     """A predicate: ``count`` shots of the batch wait at their gates."""
     return lambda: sum(1 for s in catalog.shots(batch_id) if s.stage == "awaiting_approval") == count
 
@@ -74,7 +79,7 @@ def shot_stage(catalog: Catalog, key: str) -> str | None:
     return next((s.stage for s in catalog.shots(key.split("/", 1)[0]) if s.key == key), None)
 
 
-async def populate_batch(settings: Settings, catalog: Catalog, assets, project_dir: Path) -> str:
+async def populate_batch(settings: Settings, catalog: Catalog, assets: LocalAssetStore, project_dir: Path) -> str:
     """Write a finished batch of ``project_dir`` straight into the catalog, with real local renders.
 
     Faster than running the workflows when a test only needs a big batch to look at.

@@ -7,7 +7,6 @@ process (through :func:`studio.cli.dashboard.start_dashboard`, the function `stu
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 import urllib.request

@@ -6,13 +6,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pydantic import SecretStr
-from temporalio.client import Client
 
 from studio.catalog import Catalog
 from studio.gate_views import pending_gates
 from studio.settings import Settings
 from studio.sharing import LinkInvalid, share_url
-from tests.conftest import SAMPLES, write_project
+from tests.conftest import SAMPLES
 from tests.ui.app_harness import OWNER, app_env, gates_open, new_app, run, shot_stage, texts, wait_for  # noqa: F401
 
 TINY = """
@@ -41,8 +40,7 @@ async def test_empty_studio_shows_empty_states(app_env: Settings) -> None:
     assert "Nothing is waiting for approval." in texts(at)
 
 
-async def test_launch_page_validates_estimates_and_starts(app_env: Settings, worker: None, client: Client,
-                                                          catalog: Catalog) -> None:
+async def test_launch_page_validates_estimates_and_starts(app_env: Settings, worker: None, catalog: Catalog) -> None:
     at = await run(new_app("app_pages/launch.py"))
     at.selectbox(key="launch-sample").set_value("thumbnail-pack")
     await run(at)
@@ -69,8 +67,7 @@ async def test_launch_page_validates_estimates_and_starts(app_env: Settings, wor
     await wait_for(lambda: shot_stage(catalog, shot) == "published", "the launched batch to publish")
 
 
-async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, launch, catalog: Catalog,
-                                             client: Client) -> None:
+async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, launch, catalog: Catalog) -> None:
     batch_id = await launch(SAMPLES / "thumbnail-pack")
     await wait_for(gates_open(catalog, batch_id, 2), "both gates to open")
 
@@ -185,6 +182,20 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     await run(stale)
     assert "host-reaction was already answered or is no longer waiting." in [w.value for w in stale.warning]
     assert catalog.shot(f"{batch_id}/host-reaction").final_take_id == f"{batch_id}/host-reaction/5"
+
+    # Request changes from the client page: a new round comes back to the same link, newest first.
+    campfire = f"{batch_id}/skillet-campfire"
+    at.text_area(key="note-skillet-campfire").set_value("more sparks")
+    await run(at)
+    at.button(key="changes-skillet-campfire").click()
+    await run(at)
+    assert "we will rework skillet-campfire" in texts(at)
+    asked = catalog.approvals(shot_key=campfire)[-1]
+    assert (asked.decision, asked.who, asked.note) == ("changes", "client", "more sparks")
+    await wait_for(lambda: [g.shot_key for g in pending_gates(catalog, batch_id=batch_id)] == [campfire], "round 2")
+    await run(at)
+    assert "You asked for: *more sparks*" in texts(at)
+    assert [i.captions[0] for i in at.image][:2] == ["Take 9", "Take 10"]
 
     at = await run(new_app(share=token + "x"))
     assert LinkInvalid.MESSAGE in texts(at) and not at.button
