@@ -24,6 +24,7 @@ from studio.settings import Settings
 from studio.status import batch_summary
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
+LIVE_STATES = ("queued", "running", "waiting")
 SHOT_FILTERS = ("all", "waiting", "rejected", "failed")
 
 
@@ -193,6 +194,24 @@ def batches_board(catalog: Catalog, limit: int = 50) -> list[BatchLine]:
     ids = [b.id for b in catalog.batches(limit)]
     costs = batch_costs(catalog, ids)
     return [batch_line(batch_summary(catalog, batch_id), costs[batch_id]) for batch_id in ids]
+
+
+@dataclass(frozen=True)
+class BoardTotals:
+    """The headline numbers over the batches shown."""
+
+    running: int
+    waiting: int
+    published: int
+
+
+def board_totals(lines: Sequence[BatchLine]) -> BoardTotals:
+    """Batches still going, shots waiting at a gate, and shots published, over ``lines``."""
+    return BoardTotals(
+        running=sum(1 for line in lines if line.state in LIVE_STATES),
+        waiting=sum(line.waiting for line in lines),
+        published=sum(line.progress["publish"][0] for line in lines),
+    )
 
 
 def _render_providers(attempts: Sequence[ProviderAttempt]) -> dict[str, tuple[str, ...]]:

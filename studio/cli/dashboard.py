@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -80,11 +81,20 @@ def start_dashboard(settings: Settings, log_file: Path) -> subprocess.Popen[byte
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Run the dashboard in the foreground until Ctrl-C."""
+    """Run the dashboard in the foreground until Ctrl-C or SIGTERM (which stop Streamlit too)."""
     settings = load_settings()
     check_listen_safe(settings)
     print(f"dashboard on {settings.dashboard_url} (Ctrl-C stops it)", flush=True)
+    child = subprocess.Popen(dashboard_command(settings), env=dashboard_env(settings))
+
+    def _stop(*_: object) -> None:
+        # Pass the stop on: without this a SIGTERM would leave Streamlit running on its own.
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        return subprocess.call(dashboard_command(settings), env=dashboard_env(settings))
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        child.wait(timeout=10)
         return 130

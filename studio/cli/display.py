@@ -48,7 +48,8 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
 
 def print_batch(summary: dict[str, Any]) -> None:
     """One batch in detail."""
-    table = Table(title=f"{summary['batch']} — {summary['project']} — {summary['state']}", title_justify="left")
+    console.print(f"[bold]{summary['batch']}[/] — {summary['project']} — {summary['state']}")
+    table = Table()
     for column in ("stage", "done", "of", "notes"):
         table.add_column(column)
     for stage in STAGES:

@@ -114,3 +114,15 @@ async def test_token_for_one_batch_cannot_open_another(app_env: Settings, catalo
     await asyncio.to_thread(at.run)
     assert LinkInvalid.MESSAGE in texts(at) and "Bravo" not in texts(at)
     assert not at.sidebar.children or not any("Batches" in str(n) for n in at.sidebar)
+
+
+def test_cli_share_prints_a_link_that_opens_the_batch(app_env: Settings, catalog, capsys) -> None:
+    from studio.cli import main
+
+    catalog.add_batch(_batch("alpha-000001", "Alpha"))
+    assert main(["share", "alpha-000001", "--hours", "2"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://127.0.0.1:8501/?share=")
+    assert open_share_link(app_env, url.split("share=", 1)[1]) == "alpha-000001"
+    assert main(["share", "no-such-batch"]) == 2
+    assert "no batch 'no-such-batch'" in capsys.readouterr().err
