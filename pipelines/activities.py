@@ -22,6 +22,7 @@ from pipelines.messages import (
     ReworkInput,
     ShotPlan,
     ShotStageInput,
+    ShotStagesInput,
     StageInput,
     TakeOutcome,
 )
@@ -95,6 +96,7 @@ class StudioActivities:
             self.mark_take_failed,
             self.add_takes,
             self.set_shot_stage,
+            self.shot_stages,
             self.record_decision,
             self.publish,
             self.finish_batch,
@@ -251,6 +253,13 @@ class StudioActivities:
         if inp.final_take_id is not None:
             fields["final_take_id"] = inp.final_take_id
         await asyncio.to_thread(self.catalog.update_shot, inp.shot_key, **fields)
+
+    @activity.defn(name="shot_stages")
+    async def shot_stages(self, inp: ShotStagesInput) -> dict[str, str]:
+        """Where the given shots of a batch are, by shot id (used to reconcile after continue-as-new)."""
+        wanted = set(inp.shot_ids)
+        shots = await asyncio.to_thread(self.catalog.shots, inp.batch_id)
+        return {s.shot_id: s.stage for s in shots if s.shot_id in wanted}
 
     @activity.defn(name="record_decision")
     async def record_decision(self, rec: DecisionRecord) -> None:

@@ -18,12 +18,11 @@ from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedErro
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from pipelines.messages import BatchInput, BatchPlan, ShotInput, ShotUpdate
+    from pipelines.messages import BatchInput, BatchPlan, ShotInput, ShotStagesInput, ShotUpdate
     from pipelines.shot_workflow import ShotWorkflow
 
-# Well below the server's 10,240-event warning; each shot costs ~10 events here.
-HISTORY_EVENTS_PER_RUN = 6000
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
+FINAL_STAGES = ("published", "rejected", "failed")
 LOCAL = dict(start_to_close_timeout=timedelta(minutes=5), retry_policy=RetryPolicy(maximum_attempts=10))
 
 
@@ -43,6 +42,8 @@ class BatchWorkflow:
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
         plan = await workflow.execute_local_activity("storyboard", inp.batch_id, result_type=BatchPlan, **LOCAL)
         total, cursor = len(plan.shot_ids), inp.cursor
+        if self.active or self.gated:
+            await self._reconcile(inp.batch_id)
 
         def room() -> bool:
             return cursor < total and len(self.active) < inp.shots_in_flight
@@ -56,7 +57,7 @@ class BatchWorkflow:
                 asyncio.create_task(self._start(inp, plan, shot_id))
             if self.done() >= total:
                 break
-            if self._history_full():
+            if self._history_full(inp.history_limit):
                 # Drain the shots still rendering (their completion reaches only this run); shots
                 # waiting at a gate carry over and report to the next run by signal.
                 await workflow.wait_condition(
@@ -67,6 +68,7 @@ class BatchWorkflow:
                         inp.batch_id,
                         inp.shots_in_flight,
                         inp.task_queue,
+                        inp.history_limit,
                         cursor=cursor,
                         active=sorted(self.active),
                         gated=sorted(self.gated),
@@ -74,19 +76,42 @@ class BatchWorkflow:
                         runs=inp.runs + 1,
                     )
                 )
-            await workflow.wait_condition(lambda: room() or self.done() >= total or self._history_full())
+            await workflow.wait_condition(
+                lambda: room() or self.done() >= total or self._history_full(inp.history_limit)
+            )
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.execute_local_activity("finish_batch", inp.batch_id, **LOCAL)
         return self.outcomes
 
+    async def _reconcile(self, batch_id: str) -> None:
+        """Square the shots carried over with the catalog.
+
+        A signal that reaches the previous run while it continues as new can be left out of the
+        state it carried (the server replays the task with the new signals, and the run may reach
+        continue-as-new before every handler of that task has run). A shot writes its stage to
+        the catalog before it signals, so the catalog settles what the signal would have said.
+        """
+        carried = sorted(self.active | self.gated)
+        stages = await workflow.execute_local_activity(
+            "shot_stages", ShotStagesInput(batch_id, carried), result_type=dict[str, str], **LOCAL
+        )
+        for shot_id in carried:
+            stage = stages.get(shot_id)
+            if stage in FINAL_STAGES:
+                self._done(shot_id, stage)
+            elif stage == "awaiting_approval" and shot_id in self.active:
+                self.active.discard(shot_id)
+                self.gated.add(shot_id)
+
     def done(self) -> int:
         """Shots that reached an outcome."""
         return sum(self.outcomes.values())
 
-    def _history_full(self) -> bool:
+    def _history_full(self, limit: int) -> bool:
+        # The default limit (BatchInput) sits well below the server's 10,240-event warning.
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_PER_RUN
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
 
     async def _start(self, inp: BatchInput, plan: BatchPlan, shot_id: str) -> None:
         try:

@@ -26,11 +26,18 @@ class GateRefused(StudioError):
         self.reason = reason
 
 
-async def start_batch(client: Client, settings: Settings, batch_id: str) -> str:
-    """Start the batch workflow (id = batch id); returns its run id."""
+async def start_batch(client: Client, settings: Settings, batch_id: str, *, history_limit: int | None = None) -> str:
+    """Start the batch workflow (id = batch id); returns its run id.
+
+    Args:
+        history_limit: Events after which the batch continues as new (tests lower it).
+    """
+    inp = BatchInput(batch_id, shots_in_flight=settings.shots_in_flight, task_queue=settings.task_queue)
+    if history_limit is not None:
+        inp.history_limit = history_limit
     handle = await client.start_workflow(
         BatchWorkflow.run,
-        BatchInput(batch_id, shots_in_flight=settings.shots_in_flight, task_queue=settings.task_queue),
+        inp,
         id=batch_id,
         task_queue=settings.task_queue,
     )
@@ -56,9 +63,15 @@ async def decide(client: Client, batch_id: str, shot_id: str, decision: Decision
         cause = err.cause
         raise GateRefused(shot_key, getattr(cause, "message", None) or str(cause)) from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise GateRefused(shot_key, f"no shot {shot_key} is running") from None
-        raise
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        try:
+            finished = await handle.describe()
+        except RPCError:
+            raise GateRefused(shot_key, f"no shot {shot_key} in this batch") from None
+        # The shot's workflow exists but has ended: its gate was answered (or it never had one).
+        state = finished.status.name.lower() if finished.status else "finished"
+        raise GateRefused(shot_key, f"{shot_key} is already decided (its workflow has {state})") from None
 
 
 async def gate_state(client: Client, batch_id: str, shot_id: str) -> GateState:

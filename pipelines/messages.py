@@ -24,6 +24,7 @@ class BatchInput:
     batch_id: str
     shots_in_flight: int = 50
     task_queue: str = "studio"
+    history_limit: int = 6000
     cursor: int = 0
     active: list[str] = field(default_factory=list)
     gated: list[str] = field(default_factory=list)
@@ -160,3 +161,11 @@ class ReworkInput:
     shot_key: str
     round: int
     note: str = ""
+
+
+@dataclass
+class ShotStagesInput:
+    """Ask the catalog where some shots of a batch are."""
+
+    batch_id: str
+    shot_ids: list[str]

@@ -65,6 +65,13 @@ def dashboard_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def die_with_parent() -> None:
+    """The dashboard stops when `studio up` dies, even by SIGKILL (see pipelines.devserver)."""
+    from pipelines.devserver import die_with_parent as _die
+
+    _die()
+
+
 def start_dashboard(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
     """Start the dashboard in the background, in its own process group, logging to ``log_file``.
 
@@ -76,7 +83,7 @@ def start_dashboard(settings: Settings, log_file: Path) -> subprocess.Popen[byte
     with open(log_file, "ab") as out:
         return subprocess.Popen(
             dashboard_command(settings), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dashboard_env(settings), start_new_session=True,
+            env=dashboard_env(settings), start_new_session=True, preexec_fn=die_with_parent,
         )
 
 

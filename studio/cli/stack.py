@@ -21,7 +21,7 @@ STACK_FILE = "stack.json"
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the stack subcommands."""
-    p = sub.add_parser("up", help="start the embedded stack: Temporal dev server (+ Web UI) and a worker")
+    p = sub.add_parser("up", help="start the embedded stack: Temporal dev server (+ Web UI), a worker, the dashboard")
     p.add_argument("--detach", action="store_true", help="run in the background and return once ready")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="stop the embedded stack started by `studio up`")
@@ -73,6 +73,8 @@ def _spawn(args: list[str], log: Path, *, tied: bool = True) -> subprocess.Popen
 
 
 def _print_stack(state: dict[str, Any]) -> None:
+    if state.get("dashboard_url"):
+        print(f"dashboard  {state['dashboard_url']}")
     print(f"Temporal   {state['address']}  (Web UI {state['ui_url']})")
     print(f"worker     pid {state['worker_pid']}")
     print(f"home       {state['home']}")
@@ -125,9 +127,14 @@ def _up_foreground(settings: Settings) -> int:
         db_file=settings.home / "temporal.db", log_file=logs / "temporal.log",
     )
     worker = _spawn([sys.executable, "-m", "studio.cli", "worker"], logs / "worker.log")
+    from studio.cli.dashboard import start_dashboard
+
+    dashboard = start_dashboard(settings, logs / "dashboard.log")
     state = {
-        "up_pid": os.getpid(), "server_pid": server.pid, "worker_pid": worker.pid, "home": str(settings.home),
-        "address": settings.address, "ui_url": f"http://127.0.0.1:{settings.temporal_ui_port}", "ready": True,
+        "up_pid": os.getpid(), "server_pid": server.pid, "worker_pid": worker.pid, "dashboard_pid": dashboard.pid,
+        "home": str(settings.home), "address": settings.address,
+        "ui_url": f"http://127.0.0.1:{settings.temporal_ui_port}", "dashboard_url": settings.dashboard_url,
+        "ready": True,
     }
     stack_file = settings.home / STACK_FILE
     stack_file.write_text(json.dumps(state, indent=2))
@@ -144,6 +151,7 @@ def _up_foreground(settings: Settings) -> int:
                 state["worker_pid"] = worker.pid
                 stack_file.write_text(json.dumps(state, indent=2))
     finally:
+        stop_process(dashboard.pid)
         stop_process(worker.pid)
         stop_process(server.pid)
         stack_file.unlink(missing_ok=True)

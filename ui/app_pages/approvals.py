@@ -1,0 +1,88 @@
+"""Approvals: every shot waiting at a gate, oldest first, answerable in place."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipelines.ui_actions import ActionFailed, ConnectionFailed, GateRefused, answer_gate
+from studio.gate_views import GateChoice, PendingGate, pending_gates
+from ui import routes
+from ui.badges import ago
+from ui.notices import notify, show_notices
+from ui.resources import current_settings, open_catalog
+from ui.thumb_rows import thumbnail_rows
+
+THUMB_SIZE = 256
+
+settings = current_settings()
+catalog = open_catalog(settings)
+
+st.title("Approvals")
+st.caption("Shots waiting for a human, oldest first. Nothing renders while a shot waits here.")
+show_notices()
+
+
+def _answer(gate: PendingGate, action: str) -> None:
+    """Button callback: runs before the next draw, even if that draw no longer shows the gate."""
+    key = gate.shot_key
+    take = st.session_state.get(f"take-{key}") if action == "approve" else None
+    note = st.session_state.get(f"note-{key}", "").strip() if action != "approve" else ""
+    try:
+        message = answer_gate(
+            settings, gate.batch_id, gate.shot_id, action=action, take=take, who=settings.owner_name, note=note
+        )
+    except GateRefused as err:
+        notify("warning", f"{key}: {err}")
+    except (ConnectionFailed, ActionFailed) as err:
+        notify("error", str(err))
+    else:
+        notify("success", message[:1].upper() + message[1:] + ".")
+
+
+def _gate(gate: PendingGate) -> None:
+    key = gate.shot_key
+    with st.container(border=True, key=f"gate-{key}"):
+        st.markdown(f"**{gate.project}** · **{gate.shot_id}** · waiting {ago(gate.waiting_since)}")
+        st.caption(gate.prompt)
+        for number, note in enumerate(gate.change_requests, start=2):
+            st.caption(f":violet-badge[round {number}] asked for: {note}")
+        thumbnail_rows(settings, [(c.image_key, _caption(c)) for c in gate.choices], size=THUMB_SIZE)
+        numbers = [c.number for c in gate.choices]
+        if not numbers:
+            st.warning("No take of this shot has an image to approve; reject it or ask for changes.")
+        pick, approve = st.columns([5, 1], vertical_alignment="bottom")
+        with pick:
+            take = st.pills(
+                "Take to approve", numbers, default=gate.suggested if gate.suggested in numbers else None,
+                format_func=lambda n: f"#{n}", key=f"take-{key}",
+                help="Preselected: the take the automated review scored best.",
+            )
+        with approve:
+            st.button("Approve", type="primary", key=f"approve-{key}", disabled=take is None, width="stretch",
+                      on_click=_answer, args=(gate, "approve"))
+        note = st.text_input("Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke")
+        reject, changes, link = st.columns([1, 1, 2], vertical_alignment="center")
+        with reject:
+            st.button("Reject", key=f"reject-{key}", width="stretch", on_click=_answer, args=(gate, "reject"))
+        with changes:
+            st.button("Request changes", key=f"changes-{key}", width="stretch", disabled=not note.strip(),
+                      on_click=_answer, args=(gate, "changes"),
+                      help="The note is added to the prompt; the shot renders new takes and comes back here.")
+        with link:
+            st.page_link(routes.SHOT, label="Recipes and history", icon=":material/arrow_forward:",
+                         query_params={routes.SHOT_PARAM: key})
+
+
+def _caption(choice: GateChoice) -> str:
+    text = f"#{choice.number}" + (f" r{choice.round}" if choice.round > 1 else "")
+    if choice.review_score is not None:
+        text += f" · {choice.review_score:.2f}{'' if choice.review_passed else ' ✗'}"
+    return text
+
+
+gates = pending_gates(catalog)
+if not gates:
+    st.info("Nothing is waiting for approval.", icon=":material/inbox:")
+    st.page_link(routes.BATCHES, label="All batches", icon=":material/view_list:")
+for gate in gates:
+    _gate(gate)

@@ -1,0 +1,161 @@
+"""Batch: a grid of the batch's shots with every take's thumbnail, stage, provider and failovers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.batch_views import SHOT_FILTERS, ShotCard, TakeCard, filter_shots, shot_cards, workflow_url
+from studio.errors import NotFound
+from studio.sharing import DEFAULT_HOURS, share_url
+from studio.status import TERMINAL_STATES, batch_summary
+from ui import routes
+from ui.badges import clock, stage_badge, state_badge, take_badge
+from ui.resources import current_settings, open_catalog, warm
+from ui.thumb_rows import thumbnail_rows
+
+SHOTS_PER_PAGE = 24
+THUMB_SIZE = 256
+REFRESH_SECONDS = 3
+FILTER_LABELS = {"all": "All", "waiting": "Waiting", "rejected": "Rejected", "failed": "Failed"}
+
+settings = current_settings()
+catalog = open_catalog(settings)
+batch_id = st.query_params.get(routes.BATCH_PARAM)
+
+if not batch_id:
+    st.title("Batch")
+    st.caption("Pick a batch, or open one from the Batches page.")
+    recent = catalog.batches(50)
+    if not recent:
+        st.info("No batches yet — launch one.", icon=":material/rocket_launch:")
+        st.page_link(routes.LAUNCH, label="Launch a batch", icon=":material/rocket_launch:")
+        st.stop()
+    choice = st.selectbox(
+        "Open a batch", [b.id for b in recent], index=None, placeholder="Choose a batch",
+        format_func=lambda b: f"{b} — {next(r.project_name for r in recent if r.id == b)}", key="batch-pick",
+    )
+    if choice:
+        st.query_params[routes.BATCH_PARAM] = choice
+        st.rerun()
+    st.stop()
+
+try:
+    batch = catalog.batch(batch_id)
+except NotFound:
+    st.title("Batch")
+    st.warning(f"There is no batch `{batch_id}`.")
+    st.page_link(routes.BATCHES, label="All batches", icon=":material/view_list:")
+    st.stop()
+
+st.title(batch.project_name)
+st.page_link(routes.BATCHES, label="All batches", icon=":material/arrow_back:")
+
+
+def _share_panel() -> None:
+    if not batch.approval_required:
+        st.caption("No approval gates in this project, so there is nothing to share for review.")
+        return
+    if st.button("Share with client", icon=":material/share:", key="share-button"):
+        st.session_state["share-link"] = (batch.id, share_url(settings, batch.id, hours=DEFAULT_HOURS))
+    link = st.session_state.get("share-link")
+    if link and link[0] == batch.id:
+        st.code(link[1], language=None)
+        st.caption(
+            f"Anyone with this link can approve or ask for changes on this batch's waiting shots, "
+            f"for {DEFAULT_HOURS} hours. It shows nothing else."
+        )
+
+
+def _take_caption(take: TakeCard) -> str:
+    parts = [f"#{take.number}" + (f" r{take.round}" if take.round > 1 else "")]
+    if take.failed_over:
+        parts.append("→".join(take.providers_tried) + " ⇄")
+    elif take.provider:
+        parts.append(take.provider)
+    if take.review_score is not None:
+        parts.append(f"{take.review_score:.2f}{'' if take.review_passed else ' ✗'}")
+    return " · ".join(parts) + (" ★" if take.chosen else "")
+
+
+def _escape(text: str) -> str:
+    """Prompt text shown inside Markdown: brackets and emphasis characters taken literally."""
+    for char in "\\[]*_`$:":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _take_images(card: ShotCard, full_width: bool) -> None:
+    items = [(t.image_key, _take_caption(t)) for t in card.takes]
+    missing = thumbnail_rows(settings, items, size=THUMB_SIZE, min_slots=6 if full_width else 1)
+    if missing:
+        st.markdown(" ".join(f"#{card.takes[i].number} {take_badge(card.takes[i].status)}" for i in missing))
+
+
+def _shot_card(card: ShotCard, full_width: bool) -> None:
+    with st.container(border=True, key=f"shot-{card.shot_id}"):
+        notes = [f"**{card.shot_id}**", stage_badge(card.stage)]
+        if card.failovers:
+            notes.append(f":violet-badge[:material/swap_horiz: {card.failovers} failover{'s' * (card.failovers > 1)}]")
+        if card.failed_takes:
+            notes.append(f":red-badge[{card.failed_takes} take{'s' * (card.failed_takes > 1)} failed]")
+        limit = 160 if full_width else 60
+        prompt = card.prompt[:limit] + ("…" if len(card.prompt) > limit else "")
+        # One markdown element for header and prompt: a 24-card page draws noticeably faster.
+        st.markdown(" ".join(notes) + f"  \n:gray[{_escape(prompt)}]")
+        _take_images(card, full_width)
+        if card.error:
+            st.caption(f":red[{card.error}]")
+        st.page_link(routes.SHOT, label="Takes and history", icon=":material/arrow_forward:",
+                     query_params={routes.SHOT_PARAM: card.key})
+
+
+def _grid(cards: list[ShotCard]) -> None:
+    counts = {name: len(filter_shots(cards, name)) for name in SHOT_FILTERS}
+    which = st.segmented_control(
+        "Show", SHOT_FILTERS, default="all", required=True, key="shot-filter",
+        format_func=lambda name: f"{FILTER_LABELS[name]} ({counts[name]})",
+    ) or "all"
+    chosen = filter_shots(cards, which)
+    if not chosen:
+        st.info("No shots match this filter." if cards else "The storyboard is being prepared.")
+        return
+    pages = (len(chosen) + SHOTS_PER_PAGE - 1) // SHOTS_PER_PAGE
+    page = st.pagination(pages, key=f"shot-page-{which}") if pages > 1 else 1
+    visible = chosen[(page - 1) * SHOTS_PER_PAGE : page * SHOTS_PER_PAGE]
+    widest = max((len(c.takes) for c in visible), default=1)
+    # Shots with one or two takes fit several to a row; a shot with many takes gets the full width.
+    per_row = 4 if widest <= 1 else 2 if widest <= 3 else 1
+    # One pool for the whole screenful: cold thumbnails are made in parallel, not card by card.
+    warm(settings, [t.image_key for c in visible for t in c.takes], THUMB_SIZE)
+    for start in range(0, len(visible), per_row):
+        for column, card in zip(st.columns(per_row), visible[start : start + per_row], strict=False):
+            with column:
+                _shot_card(card, full_width=per_row == 1)
+    if pages > 1:
+        st.caption(f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {len(chosen)}")
+
+
+live = catalog.batch(batch.id).state not in TERMINAL_STATES
+
+
+@st.fragment(run_every=REFRESH_SECONDS if live else None)
+def _live() -> None:
+    summary = batch_summary(catalog, batch.id)
+    stages = summary["stages"]
+    finished = f" · finished {clock(summary['finished_at'])}" if summary["finished_at"] else ""
+    st.markdown(f"{state_badge(summary['state'])} `{batch.id}` · started {clock(summary['created_at'])}{finished}")
+    bars = st.columns(4)
+    for column, stage in zip(bars, ("render", "upscale", "review", "publish"), strict=True):
+        done, total = stages[stage]["done"], stages[stage]["total"]
+        column.progress(min(1.0, done / total) if total else 0.0, text=f"{stage} {done}/{total}")
+    if summary["error"]:
+        st.error(summary["error"])
+    _grid(shot_cards(catalog, batch.id))
+
+
+top_left, top_right = st.columns([3, 2])
+with top_right:
+    _share_panel()
+with top_left:
+    st.link_button("Batch workflow in Temporal", workflow_url(settings, batch.id), icon=":material/open_in_new:")
+_live()

@@ -1,0 +1,78 @@
+"""Batches: every batch with live per-stage progress, cost, times and failures."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.batch_views import BatchLine, batches_board, board_totals
+from studio.status import TERMINAL_STATES
+from ui import routes
+from ui.badges import ago, clock, money, state_badge
+from ui.resources import current_settings, open_catalog
+
+REFRESH_SECONDS, IDLE_REFRESH_SECONDS = 3, 15
+SHOWN = 30
+
+st.title("Batches")
+st.caption("Every batch the studio has run, newest first. Progress refreshes by itself.")
+settings = current_settings()
+catalog = open_catalog(settings)
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    fraction = done / total if total else 0.0
+    st.progress(min(1.0, fraction), text=f"{label} {done}/{total}")
+
+
+def _batch_row(line: BatchLine) -> None:
+    with st.container(border=True, key=f"batch-{line.batch_id}"):
+        head, times, money_col = st.columns([5, 3, 1], vertical_alignment="center")
+        with head:
+            st.page_link(
+                routes.BATCH, label=f"**{line.project}**", icon=":material/grid_view:",
+                query_params={routes.BATCH_PARAM: line.batch_id},
+            )
+            problems = []
+            if line.waiting:
+                problems.append(f":orange[{line.waiting} waiting for approval]")
+            if line.failed_shots:
+                problems.append(f":red[{line.failed_shots} shots failed]")
+            if line.failed_takes:
+                problems.append(f":red[{line.failed_takes} takes failed]")
+            st.markdown(" ".join([state_badge(line.state), f"`{line.batch_id}`", *problems]))
+        with times:
+            finished = f"Finished {clock(line.finished_at)}" if line.finished_at else "Still running"
+            st.caption(f"Started {clock(line.created_at)} ({ago(line.created_at)})  \n{finished}")
+        with money_col:
+            st.metric("Cost", money(line.cost_usd), label_visibility="visible")
+        bars = st.columns(len(line.progress))
+        for column, (stage, (done, total)) in zip(bars, line.progress.items(), strict=True):
+            with column:
+                _progress(stage, done, total)
+        if line.error:
+            st.error(line.error)
+
+
+# Refresh often while something moves; slowly otherwise, just to notice a batch started elsewhere.
+live = any(b.state not in TERMINAL_STATES for b in catalog.batches(SHOWN))
+
+
+@st.fragment(run_every=REFRESH_SECONDS if live else IDLE_REFRESH_SECONDS)
+def _board() -> None:
+    lines = batches_board(catalog, limit=SHOWN)
+    if not lines:
+        st.info("No batches yet — launch one.", icon=":material/rocket_launch:")
+        st.page_link(routes.LAUNCH, label="Launch a batch", icon=":material/rocket_launch:")
+        return
+    totals = board_totals(lines)
+    a, b, c = st.columns(3)
+    a.metric("Batches running", totals.running)
+    b.metric("Shots waiting for approval", totals.waiting)
+    c.metric("Shots published", totals.published)
+    for line in lines:
+        _batch_row(line)
+    if len(lines) == SHOWN:
+        st.caption(f"Showing the newest {SHOWN} batches; `studio status` lists them all.")
+
+
+_board()

@@ -1,0 +1,157 @@
+"""Shot: every take with its recipe and provider calls, the review, and the approval history."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from studio.batch_views import ShotDetail, TakeCard, TakeDetail, shot_detail, workflow_url
+from studio.errors import NotFound
+from ui import routes
+from ui.badges import clock, money, stage_badge, take_badge
+from ui.resources import current_settings, open_catalog, thumb
+from ui.thumb_rows import thumbnail_rows
+
+
+def _take_caption(card: TakeCard) -> str:
+    text = f"#{card.number}" + (f" r{card.round}" if card.round > 1 else "") + f" · {card.status}"
+    return text + (" ★" if card.chosen else "")
+
+
+def _recipe_table(take: TakeDetail) -> None:
+    r = take.recipe
+    rows = [
+        ("Provider", r["provider"] or "—"),
+        ("Model", r["model"] or "—"),
+        ("Seed", "—" if r["seed"] is None else str(r["seed"])),
+        ("Reproducible", {True: "yes", False: "no", None: "—"}[r["reproducible"]]),
+        ("Prompt", r["prompt"]),
+        ("Negative", r["negative"] or "—"),
+        ("Size", f"{r['size'][0]}×{r['size'][1]}"),
+    ]
+    if r["revised_prompt"]:
+        rows.append(("Provider's revised prompt", r["revised_prompt"]))
+    if r["parent_take_id"]:
+        rows.append(("Varied from", r["parent_take_id"]))
+    for name, value in sorted((r["params"] or {}).items()):
+        rows.append((f"param · {name}", value if isinstance(value, str) else json.dumps(value)))
+    # A static table wraps long prompts, which a scrolling dataframe would cut off.
+    st.table({"field": [k for k, _ in rows], "value": [str(v) for _, v in rows]}, border="horizontal",
+             hide_index=True, hide_header=True)
+
+
+def _attempts(take: TakeDetail) -> None:
+    if not take.attempts:
+        st.caption("No provider was called for this take yet.")
+        return
+    st.dataframe(
+        {
+            "stage": [a.stage for a in take.attempts],
+            "provider": [a.provider for a in take.attempts],
+            "try": [a.attempt for a in take.attempts],
+            "status": [a.status for a in take.attempts],
+            "error": [f"{a.error_class}: {a.error}" if a.error_class else (a.error or "") for a in take.attempts],
+            "latency ms": [a.latency_ms for a in take.attempts],
+            "cost": [money(a.cost_usd) for a in take.attempts],
+            "started": [clock(a.started_at) for a in take.attempts],
+        },
+        hide_index=True,
+        width="stretch",
+    )
+
+
+settings = current_settings()
+catalog = open_catalog(settings)
+shot_key = st.query_params.get(routes.SHOT_PARAM)
+
+if not shot_key:
+    st.title("Shot")
+    st.caption("Pick a batch and a shot, or open one from a batch's grid.")
+    batch_id = st.query_params.get(routes.BATCH_PARAM)
+    recent = catalog.batches(50)
+    if not recent:
+        st.info("No batches yet — launch one.", icon=":material/rocket_launch:")
+        st.page_link(routes.LAUNCH, label="Launch a batch", icon=":material/rocket_launch:")
+        st.stop()
+    ids = [b.id for b in recent]
+    batch_id = st.selectbox("Batch", ids, index=ids.index(batch_id) if batch_id in ids else 0, key="shot-batch")
+    shot_id = st.selectbox("Shot", catalog.shot_ids(batch_id), index=None, placeholder="Choose a shot", key="shot-pick")
+    if shot_id:
+        st.query_params[routes.SHOT_PARAM] = f"{batch_id}/{shot_id}"
+        st.rerun()
+    st.stop()
+
+try:
+    detail: ShotDetail = shot_detail(catalog, shot_key)
+except NotFound:
+    st.title("Shot")
+    st.warning(f"There is no shot `{shot_key}`.")
+    st.stop()
+
+shot = detail.shot
+st.title(shot.shot_id)
+st.page_link(routes.BATCH, label=f"Back to {detail.project}", icon=":material/arrow_back:",
+             query_params={routes.BATCH_PARAM: shot.batch_id})
+st.markdown(f"{stage_badge(shot.stage)} `{shot.key}` · {shot.width}×{shot.height} · upscale ×{shot.upscale} · "
+            f"chain {' → '.join(shot.chain) or '—'}")
+st.link_button("Shot workflow in Temporal", workflow_url(settings, shot.key), icon=":material/open_in_new:")
+if shot.error:
+    st.error(shot.error)
+
+st.subheader("Prompt")
+st.markdown(shot.prompt)
+if shot.negative:
+    st.caption(f"Negative: {shot.negative}")
+
+st.subheader("Takes")
+cards = [t.card for t in detail.takes]
+if any(c.image_key for c in cards):
+    thumbnail_rows(settings, [(c.image_key, _take_caption(c)) for c in cards])
+else:
+    st.info("No take has an image yet.")
+
+
+if detail.takes:
+    tabs = st.tabs([f"Take {t.card.number}{' ★' if t.card.chosen else ''}" for t in detail.takes])
+    for tab, take in zip(tabs, detail.takes, strict=True):
+        with tab:
+            left, right = st.columns([2, 3])
+            with left:
+                big = thumb(settings, take.card.image_key, 512)
+                if big is not None:
+                    st.image(big, width="stretch")
+                st.markdown(take_badge(take.card.status) + (" :green-badge[published]" if take.card.chosen else ""))
+                if take.card.review_score is not None:
+                    verdict = "passed" if take.card.review_passed else "flagged"
+                    st.metric("Review score", f"{take.card.review_score:.2f}", verdict,
+                              delta_color="normal" if take.card.review_passed else "inverse")
+                if take.review_notes:
+                    st.caption(take.review_notes)
+                if take.error:
+                    st.error(take.error)
+            with right:
+                st.markdown("**Recipe**")
+                _recipe_table(take)
+                st.markdown("**Provider calls**")
+                _attempts(take)
+
+st.subheader("Approval history")
+if detail.approvals:
+    st.dataframe(
+        {
+            "when": [clock(a.decided_at) for a in detail.approvals],
+            "round": [a.round for a in detail.approvals],
+            "decision": [a.decision for a in detail.approvals],
+            "take": [a.take_id.rsplit("/", 1)[1] if a.take_id else "—" for a in detail.approvals],
+            "who": [a.who for a in detail.approvals],
+            "note": [a.note for a in detail.approvals],
+        },
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("No decisions yet." if shot.stage != "published" else "Published without a gate (automated review chose).")
+
+for pub in detail.publications:
+    st.success(f"Published take {pub.take_id.rsplit('/', 1)[1]} to `{pub.path}` on {clock(pub.published_at)}.")

@@ -1,0 +1,81 @@
+"""How states look: one colour per shot stage and batch state, and short human times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+STAGE_COLOURS = {
+    "pending": "gray",
+    "rendering": "blue",
+    "upscaling": "blue",
+    "reviewing": "blue",
+    "awaiting_approval": "orange",
+    "publishing": "violet",
+    "published": "green",
+    "rejected": "red",
+    "failed": "red",
+}
+STATE_COLOURS = {
+    "queued": "gray",
+    "running": "blue",
+    "waiting": "orange",
+    "published": "green",
+    "failed": "red",
+    "cancelled": "gray",
+}
+TAKE_COLOURS = {"failed": "red", "approved": "green", "rejected": "red", "planned": "gray", "rendering": "blue"}
+LABELS = {"awaiting_approval": "waiting for approval"}
+
+
+def badge(text: str, colour: str) -> str:
+    """Streamlit markdown for a coloured badge."""
+    # Square brackets would end the badge directive early.
+    safe = text.replace("[", "(").replace("]", ")")
+    return f":{colour}-badge[{safe}]"
+
+
+def stage_badge(stage: str) -> str:
+    """A shot stage as a badge (orange while a human is awaited)."""
+    return badge(LABELS.get(stage, stage), STAGE_COLOURS.get(stage, "gray"))
+
+
+def state_badge(state: str) -> str:
+    """A batch state as a badge."""
+    return badge(state, STATE_COLOURS.get(state, "gray"))
+
+
+def take_badge(status: str) -> str:
+    """A take status as a badge."""
+    return badge(status, TAKE_COLOURS.get(status, "blue"))
+
+
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """An aware UTC datetime from a catalog value (SQLite gives naive UTC) or an ISO string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ago(value: datetime | str | None, now: datetime | None = None) -> str:
+    """``"3 min ago"``-style text, or an em dash for no time."""
+    moment = as_utc(value)
+    if moment is None:
+        return "—"
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def clock(value: datetime | str | None) -> str:
+    """``YYYY-MM-DD HH:MM`` UTC, or an em dash."""
+    moment = as_utc(value)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def money(usd: float) -> str:
+    """Provider spend; an em dash when nothing was charged."""
+    return f"${usd:,.2f}" if usd else "—"
