@@ -34,7 +34,9 @@ from studio.chain import resolve_chain
 from studio.failover import error_policy
 from studio.models import Approval
 from studio.project import parse_project
+from studio.notify import GateNotice, GateNotifier, NotifyFailed
 from studio.publish import publish_take, write_manifest
+from studio.sharing import share_url
 from studio.stages import begin_render, begin_stage
 from studio.storyboard import storyboard_rows, variant_seeds
 
@@ -73,10 +75,12 @@ class StudioActivities:
         providers: What can be called.
     """
 
-    def __init__(self, catalog: Catalog, assets: AssetStore, providers: ProviderSet) -> None:
+    def __init__(self, catalog: Catalog, assets: AssetStore, providers: ProviderSet,
+                 notifier: GateNotifier | None = None) -> None:
         self.catalog = catalog
         self.assets = assets
         self.providers = providers
+        self.notifier = notifier
         self._limits: dict[str, asyncio.Semaphore] = {}
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
@@ -98,6 +102,7 @@ class StudioActivities:
             self.set_shot_stage,
             self.shot_stages,
             self.record_decision,
+            self.notify_gate,
             self.publish,
             self.finish_batch,
         ]
@@ -260,6 +265,24 @@ class StudioActivities:
         wanted = set(inp.shot_ids)
         shots = await asyncio.to_thread(self.catalog.shots, inp.batch_id)
         return {s.shot_id: s.stage for s in shots if s.shot_id in wanted}
+
+    @activity.defn(name="notify_gate")
+    async def notify_gate(self, shot_key: str) -> list[str]:
+        """Tell whoever settings name that a shot waits at its gate, with the signed client link."""
+        if self.notifier is None or not self.notifier.enabled:
+            return []
+        notifier = self.notifier
+
+        def _send() -> list[str]:
+            shot = self.catalog.shot(shot_key)
+            batch = self.catalog.batch(shot.batch_id)
+            link = share_url(notifier.settings, batch.id)
+            return notifier.notify(GateNotice(batch.id, shot.shot_id, batch.project_name, link))
+
+        try:
+            return await asyncio.to_thread(_send)
+        except NotifyFailed as err:
+            raise ApplicationError(str(err), type="NotifyFailed") from None
 
     @activity.defn(name="record_decision")
     async def record_decision(self, rec: DecisionRecord) -> None:

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from studio.selection import Candidate, choose_best
 
 LOCAL_STAGE = dict(start_to_close_timeout=timedelta(seconds=120), retry_policy=RetryPolicy(maximum_attempts=5))
+NOTIFY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=3))
 RENDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -40,6 +41,17 @@ RENDER_RETRY = RetryPolicy(
     maximum_attempts=3,
     non_retryable_error_types=sorted(FINAL_FOR_PROVIDER),
 )
+
+
+# A failed regular activity surfaces as ActivityError (cause: the ApplicationError); a failed
+# *local* activity surfaces as the ApplicationError itself. Stages must catch both.
+STAGE_FAILED = (ActivityError, ApplicationError)
+
+
+def failure_text(err: BaseException) -> str:
+    """The message of a stage failure, whichever way it surfaced."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
 
 
 def take_number(take_id: str) -> int:
@@ -122,9 +134,8 @@ class ShotWorkflow:
                     heartbeat_timeout=timedelta(seconds=3),
                     retry_policy=RENDER_RETRY,
                 )
-            except ActivityError as err:
-                cause = err.cause
-                errors.append(f"{provider}: {cause.message if isinstance(cause, ApplicationError) else err}")
+            except STAGE_FAILED as err:
+                errors.append(f"{provider}: {failure_text(err)}")
         return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
 
     async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
@@ -140,8 +151,8 @@ class ShotWorkflow:
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RENDER_RETRY,
             )
-        except ActivityError as err:
-            return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {err.cause or err}")
+        except STAGE_FAILED as err:
+            return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}")
 
     async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
         """Changes were asked for: render a new round of takes (note appended, new seeds)."""
@@ -162,6 +173,11 @@ class ShotWorkflow:
             "set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"), **LOCAL_STAGE
         )
         await self._tell_batch(ShotUpdate(inp.shot_id, "gated"))
+        try:
+            await workflow.execute_local_activity("notify_gate", self.shot_key, result_type=list[str], **NOTIFY)
+        except STAGE_FAILED as err:
+            # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
+            workflow.logger.warning("could not notify for %s: %s", self.shot_key, failure_text(err))
         try:
             timeout = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
             await workflow.wait_condition(lambda: self.decision is not None, timeout=timeout)

@@ -21,6 +21,7 @@ from pipelines.provider_registry import ProviderSet, build_providers
 from pipelines.shot_workflow import ShotWorkflow
 from studio.assets import LocalAssetStore
 from studio.catalog import Catalog
+from studio.notify import GateNotifier
 from studio.settings import Settings
 
 # A dead worker's workflows move to a live one after this (SDK default: 10 s).
@@ -34,7 +35,9 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.defau
 def build_workers(client: Client, settings: Settings, providers: ProviderSet | None = None) -> list[Worker]:
     """The workers one process runs: the main queue and each render provider's queue."""
     providers = providers or build_providers(settings)
-    acts = StudioActivities(Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir), providers)
+    acts = StudioActivities(
+        Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir), providers, GateNotifier(settings)
+    )
     main = Worker(
         client,
         task_queue=settings.task_queue,

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
     replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
     fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
+    notify_webhook: str | None = Field(default=None, description="POSTed JSON when a gate opens.")
+    notify_email: str | None = Field(default=None, description="Comma-separated addresses mailed when a gate opens.")
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "studio@localhost"
     mistral_base_url: str = Field(default="https://api.mistral.ai", alias="MISTRAL_BASE_URL")
     gemini_base_url: str = Field(default="https://generativelanguage.googleapis.com", alias="GEMINI_BASE_URL")
     replicate_base_url: str = Field(default="https://api.replicate.com", alias="REPLICATE_BASE_URL")
