@@ -38,6 +38,20 @@ def image_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file and a rename, so a crash never leaves a
+    half-written file under the final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def asset_key(data: bytes, mime_type: str) -> str:
     """The key of ``data``: its sha256 in hex and an extension from its MIME type."""
     ext = _EXTENSIONS.get(mime_type, "bin")
@@ -76,18 +90,8 @@ class LocalAssetStore:
         """Store ``data``; a second put of the same bytes writes nothing."""
         key = asset_key(data, mime_type)
         target = self.path(key)
-        if target.exists():
-            return key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename so a crash never leaves a half-written file under a valid key.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if not target.exists():
+            write_atomic(target, data)
         return key
 
     def get(self, key: str) -> bytes:

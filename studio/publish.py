@@ -7,12 +7,10 @@ the publication once.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from studio.assets import AssetStore
+from studio.assets import AssetStore, write_atomic
 from studio.catalog import Catalog
 from studio.errors import NotFound
 from studio.models import Batch, Shot, Take
@@ -20,18 +18,6 @@ from studio.recipes import recipe_of
 from studio.stages import record_publication
 
 MANIFEST = "manifest.json"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
@@ -45,7 +31,7 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
     if key is None:
         raise ValueError(f"take {take_id} has no image to publish")
     target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
-    _write_atomic(target, assets.get(key))
+    write_atomic(target, assets.get(key))
     record_publication(catalog, shot_key, take_id, str(target))
     return target
 
@@ -65,5 +51,5 @@ def write_manifest(catalog: Catalog, batch_id: str) -> Path:
         "files": files,
     }
     path = Path(batch.output_dir) / MANIFEST
-    _write_atomic(path, json.dumps(manifest, indent=2).encode())
+    write_atomic(path, json.dumps(manifest, indent=2).encode())
     return path

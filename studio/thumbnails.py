@@ -9,16 +9,14 @@ same thumbnail at once both end with the same complete file.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
-from studio.assets import AssetMissing, AssetStore, LocalAssetStore
+from studio.assets import AssetMissing, AssetStore, LocalAssetStore, write_atomic
 
 THUMBS_DIR = "thumbs"
 JPEG_QUALITY = 82
@@ -75,7 +73,7 @@ def thumbnail(assets: AssetStore, key: str, size: int = 256) -> bytes:
             pass
     data = make_thumbnail(assets.get(key), size)
     if cached is not None:
-        _write_atomic(cached, data)
+        write_atomic(cached, data)
     return data
 
 
@@ -103,18 +101,6 @@ def _made(assets: AssetStore, key: str, size: int) -> bool:
     except AssetMissing:
         return False
     return True
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["make_thumbnail", "thumbnail", "thumbnail_cache_key", "warm_thumbnails"]
