@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.catalog import Catalog
+from studio.cli.stack import read_stack
 from studio.settings import load_settings
 from studio.sharing import DEFAULT_HOURS, share_url
 
@@ -24,6 +25,10 @@ def cmd_share(args: argparse.Namespace) -> int:
     if not 0 < args.hours <= 24 * 365:
         raise StudioError(f"--hours must be between 0 and {24 * 365} (got {args.hours:g})")
     settings = load_settings()
+    running = read_stack(settings)
+    if running and running.get("dashboard_url") and not settings.public_url:
+        # Link to the dashboard that is actually serving, whatever this shell's environment says.
+        settings.public_url = running["dashboard_url"]
     batch = Catalog.open(settings.catalog_url).batch(args.batch)  # a clear "no batch" before signing
     print(share_url(settings, batch.id, hours=args.hours))
     return 0
