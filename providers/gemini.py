@@ -16,8 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -35,11 +34,15 @@ from providers.base import (
 from providers.http_errors import (
     check_image,
     error_from_response,
-    error_from_transport,
     json_body,
-    new_client,
 )
-from providers.review_common import apply_size_check, parse_review, prepare_image, review_instructions
+from providers.review_common import (
+    apply_size_check,
+    parse_review,
+    prepare_image,
+    review_instructions,
+)
+from providers.vendor_http import VendorHTTP
 
 PROVIDER = "gemini"
 
@@ -77,36 +80,17 @@ def nearest_aspect(width: int, height: int, choices: Sequence[str] = ASPECT_RATI
     return min(choices, key=distance)
 
 
-class _GeminiHTTP:
-    """Auth, URL building and error mapping shared by renderer and reviewer."""
+class _GeminiHTTP(VendorHTTP):
+    """Gemini's generateContent endpoint, shared by renderer and reviewer."""
 
-    def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None,
-                 timeout: float) -> None:
-        self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self.timeout = timeout
-
-    def __repr__(self) -> str:  # keep the key out of reprs and tracebacks
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
-        if self._http is not None:
-            yield self._http
-        else:  # one per call, so nothing outlives the event loop that made it
-            async with new_client() as client:
-                yield client
+    def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None, timeout: float) -> None:
+        super().__init__(PROVIDER, api_key, base_url, http, timeout)
 
     async def generate(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         """Call generateContent; raise a ProviderError for transport or HTTP failure."""
         url = f"{self.base_url}/v1beta/models/{model}:generateContent"
         headers = {"x-goog-api-key": self._api_key, "Content-Type": "application/json"}
-        try:
-            async with self._client() as client:
-                response = await client.post(url, json=body, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, PROVIDER) from exc
+        response = await self.send("POST", url, headers=headers, json_payload=body)
         if not response.is_success:
             error = error_from_response(response, PROVIDER, secrets=(self._api_key,))
             if isinstance(error, InvalidRequest) and "API_KEY_INVALID" in response.text:

@@ -16,8 +16,6 @@ directly (the official SDK uses another HTTP stack).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -31,9 +29,7 @@ from providers.base import (
 )
 from providers.http_errors import (
     check_image,
-    error_from_transport,
     json_body,
-    new_client,
     raise_for_status,
     to_data_uri,
 )
@@ -43,43 +39,22 @@ from providers.review_common import (
     prepare_image,
     review_instructions,
 )
+from providers.vendor_http import VendorHTTP
 
 PROVIDER = "mistral"
 
 
-class _MistralHTTP:
-    """Auth, base URL and error mapping shared by the renderer and the reviewer."""
+class _MistralHTTP(VendorHTTP):
+    """Mistral's REST API (bearer key), shared by the renderer and the reviewer."""
 
-    def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None,
-                 timeout: float) -> None:
-        self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self.timeout = timeout
-
-    def __repr__(self) -> str:  # keep the key out of reprs and tracebacks
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
-        # A shared client is reused for connection pooling; otherwise one lives per call so no
-        # connection outlives the event loop that made it.
-        if self._http is not None:
-            yield self._http
-        else:
-            async with new_client() as client:
-                yield client
+    def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None, timeout: float) -> None:
+        super().__init__(PROVIDER, api_key, base_url, http, timeout)
 
     async def request(self, method: str, path: str, *, json_payload: Any = None) -> httpx.Response:
         """Send one authenticated request; raise a ProviderError for any failure."""
         # The key goes in a per-request header, never into the (possibly shared) client.
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        try:
-            async with self._client() as client:
-                response = await client.request(method, f"{self.base_url}{path}", json=json_payload,
-                                                headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, PROVIDER) from exc
+        response = await self.send(method, f"{self.base_url}{path}", headers=headers, json_payload=json_payload)
         raise_for_status(response, PROVIDER, secrets=(self._api_key,))
         return response
 

@@ -292,21 +292,6 @@ class Catalog:
                 query = query.where(Approval.shot_key == shot_key)
             return list(s.exec(query.order_by(Approval.id)))  # type: ignore[arg-type]
 
-    def add_publication(self, publication: Publication) -> Publication:
-        """Record a published file once per (shot, path)."""
-        with self.session() as s:
-            existing = s.exec(
-                select(Publication).where(
-                    Publication.shot_key == publication.shot_key,
-                    Publication.path == publication.path,
-                    Publication.removed_at == None,  # noqa: E711 (SQL NULL test)
-                )
-            ).first()
-            if existing is not None:
-                return existing
-            s.add(publication)
-            return publication
-
     def publications(self, batch_id: str) -> list[Publication]:
         """Live (not unpublished) files of a batch."""
         with self.session() as s:
