@@ -29,7 +29,7 @@ import json
 import re
 import ssl
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -108,8 +108,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:  # HTTP-dates are GMT by definition
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def parse_retry_delay(body: Any) -> float | None:
@@ -271,7 +271,7 @@ def check_image(data: bytes | None, provider: str) -> tuple[str, int, int]:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             width, height = im.size
-    except Exception as exc:  # Pillow raises many unrelated types for bad input
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many unrelated types for bad input
         raise BadImage(f"{provider} returned undecodable image bytes ({type(exc).__name__})",
                        provider=provider, detail=f"{len(data)} bytes, {type(exc).__name__}") from None
     mime = Image.MIME.get(fmt or "", "application/octet-stream")
@@ -281,6 +281,35 @@ def check_image(data: bytes | None, provider: str) -> tuple[str, int, int]:
 def to_data_uri(data: bytes, mime: str) -> str:
     """Encode bytes as a ``data:`` URI (how image inputs travel inline)."""
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def check_input_image(data: bytes | None, provider: str, *, what: str = "input image") -> str:
+    """Prove an image *we* are about to send decodes, before paying for a vendor call.
+
+    Bad input is our fault, not the vendor's, so it is :class:`InvalidRequest` (no vendor will
+    take it) rather than :class:`BadImage` (which says the vendor answered garbage).
+
+    Returns:
+        The image's MIME type.
+
+    Raises:
+        InvalidRequest: ``data`` is empty or does not decode; ``what`` names it in the error.
+    """
+    try:
+        mime, _, _ = check_image(data, provider)
+    except BadImage:
+        raise InvalidRequest(f"{what} is not a decodable image", provider=provider,
+                             detail=f"bad {what}") from None
+    return mime
+
+
+def summarize_inline_images(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` as sent, with each inline ``data:`` payload replaced by a short marker.
+
+    What a take records must stay small: a data URI is the whole image again.
+    """
+    return {key: f"<data URI, {len(value)} chars>" if isinstance(value, str) and value.startswith("data:")
+            else value for key, value in (params or {}).items()}
 
 
 def decode_data_uri(uri: str, provider: str) -> bytes:

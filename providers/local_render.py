@@ -73,7 +73,7 @@ def _themes(prompt: str, negative: str) -> list[str]:
     def words(text: str) -> set[str]:
         found = set()
         for w in re.findall(r"[a-z]+", text.lower()):
-            for cand in (w, w[:-1] if w.endswith("s") else w):
+            for cand in (w, w.removesuffix("s")):
                 theme = cand if cand in _PALETTES else _SYNONYMS.get(cand)
                 if theme:
                     found.add(theme)

@@ -168,6 +168,8 @@ class MistralRenderer:
         image = file_response.content
         mime, _, _ = check_image(image, PROVIDER)
         params = {k: v for k, v in body.items() if k != "inputs"}
+        if request.init_image is not None:
+            params["init_image_ignored"] = True  # the recipe must not claim the sketch shaped this image
         return RenderResult(
             image=image,
             mime_type=mime,

@@ -8,13 +8,36 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.providers.fake_base import BAD_IMAGE, FakeServer, Recorded, Reply, Step, image_size, make_png
+from tests.providers.fake_base import (
+    BAD_IMAGE,
+    FakeServer,
+    Recorded,
+    Reply,
+    Step,
+    image_size,
+    make_png,
+)
 
 _REQUEST = re.compile(r"^/(?P<owner>[^/]+)/(?P<alias>[^/]+)/requests/(?P<id>[^/]+)(?P<rest>/status|/cancel)?$")
 _FILE = re.compile(r"^/files/(?P<name>[^/]+)$")
 
 DEFAULT_SEED = 987654321
 """Seed the fake reports when the arguments have none (the real service picks one)."""
+
+UPSCALE_FACTORS = ("scale", "upscale_factor")
+"""Factor argument of the upscale apps: ``fal-ai/esrgan`` and ``fal-ai/clarity-upscaler``."""
+
+
+def upscale_factor(args: dict[str, Any]) -> int | None:
+    """The factor of an upscale submit, or ``None`` when ``args`` are not an upscale."""
+    for name in UPSCALE_FACTORS:
+        if name in args:
+            return int(args[name])
+    return None
+
+
+def _decode_image_url(args: dict[str, Any]) -> bytes:
+    return base64.b64decode(str(args.get("image_url", "")).partition(",")[2])
 
 
 @dataclass
@@ -36,7 +59,8 @@ class FakeFal(FakeServer):
     Routes: ``"submit"`` (``POST /{endpoint}``), ``"status"``
     (``GET /{owner}/{alias}/requests/{id}/status``), ``"result"``
     (``GET /{owner}/{alias}/requests/{id}``), ``"cancel"``, ``"download"`` (``GET /files/...``).
-    Ops: ``"render"``, and ``"upscale"`` for submits whose arguments have ``scale``.
+    Ops: ``"render"``, and ``"upscale"`` for submits whose arguments have ``scale`` (esrgan)
+    or ``upscale_factor`` (clarity-upscaler).
 
     Steps (applied to a submit): ``ok`` (one IN_QUEUE and one IN_PROGRESS poll, then
     COMPLETED), ``queued:N`` (N IN_QUEUE polls first), ``<status>[:retry_after]`` (the submit
@@ -44,8 +68,10 @@ class FakeFal(FakeServer):
     ``badimage``, ``fail:<status>`` (the result fetch fails with that status).
 
     Images are data URIs by default; ``output_mode = "url"`` serves them from ``/files``.
-    Render results honour ``image_size`` ``{width, height}``; upscale results are the input
-    size times ``scale``. The reported seed is the one sent, else :data:`DEFAULT_SEED`.
+    Render results honour ``image_size`` ``{width, height}``; image-to-image renders (an
+    ``image_url`` and no factor, as ``fal-ai/flux/dev/image-to-image`` takes) keep the input
+    image's size; upscale results are the input size times the factor. The reported seed is
+    the one sent, else :data:`DEFAULT_SEED`.
     """
 
     ops = ("render", "upscale")
@@ -83,7 +109,7 @@ class FakeFal(FakeServer):
             url = "data:image/png;base64," + base64.b64encode(data).decode()
         try:
             w, h = image_size(data)
-        except Exception:
+        except OSError:  # BAD_IMAGE: Pillow cannot identify it
             w, h = 0, 0
         return {"url": url, "width": w, "height": h, "content_type": "image/png"}
 
@@ -92,13 +118,18 @@ class FakeFal(FakeServer):
         if step.name == "fail":
             status = int(step.arg or 500)
             return Reply(status, {"detail": f"fake failure {status}"})
-        if "scale" in args:
-            src = base64.b64decode(str(args.get("image_url", "")).partition(",")[2])
-            w, h = image_size(src)
-            data = BAD_IMAGE if step.name == "badimage" else make_png(w * int(args["scale"]), h * int(args["scale"]))
+        factor = upscale_factor(args)
+        if factor is not None:
+            w, h = image_size(_decode_image_url(args))
+            data = BAD_IMAGE if step.name == "badimage" else make_png(w * factor, h * factor)
             return Reply(200, {"image": self._image(data, job)})
         size = args.get("image_size")
-        w, h = (size["width"], size["height"]) if isinstance(size, dict) else self.image_size
+        if "image_url" in args:
+            w, h = image_size(_decode_image_url(args))
+        elif isinstance(size, dict):
+            w, h = size["width"], size["height"]
+        else:
+            w, h = self.image_size
         seed = args.get("seed", DEFAULT_SEED)
         data = BAD_IMAGE if step.name == "badimage" else make_png(w, h, seed=int(seed))
         return Reply(200, {"images": [self._image(data, job)], "seed": seed,
@@ -133,7 +164,7 @@ class FakeFal(FakeServer):
 
     def _submit(self, path: str, recorded: Recorded) -> Reply:
         args = recorded.json or {}
-        step = recorded.step = self.next_step("upscale" if "scale" in args else "render")
+        step = recorded.step = self.next_step("render" if upscale_factor(args) is None else "upscale")
         error = self.error_reply(step, recorded)
         if error:
             return error

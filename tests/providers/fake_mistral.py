@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from typing import Any
 
-from tests.providers.fake_base import BAD_IMAGE, FakeServer, Recorded, Reply, Step, make_png
+from tests.providers.fake_base import (
+    BAD_IMAGE,
+    FakeServer,
+    Recorded,
+    Reply,
+    Step,
+    make_png,
+)
 
 _FILE = re.compile(r"^/v1/files/(?P<id>[^/]+)/content$")
 
@@ -16,18 +24,23 @@ class FakeMistral(FakeServer):
 
     Routes: ``"conversations"`` (``POST /v1/conversations``), ``"files"``
     (``GET /v1/files/{id}/content``), ``"chat"`` (``POST /v1/chat/completions``).
-    Ops: ``"render"`` (conversations) and ``"review"`` (chat).
+    Ops: ``"render"`` (conversations), ``"review"`` (chat carrying an image) and ``"chat"``
+    (text-only chat, e.g. storyboard drafting; only requests without an ``image_url`` chunk
+    land here, so review traffic is unchanged).
 
     Steps: ``ok``, ``<status>[:retry_after]``, ``slow:S``, ``badimage`` (the file is garbage),
-    ``notool`` (the model answers with text only); review: ``badjson``.
+    ``notool`` (the model answers with text only); review and chat: ``badjson``; chat:
+    ``truncated`` (the next answer, cut in half, with ``finish_reason: "length"``).
 
     Attributes:
         tool_arguments: The ``arguments`` string of the ``tool.execution`` entry; ``None``
             means ``{"prompt": "<revised> " + inputs}`` as JSON.
         review_answer: JSON object the reviewer gets for ``ok``.
+        chat_answers: Texts the next ``ok`` text-only chats answer, first in first out.
+        chat_answer: Text a text-only chat answers when ``chat_answers`` is empty.
     """
 
-    ops = ("render", "review")
+    ops = ("render", "review", "chat")
     provider = "mistral"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -35,6 +48,8 @@ class FakeMistral(FakeServer):
         self.tool_arguments: str | None = None
         self.review_answer: dict[str, Any] = {"score": 0.9, "passed": True, "notes": "Good match."}
         self.files: dict[str, bytes] = {}
+        self.chat_answers: deque[str] = deque()
+        self.chat_answer = '{"answer": "ok"}'
 
     def route_name(self, method: str, path: str) -> str:
         if path == "/v1/conversations":
@@ -58,13 +73,15 @@ class FakeMistral(FakeServer):
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"message": "no file"})
         if name not in ("conversations", "chat") or method != "POST":
             return Reply(404, {"message": "not found"})
-        op = "render" if name == "conversations" else "review"
+        body = recorded.json or {}
+        op = "render" if name == "conversations" else ("review" if _has_image(body) else "chat")
         step = recorded.step = self.next_step(op)
         error = self.error_reply(step, recorded)
         if error:
             return error
         self.maybe_slow(step)
-        body = recorded.json or {}
+        if op == "chat":
+            return self._text_chat(body, step)
         return self._conversation(body, step) if op == "render" else self._chat(body, step)
 
     def _conversation(self, body: dict[str, Any], step: Step) -> Reply:
@@ -96,3 +113,26 @@ class FakeMistral(FakeServer):
                            "model": body.get("model"),
                            "choices": [{"index": 0, "finish_reason": "stop",
                                         "message": {"role": "assistant", "content": text}}]})
+
+    def _text_chat(self, body: dict[str, Any], step: Step) -> Reply:
+        text = self.chat_answers.popleft() if self.chat_answers else self.chat_answer
+        finish = "stop"
+        if step.name == "badjson":
+            text = "Sure! Here is your storyboard: {shots: twelve"
+        elif step.name == "truncated":
+            text, finish = text[: len(text) // 2], "length"
+        return Reply(200, {"id": self.new_id("chat_"), "object": "chat.completion",
+                           "model": body.get("model"),
+                           "choices": [{"index": 0, "finish_reason": finish,
+                                        "message": {"role": "assistant", "content": text}}],
+                           "usage": {"prompt_tokens": 50, "completion_tokens": 100, "total_tokens": 150}})
+
+
+def _has_image(body: dict[str, Any]) -> bool:
+    """Whether any chat message carries an ``image_url`` chunk (a review, not a text chat)."""
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(c, dict) and c.get("type") == "image_url" for c in content):
+            return True
+    return False

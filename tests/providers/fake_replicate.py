@@ -27,6 +27,11 @@ _FILE = re.compile(r"^/files/(?P<name>[^/]+)$")
 DEFAULT_SEED = 4242
 """Seed the fake 'uses' (and logs) when the input has none."""
 
+ESRGAN_MODEL = "nightmareai/real-esrgan"
+"""The upscaler's model: reached by version (``POST /v1/predictions``) or by its model route."""
+SINGLE_OUTPUT_MODELS = ("1.1-pro", "real-esrgan")
+"""Models whose output is one URL string rather than a list (real-esrgan's schema says so)."""
+
 
 @dataclass
 class FakePrediction:
@@ -41,6 +46,7 @@ class FakePrediction:
     error: str | None = None
     output: Any = None
     polls: int = 0
+    held: bool = False  # stays "processing" until FakeReplicate.release()
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -55,12 +61,14 @@ class FakeReplicate(FakeServer):
     Steps (applied to a create): ``ok`` (one ``processing`` poll, then ``succeeded``),
     ``processing:N`` (N ``processing`` polls first), ``<status>[:retry_after]`` (the create
     itself fails), ``slow:S``, ``nsfw`` (``failed`` with an NSFW message), ``failed[:message]``,
-    ``aborted``, ``canceled``, ``badimage`` (succeeded; output is garbage).
+    ``aborted``, ``canceled``, ``badimage`` (succeeded; output is garbage), ``hold`` (stays
+    ``processing`` for every poll until :meth:`release`, for crash/resume tests).
 
     Outputs are data URIs by default (the real client only wraps https/data URLs); set
     ``output_mode = "url"`` to get ``{base_url}/files/...`` URLs served by the fake. Models whose
-    name contains ``1.1-pro`` answer a single string instead of a list, like flux-1.1-pro.
-    Upscale outputs are the input size times ``scale``.
+    name contains ``1.1-pro`` or ``real-esrgan`` answer a single string instead of a list, like
+    the real ones. Upscale outputs are the input size times ``scale``; real-esrgan is served by
+    version (``POST /v1/predictions``) and by its model route alike (:data:`ESRGAN_MODEL`).
 
     Attributes:
         predictions: Server-side state by id.
@@ -100,6 +108,21 @@ class FakeReplicate(FakeServer):
         self.predictions[pid] = pred
         return pid
 
+    def release(self, pid: str | None = None) -> None:
+        """Let held predictions (all, or just ``pid``) go on to their final status."""
+        for pred in list(self.predictions.values()):
+            if pid is None or pred.id == pid:
+                with pred.lock:
+                    pred.held = False
+
+    def creates(self) -> list[Recorded]:
+        """The create-prediction POSTs received (each one a prediction someone pays for)."""
+        return self.received("create")
+
+    def polled_ids(self) -> list[str]:
+        """Prediction ids of the status GETs received, in order."""
+        return [m["id"] for r in self.received("get") if (m := _PREDICTION.match(r.path.split("?")[0]))]
+
     # -- internals -----------------------------------------------------------------------------
     def _json(self, pred: FakePrediction, status: str) -> dict[str, Any]:
         seed = pred.input.get("seed", DEFAULT_SEED)
@@ -138,7 +161,7 @@ class FakeReplicate(FakeServer):
             ref = self.url(f"/files/{name}")
         else:
             ref = "data:image/png;base64," + base64.b64encode(data).decode()
-        return ref if "1.1-pro" in pred.model else [ref]
+        return ref if any(name in pred.model for name in SINGLE_OUTPUT_MODELS) else [ref]
 
     def _create(self, path: str, recorded: Recorded) -> Reply:
         body = recorded.json or {}
@@ -150,7 +173,7 @@ class FakeReplicate(FakeServer):
             return error
         self.maybe_slow(step)
         match = _MODEL_CREATE.match(path)
-        model = f"{match['owner']}/{match['name']}" if match else "nightmareai/real-esrgan"
+        model = f"{match['owner']}/{match['name']}" if match else ESRGAN_MODEL
         version = body.get("version") or "fakeversion0001"
         plan, final, err = ["processing"] * self.processing_polls, "succeeded", None
         if step.name == "processing":
@@ -161,7 +184,8 @@ class FakeReplicate(FakeServer):
             final, err = "failed", step.arg or "CUDA out of memory"
         elif step.name in ("aborted", "canceled"):
             final = step.name
-        pred = FakePrediction(self.new_id("pred_"), model, version, inp, plan, final, err)
+        pred = FakePrediction(self.new_id("pred_"), model, version, inp, plan, final, err,
+                              held=step.name == "hold")
         if final == "succeeded":
             pred.output = self._output(pred, bad=step.name == "badimage")
         self.predictions[pred.id] = pred
@@ -198,8 +222,10 @@ class FakeReplicate(FakeServer):
                                "status": 404})
         with pred.lock:
             if name == "cancel":
-                pred.plan, pred.final = [], "canceled"
+                pred.plan, pred.final, pred.held = [], "canceled", False
                 return Reply(200, self._json(pred, "canceled"))
             pred.polls += 1
+            if pred.held:
+                return Reply(200, self._json(pred, "processing"))
             status = pred.plan.pop(0) if pred.plan else pred.final
         return Reply(200, self._json(pred, status))

@@ -30,7 +30,7 @@ Scripting:
 
     Vendor-specific steps are listed in each class docstring (Gemini ``block``/``finish``/
     ``noimage``/``badkey``; Mistral ``notool``; Replicate ``processing:N``/``nsfw``/
-    ``failed``/``aborted``/``canceled``; fal ``queued:N``/``nsfw``/``fail:STATUS``; reviews
+    ``failed``/``aborted``/``canceled``/``hold`` (until ``release()``); fal ``queued:N``/``nsfw``/``fail:STATUS``; reviews
     ``badjson``).
 
 Inspection:

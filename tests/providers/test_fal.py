@@ -1,4 +1,4 @@
-"""FalRenderer / FalUpscaler against the fake fal queue."""
+"""FalRenderer (text- and image-to-image) against the fake fal queue (the upscaler: test_upscalers.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from providers.base import (
     ProviderError,
     RateLimited,
     Rejected,
-    RenderRequest,
     Renderer,
+    RenderRequest,
     Unavailable,
-    Upscaler,
 )
-from providers.fal_flux import FalRenderer, FalUpscaler
+from providers.fal_flux import DEFAULT_IMG2IMG_STRENGTH, FalRenderer
 from tests.providers.fake_fal import DEFAULT_SEED
 from tests.providers.fakes import FakeFal, image_size, make_png
 
@@ -143,9 +142,8 @@ async def test_url_output_downloaded_without_key(fake: FakeFal) -> None:
 
 
 async def test_wrong_key_is_auth_failed_without_echo() -> None:
-    with FakeFal(key="the-right-key-456") as fake:
-        with pytest.raises(AuthFailed) as info:
-            await renderer(fake).render(REQ)
+    with FakeFal(key="the-right-key-456") as fake, pytest.raises(AuthFailed) as info:
+        await renderer(fake).render(REQ)
     assert KEY not in str(info.value)
 
 
@@ -156,22 +154,6 @@ async def test_key_never_in_error_messages(fake: FakeFal) -> None:
         with pytest.raises(ProviderError) as info:
             await renderer(fake).render(REQ)
         assert KEY not in str(info.value) and KEY not in repr(info.value)
-
-
-async def test_upscaler(fake: FakeFal) -> None:
-    ids: list[str] = []
-
-    async def on_job(job_id: str) -> None:
-        ids.append(job_id)
-
-    up = FalUpscaler(KEY, base_url=fake.base_url, poll_interval=0.01)
-    assert isinstance(up, Upscaler)
-    result = await up.upscale(make_png(20, 10), factor=4, on_job=on_job)
-    submit = fake.last("submit")
-    assert submit.path == "/fal-ai/esrgan"
-    assert submit.json["scale"] == 4 and submit.json["image_url"].startswith("data:image/png;base64,")
-    assert image_size(result.image) == (80, 40) and ids
-    assert result.params["image_url"].startswith("<data URI")
 
 
 async def test_concurrent_renders_share_the_queue_root(fake: FakeFal) -> None:
@@ -196,3 +178,79 @@ async def test_overlapping_different_base_urls_refuse(fake: FakeFal) -> None:
             await renderer(other).render(REQ)
         assert (await slow).image
     assert other.count() == 0
+
+
+# -- image-to-image -----------------------------------------------------------------------------
+SKETCH = make_png(40, 30)
+
+
+async def test_init_image_goes_to_the_image_to_image_endpoint(fake: FakeFal) -> None:
+    req = RenderRequest(prompt="the same boat at dusk", width=96, height=64, seed=5,
+                        init_image=SKETCH, strength=0.55)
+    result = await renderer(fake).render(req)
+    submit = fake.last("submit")
+    assert submit.path == "/fal-ai/flux/dev/image-to-image"
+    args = submit.json
+    assert args["image_url"].startswith("data:image/png;base64,") and args["strength"] == 0.55
+    assert args["prompt"] == "the same boat at dusk" and args["seed"] == 5
+    assert "image_size" not in args  # the endpoint keeps the input image's size
+    assert image_size(result.image) == (40, 30)
+    assert result.model == "fal-ai/flux/dev/image-to-image" and result.seed == 5
+    assert result.params["model"] == "fal-ai/flux/dev/image-to-image"
+    assert result.params["strength"] == 0.55 and result.params["image_url"].startswith("<data URI")
+
+
+async def test_init_image_without_strength_records_the_default(fake: FakeFal) -> None:
+    result = await renderer(fake).render(RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH))
+    assert fake.last("submit").json["strength"] == DEFAULT_IMG2IMG_STRENGTH
+    assert result.params["strength"] == DEFAULT_IMG2IMG_STRENGTH
+
+
+async def test_replayed_recipe_sends_the_image_not_its_marker(fake: FakeFal) -> None:
+    first = await renderer(fake).render(RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH,
+                                                      strength=0.4))
+    again = RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, params=first.params)
+    await renderer(fake).render(again)
+    args = fake.last("submit").json
+    assert fake.last("submit").path == "/fal-ai/flux/dev/image-to-image"
+    assert args["image_url"].startswith("data:image/png;base64,") and args["strength"] == 0.4
+    assert "model" not in args
+
+
+async def test_img2img_endpoint_is_configurable(fake: FakeFal) -> None:
+    req = RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, strength=0.3)
+    await renderer(fake, img2img_model="fal-ai/flux-lora/image-to-image").render(req)
+    assert fake.last("submit").path == "/fal-ai/flux-lora/image-to-image"
+
+
+async def test_text_to_image_sends_no_image_fields(fake: FakeFal) -> None:
+    result = await renderer(fake).render(REQ)
+    args = fake.last("submit").json
+    assert "image_url" not in args and "strength" not in args and "model" not in result.params
+    assert fake.last("submit").path == "/fal-ai/flux/schnell"
+
+
+async def test_undecodable_init_image_is_invalid_and_sends_nothing(fake: FakeFal) -> None:
+    req = RenderRequest(prompt="x", width=8, height=8, init_image=b"not an image", strength=0.5)
+    with pytest.raises(InvalidRequest):
+        await renderer(fake).render(req)
+    assert fake.count() == 0
+
+
+@pytest.mark.parametrize(("step", "cls"), [
+    ("429:4", RateLimited), ("500", Unavailable), ("nsfw", Rejected), ("badimage", BadImage),
+])
+async def test_img2img_errors_are_mapped_like_text_to_image(fake: FakeFal, step: str, cls: type) -> None:
+    fake.script([step])
+    req = RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, strength=0.5)
+    with pytest.raises(cls) as info:
+        await renderer(fake).render(req)
+    if cls is RateLimited:
+        assert info.value.retry_after == 4.0
+
+
+async def test_img2img_resume_polls_without_submitting(fake: FakeFal) -> None:
+    rid = fake.add_request(endpoint="fal-ai/flux/dev/image-to-image", queued=2)
+    req = RenderRequest(prompt="resumed", width=8, height=8, init_image=SKETCH, strength=0.5, job_id=rid)
+    result = await renderer(fake).render(req)
+    assert fake.count("submit") == 0 and result.job_id == rid

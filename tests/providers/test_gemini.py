@@ -13,8 +13,8 @@ from providers.base import (
     ProviderError,
     RateLimited,
     Rejected,
-    RenderRequest,
     Renderer,
+    RenderRequest,
     Reviewer,
     Unavailable,
 )

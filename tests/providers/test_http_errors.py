@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
 from PIL import Image
 
-from providers.base import AuthFailed, BadImage, InvalidRequest, RateLimited, Unavailable
+from providers.base import (
+    AuthFailed,
+    BadImage,
+    InvalidRequest,
+    RateLimited,
+    Unavailable,
+)
 from providers.http_errors import (
     check_image,
     decode_data_uri,
@@ -38,7 +44,7 @@ def response(status: int, *, json: object = None, text: str | None = None,
 def test_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(" 1.5 ") == 1.5
-    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0.0
     assert parse_retry_after("soon") is None

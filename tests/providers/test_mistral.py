@@ -12,8 +12,8 @@ from providers.base import (
     BadImage,
     ProviderError,
     RateLimited,
-    RenderRequest,
     Renderer,
+    RenderRequest,
     Reviewer,
     Unavailable,
 )
@@ -54,6 +54,7 @@ async def test_render_success_records_recipe(fake: FakeMistral) -> None:
     assert result.revised_prompt == f"<revised> {body['inputs']}"
     assert "inputs" not in result.params
     assert result.params["tools"] == [{"type": "image_generation"}]
+    assert result.params["init_image_ignored"] is True  # the recipe says the sketch played no part
 
 
 async def test_revised_prompt_kept_raw_when_not_json(fake: FakeMistral) -> None:
@@ -67,6 +68,7 @@ async def test_model_override_from_params(fake: FakeMistral) -> None:
                                                        params={"model": "mistral-large-latest"}))
     assert fake.last("conversations").json["model"] == "mistral-large-latest"
     assert result.model == "mistral-large-latest"
+    assert "init_image_ignored" not in result.params
 
 
 async def test_shared_http_client_is_used(fake: FakeMistral) -> None:

@@ -1,4 +1,4 @@
-"""ReplicateRenderer / ReplicateUpscaler against the fake predictions API."""
+"""ReplicateRenderer against the fake predictions API (the upscaler: test_upscalers.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from providers.base import (
     ProviderError,
     RateLimited,
     Rejected,
-    RenderRequest,
     Renderer,
+    RenderRequest,
     Unavailable,
-    Upscaler,
 )
-from providers.replicate_flux import DEFAULT_ESRGAN_VERSION, ReplicateRenderer, ReplicateUpscaler
+from providers.replicate_flux import ReplicateRenderer
 from tests.providers.fakes import FakeReplicate, image_size, make_png
 
 KEY = "test-key-123"
@@ -177,9 +176,8 @@ async def test_large_init_image_is_uploaded(fake: FakeReplicate) -> None:
 
 
 async def test_wrong_token_is_auth_failed_without_echo() -> None:
-    with FakeReplicate(key="the-right-key-456") as fake:
-        with pytest.raises(AuthFailed) as info:
-            await renderer(fake).render(REQ)
+    with FakeReplicate(key="the-right-key-456") as fake, pytest.raises(AuthFailed) as info:
+        await renderer(fake).render(REQ)
     assert KEY not in str(info.value)
 
 
@@ -190,30 +188,6 @@ async def test_key_never_in_error_messages(fake: FakeReplicate) -> None:
         with pytest.raises(ProviderError) as info:
             await renderer(fake).render(REQ)
         assert KEY not in str(info.value) and KEY not in repr(info.value)
-
-
-async def test_upscaler_create_on_job_poll(fake: FakeReplicate) -> None:
-    ids: list[str] = []
-
-    async def on_job(job_id: str) -> None:
-        ids.append(job_id)
-
-    up = ReplicateUpscaler(KEY, base_url=fake.base_url, poll_interval=0.01)
-    assert isinstance(up, Upscaler)
-    result = await up.upscale(make_png(20, 10), factor=2, on_job=on_job)
-    create = fake.last("create")
-    assert create.path == "/v1/predictions"
-    assert create.json["version"] == DEFAULT_ESRGAN_VERSION
-    assert create.json["input"]["scale"] == 2
-    assert image_size(result.image) == (40, 20)
-    assert result.model == "nightmareai/real-esrgan:" + DEFAULT_ESRGAN_VERSION
-    assert ids and result.params["scale"] == 2
-
-
-async def test_upscaler_rejects_undecodable_input(fake: FakeReplicate) -> None:
-    with pytest.raises(InvalidRequest):
-        await ReplicateUpscaler(KEY, base_url=fake.base_url).upscale(b"junk", factor=2)
-    assert fake.count() == 0
 
 
 async def test_concurrent_429s_keep_their_own_retry_after(fake: FakeReplicate) -> None:
