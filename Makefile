@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STUDIO := $(VENV)/bin/studio
 
-.PHONY: demo test install down bench clean
+.PHONY: demo test test-postgres install down bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=python3.11)")'
@@ -23,6 +23,10 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The same suite on a PostgreSQL catalog and an S3 asset store (a throwaway server and moto).
+test-postgres: install
+	bash .ci/postgres.sh
 
 down:
 	$(STUDIO) down

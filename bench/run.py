@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.client import start_batch, wait_batch  # noqa: E402
-from pipelines.connection import connect  # noqa: E402
-from pipelines.devserver import free_port, start_dev_server, stop_process  # noqa: E402
-from studio.assets import LocalAssetStore  # noqa: E402
-from studio.catalog import Catalog  # noqa: E402
-from studio.launch import prepare_batch  # noqa: E402
-from studio.settings import Settings  # noqa: E402
-from tests.pipelines.processes import kill_hard, spawn_worker  # noqa: E402
+from pipelines.client import start_batch, wait_batch
+from pipelines.connection import connect
+from pipelines.devserver import free_port, start_dev_server, stop_process
+from studio.assets import open_asset_store
+from studio.catalog import Catalog
+from studio.launch import prepare_batch
+from studio.settings import Settings
+from tests.pipelines.processes import kill_hard, spawn_worker
 
 
 def project_text(shots: int) -> str:
@@ -53,7 +53,7 @@ class Stack:
             task_queue=f"bench-{uuid.uuid4().hex[:6]}", _env_file=None,  # type: ignore[call-arg]
         )
         self.catalog = Catalog.open(self.settings.catalog_url)
-        self.assets = LocalAssetStore(self.settings.assets_dir)
+        self.assets = open_asset_store(self.settings)
 
     def __enter__(self) -> Stack:
         self.server = start_dev_server(port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log")

@@ -11,11 +11,14 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image
 
 from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from studio.settings import Settings
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "text/plain": "txt"}
 
@@ -30,6 +33,20 @@ class AssetMissing(StudioError):
     def __init__(self, key: str) -> None:
         super().__init__(f"asset {key} is not in the store")
         self.key = key
+
+
+class AssetStoreError(StudioError):
+    """The asset store cannot be used: a malformed location, a missing bucket, no access, no network.
+
+    Attributes:
+        location: The store as configured (``STUDIO_ASSETS``), e.g. ``s3://bucket/prefix``.
+        reason: What is wrong, in a few words a user can act on.
+    """
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"asset store {location}: {reason}")
+        self.location = location
+        self.reason = reason
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -73,6 +90,11 @@ class AssetStore(Protocol):
         """Whether ``key`` is stored."""
         ...
 
+    def presigned_url(self, key: str, *, expires: int = 3600) -> str | None:
+        """A URL a browser can fetch ``key`` from for ``expires`` seconds without credentials, or
+        ``None`` when the store has none (the caller then serves the bytes itself)."""
+        ...
+
 
 class LocalAssetStore:
     """A directory of files named by their sha256, fanned out by the first two hex digits."""
@@ -104,3 +126,26 @@ class LocalAssetStore:
     def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
         return self.path(key).exists()
+
+    def presigned_url(self, key: str, *, expires: int = 3600) -> str | None:
+        """Always ``None``: files on this machine have no URL a remote browser could open."""
+        return None
+
+
+def open_asset_store(settings: Settings) -> AssetStore:
+    """The asset store ``settings`` name: ``s3://bucket/prefix`` in ``STUDIO_ASSETS``, else a directory.
+
+    Every process (worker, CLI, dashboard) opens its store here, so switching to S3 is a matter
+    of configuration alone.
+
+    Raises:
+        AssetStoreError: The S3 URL is malformed, or its bucket is missing or unreachable.
+    """
+    if settings.assets and "://" in settings.assets:
+        # Imported here: boto3 costs a noticeable import time that a local studio never needs.
+        from studio.assets_s3 import S3AssetStore
+
+        store = S3AssetStore.from_url(settings.assets, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
+        store.check()
+        return store
+    return LocalAssetStore(settings.assets_dir)

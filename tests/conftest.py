@@ -1,14 +1,20 @@
 """Shared fixtures: a real Temporal dev server (from the installed binary), settings in a temp
-home, an in-process worker, and a launcher."""
+home, an in-process worker, and a launcher.
+
+The catalog and asset store are SQLite and a local directory unless ``STUDIO_TEST_DATABASE_URL``
+or ``STUDIO_TEST_ASSETS=s3`` say otherwise (see tests/backends.py): the same suite runs on both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from pipelines.client import start_batch
@@ -16,10 +22,20 @@ from pipelines.connection import connect
 from pipelines.devserver import free_port, start_dev_server, stop_process
 from pipelines.provider_registry import ProviderSet, build_providers
 from pipelines.worker import build_workers
-from studio.assets import LocalAssetStore
+from studio.assets import AssetStore, open_asset_store
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
+from tests.backends import (
+    AWS_OVERRIDES,
+    MOTO_ENV,
+    TEST_ASSETS,
+    TEST_DATABASE_URL,
+    admin_engine,
+    fresh_database,
+    new_bucket,
+    start_moto,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_projects"
@@ -37,13 +53,55 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_process(proc.pid)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server over HTTP for the session, and test credentials in the environment (so
+    worker processes the tests start inherit them)."""
+    proc, endpoint = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for name in AWS_OVERRIDES:
+                env.delenv(name, raising=False)
+            for name, value in MOTO_ENV.items():
+                env.setenv(name, value)
+            yield endpoint
+    finally:
+        stop_process(proc.pid)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An autocommit engine on the STUDIO_TEST_DATABASE_URL server, to make a database per test."""
+    if TEST_DATABASE_URL is None:
+        pytest.skip("needs STUDIO_TEST_DATABASE_URL (a PostgreSQL server; .ci/postgres.sh starts one)")
+    engine = admin_engine(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, temporal_address: str) -> Settings:
-    """Settings with a fresh home and task queue, pointed at the session's server."""
+def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Settings fields that put this test's catalog and assets on the backends the run asks for:
+    nothing by default (SQLite and a directory in the test's home), else a fresh Postgres
+    database and a fresh S3 bucket of its own."""
+    fields: dict[str, str] = {}
+    with ExitStack() as cleanup:
+        if TEST_ASSETS == "s3":
+            endpoint = request.getfixturevalue("s3_endpoint")
+            fields.update(assets=f"s3://{new_bucket(endpoint)}/assets", s3_endpoint_url=endpoint)
+        if TEST_DATABASE_URL is not None:
+            fields["database_url"] = cleanup.enter_context(fresh_database(request.getfixturevalue("postgres_admin")))
+        yield fields
+
+
+@pytest.fixture
+def settings(tmp_path: Path, temporal_address: str, backend: dict[str, str]) -> Settings:
+    """Settings with a fresh home, task queue and storage, pointed at the session's server."""
     return Settings(
         home=tmp_path / "home",
         temporal_address=temporal_address,
         task_queue=f"t-{uuid.uuid4().hex[:8]}",
+        **backend,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -54,8 +112,8 @@ def catalog(settings: Settings) -> Catalog:
 
 
 @pytest.fixture
-def assets(settings: Settings) -> LocalAssetStore:
-    return LocalAssetStore(settings.assets_dir)
+def assets(settings: Settings) -> AssetStore:
+    return open_asset_store(settings)
 
 
 @pytest.fixture
@@ -82,7 +140,7 @@ async def worker(client: Client, settings: Settings, providers: ProviderSet) -> 
 
 
 @pytest.fixture
-def launch(settings: Settings, catalog: Catalog, assets: LocalAssetStore, client: Client):
+def launch(settings: Settings, catalog: Catalog, assets: AssetStore, client: Client):
     """Validate a project, write its batch and start its workflow; returns the batch id."""
 
     async def _launch(project: Path | str) -> str:

@@ -55,6 +55,8 @@ def dashboard_env(settings: Settings) -> dict[str, str]:
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "DATABASE_URL": settings.database_url,
         "STUDIO_ASSETS": settings.assets,
+        "STUDIO_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+        "STUDIO_S3_REGION": settings.s3_region,
         "STUDIO_PUBLIC_URL": settings.public_url,
         "STUDIO_TEMPORAL_UI": settings.temporal_ui,
         "STUDIO_DASHBOARD_TOKEN": settings.dashboard_token.get_secret_value() if settings.dashboard_token else None,

@@ -10,15 +10,18 @@ from pathlib import Path
 
 from pipelines.devserver import die_with_parent
 from studio.settings import Settings
+from tests.backends import backend_env
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment a `studio worker` process needs to serve ``settings``' batches."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_", "TEMPORAL_"))}
+    """The environment a `studio worker` process needs to serve ``settings``' batches: this
+    process's, less its studio settings, plus ``settings``' home, server, queue and storage."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_", "TEMPORAL_")) and k != "DATABASE_URL"}
     env.update(
         STUDIO_HOME=str(settings.home),
         TEMPORAL_ADDRESS=settings.address,
         STUDIO_TASK_QUEUE=settings.task_queue,
+        **backend_env(settings),
         **extra,
     )
     return env

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.assets import LocalAssetStore
+from studio.assets import AssetStore
 from studio.catalog import Catalog
 from studio.settings import Settings
+from tests.backends import backend_env
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "ui" / "streamlit_app.py"
@@ -30,8 +31,11 @@ def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("TEMPORAL_ADDRESS", settings.address)
     monkeypatch.setenv("STUDIO_TASK_QUEUE", settings.task_queue)
     monkeypatch.setenv("STUDIO_OWNER_NAME", OWNER)
-    for name in ("STUDIO_DASHBOARD_HOST", "STUDIO_DASHBOARD_TOKEN", "STUDIO_SHARE_SECRET", "DATABASE_URL", "STUDIO_ASSETS"):
+    for name in ("STUDIO_DASHBOARD_HOST", "STUDIO_DASHBOARD_TOKEN", "STUDIO_SHARE_SECRET", "DATABASE_URL", "STUDIO_ASSETS",
+                 "STUDIO_S3_ENDPOINT_URL", "STUDIO_S3_REGION"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in backend_env(settings).items():  # the test's catalog and store, when not the defaults
+        monkeypatch.setenv(name, value)
     return settings
 
 
@@ -79,7 +83,7 @@ def shot_stage(catalog: Catalog, key: str) -> str | None:
     return next((s.stage for s in catalog.shots(key.split("/", 1)[0]) if s.key == key), None)
 
 
-async def populate_batch(settings: Settings, catalog: Catalog, assets: LocalAssetStore, project_dir: Path) -> str:
+async def populate_batch(settings: Settings, catalog: Catalog, assets: AssetStore, project_dir: Path) -> str:
     """Write a finished batch of ``project_dir`` straight into the catalog, with real local renders.
 
     Faster than running the workflows when a test only needs a big batch to look at.

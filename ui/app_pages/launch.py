@@ -7,7 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from pipelines.ui_actions import ActionFailed, ConnectionFailed, launch_project
-from studio.launch_preview import estimate, load_sample, load_upload, sample_projects, save_upload
+from studio.assets import AssetStoreError
+from studio.launch_preview import (
+    estimate,
+    load_sample,
+    load_upload,
+    sample_projects,
+    save_upload,
+)
 from studio.project import Project, ProjectError
 from ui import routes
 from ui.notices import notify, show_notices
@@ -75,7 +82,7 @@ if project is not None:
             batch_id = launch_project(settings, target or "")
         except ProjectError as err:
             st.error(str(err), icon=":material/error:")
-        except (ConnectionFailed, ActionFailed) as err:
+        except (ConnectionFailed, ActionFailed, AssetStoreError) as err:
             st.error(str(err), icon=":material/cloud_off:")
         else:
             notify("success", f"Started batch {batch_id}.")

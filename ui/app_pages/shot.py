@@ -6,11 +6,17 @@ import json
 
 import streamlit as st
 
-from studio.batch_views import ShotDetail, TakeCard, TakeDetail, shot_detail, workflow_url
+from studio.batch_views import (
+    ShotDetail,
+    TakeCard,
+    TakeDetail,
+    shot_detail,
+    workflow_url,
+)
 from studio.errors import NotFound
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
-from ui.resources import current_settings, open_catalog, thumb
+from ui.resources import current_settings, full_size_url, open_catalog, thumb
 from ui.thumb_rows import thumbnail_rows
 
 
@@ -121,6 +127,10 @@ if detail.takes:
                 big = thumb(settings, take.card.image_key, 512)
                 if big is not None:
                     st.image(big, width="stretch")
+                    # On S3 the full-size image comes straight from the bucket, not through the dashboard.
+                    full = full_size_url(settings, take.card.image_key)
+                    if full is not None:
+                        st.markdown(f"[Full size]({full})")
                 st.markdown(take_badge(take.card.status) + (" :green-badge[published]" if take.card.chosen else ""))
                 if take.card.review_score is not None:
                     verdict = "passed" if take.card.review_passed else "flagged"
