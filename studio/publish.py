@@ -1,7 +1,11 @@
-"""Publishing: copy a shot's chosen take into the batch's output folder, and write the manifest.
+"""Publishing: copy a shot's chosen take into the batch's output folder with its recipe inside,
+write the manifest and contact sheet, and take it all back down again.
 
-Both steps are idempotent: a re-run overwrites the same file with the same bytes and records
-the publication once.
+Every step is idempotent: a re-run overwrites the same file with the same bytes and records the
+publication once. A published file carries the same recipe dict as its manifest line
+(:func:`studio.recipes.take_recipe`), inside the file, or in a ``<file>.json`` sidecar when the
+file cannot take it (C2PA credentials that a write would break, or a format the studio does not
+write into).
 """
 
 from __future__ import annotations
@@ -9,19 +13,31 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from studio.assets import AssetStore, write_atomic
 from studio.catalog import Catalog
+from studio.contact_sheet import SheetTile, contact_sheet
 from studio.errors import NotFound
+from studio.image_metadata import embed_recipe, sidecar_path
 from studio.models import Batch, Shot, Take
-from studio.recipes import recipe_of
+from studio.recipes import take_recipe
 from studio.stages import record_publication
 
 MANIFEST = "manifest.json"
+CONTACT_SHEET = "contact_sheet.png"
 
 
 def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
-    """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` and record it."""
+    """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` with its recipe, and record it.
+
+    Returns:
+        The published file. Its recipe is inside it, or in ``<file>.json`` next to it.
+
+    Raises:
+        NotFound: No such take or shot.
+        ValueError: The take has no image yet.
+    """
     with catalog.session() as s:
         take, shot = s.get(Take, take_id), s.get(Shot, shot_key)
         batch = s.get(Batch, shot.batch_id) if shot is not None else None
@@ -31,25 +47,107 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
     if key is None:
         raise ValueError(f"take {take_id} has no image to publish")
     target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
-    write_atomic(target, assets.get(key))
+    recipe = take_recipe(take, shot, batch)
+    result = embed_recipe(assets.get(key), recipe)
+    write_atomic(target, result.data)
+    sidecar = sidecar_path(target)
+    if result.needs_sidecar:
+        write_atomic(sidecar, _json(recipe))
+    else:
+        sidecar.unlink(missing_ok=True)  # left by an earlier take of this shot that needed one
     record_publication(catalog, shot_key, take_id, str(target))
     return target
 
 
 def write_manifest(catalog: Catalog, batch_id: str) -> Path:
-    """Write ``manifest.json`` listing every published file of the batch with its recipe."""
+    """Write ``manifest.json`` and ``contact_sheet.png`` for every live published file of the batch.
+
+    Files are listed in storyboard order, each with the same recipe its file carries and, when
+    it has one, its sidecar's name.
+    """
     batch = catalog.batch(batch_id)
-    files = []
+    out = Path(batch.output_dir)
+    shots = {shot.key: shot for shot in catalog.shots(batch_id)}
+    entries: list[tuple[int, dict[str, Any], SheetTile]] = []
     for pub in catalog.publications(batch_id):
-        take = catalog.take(pub.take_id)
-        files.append({"file": Path(pub.path).name, "shot": take.shot_key.rsplit("/", 1)[1], "recipe": recipe_of(take)})
+        take, shot = catalog.take(pub.take_id), shots[pub.shot_key]
+        path = Path(pub.path)
+        recipe = take_recipe(take, shot, batch)
+        line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}
+        if sidecar_path(path).exists():
+            line["sidecar"] = sidecar_path(path).name
+        entries.append((shot.position, line, SheetTile(path, shot.shot_id, recipe["seed"])))
+    entries.sort(key=lambda entry: entry[0])  # stable: a shot's files keep their publish order
+
+    sheet = out / CONTACT_SHEET
+    # A shot may be called "contact_sheet": its published file then keeps the name.
+    with_sheet = bool(entries) and all(line["file"] != CONTACT_SHEET for _, line, _ in entries)
+    if with_sheet:
+        title = f"{batch.project_name}  -  {batch.id}"
+        write_atomic(sheet, contact_sheet([tile for _, _, tile in entries], title=title))
+    elif not entries:
+        sheet.unlink(missing_ok=True)
     manifest = {
         "batch": batch.id,
         "project": batch.project_name,
         "seed": batch.seed,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "files": files,
+        "contact_sheet": CONTACT_SHEET if with_sheet else None,
+        "files": [line for _, line, _ in entries],
     }
-    path = Path(batch.output_dir) / MANIFEST
+    path = out / MANIFEST
     write_atomic(path, json.dumps(manifest, indent=2).encode())
     return path
+
+
+def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str) -> list[Path]:
+    """Publish again every shot of a batch that was published, then write the manifest.
+
+    The way back after :func:`unpublish_batch` (which leaves shots ``published`` with their
+    chosen take); on a batch that is still published it rewrites the same files.
+
+    Returns:
+        The published files, in storyboard order.
+    """
+    paths = [
+        publish_take(catalog, assets, shot.key, shot.final_take_id)
+        for shot in catalog.shots(batch_id)
+        if shot.stage == "published" and shot.final_take_id is not None
+    ]
+    write_manifest(catalog, batch_id)
+    return paths
+
+
+def unpublish_batch(catalog: Catalog, batch_id: str) -> list[Path]:
+    """Remove what a batch published (files, sidecars, manifest, contact sheet) and record it.
+
+    Files go first and the catalog after, so a crash in between leaves live rows whose files
+    are gone, and running this again finishes the job. Takes, shots and the batch itself are
+    kept: :func:`publish_batch` puts the same files back.
+
+    Returns:
+        The paths that existed and were deleted.
+
+    Raises:
+        NotFound: No such batch.
+    """
+    batch = catalog.batch(batch_id)
+    out = Path(batch.output_dir)
+    publications = catalog.publications(batch_id)
+    candidates: list[Path] = []
+    for pub in publications:
+        candidates += [Path(pub.path), sidecar_path(Path(pub.path))]
+    candidates += [out / MANIFEST, out / CONTACT_SHEET]
+    removed = []
+    for path in dict.fromkeys(candidates):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    catalog.mark_unpublished([pub.id for pub in publications if pub.id is not None])
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()  # the folder was the batch's own (<publish root>/<batch id>)
+    return removed
+
+
+def _json(recipe: dict[str, Any]) -> bytes:
+    return json.dumps(recipe, indent=2, ensure_ascii=False).encode()

@@ -17,10 +17,12 @@ import pytest
 from pipelines.devserver import free_port, stop_process
 from studio.catalog import Catalog
 from studio.cli.dashboard import start_dashboard
+from studio.image_metadata import read_recipe_file
 from studio.settings import Settings
 from studio.sharing import LinkInvalid, make_share_token, share_url
 from tests.conftest import SAMPLES
 from tests.ui.app_harness import gates_open, populate_batch, shot_stage, wait_for
+from tests.ui.pixels import same_pixels
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -100,7 +102,9 @@ async def test_client_approves_one_take_in_a_browser(
                 (publication,) = [p for p in catalog.publications(batch_id) if p.shot_key == shot_key]
                 assert publication.take_id == f"{shot_key}/6"
                 chosen = catalog.take(f"{shot_key}/6")
-                assert Path(publication.path).read_bytes() == assets.get(chosen.final_key)
+                # The published file is the chosen image (same pixels) with its recipe written in.
+                assert read_recipe_file(Path(publication.path))["take_id"] == chosen.id
+                assert same_pixels(Path(publication.path).read_bytes(), assets.get(chosen.final_key))
                 assert catalog.approvals(shot_key=shot_key)[-1].who == "client"
                 assert shot_stage(catalog, f"{batch_id}/skillet-campfire") == "awaiting_approval"
 

@@ -9,10 +9,21 @@ from pydantic import SecretStr
 
 from studio.catalog import Catalog
 from studio.gate_views import pending_gates
+from studio.image_metadata import read_recipe_file
 from studio.settings import Settings
 from studio.sharing import LinkInvalid, share_url
 from tests.conftest import SAMPLES
-from tests.ui.app_harness import OWNER, app_env, gates_open, new_app, run, shot_stage, texts, wait_for  # noqa: F401
+from tests.ui.app_harness import (  # noqa: F401
+    OWNER,
+    app_env,
+    gates_open,
+    new_app,
+    run,
+    shot_stage,
+    texts,
+    wait_for,
+)
+from tests.ui.pixels import same_pixels
 
 TINY = """
 [project]
@@ -67,7 +78,7 @@ async def test_launch_page_validates_estimates_and_starts(app_env: Settings, wor
     await wait_for(lambda: shot_stage(catalog, shot) == "published", "the launched batch to publish")
 
 
-async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, launch, catalog: Catalog) -> None:
+async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, launch, catalog: Catalog, assets) -> None:
     batch_id = await launch(SAMPLES / "thumbnail-pack")
     await wait_for(gates_open(catalog, batch_id, 2), "both gates to open")
 
@@ -120,8 +131,8 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     assert publication.take_id == f"{shot_key}/3"
     (approval,) = catalog.approvals(shot_key=shot_key)
     assert (approval.decision, approval.who, approval.take_id) == ("approve", OWNER, f"{shot_key}/3")
-    assert Path(publication.path).read_bytes() == (Path(app_env.assets_dir) / catalog.take(f"{shot_key}/3").final_key[:2]
-                                                   / catalog.take(f"{shot_key}/3").final_key).read_bytes()
+    assert read_recipe_file(Path(publication.path))["take_id"] == f"{shot_key}/3"
+    assert same_pixels(Path(publication.path).read_bytes(), assets.get(catalog.take(f"{shot_key}/3").final_key))
 
     other = f"{batch_id}/host-reaction"
     assert not [b for b in at.button if b.key == f"approve-{shot_key}"]  # answered: gone from the inbox
@@ -131,7 +142,7 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     at.button(key=f"changes-{other}").click()
     await run(at)
     assert f"Changes requested for {other}" in texts(at)
-    back = lambda: [g.shot_key for g in pending_gates(catalog)] == [other]  # noqa: E731
+    back = lambda: [g.shot_key for g in pending_gates(catalog)] == [other]
     await wait_for(back, "the changed shot to return to its gate")
     takes = catalog.takes(other)
     assert len(takes) == 16 and all(t.prompt.endswith("warmer light") for t in takes[8:])

@@ -1,0 +1,69 @@
+"""Contact sheet: a labelled grid of a batch's finals, bounded in size whatever the batch."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from studio.contact_sheet import (
+    GAP,
+    LABEL,
+    MAX_PIXELS,
+    MIN_CELL,
+    TITLE,
+    SheetTile,
+    contact_sheet,
+    layout,
+)
+
+
+def _write(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (300, 200), fmt: str = "PNG") -> Path:
+    Image.new("RGB", size, colour).save(path, fmt)
+    return path
+
+
+def test_two_hundred_shots_on_one_sheet(tmp_path: Path) -> None:
+    tiles = [
+        SheetTile(_write(tmp_path / f"s{i:03d}.png", (i, 255 - i, 90)), f"s{i:03d}", None if i % 7 == 0 else i * 11)
+        for i in range(200)
+    ]
+    plan = layout(200)
+    assert plan.shown == 200 and plan.cell >= 128
+
+    data = contact_sheet(tiles, title="Postcards")
+
+    with Image.open(io.BytesIO(data)) as sheet:
+        assert sheet.format == "PNG" and sheet.size == (plan.width, plan.height)
+        assert sheet.width * sheet.height <= MAX_PIXELS
+        # The last tile is where the layout says, in its own colour (thumbnails keep 3:2 and
+        # are centred in their square cell).
+        row, column = divmod(199, plan.columns)
+        x = GAP + column * (plan.cell + GAP) + plan.cell // 2
+        y = TITLE + GAP + row * (plan.cell + GAP + LABEL) + plan.cell // 2
+        r, g, b = sheet.convert("RGB").getpixel((x, y))
+        assert abs(r - 199) <= 2 and abs(g - 56) <= 2 and abs(b - 90) <= 2
+
+
+def test_mixed_sources_and_an_unreadable_file(tmp_path: Path) -> None:
+    jpeg = _write(tmp_path / "a.jpg", (200, 30, 30), (1600, 900), "JPEG")
+    png = io.BytesIO()
+    Image.new("RGBA", (100, 400), (0, 0, 255, 128)).save(png, "PNG")
+    tiles = [
+        SheetTile(jpeg, "a-very-long-shot-id-that-does-not-fit-in-one-cell", 4_294_967_295),
+        SheetTile(png.getvalue(), "tall", 1),
+        SheetTile(tmp_path / "deleted.png", "gone", 2),
+        SheetTile(b"not an image", "junk", None),
+    ]
+    with Image.open(io.BytesIO(contact_sheet(tiles))) as sheet:
+        assert sheet.size == (layout(4).width, layout(4).height)
+
+
+def test_very_large_batches_shrink_cells_then_cap_the_tiles() -> None:
+    assert layout(12).cell == layout(1).cell
+    big = layout(1500)
+    assert MIN_CELL <= big.cell < layout(12).cell and big.shown == 1500
+    huge = layout(20_000)
+    assert huge.cell == MIN_CELL and huge.shown < 20_000
+    assert huge.width * huge.height <= MAX_PIXELS * 1.1
