@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import Stack  # noqa: E402
-from pipelines.client import wait_batch  # noqa: E402
+from bench.run import Stack
+from pipelines.client import wait_batch
 
 
 def cpu_seconds(pid: int) -> float:

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from pipelines.messages import (
     BatchPlan,
+    BudgetHold,
     DecisionRecord,
     PublishInput,
     ReworkInput,
@@ -29,16 +31,21 @@ from pipelines.messages import (
 from pipelines.provider_registry import ProviderSet
 from providers.base import ProviderError, RenderRequest
 from studio.assets import AssetStore, image_size
+from studio.budget import hold_at_budget
+from studio.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
 from studio.failover import error_policy
-from studio.models import Approval
-from studio.project import parse_project
+from studio.models import Approval, Shot
 from studio.notify import GateNotice, GateNotifier, NotifyFailed
+from studio.prices import price_of
+from studio.project import ProjectError, parse_project
 from studio.publish import publish_take, write_manifest
+from studio.rerun import carried_rows, project_positions
 from studio.sharing import share_url
-from studio.stages import begin_render, begin_stage
+from studio.stages import begin_call, begin_render, begin_stage
 from studio.storyboard import storyboard_rows, variant_seeds
+
 
 @asynccontextmanager
 async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
@@ -56,6 +63,10 @@ async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
         task.cancel()
 
 
+# How a blocked call reaches the workflow (the ApplicationError type it branches on).
+BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped", "circuit_open": "CircuitOpen"}
+
+
 def _provider_failure(err: ProviderError) -> ApplicationError:
     policy = error_policy(type(err).__name__, err.retry_after)
     return ApplicationError(
@@ -66,6 +77,18 @@ def _provider_failure(err: ProviderError) -> ApplicationError:
     )
 
 
+@dataclass
+class PaidCall:
+    """A call written down in the catalog (``attempt_id``), or not written (free, in process)."""
+
+    attempt_id: int | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def latency_ms(self) -> int:
+        """Milliseconds since the call began."""
+        return int((time.monotonic() - self.started) * 1000)
+
+
 class StudioActivities:
     """Every activity of the studio, sharing explicit dependencies.
 
@@ -73,14 +96,17 @@ class StudioActivities:
         catalog: Where rows are written.
         assets: Where bytes are written.
         providers: What can be called.
+        notifier: Who hears about open gates.
+        policy: Prices, budget and provider limits every worker applies alike.
     """
 
     def __init__(self, catalog: Catalog, assets: AssetStore, providers: ProviderSet,
-                 notifier: GateNotifier | None = None) -> None:
+                 notifier: GateNotifier | None = None, policy: CallPolicy | None = None) -> None:
         self.catalog = catalog
         self.assets = assets
         self.providers = providers
         self.notifier = notifier
+        self.policy = policy or CallPolicy()
         self._limits: dict[str, asyncio.Semaphore] = {}
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
@@ -88,6 +114,35 @@ class StudioActivities:
         if provider not in self._limits:
             self._limits[provider] = asyncio.Semaphore(self.providers.concurrency)
         return self._limits[provider]
+
+    @asynccontextmanager
+    async def _paid_call(self, take_id: str, stage: str, provider: str, model: str | None) -> AsyncIterator[PaidCall]:
+        """Write a call to a paid provider down before it is made and close it as failed if it fails.
+
+        Free in-process calls (the local upscaler and reviewer) are not written down: they cost
+        nothing and would only slow a batch. The caller closes a successful call with the
+        result (``complete_attempt``), so the result and its charge land in one transaction.
+        """
+        call = PaidCall()
+        price = price_of(stage, provider, model, self.policy.prices)
+        if provider not in self.providers.in_process or price > 0:
+            call.attempt_id = await asyncio.to_thread(
+                begin_call, self.catalog, take_id, stage=stage, provider=provider,
+                attempt=activity.info().attempt, price=price,
+            )
+        try:
+            if activity.info().is_local:
+                yield call
+            else:
+                async with heartbeating():  # a remote stage times out after 10 s without one
+                    yield call
+        except ProviderError as err:
+            if call.attempt_id is not None:
+                await asyncio.to_thread(
+                    self.catalog.finish_attempt, call.attempt_id, status="failed", error_class=type(err).__name__,
+                    error=str(err)[:500], latency_ms=call.latency_ms(), cost_usd=0.0,
+                )
+            raise _provider_failure(err) from None
 
     def all(self) -> list[object]:
         """The activity callables to register on a worker."""
@@ -100,6 +155,7 @@ class StudioActivities:
             self.mark_take_failed,
             self.add_takes,
             self.set_shot_stage,
+            self.hold_for_budget,
             self.shot_stages,
             self.record_decision,
             self.notify_gate,
@@ -110,17 +166,42 @@ class StudioActivities:
     @activity.defn(name="storyboard")
     async def storyboard(self, batch_id: str) -> BatchPlan:
         """Expand the batch's project into shots and planned takes (once), and plan the batch."""
-        return await asyncio.to_thread(self._storyboard, batch_id)
+        try:
+            return await asyncio.to_thread(self._storyboard, batch_id)
+        except ProjectError as err:
+            # Retrying cannot fix the project as launched: fail the batch now, saying why.
+            await asyncio.to_thread(self.catalog.set_batch_state, batch_id, "failed", error=str(err))
+            raise ApplicationError(str(err), type="ProjectError", non_retryable=True) from None
 
     def _storyboard(self, batch_id: str) -> BatchPlan:
         batch = self.catalog.batch(batch_id)
+        if batch.kind == "replay":  # `studio replay` planned the rows already
+            return BatchPlan([s.shot_id for s in self.catalog.shots(batch_id)], approval_required=False)
         source = Path(batch.project_source)
-        project = parse_project(self.assets.get(batch.project_key).decode(), source=str(source), base_dir=source.parent)
+        # The project as launched; its sketches were stored at launch (batch.references).
+        project = parse_project(self.assets.get(batch.project_key).decode(), source=str(source),
+                                base_dir=source.parent, check_files=False)
         available = self.providers.available()
-        shots, takes = storyboard_rows(project, batch_id, batch.seed, lambda req: resolve_chain(req, available)[0])
+        shots, takes = storyboard_rows(project, batch_id, batch.seed, lambda req: resolve_chain(req, available)[0],
+                                       batch.references)
+        carried: list[Shot] = []
+        if batch.kind == "rerun":
+            only = set(batch.rerun_only)
+            shots = [s for s in shots if s.shot_id in only]
+            takes = [t for t in takes if t.shot_key in {s.key for s in shots}]
+            assert batch.parent_batch_id is not None
+            parent_takes = {t.id: t for t in self.catalog.batch_takes(batch.parent_batch_id)}
+            carried, kept = carried_rows(batch, self.catalog.shots(batch.parent_batch_id), parent_takes,
+                                         project_positions(project))
+            shots, takes = shots + carried, takes + kept
         self.catalog.add_shots(batch_id, shots, takes)
+        for shot in carried:  # the kept shots' files go into the new batch's folder too
+            assert shot.final_take_id is not None
+            publish_take(self.catalog, self.assets, shot.key, shot.final_take_id)
         approval = project.approval
-        return BatchPlan([s.shot_id for s in shots], approval.required, approval.deadline_seconds, approval.on_expiry)
+        kept_keys = {s.key for s in carried}
+        rendered = [s.shot_id for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]
+        return BatchPlan(rendered, approval.required, approval.deadline_seconds, approval.on_expiry)
 
     @activity.defn(name="plan_shot")
     async def plan_shot(self, shot_key: str) -> ShotPlan:
@@ -132,6 +213,7 @@ class StudioActivities:
             return ShotPlan(
                 shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale,
                 reviewers=self.providers.review_chain(), in_process=in_process,
+                upscalers=self.providers.upscale_chain(),
             )
 
         return await asyncio.to_thread(_plan)
@@ -142,9 +224,20 @@ class StudioActivities:
         renderer = self.providers.renderers.get(inp.provider)
         if renderer is None:
             raise ApplicationError(f"{inp.provider}: not configured on this worker", type="InvalidRequest", non_retryable=True)
-        start = await asyncio.to_thread(
-            begin_render, self.catalog, inp.take_id, provider=inp.provider, attempt=activity.info().attempt
-        )
+        info = activity.info()
+        price = price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
+        while True:
+            start = await asyncio.to_thread(begin_render, self.catalog, inp.take_id, provider=inp.provider,
+                                            attempt=info.attempt, price=price, policy=self.policy)
+            if start.blocked is None:
+                break
+            if start.blocked.reason != "busy":
+                # Over budget: the workflow holds the shot at a budget gate. Circuit open: next provider.
+                kind = BLOCKED_ERRORS[start.blocked.reason]
+                raise ApplicationError(start.blocked.message, type=kind, non_retryable=True)
+            if not info.is_local:
+                activity.heartbeat()
+            await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
         take = start.take
         if start.done:
             return TakeOutcome(take.id, ok=True, provider=take.provider)
@@ -154,9 +247,11 @@ class StudioActivities:
         async def save_job(vendor_job: str) -> None:
             await asyncio.to_thread(self.catalog.set_attempt_job, attempt_id, vendor_job)
 
+        init_image = await asyncio.to_thread(self.assets.get, take.init_key) if take.init_key else None
         request = RenderRequest(
             prompt=take.prompt, width=take.width, height=take.height, negative=take.negative,
             seed=take.seed, params=dict(take.params or {}), job_id=start.job_id,
+            init_image=init_image, strength=take.strength if init_image is not None else None,
         )
         started = time.monotonic()
         try:
@@ -169,7 +264,7 @@ class StudioActivities:
         except ProviderError as err:
             await asyncio.to_thread(
                 self.catalog.finish_attempt, attempt_id, status="failed", error_class=type(err).__name__,
-                error=str(err)[:500], latency_ms=int((time.monotonic() - started) * 1000),
+                error=str(err)[:500], latency_ms=int((time.monotonic() - started) * 1000), cost_usd=0.0,
             )
             raise _provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
@@ -184,8 +279,9 @@ class StudioActivities:
                 # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
                 take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
             key = self.assets.put(result.image, result.mime_type)
+            cost = price_of("render", inp.provider, result.model, self.policy.prices)
             self.catalog.complete_attempt(attempt_id, take.id, {**take_fields, "asset_key": key},
-                                          latency_ms=latency_ms, job_id=result.job_id or start.job_id)
+                                          latency_ms=latency_ms, job_id=result.job_id or start.job_id, cost_usd=cost)
 
         await asyncio.to_thread(_store)
         return TakeOutcome(take.id, ok=True, provider=inp.provider)
@@ -194,18 +290,22 @@ class StudioActivities:
     async def upscale(self, inp: StageInput) -> TakeOutcome:
         """Upscale a rendered take and store the result as its final image."""
         take, _ = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "upscaling")
-        if take.final_key and self.assets.exists(take.final_key):
+        # In a thread: on S3 this is a network round trip, which must not stall the event loop.
+        if take.final_key and await asyncio.to_thread(self.assets.exists, take.final_key):
             return TakeOutcome(take.id, ok=True, provider=inp.provider)
         assert take.asset_key is not None, "upscale runs only after a render"
         image = await asyncio.to_thread(self.assets.get, take.asset_key)
-        try:
-            result = await self.providers.upscalers[inp.provider].upscale(image, factor=inp.upscale)
-        except ProviderError as err:
-            raise _provider_failure(err) from None
+        upscaler = self.providers.upscalers[inp.provider]
+        async with self._paid_call(take.id, "upscale", inp.provider, getattr(upscaler, "model", None)) as call:
+            result = await upscaler.upscale(image, factor=inp.upscale)
 
         def _store() -> None:
             key = self.assets.put(result.image, result.mime_type)
-            self.catalog.update_take(take.id, status="upscaled", final_key=key)
+            if call.attempt_id is None:
+                self.catalog.update_take(take.id, status="upscaled", final_key=key)
+            else:
+                self.catalog.complete_attempt(call.attempt_id, take.id, {"status": "upscaled", "final_key": key},
+                                              latency_ms=call.latency_ms())
 
         await asyncio.to_thread(_store)
         return TakeOutcome(take.id, ok=True, provider=inp.provider)
@@ -222,14 +322,16 @@ class StudioActivities:
         image = await asyncio.to_thread(self.assets.get, key)
         width, height = (take.params or {}).get("delivered_size", (take.width, take.height))
         expected = (width * shot.upscale, height * shot.upscale)
-        try:
-            verdict = await self.providers.reviewers[inp.provider].review(image, prompt=take.prompt, expected_size=expected)
-        except ProviderError as err:
-            raise _provider_failure(err) from None
-        await asyncio.to_thread(
-            self.catalog.update_take, take.id, status="reviewed", final_key=key, review_score=verdict.score,
-            review_passed=verdict.passed, review_notes=verdict.notes,
-        )
+        reviewer = self.providers.reviewers[inp.provider]
+        async with self._paid_call(take.id, "review", inp.provider, getattr(reviewer, "model", None)) as call:
+            verdict = await reviewer.review(image, prompt=take.prompt, expected_size=expected)
+        fields = dict(status="reviewed", final_key=key, review_score=verdict.score, review_passed=verdict.passed,
+                      review_notes=verdict.notes, review_model=verdict.model)
+        if call.attempt_id is None:
+            await asyncio.to_thread(self.catalog.update_take, take.id, **fields)
+        else:
+            await asyncio.to_thread(self.catalog.complete_attempt, call.attempt_id, take.id, fields,
+                                    latency_ms=call.latency_ms())
         return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed)
 
     @activity.defn(name="add_takes")
@@ -258,6 +360,13 @@ class StudioActivities:
         if inp.final_take_id is not None:
             fields["final_take_id"] = inp.final_take_id
         await asyncio.to_thread(self.catalog.update_shot, inp.shot_key, **fields)
+
+    @activity.defn(name="hold_for_budget")
+    async def hold_for_budget(self, inp: BudgetHold) -> str:
+        """Park a shot at the budget gate unless the budget moved; ``wait``, ``go`` or ``stop``."""
+        renderer = self.providers.renderers.get(inp.provider)
+        price = price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
+        return await asyncio.to_thread(hold_at_budget, self.catalog, inp.shot_key, price)
 
     @activity.defn(name="shot_stages")
     async def shot_stages(self, inp: ShotStagesInput) -> dict[str, str]:

@@ -18,7 +18,13 @@ from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedErro
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from pipelines.messages import BatchInput, BatchPlan, ShotInput, ShotStagesInput, ShotUpdate
+    from pipelines.messages import (
+        BatchInput,
+        BatchPlan,
+        ShotInput,
+        ShotStagesInput,
+        ShotUpdate,
+    )
     from pipelines.shot_workflow import ShotWorkflow
 
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)

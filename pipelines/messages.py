@@ -65,6 +65,7 @@ class ShotPlan:
     reviewers: list[str] = field(default_factory=lambda: ["local"])
     upscale: int = 1
     in_process: list[str] = field(default_factory=list)
+    upscalers: list[str] = field(default_factory=list)  # best first; empty in plans made before it existed
 
 
 @dataclass
@@ -74,6 +75,27 @@ class ShotUpdate:
     shot_id: str
     phase: str
     outcome: str | None = None
+
+
+@dataclass
+class BudgetHold:
+    """A shot asking to wait at its batch's budget for a call to ``provider``."""
+
+    shot_key: str
+    provider: str
+
+
+@dataclass
+class BudgetAnswer:
+    """The answer at a budget gate: ``go`` after the budget was raised, or stop spending.
+
+    Attributes:
+        go: Render again (True) or fail the takes that wait (False).
+        who: Who answered.
+    """
+
+    go: bool
+    who: str = "creator"
 
 
 @dataclass

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 from providers.base import Renderer, Reviewer, Upscaler
 from providers.fal_flux import FalRenderer
+from providers.fal_upscale import FalUpscaler
 from providers.gemini import GeminiRenderer, GeminiReviewer
 from providers.local import LocalRenderer, LocalReviewer, LocalUpscaler
 from providers.mistral import MistralRenderer, MistralReviewer
 from providers.replicate_flux import ReplicateRenderer
+from providers.replicate_upscale import ReplicateUpscaler
 from studio.settings import Settings
 
 # Reviewers are tried in this order; the local heuristics always close the list.
@@ -32,6 +34,7 @@ class ProviderSet:
     reviewers: dict[str, Reviewer] = field(default_factory=dict)
     in_process: set[str] = field(default_factory=lambda: {"local"})
     concurrency: int = 16
+    upscale_order: tuple[str, ...] = ("replicate", "fal", "local")
 
     def available(self) -> list[str]:
         """Names of the renderers that can be called."""
@@ -46,6 +49,10 @@ class ProviderSet:
         """Reviewers to try for a take, best first."""
         return [name for name in REVIEW_ORDER if name in self.reviewers]
 
+    def upscale_chain(self) -> list[str]:
+        """Upscalers to try for a take, best first; the local one always closes the list."""
+        return [name for name in self.upscale_order if name in self.upscalers and name != "local"] + ["local"]
+
 
 def build_providers(settings: Settings) -> ProviderSet:
     """The local provider always; a vendor adapter for every key that is set."""
@@ -55,6 +62,7 @@ def build_providers(settings: Settings) -> ProviderSet:
         upscalers={"local": LocalUpscaler()},
         reviewers={"local": LocalReviewer()},
         concurrency=settings.provider_concurrency,
+        upscale_order=tuple(settings.upscale_chain),
     )
     if settings.mistral_api_key:
         key = settings.mistral_api_key.get_secret_value()
@@ -65,12 +73,13 @@ def build_providers(settings: Settings) -> ProviderSet:
         found.renderers["gemini"] = GeminiRenderer(key, base_url=settings.gemini_base_url, timeout=timeout)
         found.reviewers["gemini"] = GeminiReviewer(key, base_url=settings.gemini_base_url)
     if settings.replicate_api_token:
+        token = settings.replicate_api_token.get_secret_value()
         found.renderers["replicate"] = ReplicateRenderer(
-            settings.replicate_api_token.get_secret_value(), base_url=settings.replicate_base_url,
-            model=settings.replicate_model,
+            token, base_url=settings.replicate_base_url, model=settings.replicate_model,
         )
+        found.upscalers["replicate"] = ReplicateUpscaler(token, base_url=settings.replicate_base_url)
     if settings.fal_key:
-        found.renderers["fal"] = FalRenderer(
-            settings.fal_key.get_secret_value(), base_url=settings.fal_base_url, model=settings.fal_model
-        )
+        key = settings.fal_key.get_secret_value()
+        found.renderers["fal"] = FalRenderer(key, base_url=settings.fal_base_url, model=settings.fal_model)
+        found.upscalers["fal"] = FalUpscaler(key, base_url=settings.fal_base_url)
     return found

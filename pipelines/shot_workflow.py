@@ -12,22 +12,28 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from pipelines.messages import (
+        BudgetAnswer,
+        BudgetHold,
         Decision,
         DecisionRecord,
         GateState,
         PublishInput,
+        ReworkInput,
         ShotInput,
         ShotPlan,
         ShotStageInput,
-        ReworkInput,
         ShotUpdate,
-        provider_queue,
         StageInput,
         TakeOutcome,
+        provider_queue,
     )
     from studio.failover import FINAL_FOR_PROVIDER
     from studio.selection import Candidate, choose_best
@@ -54,6 +60,18 @@ def failure_text(err: BaseException) -> str:
     return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
 
 
+def raise_if_cancelled(err: BaseException) -> None:
+    """Let a cancellation through: a cancelled stage is not a failed one to fail over from."""
+    if is_cancelled_exception(err):
+        raise err
+
+
+def failure_type(err: BaseException) -> str | None:
+    """The ApplicationError type of a stage failure (e.g. ``OverBudget``), whichever way it surfaced."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
 def take_number(take_id: str) -> int:
     """The number of a take within its shot (the last part of ``<batch>/<shot>/<n>``)."""
     return int(take_id.rsplit("/", 1)[1])
@@ -70,6 +88,10 @@ class ShotWorkflow:
         self.reviewed: dict[int, TakeOutcome] = {}
         self.shot_key = ""
         self.round = 1
+        # The budget gate: takes that hit the batch's budget wait here for one answer together.
+        self.budget_open = False
+        self.budget_answers = 0
+        self.budget_go = True
 
     @workflow.run
     async def run(self, inp: ShotInput) -> str:
@@ -80,7 +102,8 @@ class ShotWorkflow:
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
         self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
         if not self.reviewed:
-            return await self._finish(inp, "failed", error="no take could be rendered")
+            why = "no take could be rendered" if self.budget_go else "spending stopped at the budget"
+            return await self._finish(inp, "failed", error=why)
 
         if inp.approval_required:
             chosen = await self._gate(inp)
@@ -103,7 +126,10 @@ class ShotWorkflow:
     async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         outcome = await self._render(take_id, plan, queue)
         if outcome.ok and plan.upscale > 1:
-            outcome = await self._stage("upscale", StageInput(take_id, plan.upscaler, plan.upscale), queue)
+            for upscaler in plan.upscalers or [plan.upscaler]:  # the local upscaler closes the list
+                outcome = await self._stage("upscale", StageInput(take_id, upscaler, plan.upscale), queue)
+                if outcome.ok:
+                    break
         if outcome.ok:
             for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
                 outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
@@ -116,27 +142,68 @@ class ShotWorkflow:
     async def _render(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         errors: list[str] = []
         for provider in plan.chain:
-            try:
-                if provider in plan.in_process:
-                    return await workflow.execute_local_activity(
-                        "render",
-                        StageInput(take_id, provider),
-                        result_type=TakeOutcome,
-                        start_to_close_timeout=timedelta(minutes=2),
-                        retry_policy=RENDER_RETRY,
-                    )
-                return await workflow.execute_activity(
-                    "render",
-                    StageInput(take_id, provider),
-                    result_type=TakeOutcome,
-                    task_queue=provider_queue(queue, provider),
-                    start_to_close_timeout=timedelta(minutes=10),
-                    heartbeat_timeout=timedelta(seconds=3),
-                    retry_policy=RENDER_RETRY,
-                )
-            except STAGE_FAILED as err:
-                errors.append(f"{provider}: {failure_text(err)}")
+            while True:
+                try:
+                    return await self._render_with(take_id, provider, plan, queue)
+                except STAGE_FAILED as err:
+                    raise_if_cancelled(err)
+                    kind = failure_type(err)
+                    if kind == "OverBudget" and await self._budget_gate(provider):
+                        continue  # the budget was raised: same provider again
+                    if kind in ("OverBudget", "BudgetStopped"):
+                        # Spending stopped: no other provider either, they cost money too.
+                        return TakeOutcome(take_id, ok=False, error=f"stopped at the budget: {failure_text(err)}")
+                    errors.append(f"{provider}: {failure_text(err)}")
+                    break
         return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
+
+    async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
+        if provider in plan.in_process:
+            return await workflow.execute_local_activity(
+                "render",
+                StageInput(take_id, provider),
+                result_type=TakeOutcome,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RENDER_RETRY,
+            )
+        return await workflow.execute_activity(
+            "render",
+            StageInput(take_id, provider),
+            result_type=TakeOutcome,
+            task_queue=provider_queue(queue, provider),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(seconds=3),
+            retry_policy=RENDER_RETRY,
+        )
+
+    async def _budget_gate(self, provider: str) -> bool:
+        """Hold this shot, at no cost, until someone raises the batch's budget (True) or stops (False).
+
+        The shot keeps its slot in the batch: shots not yet started stay unstarted instead of
+        each reaching the same gate. Every take that hits the budget waits for the same answer.
+        """
+        if not self.budget_go:
+            return False  # already told to stop: later takes do not ask again
+        answers = self.budget_answers
+        opener = not self.budget_open
+        if opener:
+            self.budget_open = True
+            held = await workflow.execute_local_activity(
+                "hold_for_budget", BudgetHold(self.shot_key, provider), result_type=str, **LOCAL_STAGE
+            )
+            if held != "wait":  # the budget moved between the refused call and now
+                self.budget_open = False
+                self.budget_go = held == "go"
+                self.budget_answers += 1
+                return self.budget_go
+            self.stage = "awaiting_budget"
+        await workflow.wait_condition(lambda: self.budget_answers > answers)
+        if opener and self.budget_go:
+            self.stage = "rendering"
+            await workflow.execute_local_activity(
+                "set_shot_stage", ShotStageInput(self.shot_key, "rendering"), **LOCAL_STAGE
+            )
+        return self.budget_go
 
     async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
         try:
@@ -152,6 +219,7 @@ class ShotWorkflow:
                 retry_policy=RENDER_RETRY,
             )
         except STAGE_FAILED as err:
+            raise_if_cancelled(err)
             return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}")
 
     async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
@@ -176,12 +244,13 @@ class ShotWorkflow:
         try:
             await workflow.execute_local_activity("notify_gate", self.shot_key, result_type=list[str], **NOTIFY)
         except STAGE_FAILED as err:
+            raise_if_cancelled(err)
             # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
             workflow.logger.warning("could not notify for %s: %s", self.shot_key, failure_text(err))
         try:
             timeout = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
             await workflow.wait_condition(lambda: self.decision is not None, timeout=timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._expire(inp.on_expiry)
         self.gate_open = False
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -249,6 +318,20 @@ class ShotWorkflow:
         if decision.action == "approve" and decision.take not in self.reviewed:
             known = ", ".join(str(n) for n in sorted(self.reviewed)) or "none"
             raise ValueError(f"{self.shot_key} has no take {decision.take} to approve (takes: {known})")
+
+    @workflow.update(name="budget")
+    async def budget(self, answer: BudgetAnswer) -> str:
+        """Answer the budget gate: go on (the budget was raised) or stop spending."""
+        self.budget_open = False
+        self.budget_go = answer.go
+        self.budget_answers += 1
+        return f"{self.shot_key} {'renders again' if answer.go else 'stops: its unrendered takes fail'}"
+
+    @budget.validator
+    def validate_budget(self, answer: BudgetAnswer) -> None:
+        """Refuse an answer when the shot is not waiting at its budget gate."""
+        if not self.budget_open:
+            raise ValueError(f"{self.shot_key} is not waiting at the budget (stage: {self.stage})")
 
     @workflow.query(name="gate")
     def gate(self) -> GateState:

@@ -8,9 +8,8 @@ human's click, and no loop-bound client outlives the call that made it.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from temporalio.client import Client
@@ -19,7 +18,7 @@ from temporalio.service import RPCError
 from pipelines.client import GateRefused, decide, start_batch
 from pipelines.connection import ConnectionFailed, connect
 from pipelines.messages import Decision
-from studio.assets import LocalAssetStore
+from studio.assets import open_asset_store
 from studio.catalog import Catalog
 from studio.errors import StudioError
 from studio.launch import prepare_batch
@@ -95,11 +94,12 @@ def launch_project(settings: Settings, path: str | Path) -> str:
         ProjectError: The project is invalid.
         ConnectionFailed: Temporal is not reachable.
         ActionFailed: Temporal refused to start the workflow.
+        AssetStoreError: The asset store cannot be used (a missing bucket, no network).
     """
 
     async def _start(client: Client) -> str:
         catalog = Catalog.open(settings.catalog_url)
-        batch, _ = prepare_batch(settings, catalog, LocalAssetStore(settings.assets_dir), path)
+        batch, _ = prepare_batch(settings, catalog, open_asset_store(settings), path)
         await start_batch(client, settings, batch.id)
         return batch.id
 

@@ -1,7 +1,9 @@
 """The worker: workflows and in-process stages on the main queue, one queue per remote provider.
 
-A remote provider's queue is where its concurrency limit holds: each worker process runs at
-most ``provider_concurrency`` calls to it at once.
+A remote provider's queue is where its limits hold: each worker process runs at most
+``provider_concurrency`` calls to it at once, and the server hands out at most
+``provider_rps[name]`` of its tasks per second across all workers. Calls in flight across
+workers, budgets and the circuit breaker are checked in the catalog (see studio.call_guard).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
 from pipelines.activities import StudioActivities
 from pipelines.batch_workflow import BatchWorkflow
@@ -19,7 +24,8 @@ from pipelines.connection import connect
 from pipelines.messages import provider_queue
 from pipelines.provider_registry import ProviderSet, build_providers
 from pipelines.shot_workflow import ShotWorkflow
-from studio.assets import LocalAssetStore
+from studio.assets import open_asset_store
+from studio.call_guard import CallPolicy
 from studio.catalog import Catalog
 from studio.notify import GateNotifier
 from studio.settings import Settings
@@ -32,11 +38,23 @@ STICKY_TIMEOUT = timedelta(seconds=2)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
 
 
+def call_policy(settings: Settings, providers: ProviderSet) -> CallPolicy:
+    """The budget, in-flight and circuit-breaker rules this worker applies, from settings."""
+    return CallPolicy(
+        prices=settings.prices,
+        max_in_flight=settings.provider_max_in_flight,
+        circuit_failures=settings.circuit_failures,
+        circuit_cooldown=settings.circuit_cooldown,
+        breakers=frozenset(providers.remote()),
+    )
+
+
 def build_workers(client: Client, settings: Settings, providers: ProviderSet | None = None) -> list[Worker]:
     """The workers one process runs: the main queue and each render provider's queue."""
     providers = providers or build_providers(settings)
     acts = StudioActivities(
-        Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir), providers, GateNotifier(settings)
+        Catalog.open(settings.catalog_url), open_asset_store(settings), providers, GateNotifier(settings),
+        call_policy(settings, providers),
     )
     main = Worker(
         client,
@@ -56,6 +74,8 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
             task_queue=provider_queue(settings.task_queue, name),
             activities=[acts.render, acts.upscale, acts.review],
             max_concurrent_activities=settings.provider_concurrency,
+            # Enforced by the server for the whole queue, so it holds across every worker process.
+            max_task_queue_activities_per_second=settings.provider_rps.get(name),
             graceful_shutdown_timeout=timedelta(seconds=5),
         )
         for name in providers.remote()

@@ -156,14 +156,18 @@ class ShotDetail:
 
 
 def batch_costs(catalog: Catalog, batch_ids: Iterable[str]) -> dict[str, float]:
-    """Sum of provider-call costs per batch (0.0 for a batch with no paid call)."""
+    """Sum of succeeded provider-call costs per batch (0.0 for a batch with no paid call).
+
+    A call in flight holds its price as a reservation and a failed one costs nothing, so only
+    succeeded calls are money spent.
+    """
     ids = list(batch_ids)
     if not ids:
         return {}
     with catalog.session() as s:
         query = (
             select(ProviderAttempt.batch_id, func.sum(ProviderAttempt.cost_usd))
-            .where(ProviderAttempt.batch_id.in_(ids))  # type: ignore[attr-defined]
+            .where(ProviderAttempt.batch_id.in_(ids), ProviderAttempt.status == "succeeded")  # type: ignore[attr-defined]
             .group_by(ProviderAttempt.batch_id)
         )
         sums = {batch_id: float(total or 0.0) for batch_id, total in s.exec(query)}

@@ -9,16 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from pathlib import Path
-
-from sqlalchemy import event, make_url
+from sqlalchemy import event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from studio.errors import NotFound
-from studio.models import Approval, Batch, ProviderAttempt, Publication, Shot, Take, utcnow
+from studio.models import (
+    Approval,
+    Batch,
+    ProviderAttempt,
+    Publication,
+    Shot,
+    Take,
+    utcnow,
+)
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -43,11 +50,68 @@ def engine_for(url: str) -> Engine:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
+        elif url.startswith("postgresql"):
+            # Current SQLModel makes datetime columns timestamptz and reads them back in UTC; older
+            # ones (pyproject allows them) make them naive, and Postgres would turn the aware values
+            # it is sent into the *server's* local time before dropping the zone. A UTC session
+            # keeps stored times meaning UTC with either.
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        SQLModel.metadata.create_all(engine)
+        with _schema_lock(engine):
+            SQLModel.metadata.create_all(engine)
+            add_missing_columns(engine)
         _ENGINES[url] = engine
     return engine
+
+
+# Any constant will do: it only has to be the same in every studio process.
+_SCHEMA_LOCK_KEY = 0x5354_5544_494F
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """Hold a Postgres advisory lock while tables are created or altered.
+
+    Two workers starting at once on a new database would otherwise both find a table missing and
+    both create it, and one fails on a duplicate type. SQLite serializes DDL by itself.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add columns a newer studio defines to tables an older one created; returns what it added.
+
+    ``create_all`` makes missing tables but never alters existing ones, and a catalog outlives
+    upgrades. Only nullable or defaulted columns are ever added, which ``ALTER TABLE ADD
+    COLUMN`` can do on both SQLite and Postgres without rewriting rows.
+    """
+    added: list[str] = []
+    inspector = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            clause = f" DEFAULT {default!r}" if isinstance(default, (int, float)) and not isinstance(default, bool) else ""
+            if isinstance(default, bool):
+                clause = f" DEFAULT {'TRUE' if default else 'FALSE'}"
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 class Catalog:
@@ -232,7 +296,7 @@ class Catalog:
             s.add(row)
 
     def complete_attempt(self, attempt_id: int, take_id: str, take_fields: dict[str, Any], **attempt_fields: Any) -> None:
-        """Close a successful call and store its result on the take in one transaction.
+        """Close a successful call, store its result on the take and charge the take, in one transaction.
 
         One transaction, so a crash leaves either a ``started`` call (to be made again) or a
         finished take, never a result without its take or a take without its call.
@@ -247,6 +311,7 @@ class Catalog:
                 setattr(attempt, name, value)
             for name, value in take_fields.items():
                 setattr(take, name, value)
+            take.cost_usd = (take.cost_usd or 0.0) + attempt.cost_usd  # a succeeded call charges its take
             s.add(attempt)
             s.add(take)
 
@@ -295,5 +360,101 @@ class Catalog:
     def publications(self, batch_id: str) -> list[Publication]:
         """Live (not unpublished) files of a batch."""
         with self.session() as s:
-            query = select(Publication).where(Publication.batch_id == batch_id, Publication.removed_at == None)  # noqa: E711
+            query = select(Publication).where(Publication.batch_id == batch_id, Publication.removed_at == None)
             return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]
+
+    def mark_unpublished(self, publication_ids: Sequence[int]) -> int:
+        """Stamp ``removed_at`` on the given publications (those not stamped yet); returns how many.
+
+        Ids rather than a batch, so a shot that publishes while its batch is being taken down
+        keeps its live row.
+        """
+        if not publication_ids:
+            return 0
+        with self.session() as s:
+            query = select(Publication).where(
+                Publication.id.in_(list(publication_ids)),  # type: ignore[union-attr]
+                Publication.removed_at.is_(None),  # type: ignore[union-attr]
+            )
+            rows = list(s.exec(query))
+            now = utcnow()
+            for row in rows:
+                row.removed_at = now
+                s.add(row)
+            return len(rows)
+
+    # -- lineage, search and cancellation -----------------------------------------------------
+
+    def child_takes(self, parent_ids: Sequence[str]) -> list[Take]:
+        """Takes replayed or varied from any of ``parent_ids``, oldest first."""
+        if not parent_ids:
+            return []
+        with self.session() as s:
+            query = select(Take).where(Take.parent_take_id.in_(list(parent_ids)))  # type: ignore[union-attr]
+            return list(s.exec(query.order_by(Take.created_at, Take.id)))  # type: ignore[arg-type]
+
+    def search_takes(self, *, prompt: str | None = None, seed: int | None = None, provider: str | None = None,
+                     status: str | None = None, batch_id: str | None = None, limit: int = 50) -> list[Take]:
+        """Takes matching every filter given, newest first, filtered in SQL.
+
+        Args:
+            prompt: Case-insensitive substring of the prompt (``%`` and ``_`` match themselves).
+            seed: The seed used or the seed planned (a vendor may draw its own).
+            provider: The provider that rendered the take.
+            status: The take's status (``approved``, ``failed``...).
+            batch_id: Only this batch's takes.
+            limit: At most this many.
+        """
+        with self.session() as s:
+            query = select(Take)
+            if prompt:
+                query = query.where(Take.prompt.icontains(prompt, autoescape=True))  # type: ignore[attr-defined]
+            if seed is not None:
+                query = query.where((Take.seed_used == seed) | (Take.seed == seed))
+            if provider is not None:
+                query = query.where(Take.provider == provider)
+            if status is not None:
+                query = query.where(Take.status == status)
+            if batch_id is not None:
+                query = query.where(Take.batch_id == batch_id)
+            order = (Take.created_at.desc(), Take.batch_id, Take.shot_key, Take.number.desc())  # type: ignore[attr-defined]
+            return list(s.exec(query.order_by(*order).limit(limit)))
+
+    def take_publications(self, take_id: str) -> list[Publication]:
+        """Live (not unpublished) files made from a take."""
+        with self.session() as s:
+            query = select(Publication).where(
+                Publication.take_id == take_id, Publication.removed_at.is_(None)  # type: ignore[union-attr]
+            )
+            return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]
+
+    def cancel_shots(self, shot_keys: Sequence[str], *, unless: Sequence[str] = ("published", "rejected")) -> list[str]:
+        """Mark shots ``cancelled`` and their unrendered takes too, in one transaction.
+
+        Args:
+            shot_keys: The shots (``<batch>/<shot>``).
+            unless: Stages a shot keeps: by default a shot that reached ``published`` or
+                ``rejected`` meanwhile keeps it, the file or the decision being real.
+
+        Returns:
+            The keys of the shots marked (those already ``cancelled`` are not counted).
+        """
+        if not shot_keys:
+            return []
+        with self.session() as s:
+            shots = list(s.exec(select(Shot).where(Shot.key.in_(list(shot_keys)))))  # type: ignore[attr-defined]
+            marked = [shot for shot in shots if shot.stage not in (*unless, "cancelled")]
+            now = utcnow()
+            for shot in marked:
+                shot.stage, shot.updated_at = "cancelled", now
+                s.add(shot)
+            if marked:
+                # Rendered takes keep their status: their images exist and can still be replayed.
+                takes = s.exec(select(Take).where(
+                    Take.shot_key.in_([shot.key for shot in marked]),  # type: ignore[attr-defined]
+                    Take.status.in_(("planned", "rendering")),  # type: ignore[attr-defined]
+                ))
+                for take in takes:
+                    take.status = "cancelled"
+                    s.add(take)
+            return [shot.key for shot in marked]

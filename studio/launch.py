@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
+from typing import Any
 
 from studio.assets import AssetStore
 from studio.catalog import Catalog
@@ -26,10 +28,35 @@ def prepare_batch(settings: Settings, catalog: Catalog, assets: AssetStore, path
     """
     project = load_project(path)
     source = project_file(path).resolve()
-    key = assets.put(source.read_bytes(), "text/plain")
+    batch = batch_row(settings, assets, project, source, source.read_bytes())
+    return catalog.add_batch(batch), project
+
+
+def store_references(assets: AssetStore, project: Project) -> dict[str, str]:
+    """Store each shot's sketch; returns their asset keys by shot id."""
+    return {
+        spec.id: assets.put(Path(spec.reference).read_bytes(), mimetypes.guess_type(spec.reference)[0] or "image/png")
+        for spec in project.shots if spec.reference
+    }
+
+
+def batch_row(settings: Settings, assets: AssetStore, project: Project, source: Path, text: bytes,
+              **extra: Any) -> Batch:
+    """The batch row of a validated project (not yet written); stores its text and sketches.
+
+    Args:
+        source: The project file (kept so a rerun can read the file as edited since).
+        text: The project file's bytes as launched.
+        extra: Batch fields to set (a rerun's kind, parent, seed, ...).
+    """
+    key = assets.put(text, "text/plain")
+    # Sketches are stored now, with the project text: the folder may change before the renders.
+    references = extra.pop("references", None)
+    if references is None:
+        references = store_references(assets, project)
     batch_id = new_batch_id(project.slug)
     base = Path(project.publish.path) if project.publish.path else settings.published_dir
-    batch = Batch(
+    fields: dict[str, Any] = dict(
         id=batch_id,
         project_name=project.name,
         project_slug=project.slug,
@@ -40,5 +67,8 @@ def prepare_batch(settings: Settings, catalog: Catalog, assets: AssetStore, path
         output_dir=str(base / batch_id),
         total_shots=len(project.shots),
         total_takes=project.total_takes,
+        budget_usd=project.budget_usd,
+        references=references,
     )
-    return catalog.add_batch(batch), project
+    fields.update(extra)
+    return Batch(**fields)

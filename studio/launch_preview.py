@@ -6,7 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.project import PROJECT_FILE, Project, ProjectError, load_project, parse_project
+from studio.project import (
+    PROJECT_FILE,
+    Project,
+    ProjectError,
+    load_project,
+    parse_project,
+)
 from studio.settings import Settings
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"

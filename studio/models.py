@@ -30,6 +30,15 @@ class BatchBase(SQLModel):
     approval_required: bool = False
     output_dir: str
     parent_batch_id: str | None = None
+    budget_usd: float | None = Field(default=None, description="Spending cap; None for none. Raised at a budget gate.")
+    spending_stopped: bool = Field(default=False, description="Set at a budget gate: no more paid calls.")
+    kind: str = Field(default="project", description="project, replay (takes planned by `studio replay`) or rerun.")
+    rerun_only: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON), description="A rerun's shots to render again (others kept)."
+    )
+    references: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON), description="Asset key of each shot's sketch, by shot id."
+    )
 
 
 class Batch(BatchBase, table=True):
@@ -85,11 +94,14 @@ class Take(SQLModel, table=True):
     width: int
     height: int
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    init_key: str | None = Field(default=None, description="Asset key of the image rendered from (sketch or parent).")
+    strength: float | None = Field(default=None, description="How far from init_key the take may move (0..1).")
     asset_key: str | None = None
     final_key: str | None = None
     review_score: float | None = None
     review_passed: bool | None = None
     review_notes: str | None = None
+    review_model: str | None = None
     parent_take_id: str | None = None
     cost_usd: float = 0.0
     error: str | None = None
@@ -107,14 +119,14 @@ class ProviderAttempt(SQLModel, table=True):
     take_id: str = Field(index=True)
     batch_id: str = Field(index=True)
     stage: str
-    provider: str
+    provider: str = Field(index=True)
     attempt: int = 1
     status: str = "started"
     error_class: str | None = None
     error: str | None = None
     job_id: str | None = None
     latency_ms: int | None = None
-    cost_usd: float = 0.0
+    cost_usd: float = Field(default=0.0, description="Reserved price while started; the price once succeeded.")
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

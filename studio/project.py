@@ -24,6 +24,7 @@ from studio.project_schema import (
     Invalid,
     Section,
     got,
+    is_image_file,
     read_look,
     resolve_path,
     show,
@@ -48,11 +49,13 @@ MAX_PROMPT = 4000
 DEFAULT_SIZE = ASPECT_SIZES["1:1"]
 DEFAULT_VARIANTS = 1
 DEFAULT_UPSCALE = 2
+# A storyboard sketch fixes the composition; 0.75 lets the render replace its pencil look.
+DEFAULT_REFERENCE_STRENGTH = 0.75
 
 _TOP_KEYS = ("project", "defaults", "approval", "publish", "budget", "shots")
 _PROJECT_KEYS = ("name", "seed", "chain")
 # Keys that shape an image: allowed in [defaults] and overridable in every shot.
-_LOOK_KEYS = ("style", "negative", "aspect", "size", "variants", "upscale")
+_LOOK_KEYS = ("style", "negative", "aspect", "size", "variants", "upscale", "reference_strength")
 _SHOT_KEYS = ("id", "prompt", *_LOOK_KEYS, "chain", "seed", "reference")
 _APPROVAL_KEYS = ("required", "deadline", "on_expiry")
 _PUBLISH_KEYS = ("target", "path")
@@ -119,6 +122,7 @@ class ShotSpec:
         chain: Provider chain for this shot (its own, else the project's), or None.
         reference: Absolute path of a storyboard sketch image, or None.
         style: Style appended to the prompt ("" when none).
+        reference_strength: How far a render may move from the sketch (0..1; 1 = ignore it).
     """
 
     id: str
@@ -132,6 +136,7 @@ class ShotSpec:
     chain: tuple[str, ...] | None
     reference: str | None
     style: str = ""
+    reference_strength: float = DEFAULT_REFERENCE_STRENGTH
 
     @property
     def full_prompt(self) -> str:
@@ -233,13 +238,15 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     return parse_project(text, source=source, base_dir=Path(os.path.abspath(file)).parent)
 
 
-def parse_project(text: str, *, source: str, base_dir: Path) -> Project:
+def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool = True) -> Project:
     """Parse and validate project TOML text.
 
     Args:
         text: The TOML document.
         source: Name of the file, used in error messages and kept as ``Project.source``.
         base_dir: Folder that relative paths (``reference``, ``publish.path``) start from.
+        check_files: Check that referenced files exist and are images. A batch's storyboard stage
+            parses the project again after launch, when the sketches are already stored.
 
     Returns:
         The validated project.
@@ -253,7 +260,7 @@ def parse_project(text: str, *, source: str, base_dir: Path) -> Project:
         line, reason = _toml_location(str(exc), text)
         raise ProjectError(source, f"invalid TOML: {reason}", line=line) from None
     try:
-        return _build(data, source, Path(os.path.abspath(base_dir)))
+        return _build(data, source, Path(os.path.abspath(base_dir)), check_files)
     except Invalid as exc:
         raise ProjectError(source, exc.reason, shot=exc.shot, field=exc.field) from None
 
@@ -267,7 +274,7 @@ def _toml_location(message: str, text: str) -> tuple[int, str]:
     return max(1, len(text.splitlines())), message
 
 
-def _build(data: dict[str, Any], source: str, base_dir: Path) -> Project:
+def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool = True) -> Project:
     root = Section(data)
     root.reject_unknown(_TOP_KEYS)
 
@@ -295,7 +302,7 @@ def _build(data: dict[str, Any], source: str, base_dir: Path) -> Project:
         approval=_read_approval(root.table("approval")),
         publish=_read_publish(root.table("publish"), base_dir),
         budget_usd=_read_budget(root.table("budget")),
-        shots=_read_shots(root, look, chain, base_dir),
+        shots=_read_shots(root, look, chain, base_dir, check_files),
         source=source,
     )
 
@@ -330,7 +337,7 @@ def _read_budget(section: Section | None) -> float | None:
 
 
 def _read_shots(
-    root: Section, look: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path
+    root: Section, look: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path, check_files: bool = True
 ) -> tuple[ShotSpec, ...]:
     raw = root.data.get("shots")
     if raw is None or raw == []:
@@ -353,7 +360,7 @@ def _read_shots(
         if shot_id in first_seen:
             section.fail("id", f"duplicate shot id (already used by shots[{first_seen[shot_id]}])")
         first_seen[shot_id] = number
-        shots.append(_read_shot(section, shot_id, look, chain, base_dir))
+        shots.append(_read_shot(section, shot_id, look, chain, base_dir, check_files))
     return tuple(shots)
 
 
@@ -363,6 +370,7 @@ def _read_shot(
     defaults: dict[str, Any],
     chain: tuple[str, ...] | None,
     base_dir: Path,
+    check_files: bool = True,
 ) -> ShotSpec:
     section.reject_unknown(_SHOT_KEYS)
     prompt = section.text("prompt", required=True, nonempty=True, max_len=MAX_PROMPT)
@@ -374,8 +382,10 @@ def _read_shot(
     reference = section.text("reference", nonempty=True)
     if reference is not None:
         reference = resolve_path(base_dir, reference)
-        if not os.path.isfile(reference):
+        if check_files and not os.path.isfile(reference):
             section.fail("reference", f"file not found: {reference}")
+        if check_files and not is_image_file(reference):
+            section.fail("reference", f"not an image Pillow can read: {reference}")
     return ShotSpec(
         id=shot_id,
         prompt=prompt.strip(),
@@ -388,4 +398,5 @@ def _read_shot(
         chain=shot_chain if shot_chain is not None else chain,
         reference=reference,
         style=look.get("style", ""),
+        reference_strength=look.get("reference_strength", DEFAULT_REFERENCE_STRENGTH),
     )

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from PIL import Image
+
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
     "16:9": (1344, 768),
@@ -210,6 +212,15 @@ class Section:
             self.fail(key, f"must be a number greater than 0 (got {show(self.data[key])})")
         return value
 
+    def fraction(self, key: str) -> float | None:
+        """Read a number greater than 0 and at most 1 (a strength)."""
+        if key not in self.data:
+            return None
+        value = float(self._typed(key, (int, float), "a number"))
+        if not 0.0 < value <= 1.0:
+            self.fail(key, f"must be greater than 0 and at most 1 (got {show(self.data[key])})")
+        return value
+
     def choice(self, key: str, options: Sequence[str]) -> str | None:
         """Read a string that must be one of ``options``."""
         value = self.text(key)
@@ -293,7 +304,20 @@ def read_look(section: Section) -> dict[str, Any]:
     upscale = section.integer("upscale", 1, 4)
     if upscale is not None:
         look["upscale"] = upscale
+    strength = section.fraction("reference_strength")
+    if strength is not None:
+        look["reference_strength"] = strength
     return look
+
+
+def is_image_file(path: str) -> bool:
+    """Whether ``path`` holds an image Pillow can decode (header and structure, not every pixel)."""
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (OSError, SyntaxError, ValueError):  # what Pillow raises for unreadable or corrupt files
+        return False
+    return True
 
 
 def resolve_path(base_dir: Path, relative: str) -> str:

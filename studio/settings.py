@@ -27,7 +27,13 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path.home() / ".studio", description="Where the embedded stack keeps its files.")
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
-    assets: str | None = Field(default=None, description="Asset store location; default HOME/assets.")
+    assets: str | None = Field(
+        default=None, description="Asset store: a directory, or s3://bucket/prefix; default HOME/assets."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint for MinIO, R2 or another S3-compatible store; default AWS's."
+    )
+    s3_region: str | None = Field(default=None, description="S3 region; default boto3's (AWS_REGION, ~/.aws/config).")
 
     temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
@@ -73,6 +79,24 @@ class Settings(BaseSettings):
     replicate_model: str = "black-forest-labs/flux-schnell"
     fal_model: str = "fal-ai/flux/schnell"
     vendor_timeout: float = Field(default=120.0, gt=0)
+    provider_rps: dict[str, float] = Field(
+        default_factory=dict,
+        description='Requests per second per provider, across all workers (JSON: {"replicate": 2}).',
+    )
+    provider_max_in_flight: dict[str, int] = Field(
+        default_factory=dict,
+        description='Calls in flight per provider, across all workers and batches (JSON: {"gemini": 4}).',
+    )
+    upscale_chain: list[str] = Field(
+        default_factory=lambda: ["replicate", "fal", "local"],
+        description="Upscalers in order of preference, among those with a key (local always last).",
+    )
+    circuit_failures: int = Field(default=5, ge=1, description="Failures in a row that open a provider's circuit.")
+    circuit_cooldown: float = Field(default=120.0, gt=0, description="Seconds an open circuit skips a provider.")
+    prices: dict[str, float] = Field(
+        default_factory=dict,
+        description='Price overrides in USD per call: "provider", "provider:model" or "stage:provider" keys.',
+    )
 
     @property
     def catalog_url(self) -> str:
@@ -81,7 +105,8 @@ class Settings(BaseSettings):
 
     @property
     def assets_dir(self) -> Path:
-        """Directory of the local content-addressed asset store."""
+        """Directory of the local content-addressed asset store (meaningless when ``assets`` is an
+        ``s3://`` URL: open stores with :func:`studio.assets.open_asset_store`)."""
         return Path(self.assets) if self.assets else self.home / "assets"
 
     @property

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from studio.call_guard import Blocked, CallPolicy, check_call, lock_for_call
 from studio.catalog import Catalog
 from studio.errors import NotFound
-from studio.models import ProviderAttempt, Publication, Shot, Take, utcnow
+from studio.models import Batch, ProviderAttempt, Publication, Shot, Take, utcnow
 
 DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
 
@@ -26,22 +27,33 @@ class RenderStart:
         done: An earlier run already rendered it: do not call the provider.
         attempt_id: The call row written for this attempt (``None`` when ``done``).
         job_id: A vendor job an interrupted earlier call left running: resume it.
+        blocked: Why the call may not start now (budget, busy, circuit open); nothing was written.
     """
 
     take: Take
     done: bool
     attempt_id: int | None = None
     job_id: str | None = None
+    blocked: Blocked | None = None
 
 
-def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int) -> RenderStart:
-    """Look for an earlier result; if none, write the call down before it is made."""
+def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int, price: float = 0.0,
+                 policy: CallPolicy | None = None) -> RenderStart:
+    """Look for an earlier result; if none, check the limits and write the call down before it is made.
+
+    Args:
+        price: What the call will cost; reserved against the batch's budget until it ends.
+        policy: Budget, in-flight and circuit-breaker rules; ``None`` checks nothing.
+    """
     with catalog.session() as s:
         take = s.get(Take, take_id)
         if take is None:
             raise NotFound("take", take_id)
         if take.status in DONE_RENDERING and take.asset_key:
             return RenderStart(take, done=True)
+        guarded = policy is not None and policy.watches(provider, price)
+        if guarded:
+            lock_for_call(s, take.batch_id, provider)
         job_id = None
         unfinished = s.exec(
             select(ProviderAttempt).where(
@@ -54,9 +66,20 @@ def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int)
         for row in unfinished:
             # A call begun and never finished: its worker died. Count it as lost, but keep its
             # vendor job so this attempt polls that job instead of paying for a new one.
-            row.status, row.finished_at = "lost", utcnow()
+            row.status, row.finished_at, row.cost_usd = "lost", utcnow(), 0.0
             job_id = row.job_id or job_id
             s.add(row)
+        if guarded:
+            assert policy is not None
+            s.flush()
+            batch = s.get(Batch, take.batch_id)
+            blocked = check_call(s, batch_id=take.batch_id, budget=batch.budget_usd if batch else None,
+                                 provider=provider, price=price, policy=policy,
+                                 stopped=bool(batch and batch.spending_stopped))
+            if blocked is not None:
+                s.expunge(take)  # keep the snapshot the caller reads; rollback would expire it
+                s.rollback()  # the lost calls stay "started", so their vendor job is still resumed later
+                return RenderStart(take, done=False, blocked=blocked)
         if take.status == "planned":
             take.status = "rendering"
             s.add(take)
@@ -65,7 +88,7 @@ def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int)
                 shot.stage, shot.updated_at = "rendering", utcnow()
                 s.add(shot)
         call = ProviderAttempt(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
-                               attempt=attempt, job_id=job_id)
+                               attempt=attempt, job_id=job_id, cost_usd=price)
         s.add(call)
         s.flush()
         return RenderStart(take, done=False, attempt_id=call.id, job_id=job_id)
@@ -92,7 +115,7 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
             raise NotFound("take", take_id)
         existing = s.exec(
             select(Publication).where(
-                Publication.shot_key == shot_key, Publication.path == path, Publication.removed_at == None  # noqa: E711
+                Publication.shot_key == shot_key, Publication.path == path, Publication.removed_at == None
             )
         ).first()
         if existing is None:
@@ -101,3 +124,27 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
         shot.stage, shot.final_take_id, shot.updated_at = "published", take_id, utcnow()
         s.add(take)
         s.add(shot)
+
+
+def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int, price: float) -> int:
+    """Write down an upscale or review call to a paid provider before it is made; returns its row id."""
+    with catalog.session() as s:
+        take = s.get(Take, take_id)
+        if take is None:
+            raise NotFound("take", take_id)
+        unfinished = s.exec(
+            select(ProviderAttempt).where(
+                ProviderAttempt.take_id == take_id, ProviderAttempt.stage == stage,
+                ProviderAttempt.provider == provider, ProviderAttempt.status == "started",
+            )
+        )
+        for row in unfinished:
+            # A dead worker's call: it holds no reservation any more.
+            row.status, row.finished_at, row.cost_usd = "lost", utcnow(), 0.0
+            s.add(row)
+        call = ProviderAttempt(take_id=take_id, batch_id=take.batch_id, stage=stage, provider=provider,
+                               attempt=attempt, cost_usd=price)
+        s.add(call)
+        s.flush()
+        assert call.id is not None
+        return call.id

@@ -8,14 +8,25 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from studio.budget import batch_spend
+from studio.call_guard import circuit_until, recent_calls
 from studio.catalog import Catalog
-from studio.models import Batch
+from studio.failover import LOUD
+from studio.models import Batch, ProviderAttempt, Take, utcnow
 
 TERMINAL_STATES = ("published", "failed", "cancelled")
 SHOT_STAGES = (
-    "pending", "rendering", "upscaling", "reviewing", "awaiting_approval",
-    "publishing", "published", "rejected", "failed",
+    "pending", "rendering", "upscaling", "reviewing", "awaiting_budget", "awaiting_approval",
+    "publishing", "published", "rejected", "failed", "cancelled",
 )
+WAITING_STAGES = ("awaiting_approval", "awaiting_budget")
+# What to tell the creator when a provider keeps refusing our configuration.
+LOUD_HINTS = {
+    "AuthFailed": "the key was refused: check {key}",
+    "InvalidRequest": "the vendor refused our request: check the model and parameters in settings",
+}
+KEY_NAMES = {"mistral": "MISTRAL_API_KEY", "gemini": "GEMINI_API_KEY", "replicate": "REPLICATE_API_TOKEN",
+             "fal": "FAL_KEY"}
 
 
 def _iso(value: Any) -> str | None:
@@ -24,13 +35,67 @@ def _iso(value: Any) -> str | None:
 
 def batch_state(batch: Batch, shot_stages: Counter[str]) -> str:
     """The batch's state as a user sees it: ``waiting`` when a running batch has open gates."""
-    if batch.state == "running" and shot_stages.get("awaiting_approval"):
+    if batch.state == "running" and any(shot_stages.get(stage) for stage in WAITING_STAGES):
         return "waiting"
     return batch.state
 
 
-def batch_summary(catalog: Catalog, batch_id: str) -> dict[str, Any]:
-    """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, output."""
+def provider_alerts(attempts: list[ProviderAttempt]) -> list[dict[str, Any]]:
+    """Failures that mean our configuration is wrong (a refused key, a refused request), loudly."""
+    counts = Counter((a.provider, a.error_class) for a in attempts if a.error_class in LOUD)
+    last = {(a.provider, a.error_class): a.error for a in attempts if a.error_class in LOUD}
+    return [
+        {
+            "provider": provider,
+            "error_class": error_class,
+            "calls": n,
+            "message": LOUD_HINTS[error_class].format(key=KEY_NAMES.get(provider, "its key")),
+            "last_error": last[(provider, error_class)],
+        }
+        for (provider, error_class), n in sorted(counts.items())
+    ]
+
+
+def provider_circuits(catalog: Catalog, providers: list[str], failures: int, cooldown: float) -> dict[str, Any]:
+    """Each provider's circuit breaker as every worker sees it (from all batches' calls)."""
+    now = utcnow()
+    circuits: dict[str, Any] = {}
+    with catalog.session() as s:
+        for provider in providers:
+            until = circuit_until(recent_calls(s, provider, failures), failures, cooldown)
+            is_open = until is not None and now < until
+            circuits[provider] = {"circuit": "open" if is_open else "closed", "until": _iso(until) if is_open else None}
+    return circuits
+
+
+def take_rows(takes: list[Take]) -> list[dict[str, Any]]:
+    """One dictionary per take: who made it, with what seed, its review and its cost."""
+    return [
+        {
+            "take": t.id,
+            "round": t.round,
+            "status": t.status,
+            "provider": t.provider,
+            "model": t.model,
+            "seed": t.seed_used if t.seed_used is not None else t.seed,
+            "review_score": t.review_score,
+            "review_passed": t.review_passed,
+            "review_notes": t.review_notes,
+            "cost_usd": round(t.cost_usd, 6),
+            "error": t.error,
+        }
+        for t in takes
+    ]
+
+
+def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
+                  circuit_cooldown: float = 120.0) -> dict[str, Any]:
+    """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, cost, output.
+
+    Args:
+        circuit_failures: The workers' circuit-breaker threshold (settings), to show each circuit.
+        circuit_cooldown: The workers' circuit-breaker cooldown in seconds.
+    """
     batch = catalog.batch(batch_id)
     shots = catalog.shots(batch_id)
     takes = catalog.batch_takes(batch_id)
@@ -39,9 +104,14 @@ def batch_summary(catalog: Catalog, batch_id: str) -> dict[str, Any]:
     stages = Counter(s.stage for s in shots)
     total_takes = len(takes) or batch.total_takes
     calls: dict[str, dict[str, int]] = {}
+    cost_by_provider: Counter[str] = Counter()
     for a in attempts:
         calls.setdefault(a.provider, Counter())[a.status] += 1  # type: ignore[index]
+        if a.status == "succeeded":
+            cost_by_provider[a.provider] += a.cost_usd
     decided = Counter(a.decision for a in approvals)
+    spend = batch_spend(catalog, batch_id)
+    remote = sorted({a.provider for a in attempts} - {"local"})
     return {
         "batch": batch.id,
         "project": batch.project_name,
@@ -78,6 +148,17 @@ def batch_summary(catalog: Catalog, batch_id: str) -> dict[str, Any]:
             "total": len(attempts),
             "by_provider": {name: dict(counts) for name, counts in sorted(calls.items())},
         },
+        "cost": {
+            "spent_usd": spend.spent_usd,
+            "committed_usd": spend.committed_usd,
+            "budget_usd": spend.budget_usd,
+            "spending_stopped": spend.stopped,
+            "waiting_at_budget": spend.waiting,
+            "by_provider": {name: round(usd, 6) for name, usd in sorted(cost_by_provider.items())},
+        },
+        "providers": provider_circuits(catalog, remote, circuit_failures, circuit_cooldown),
+        "alerts": provider_alerts(attempts),
+        "take_details": take_rows(takes),
     }
 
 
@@ -93,7 +174,7 @@ def batches_overview(catalog: Catalog, limit: int = 50) -> list[dict[str, Any]]:
                 "state": batch_state(batch, stages),
                 "shots": batch.total_shots,
                 "published": stages.get("published", 0),
-                "waiting": stages.get("awaiting_approval", 0),
+                "waiting": sum(stages.get(stage, 0) for stage in WAITING_STAGES),
                 "failed": stages.get("failed", 0),
                 "created_at": _iso(batch.created_at),
                 "output_dir": batch.output_dir,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from studio.models import Shot, Take
 from studio.project import Project
@@ -55,7 +55,8 @@ def shot_key(batch_id: str, shot_id: str) -> str:
     return f"{batch_id}/{shot_id}"
 
 
-def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for: ChainFor) -> tuple[list[Shot], list[Take]]:
+def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for: ChainFor,
+                    references: Mapping[str, str] | None = None) -> tuple[list[Shot], list[Take]]:
     """Expand a project into catalog rows: one shot row per shot, one planned take per variant.
 
     Args:
@@ -63,7 +64,9 @@ def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for:
         batch_id: The batch the rows belong to.
         batch_seed: Seed that shots without their own seed derive variant seeds from.
         chain_for: Resolves a shot's requested chain (or ``None``) to the providers to use.
+        references: Asset key of each shot's storyboard sketch, by shot id.
     """
+    references = references or {}
     shots: list[Shot] = []
     takes: list[Take] = []
     for position, spec in enumerate(project.shots):
@@ -82,8 +85,10 @@ def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for:
                 variants=spec.variants,
                 upscale=spec.upscale,
                 chain=chain_for(list(requested) if requested is not None else None),
+                reference_key=references.get(spec.id),
             )
         )
+        reference = references.get(spec.id)
         for number, seed in enumerate(variant_seeds(spec.seed, batch_seed, spec.id, spec.variants), start=1):
             takes.append(
                 Take(
@@ -96,6 +101,8 @@ def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for:
                     negative=spec.negative,
                     width=spec.width,
                     height=spec.height,
+                    init_key=reference,
+                    strength=spec.reference_strength if reference else None,
                 )
             )
     return shots, takes

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import json
 import os
+from typing import Any
 
-from studio.assets import LocalAssetStore
+from studio.assets import AssetStore, open_asset_store
 from studio.catalog import Catalog
 from studio.cli.display import print_batch, print_batches, watch_batch
 from studio.launch import prepare_batch
@@ -41,8 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.set_defaults(func=cmd_decide, action=action)
 
 
-def _stores(settings: Settings) -> tuple[Catalog, LocalAssetStore]:
-    return Catalog.open(settings.catalog_url), LocalAssetStore(settings.assets_dir)
+def _stores(settings: Settings) -> tuple[Catalog, AssetStore]:
+    return Catalog.open(settings.catalog_url), open_asset_store(settings)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -76,13 +77,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Print all batches, or one batch's per-stage counts."""
     settings = load_settings()
     catalog = Catalog.open(settings.catalog_url)
-    data = batch_summary(catalog, args.batch) if args.batch else batches_overview(catalog)
+    if args.batch:
+        data: Any = batch_summary(catalog, args.batch, circuit_failures=settings.circuit_failures,
+                                  circuit_cooldown=settings.circuit_cooldown)
+    else:
+        data = batches_overview(catalog)
     if args.json:
         print(json.dumps(data, indent=2))
     elif args.batch:
-        print_batch(data)  # type: ignore[arg-type]
+        print_batch(data)
     else:
-        print_batches(data)  # type: ignore[arg-type]
+        print_batches(data)
     return 0
 
 

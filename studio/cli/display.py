@@ -6,7 +6,13 @@ import asyncio
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from studio.catalog import Catalog
@@ -34,6 +40,21 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
                 elif stage == "review" and counts["done"]:
                     extra = f"{counts['done'] - counts['passed']} flagged" if counts["done"] > counts["passed"] else ""
                 progress.update(bars[stage], completed=counts["done"], total=counts["total"] or None, extra=extra)
+            cost = summary["cost"]
+            if cost["waiting_at_budget"] and ":budget" not in hinted:
+                progress.console.print(
+                    f"[yellow]the batch reached its budget (${cost['budget_usd']:.2f}); "
+                    f"{len(cost['waiting_at_budget'])} shot(s) wait:[/] studio budget {batch_id} --raise-to USD   "
+                    f"(or studio budget {batch_id} --stop)"
+                )
+                hinted.add(":budget")
+            elif not cost["waiting_at_budget"]:
+                hinted.discard(":budget")
+            for alert in summary["alerts"]:
+                key = f"alert:{alert['provider']}:{alert['error_class']}"
+                if key not in hinted:
+                    progress.console.print(f"[bold red]{alert['provider']}: {alert['message']}[/] ({alert['last_error']})")
+                    hinted.add(key)
             waiting = [s for s in await asyncio.to_thread(shots_waiting, catalog, batch_id) if s not in hinted]
             for shot in waiting:
                 progress.console.print(
@@ -73,9 +94,48 @@ def print_batch(summary: dict[str, Any]) -> None:
         for name, c in calls["by_provider"].items()
     )
     console.print(f"provider calls: {calls['total']}" + (f" ({per})" if per else ""))
+    print_cost(summary["cost"])
+    for name, circuit in summary["providers"].items():
+        if circuit["circuit"] == "open":
+            console.print(f"[yellow]{name}: circuit open until {circuit['until']} (skipped after repeated failures)")
+    for alert in summary["alerts"]:
+        console.print(f"[bold red]{alert['provider']}: {alert['message']}[/] — {alert['calls']} call(s), "
+                      f"last: {alert['last_error']}")
+    print_takes(summary["take_details"])
     console.print(f"output: {summary['output_dir']}")
     if summary.get("error"):
         console.print(f"[red]error: {summary['error']}")
+
+
+def print_cost(cost: dict[str, Any]) -> None:
+    """Spend against the budget, per provider."""
+    per = ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["by_provider"].items())
+    cap = f" of ${cost['budget_usd']:.2f} budget" if cost["budget_usd"] is not None else ""
+    console.print(f"cost: ${cost['spent_usd']:.3f}{cap}" + (f" ({per})" if per else ""))
+    if cost["spending_stopped"]:
+        console.print("[yellow]spending was stopped at the budget")
+    if cost["waiting_at_budget"]:
+        console.print(f"[yellow]{len(cost['waiting_at_budget'])} shot(s) wait at the budget: "
+                      f"{', '.join(cost['waiting_at_budget'])}")
+
+
+def print_takes(takes: list[dict[str, Any]], limit: int = 40) -> None:
+    """A table of takes: provider, seed, review score and notes, cost (the first ``limit``)."""
+    if not takes:
+        return
+    table = Table(title="takes")
+    for column in ("take", "status", "provider", "seed", "score", "review notes", "cost"):
+        table.add_column(column, overflow="fold")
+    for t in takes[:limit]:
+        score = f"{t['review_score']:.2f}" + ("" if t["review_passed"] else " ✗") if t["review_score"] is not None else ""
+        notes = t["review_notes"] or t["error"] or ""
+        table.add_row(
+            t["take"].split("/", 1)[1], t["status"], t["provider"] or "", str(t["seed"] if t["seed"] is not None else ""),
+            score, notes[:80], f"${t['cost_usd']:.3f}",
+        )
+    console.print(table)
+    if len(takes) > limit:
+        console.print(f"… and {len(takes) - limit} more takes (`studio status BATCH --json` lists them all)")
 
 
 def print_batches(rows: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from pipelines.client import decide, start_batch, wait_batch
 from pipelines.messages import Decision
-from studio.assets import LocalAssetStore
+from studio.assets import AssetStore
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
@@ -34,7 +34,7 @@ def project(shots: int, approval: bool = True) -> str:
 
 
 async def test_gated_shots_survive_continue_as_new(worker: None, settings: Settings, catalog: Catalog,
-                                                   assets: LocalAssetStore, client: Client, tmp_path: Path) -> None:
+                                                   assets: AssetStore, client: Client, tmp_path: Path) -> None:
     shots = 60
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(shots)))
     await start_batch(client, settings, batch.id, history_limit=150)
@@ -70,7 +70,7 @@ async def test_gated_shots_survive_continue_as_new(worker: None, settings: Setti
 
 
 async def test_rendering_shots_drain_before_continue_as_new(worker: None, settings: Settings, catalog: Catalog,
-                                                            assets: LocalAssetStore, client: Client,
+                                                            assets: AssetStore, client: Client,
                                                             tmp_path: Path) -> None:
     shots = 80
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(shots, approval=False)))

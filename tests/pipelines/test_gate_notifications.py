@@ -36,7 +36,7 @@ class Receiver(ThreadingHTTPServer):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()
@@ -53,7 +53,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(envelope.content)  # type: ignore[attr-defined]
         return "250 OK"
 
@@ -78,11 +78,12 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, temporal_address: str, receiver: Receiver, mailbox: tuple[Mailbox, int]) -> Settings:
+def settings(tmp_path: Path, temporal_address: str, receiver: Receiver, mailbox: tuple[Mailbox, int],
+             backend: dict[str, str]) -> Settings:
     return Settings(
         home=tmp_path / "home", temporal_address=temporal_address, task_queue=f"n-{uuid.uuid4().hex[:8]}",
         notify_webhook=f"http://127.0.0.1:{receiver.server_address[1]}/hook", notify_email="client@example.test",
-        smtp_host="127.0.0.1", smtp_port=mailbox[1], _env_file=None,  # type: ignore[call-arg]
+        smtp_host="127.0.0.1", smtp_port=mailbox[1], **backend, _env_file=None,  # type: ignore[call-arg]
     )
 
 

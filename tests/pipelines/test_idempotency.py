@@ -9,17 +9,18 @@ from temporalio.testing import ActivityEnvironment
 from pipelines.activities import StudioActivities
 from pipelines.messages import PublishInput, StageInput
 from pipelines.provider_registry import ProviderSet
-from studio.assets import LocalAssetStore
+from studio.assets import AssetStore
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.models import ProviderAttempt
 from studio.settings import Settings
+from tests.backends import stored_keys
 from tests.conftest import write_project
 
 PROJECT = '[project]\nname = "Idem"\nseed = 5\n[defaults]\nsize = "64x64"\nupscale = 2\n[[shots]]\nid = "a"\nprompt = "a boat"\n'
 
 
-async def test_every_stage_twice_costs_once(settings: Settings, catalog: Catalog, assets: LocalAssetStore,
+async def test_every_stage_twice_costs_once(settings: Settings, catalog: Catalog, assets: AssetStore,
                                             providers: ProviderSet, tmp_path: Path) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", PROJECT))
     acts = StudioActivities(catalog, assets, providers)
@@ -44,12 +45,12 @@ async def test_every_stage_twice_costs_once(settings: Settings, catalog: Catalog
     assert len(catalog.publications(batch.id)) == 1
     files = sorted(p.name for p in Path(batch.output_dir).iterdir())
     assert files == ["a.png"]
-    stored = [p for p in settings.assets_dir.rglob("*.png")]
+    stored = [k for k in stored_keys(assets) if k.endswith(".png")]
     assert len(stored) == 2  # the render and its upscale, once each
 
 
 async def test_a_crashed_call_is_marked_lost_and_made_again(settings: Settings, catalog: Catalog,
-                                                             assets: LocalAssetStore, providers: ProviderSet,
+                                                             assets: AssetStore, providers: ProviderSet,
                                                              tmp_path: Path) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", PROJECT))
     acts = StudioActivities(catalog, assets, providers)

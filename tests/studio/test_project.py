@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from studio.errors import StudioError
 from studio.project import (
@@ -129,7 +130,7 @@ def test_size_and_aspect() -> None:
 
 def test_approval_publish_budget_and_reference(tmp_path: Path) -> None:
     (tmp_path / "sketches").mkdir()
-    (tmp_path / "sketches" / "s01.png").write_bytes(b"\x89PNG")
+    Image.new("L", (32, 32), 200).save(tmp_path / "sketches" / "s01.png")
     (tmp_path / "project.toml").write_text(
         '[project]\nname = "Café Noir!"\nseed = 0\n'
         '[approval]\nrequired = true\ndeadline = "30m"\non_expiry = "reject"\n'
@@ -142,6 +143,16 @@ def test_approval_publish_budget_and_reference(tmp_path: Path) -> None:
     assert project.publish == PublishSpec(target="folder", path=str(tmp_path / "out"))
     assert project.budget_usd == 5.0
     assert project.shots[0].reference == str(tmp_path / "sketches" / "s01.png")
+    assert project.shots[0].reference_strength == 0.75
+
+
+def test_reference_must_be_an_image_and_strength_a_fraction(tmp_path: Path) -> None:
+    (tmp_path / "sketches").mkdir()
+    (tmp_path / "sketches" / "s01.png").write_bytes(b"\x89PNG not really")
+    err = error_of(HEAD + ONE_SHOT + 'reference = "sketches/s01.png"\n', base_dir=tmp_path)
+    assert "field 'reference': not an image Pillow can read" in str(err)
+    err = error_of(HEAD + ONE_SHOT + "reference_strength = 1.5\n", base_dir=tmp_path)
+    assert str(err) == f"{SRC}: shot 's01': field 'reference_strength': must be greater than 0 and at most 1 (got 1.5)"
 
 
 def test_errors_are_studio_errors() -> None:

@@ -9,7 +9,12 @@ import pytest
 from PIL import Image
 
 from studio.assets import AssetMissing, LocalAssetStore
-from studio.thumbnails import THUMBS_DIR, thumbnail, thumbnail_cache_key, warm_thumbnails
+from studio.thumbnails import (
+    THUMBS_DIR,
+    thumbnail,
+    thumbnail_cache_key,
+    warm_thumbnails,
+)
 
 
 def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:

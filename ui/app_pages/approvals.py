@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.ui_actions import ActionFailed, ConnectionFailed, GateRefused, answer_gate
+from pipelines.ui_actions import (
+    ActionFailed,
+    ConnectionFailed,
+    GateRefused,
+    answer_gate,
+)
 from studio.gate_views import GateChoice, PendingGate, pending_gates
 from ui import routes
 from ui.badges import ago

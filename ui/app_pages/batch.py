@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.batch_views import SHOT_FILTERS, ShotCard, TakeCard, filter_shots, shot_cards, workflow_url
+from studio.batch_views import (
+    SHOT_FILTERS,
+    ShotCard,
+    TakeCard,
+    filter_shots,
+    shot_cards,
+    workflow_url,
+)
 from studio.errors import NotFound
 from studio.sharing import DEFAULT_HOURS, share_url
 from studio.status import TERMINAL_STATES, batch_summary

@@ -11,7 +11,12 @@ from typing import NoReturn
 
 import streamlit as st
 
-from pipelines.ui_actions import ActionFailed, ConnectionFailed, GateRefused, answer_gate
+from pipelines.ui_actions import (
+    ActionFailed,
+    ConnectionFailed,
+    GateRefused,
+    answer_gate,
+)
 from studio.errors import NotFound
 from studio.gate_views import PendingGate, pending_gates
 from studio.sharing import LinkInvalid, open_share_link
