@@ -18,12 +18,28 @@ examples:
   studio run sample_projects/short-film       launch a batch and watch it (--detach to return at once)
   studio status                               every batch; `studio status BATCH --json` for one
   studio approve BATCH SHOT --take 3          answer an approval gate (or `studio reject BATCH SHOT`)
+  studio budget BATCH --raise-to 20           let a batch waiting at its budget spend more (or --stop)
+  studio replay published/b/s01.png           make that image again (--mode remix|vary-subtle|vary-strong)
+  studio rerun BATCH --only rejected          keep the published shots, render the rejected ones again
+  studio storyboard brief.md -o my-film       draft a project file from a written brief
+  studio show BATCH/SHOT/2                    a take's recipe, what it came from, what was made from it
+  studio find --prompt lighthouse --approved  search takes (--seed, --provider, --batch)
+  studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from studio.cli import batches, dashboard, sharing, stack
+    from studio.cli import (
+        batches,
+        budget,
+        dashboard,
+        lineage,
+        replay,
+        sharing,
+        stack,
+        storyboard,
+    )
 
     parser = argparse.ArgumentParser(
         prog="studio",
@@ -34,8 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     stack.register(sub)
     batches.register(sub)
+    budget.register(sub)
+    replay.register(sub)
     sharing.register(sub)
     dashboard.register(sub)
+    storyboard.register(sub)
+    lineage.register(sub)
     return parser
 
 
