@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from studio.call_guard import Blocked, CallPolicy, check_call, lock_for_call
@@ -16,6 +17,8 @@ from studio.errors import NotFound
 from studio.models import Batch, ProviderAttempt, Publication, Shot, Take, utcnow
 
 DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
+# Stages a shot moves through on its own; a stage outside these (a gate) is left to whoever set it.
+WORKING_STAGES = ("pending", "rendering", "upscaling", "reviewing")
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,10 @@ def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int,
         if take.status == "planned":
             take.status = "rendering"
             s.add(take)
-            shot = s.get(Shot, take.shot_key)
-            if shot is not None and shot.stage == "pending":
-                shot.stage, shot.updated_at = "rendering", utcnow()
-                s.add(shot)
+            s.execute(
+                update(Shot).where(Shot.key == take.shot_key, Shot.stage == "pending")
+                .values(stage="rendering", updated_at=utcnow())
+            )
         call = ProviderAttempt(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
                                attempt=attempt, job_id=job_id, cost_usd=price)
         s.add(call)
@@ -101,9 +104,14 @@ def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]
         shot = s.get(Shot, take.shot_key) if take is not None else None
         if take is None or shot is None:
             raise NotFound("take", take_id)
-        if shot.stage in ("pending", "rendering", "upscaling", "reviewing") and shot.stage != stage:
-            shot.stage, shot.updated_at = stage, utcnow()
-            s.add(shot)
+        if shot.stage in WORKING_STAGES and shot.stage != stage:
+            # A conditional update, not read-modify-write: a sibling take may park the shot at a
+            # gate between our read and our write, and that stage must not be overwritten.
+            s.execute(
+                update(Shot)
+                .where(Shot.key == shot.key, Shot.stage.in_(WORKING_STAGES))  # type: ignore[attr-defined]
+                .values(stage=stage, updated_at=utcnow())
+            )
         return take, shot
 
 
