@@ -9,25 +9,39 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from pipelines.client import GateRefused, decide, start_batch
+from pipelines.client import GateRefused, answer_budget, decide, start_batch
 from pipelines.connection import ConnectionFailed, connect
 from pipelines.messages import Decision
 from studio.assets import open_asset_store
+from studio.budget import Spend, raise_budget, stop_spending
 from studio.catalog import Catalog
 from studio.errors import StudioError
 from studio.launch import prepare_batch
+from studio.replay import ReplayRequest, plan_replay
 from studio.settings import Settings
 
 GATE_ACTIONS = ("approve", "reject", "changes")
 T = TypeVar("T")
 
-__all__ = ["GATE_ACTIONS", "ActionFailed", "ConnectionFailed", "GateRefused", "answer_gate", "launch_project"]
+__all__ = [
+    "GATE_ACTIONS",
+    "ActionFailed",
+    "BudgetAnswered",
+    "ConnectionFailed",
+    "GateRefused",
+    "answer_gate",
+    "launch_project",
+    "make_another",
+    "raise_batch_budget",
+    "stop_batch_spending",
+]
 
 
 class ActionFailed(StudioError):
@@ -104,3 +118,74 @@ def launch_project(settings: Settings, path: str | Path) -> str:
         return batch.id
 
     return _call(settings, "launch", _start)
+
+
+@dataclass(frozen=True)
+class BudgetAnswered:
+    """What answering a batch's budget gate did.
+
+    Attributes:
+        spend: The batch's spending after the change.
+        lines: One line per waiting shot woken (``<batch>/<shot> renders again``...).
+    """
+
+    spend: Spend
+    lines: list[str]
+
+
+def _answer_budget(settings: Settings, batch_id: str, change: Callable[[Catalog], Spend], *, go: bool,
+                   who: str) -> BudgetAnswered:
+    async def _answer(client: Client) -> BudgetAnswered:
+        # Temporal is reached before the catalog changes, so a budget is not raised (or spending
+        # stopped) with nobody able to wake the shots that wait for it.
+        spend = await asyncio.to_thread(change, Catalog.open(settings.catalog_url))
+        # Read after the change: a shot parked meanwhile is in this list (or saw the new budget).
+        lines = await answer_budget(client, batch_id, spend.waiting, go=go, who=who) if spend.waiting else []
+        return BudgetAnswered(spend, lines)
+
+    return _call(settings, "budget", _answer)
+
+
+def raise_batch_budget(settings: Settings, batch_id: str, usd: float, *, who: str) -> BudgetAnswered:
+    """Raise a batch's budget to ``usd`` (lifting a stop) and wake the shots waiting at it.
+
+    Raises:
+        BudgetError: ``usd`` is not above what the batch has already spent or committed.
+        NotFound: No such batch.
+        ConnectionFailed: Temporal is not reachable (nothing is changed then).
+        ActionFailed: Temporal refused the call for another reason.
+    """
+    return _answer_budget(settings, batch_id, lambda catalog: raise_budget(catalog, batch_id, usd), go=True, who=who)
+
+
+def stop_batch_spending(settings: Settings, batch_id: str, *, who: str) -> BudgetAnswered:
+    """Stop a batch's paid calls for good; the shots waiting at its budget fail their unrendered takes.
+
+    Raises:
+        NotFound: No such batch.
+        ConnectionFailed: Temporal is not reachable (nothing is changed then).
+        ActionFailed: Temporal refused the call for another reason.
+    """
+    return _answer_budget(settings, batch_id, lambda catalog: stop_spending(catalog, batch_id), go=False, who=who)
+
+
+def make_another(settings: Settings, request: ReplayRequest) -> str:
+    """Plan a replay batch ("make another like this") and start it; returns its batch id.
+
+    Temporal is reached first, so nothing is written to the catalog when it is down.
+
+    Raises:
+        ReplayError: The request is refused (e.g. a vary mode on a provider that takes no image).
+        NotFound: No such take.
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused to start the workflow.
+        AssetStoreError: The asset store cannot be used.
+    """
+
+    async def _start(client: Client) -> str:
+        catalog = Catalog.open(settings.catalog_url)
+        batch = await asyncio.to_thread(plan_replay, settings, catalog, open_asset_store(settings), request)
+        await start_batch(client, settings, batch.id)
+        return batch.id
+
+    return _call(settings, "replay", _start)

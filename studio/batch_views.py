@@ -7,6 +7,7 @@ prints.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import select
 
+from studio.budget import Spend
 from studio.catalog import Catalog
 from studio.models import Approval, ProviderAttempt, Publication, Shot, Take
 from studio.recipes import recipe_of
@@ -26,6 +28,8 @@ from studio.status import batch_summary
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
 LIVE_STATES = ("queued", "running", "waiting")
 SHOT_FILTERS = ("all", "waiting", "rejected", "failed")
+# Stages where a shot waits for a human: at an approval gate or at its batch's budget.
+HUMAN_WAITS = ("awaiting_approval", "awaiting_budget")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class BatchLine:
         created_at: When it was launched.
         finished_at: When it ended, if it has.
         error: The batch's error, if any.
+        waiting_budget: Shots waiting at the batch's budget.
     """
 
     batch_id: str
@@ -59,6 +64,7 @@ class BatchLine:
     created_at: str | None
     finished_at: str | None
     error: str | None = None
+    waiting_budget: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,7 @@ def batch_line(summary: dict[str, Any], cost_usd: float) -> BatchLine:
         created_at=summary["created_at"],
         finished_at=summary["finished_at"],
         error=summary["error"],
+        waiting_budget=summary["shots"].get("awaiting_budget", 0),
     )
 
 
@@ -267,10 +274,11 @@ def shot_cards(catalog: Catalog, batch_id: str) -> list[ShotCard]:
 def filter_shots(cards: Sequence[ShotCard], which: str) -> list[ShotCard]:
     """The shots a filter keeps: ``all``, ``waiting`` (at a gate), ``rejected`` or ``failed``.
 
-    ``failed`` keeps failed shots and shots with a take that no provider could render.
+    ``waiting`` keeps shots at an approval gate or at the budget; ``failed`` keeps failed shots
+    and shots with a take that no provider could render.
     """
     if which == "waiting":
-        return [c for c in cards if c.stage == "awaiting_approval"]
+        return [c for c in cards if c.stage in HUMAN_WAITS]
     if which == "rejected":
         return [c for c in cards if c.stage == "rejected"]
     if which == "failed":
@@ -278,6 +286,48 @@ def filter_shots(cards: Sequence[ShotCard], which: str) -> list[ShotCard]:
     if which == "all":
         return list(cards)
     raise ValueError(f"unknown filter {which!r} (use one of {', '.join(SHOT_FILTERS)})")
+
+
+@dataclass(frozen=True)
+class BudgetPanel:
+    """The batch page's spending: the cost against the budget, and what to offer at the budget gate.
+
+    Attributes:
+        spent_usd: Succeeded calls (what the Batches page shows as cost).
+        committed_usd: Spent plus calls in flight.
+        budget_usd: The budget, or ``None``.
+        stopped: Spending was stopped.
+        waiting: Shot ids waiting at the budget gate, in storyboard order.
+        floor_usd: The smallest new budget accepted: the next cent above what is committed.
+        suggested_usd: A new budget to start from (the budget doubled, at least the floor).
+    """
+
+    spent_usd: float
+    committed_usd: float
+    budget_usd: float | None
+    stopped: bool
+    waiting: tuple[str, ...]
+    floor_usd: float
+    suggested_usd: float
+
+
+def summary_spend(summary: dict[str, Any]) -> Spend:
+    """The spend a :func:`studio.status.batch_summary` already holds (no second read of the catalog)."""
+    cost = summary["cost"]
+    return Spend(spent_usd=cost["spent_usd"], committed_usd=cost["committed_usd"], budget_usd=cost["budget_usd"],
+                 stopped=cost["spending_stopped"], waiting=list(cost["waiting_at_budget"]))
+
+
+def budget_panel(spend: Spend) -> BudgetPanel:
+    """What the batch page shows and offers about a batch's spending (:func:`studio.budget.batch_spend`)."""
+    # Whole cents strictly above the committed sum (studio.budget.raise_budget refuses anything
+    # not above it); rounding first keeps 0.29 * 100 = 28.999... from landing on 0.29 itself.
+    floor = (math.floor(round(spend.committed_usd * 100, 6)) + 1) / 100
+    suggested = max(floor, round(2 * spend.budget_usd, 2)) if spend.budget_usd else floor
+    return BudgetPanel(
+        spent_usd=spend.spent_usd, committed_usd=spend.committed_usd, budget_usd=spend.budget_usd,
+        stopped=spend.stopped, waiting=tuple(spend.waiting), floor_usd=floor, suggested_usd=suggested,
+    )
 
 
 def _attempt_line(a: ProviderAttempt) -> AttemptLine:

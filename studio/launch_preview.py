@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.chain import resolve_chain
+from studio.prices import price_of
 from studio.project import (
     PROJECT_FILE,
     Project,
@@ -19,6 +22,48 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
 UPLOADS_DIR = "uploads"
 MAX_UPLOAD_BYTES = 1_000_000
 
+# The settings field holding each vendor's key. Only whether it is set is read here: the values
+# stay with the worker (pipelines.provider_registry), which builds an adapter for each key set.
+KEY_FIELDS = {"mistral": "mistral_api_key", "gemini": "gemini_api_key", "replicate": "replicate_api_token",
+              "fal": "fal_key"}
+# The vendors with an upscaler and the order reviewers are tried in, as the worker builds them.
+UPSCALE_VENDORS = ("replicate", "fal")
+REVIEW_ORDER = ("mistral", "gemini", "local")
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """Which provider a worker configured like these settings calls first, at each stage.
+
+    Attributes:
+        available: Renderers with a key (``local`` always).
+        upscaler: The first upscaler tried when a shot upscales.
+        reviewer: The first reviewer tried for every take.
+        models: The render model per provider, where settings choose it (it can change the price).
+        prices: Price overrides (settings' ``prices``).
+    """
+
+    available: tuple[str, ...] = ("local",)
+    upscaler: str = "local"
+    reviewer: str = "local"
+    models: Mapping[str, str] = field(default_factory=dict)
+    prices: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """Calls of one kind in an estimate: ``calls`` × ``stage`` on ``provider`` at ``unit_usd`` each."""
+
+    stage: str
+    provider: str
+    calls: int
+    unit_usd: float
+
+    @property
+    def usd(self) -> float:
+        """What these calls cost together."""
+        return self.calls * self.unit_usd
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -29,12 +74,36 @@ class Estimate:
         takes: Images to render (shots × variants).
         approval_required: Whether shots stop at a gate for a human.
         cost: What it will cost, in words.
+        cost_usd: What it will cost, if every call succeeds with the first provider tried.
+        budget_usd: The project's budget, or ``None``.
+        lines: The calls counted, paid or not, in the order shots first need them.
     """
 
     shots: int
     takes: int
     approval_required: bool
     cost: str
+    cost_usd: float = 0.0
+    budget_usd: float | None = None
+    lines: tuple[CostLine, ...] = ()
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the estimate is above the project's budget (the batch will pause at it)."""
+        return self.budget_usd is not None and self.cost_usd > self.budget_usd
+
+
+def call_plan(settings: Settings) -> CallPlan:
+    """The providers a worker with these settings would call first, read from which keys are set."""
+    keyed = [name for name, key_field in KEY_FIELDS.items() if getattr(settings, key_field) is not None]
+    upscalers = [name for name in settings.upscale_chain if name in UPSCALE_VENDORS and name in keyed]
+    return CallPlan(
+        available=("local", *keyed),
+        upscaler=(upscalers or ["local"])[0],
+        reviewer=next(name for name in REVIEW_ORDER if name == "local" or name in keyed),
+        models={"replicate": settings.replicate_model, "fal": settings.fal_model},
+        prices=dict(settings.prices),
+    )
 
 
 def sample_projects(root: Path = SAMPLES_DIR) -> dict[str, Path]:
@@ -44,17 +113,59 @@ def sample_projects(root: Path = SAMPLES_DIR) -> dict[str, Path]:
     return {p.name: p for p in sorted(root.iterdir()) if (p / PROJECT_FILE).is_file()}
 
 
-def estimate(project: Project) -> Estimate:
+def cost_lines(project: Project, plan: CallPlan) -> list[CostLine]:
+    """Every call a batch of ``project`` makes when each goes to the first provider tried.
+
+    Per take: one render on the first provider of its shot's resolved chain, one upscale when
+    the shot upscales, one review. Failovers, retries and rounds of changes come on top.
+    """
+    calls: dict[tuple[str, str, float], int] = {}
+    for shot in project.shots:
+        renderer = resolve_chain(shot.chain, plan.available)[0][0]
+        stages = [("render", renderer, plan.models.get(renderer))]
+        if shot.upscale > 1:
+            stages.append(("upscale", plan.upscaler, None))
+        stages.append(("review", plan.reviewer, None))
+        for stage, provider, model in stages:
+            key = (stage, provider, price_of(stage, provider, model, plan.prices))
+            calls[key] = calls.get(key, 0) + shot.variants
+    return [CostLine(stage, provider, n, unit) for (stage, provider, unit), n in calls.items()]
+
+
+def _unit(usd: float) -> str:
+    # Per-call prices go down to tenths of a cent ($0.002 a review): keep them, drop trailing zeros.
+    digits = f"{usd:.4f}".rstrip("0")
+    return f"${usd:.2f}" if len(digits.split(".")[1]) < 2 else f"${digits}"
+
+
+def cost_words(lines: list[CostLine]) -> str:
+    """An estimate in words: ``free with the local provider``, or ``about $X.XX (N × provider …)``."""
+    total = sum(line.usd for line in lines)
+    if total <= 0:
+        renderers = {line.provider for line in lines if line.stage == "render"}
+        return "free with the local provider" if renderers <= {"local"} else "free (every call is priced at $0)"
+    paid = [f"{line.calls} × {line.provider} {line.stage} at {_unit(line.unit_usd)}" for line in lines if line.usd > 0]
+    about = f"about ${total:,.2f}" if total >= 0.005 else "less than $0.01"
+    return f"{about} ({' + '.join(paid)})"
+
+
+def estimate(project: Project, plan: CallPlan | None = None) -> Estimate:
     """Shots, takes and cost of launching ``project``.
 
-    Every render currently runs on the local procedural preview renderer, so the cost is zero;
-    this is where per-provider pricing plugs in once paid providers are wired.
+    Args:
+        project: The validated project.
+        plan: Who a worker would call (:func:`call_plan` of the dashboard's settings); by default
+            the local provider alone, at the default prices.
     """
+    lines = cost_lines(project, plan or CallPlan())
     return Estimate(
         shots=len(project.shots),
         takes=project.total_takes,
         approval_required=project.approval.required,
-        cost="free with the local provider",
+        cost=cost_words(lines),
+        cost_usd=round(sum(line.usd for line in lines), 6),
+        budget_usd=project.budget_usd,
+        lines=tuple(lines),
     )
 
 

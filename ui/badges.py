@@ -9,11 +9,13 @@ STAGE_COLOURS = {
     "rendering": "blue",
     "upscaling": "blue",
     "reviewing": "blue",
+    "awaiting_budget": "orange",
     "awaiting_approval": "orange",
     "publishing": "violet",
     "published": "green",
     "rejected": "red",
     "failed": "red",
+    "cancelled": "gray",
 }
 STATE_COLOURS = {
     "queued": "gray",
@@ -24,7 +26,7 @@ STATE_COLOURS = {
     "cancelled": "gray",
 }
 TAKE_COLOURS = {"failed": "red", "approved": "green", "rejected": "red", "planned": "gray", "rendering": "blue"}
-LABELS = {"awaiting_approval": "waiting for approval"}
+LABELS = {"awaiting_approval": "waiting for approval", "awaiting_budget": "waiting at budget"}
 
 
 def badge(text: str, colour: str) -> str:

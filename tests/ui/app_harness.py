@@ -7,6 +7,7 @@ Not a conftest, so tests/studio can use it too: import the ``app_env`` fixture i
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,11 @@ def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in ("STUDIO_DASHBOARD_HOST", "STUDIO_DASHBOARD_TOKEN", "STUDIO_SHARE_SECRET", "DATABASE_URL", "STUDIO_ASSETS",
                  "STUDIO_S3_ENDPOINT_URL", "STUDIO_S3_REGION"):
         monkeypatch.delenv(name, raising=False)
+    # The developer's own vendor keys must not change what the pages show (the Launch estimate).
+    for name in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY", "STUDIO_PRICES"):
+        monkeypatch.delenv(name, raising=False)
+    if settings.prices:  # a test that prices a provider for its worker prices it for the dashboard too
+        monkeypatch.setenv("STUDIO_PRICES", json.dumps(settings.prices))
     for name, value in backend_env(settings).items():  # the test's catalog and store, when not the defaults
         monkeypatch.setenv(name, value)
     return settings

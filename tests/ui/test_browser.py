@@ -20,7 +20,7 @@ from studio.cli.dashboard import start_dashboard
 from studio.image_metadata import read_recipe_file
 from studio.settings import Settings
 from studio.sharing import LinkInvalid, make_share_token, share_url
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, write_project
 from tests.ui.app_harness import gates_open, populate_batch, shot_stage, wait_for
 from tests.ui.pixels import same_pixels
 
@@ -136,6 +136,70 @@ async def test_client_approves_one_take_in_a_browser(
                       f"{fresh_load:.2f} s in a fresh tab (Streamlit's front-end start included)")
                 await _shot(fresh, tmp_path / "batch-200-page.png")
                 assert first_render <= FIRST_RENDER_BUDGET_S, f"first render took {first_render:.2f} s"
+            finally:
+                await browser.close()
+    finally:
+        stop_process(dashboard.pid)
+
+
+REPLAY_PROJECT = """
+[project]
+name = "Kites"
+seed = 11
+[defaults]
+size = "320x240"
+variants = 3
+upscale = 1
+[[shots]]
+id = "kite"
+prompt = "a red kite over a green hill"
+"""
+
+
+async def test_make_another_like_this_in_a_browser(
+    settings: Settings, worker: None, catalog: Catalog, assets, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    settings = settings.model_copy(update={"dashboard_port": free_port()})
+    base = settings.dashboard_url
+    dashboard = start_dashboard(settings, tmp_path / "dashboard.log")
+    try:
+        batch_id = await populate_batch(settings, catalog, assets, write_project(tmp_path / "p", REPLAY_PROJECT))
+        await wait_for(lambda: _healthy(base), "the dashboard to answer", timeout=30)
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1800})
+                await page.goto(f"{base}/shot?shot={batch_id}/kite")
+                await page.get_by_text("Recipe & lineage").first.wait_for()
+                await page.locator(".st-key-replay-1 button").wait_for()
+                await _all_images_loaded(page, 4)  # three thumbnails and take 1's large image
+                await _shot(page, tmp_path / "shot-lineage.png")
+
+                # The default mode is a remix: one new take of take 1, with a new seed.
+                await page.locator(".st-key-replay-1 button").click()
+                link = page.get_by_role("link", name="Open the new batch")
+                await link.wait_for()
+                (replay,) = [b for b in catalog.batches() if b.kind == "replay"]
+                assert replay.id in (await link.inner_text())
+                (take,) = catalog.batch_takes(replay.id)
+                assert take.parent_take_id == f"{batch_id}/kite/1"
+                await _shot(page, tmp_path / "shot-made-another.png")
+
+                await link.click()
+                await page.get_by_text(f"remix of {batch_id}/kite/1").first.wait_for()
+                await wait_for(lambda: catalog.batch(replay.id).state == "published", "the replay to publish")
+                await _all_images_loaded(page, 1)
+                await _shot(page, tmp_path / "replay-batch.png")
+
+                # The new take's shot page links back to the take it was made from.
+                await page.get_by_role("link", name="Takes and history").click()
+                await page.get_by_role("link", name=f"{batch_id}/kite/1 · approved · local").wait_for()
+                await page.locator(".st-key-replay-1 button").wait_for()
+                await _all_images_loaded(page, 2)  # the thumbnail and the large image
+                await _shot(page, tmp_path / "replay-shot-lineage.png")
             finally:
                 await browser.close()
     finally:

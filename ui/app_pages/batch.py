@@ -1,22 +1,27 @@
-"""Batch: a grid of the batch's shots with every take's thumbnail, stage, provider and failovers."""
+"""Batch: a grid of the batch's shots with every take's thumbnail, stage, provider and failovers,
+its spending against its budget, and the budget gate's answer when shots wait there."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pipelines.ui_actions import raise_batch_budget, stop_batch_spending
 from studio.batch_views import (
     SHOT_FILTERS,
+    BudgetPanel,
     ShotCard,
     TakeCard,
+    budget_panel,
     filter_shots,
     shot_cards,
+    summary_spend,
     workflow_url,
 )
-from studio.errors import NotFound
+from studio.errors import NotFound, StudioError
 from studio.sharing import DEFAULT_HOURS, share_url
 from studio.status import TERMINAL_STATES, batch_summary
 from ui import routes
-from ui.badges import clock, stage_badge, state_badge, take_badge
+from ui.badges import clock, money, stage_badge, state_badge, take_badge
 from ui.resources import current_settings, open_catalog, warm
 from ui.thumb_rows import thumbnail_rows
 
@@ -56,6 +61,9 @@ except NotFound:
 
 st.title(batch.project_name)
 st.page_link(routes.BATCHES, label="All batches", icon=":material/arrow_back:")
+if batch.parent_batch_id:  # a replay or a rerun: where it came from
+    st.page_link(routes.BATCH, label=f"Made from batch {batch.parent_batch_id}", icon=":material/account_tree:",
+                 query_params={routes.BATCH_PARAM: batch.parent_batch_id})
 
 
 def _share_panel() -> None:
@@ -142,15 +150,103 @@ def _grid(cards: list[ShotCard]) -> None:
         st.caption(f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {len(chosen)}")
 
 
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _spend_metric(panel: BudgetPanel) -> None:
+    # The same money as the Batches page's "Cost": succeeded calls only (calls in flight are reserved).
+    more = f" {_usd(panel.committed_usd - panel.spent_usd)} more is reserved by calls in flight." \
+        if panel.committed_usd > panel.spent_usd else ""
+    if panel.budget_usd is None:
+        st.metric("Cost", money(panel.spent_usd), help=f"Succeeded provider calls; the project sets no budget.{more}")
+        return
+    colour = "red" if panel.stopped else "orange" if panel.waiting else "gray"
+    st.metric("Cost", money(panel.spent_usd), delta=f"of {_usd(panel.budget_usd)} budget", delta_color=colour,
+              delta_arrow="off", help=f"Succeeded provider calls, against the project's budget.{more}"
+              + (" Spending was stopped." if panel.stopped else ""))
+
+
+def _answered(kind: str, text: str) -> None:
+    # Kept per batch until the next answer: the page refreshes itself and would lose a one-shot notice.
+    st.session_state["budget-answer"] = (batch.id, kind, text)
+
+
+def _raise_budget() -> None:
+    """Button callback: write the new budget, then wake the waiting shots."""
+    usd = st.session_state.get("budget-new")
+    if usd is None:
+        _answered("error", "Enter the new budget first.")
+        return
+    try:
+        answered = raise_batch_budget(settings, batch.id, usd, who=settings.owner_name)
+    except StudioError as err:  # refused (not above what is committed), or Temporal unreachable
+        _answered("error", str(err))
+        return
+    woken = len(answered.lines)
+    shots = "1 shot renders" if woken == 1 else f"{woken} shots render"
+    _answered("success", f"Budget raised to {_usd(usd)}: {shots} again.")
+
+
+def _stop_spending() -> None:
+    """Button callback: stop paid calls for good, then wake the waiting shots to fail what is left."""
+    try:
+        answered = stop_batch_spending(settings, batch.id, who=settings.owner_name)
+    except StudioError as err:
+        _answered("error", str(err))
+        return
+    woken = len(answered.lines)
+    _answered("warning", f"Spending stopped: {woken} waiting shot{'s' * (woken != 1)} keep what they rendered; "
+                         "their unrendered takes fail.")
+
+
+def _budget_gate(panel: BudgetPanel) -> None:
+    waiting = len(panel.waiting)
+    cap = _usd(panel.budget_usd) if panel.budget_usd is not None else "no"
+    with st.container(border=True, key="budget-gate"):
+        st.warning(
+            f"**{waiting} shot{'s' * (waiting != 1)} waiting at the budget.** Spent {_usd(panel.spent_usd)} "
+            f"(committed {_usd(panel.committed_usd)}) of the {cap} budget: the next render would go past it. "
+            "Nothing renders, and nothing is spent, until you answer.",
+            icon=":material/savings:",
+        )
+        st.caption("Waiting: " + ", ".join(panel.waiting)
+                   + (" · spending was stopped; answering again wakes them" if panel.stopped else ""))
+        amount, go, stop = st.columns([2, 2, 2], vertical_alignment="bottom")
+        amount.number_input(
+            "New budget (USD)", min_value=panel.floor_usd, value=panel.suggested_usd, step=0.01, format="%.2f",
+            key="budget-new", help=f"Above the {_usd(panel.committed_usd)} already spent or committed.",
+        )
+        go.button("Raise budget and continue", type="primary", icon=":material/play_arrow:", key="budget-raise",
+                  width="stretch", on_click=_raise_budget)
+        with stop.popover("Stop spending", icon=":material/block:", width="stretch"):
+            st.markdown("**Stop paid calls for this batch for good?** The waiting shots keep the takes they "
+                        "already rendered; their other takes fail, and the batch makes no further paid call.")
+            st.button("Yes, stop spending", key="budget-stop", icon=":material/block:", on_click=_stop_spending)
+
+
+def _spending(panel: BudgetPanel) -> None:
+    note = st.session_state.get("budget-answer")
+    if note and note[0] == batch.id:
+        getattr(st, note[1])(note[2])
+    if panel.waiting:
+        _budget_gate(panel)
+
+
 live = catalog.batch(batch.id).state not in TERMINAL_STATES
 
 
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
 def _live() -> None:
     summary = batch_summary(catalog, batch.id)
+    panel = budget_panel(summary_spend(summary))
     stages = summary["stages"]
     finished = f" · finished {clock(summary['finished_at'])}" if summary["finished_at"] else ""
-    st.markdown(f"{state_badge(summary['state'])} `{batch.id}` · started {clock(summary['created_at'])}{finished}")
+    status, cost = st.columns([4, 1], vertical_alignment="center")
+    status.markdown(f"{state_badge(summary['state'])} `{batch.id}` · started {clock(summary['created_at'])}{finished}")
+    with cost:
+        _spend_metric(panel)
+    _spending(panel)
     bars = st.columns(4)
     for column, stage in zip(bars, ("render", "upscale", "review", "publish"), strict=True):
         done, total = stages[stage]["done"], stages[stage]["total"]

@@ -35,6 +35,8 @@ def _batch_row(line: BatchLine) -> None:
             problems = []
             if line.waiting:
                 problems.append(f":orange[{line.waiting} waiting for approval]")
+            if line.waiting_budget:
+                problems.append(f":orange[{line.waiting_budget} waiting at the budget]")
             if line.failed_shots:
                 problems.append(f":red[{line.failed_shots} shots failed]")
             if line.failed_takes:

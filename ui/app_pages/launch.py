@@ -9,6 +9,7 @@ import streamlit as st
 from pipelines.ui_actions import ActionFailed, ConnectionFailed, launch_project
 from studio.assets import AssetStoreError
 from studio.launch_preview import (
+    call_plan,
     estimate,
     load_sample,
     load_upload,
@@ -19,6 +20,12 @@ from studio.project import Project, ProjectError
 from ui import routes
 from ui.notices import notify, show_notices
 from ui.resources import current_settings
+
+ESTIMATE_HELP = (
+    "Each take rendered by the first provider of its shot's chain that this dashboard has a key for, plus an "
+    "upscale where the shot asks for one and a review, at the studio's prices (STUDIO_PRICES overrides them). "
+    "Failovers, retries and rounds of changes cost more."
+)
 
 settings = current_settings()
 st.title("Launch")
@@ -53,17 +60,27 @@ except ProjectError as err:
     project = None
 
 if project is not None:
-    guess = estimate(project)
+    # Priced with the providers this dashboard's settings hold keys for: the worker's should match.
+    guess = estimate(project, call_plan(settings))
     st.subheader(project.name)
     shots, takes, cost = st.columns(3)
     shots.metric("Shots", guess.shots)
     takes.metric("Takes", guess.takes)
-    cost.metric("Cost", "free", help=guess.cost)
+    cost.metric("Cost", f"${guess.cost_usd:,.2f}" if guess.cost_usd else "free", help=ESTIMATE_HELP,
+                delta=f"budget ${guess.budget_usd:,.2f}" if guess.budget_usd is not None else None,
+                delta_color="red" if guess.over_budget else "gray", delta_arrow="off")
     st.caption(
-        f"{guess.cost.capitalize()}. "
+        f"{guess.cost[0].upper()}{guess.cost[1:]}. "
         + ("Every shot waits for approval before it is published." if guess.approval_required
            else "The automated review picks each shot's best take; nothing waits for approval.")
     )
+    if guess.over_budget:
+        st.warning(
+            f"The estimate (${guess.cost_usd:,.2f}) is above this project's budget of ${guess.budget_usd:,.2f}: "
+            "the batch will pause when it reaches its budget, until you raise the budget or stop spending "
+            "on its page.",
+            icon=":material/savings:",
+        )
     with st.expander("Shots"):
         st.dataframe(
             {

@@ -1,8 +1,7 @@
-"""Shot: every take with its recipe and provider calls, the review, and the approval history."""
+"""Shot: every take with its recipe, lineage and provider calls, the review, the approval history,
+and "make another like this"."""
 
 from __future__ import annotations
-
-import json
 
 import streamlit as st
 
@@ -16,6 +15,7 @@ from studio.batch_views import (
 from studio.errors import NotFound
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
+from ui.lineage_panel import make_another_panel, recipe_and_lineage
 from ui.resources import current_settings, full_size_url, open_catalog, thumb
 from ui.thumb_rows import thumbnail_rows
 
@@ -23,28 +23,6 @@ from ui.thumb_rows import thumbnail_rows
 def _take_caption(card: TakeCard) -> str:
     text = f"#{card.number}" + (f" r{card.round}" if card.round > 1 else "") + f" · {card.status}"
     return text + (" ★" if card.chosen else "")
-
-
-def _recipe_table(take: TakeDetail) -> None:
-    r = take.recipe
-    rows = [
-        ("Provider", r["provider"] or "—"),
-        ("Model", r["model"] or "—"),
-        ("Seed", "—" if r["seed"] is None else str(r["seed"])),
-        ("Reproducible", {True: "yes", False: "no", None: "—"}[r["reproducible"]]),
-        ("Prompt", r["prompt"]),
-        ("Negative", r["negative"] or "—"),
-        ("Size", f"{r['size'][0]}×{r['size'][1]}"),
-    ]
-    if r["revised_prompt"]:
-        rows.append(("Provider's revised prompt", r["revised_prompt"]))
-    if r["parent_take_id"]:
-        rows.append(("Varied from", r["parent_take_id"]))
-    for name, value in sorted((r["params"] or {}).items()):
-        rows.append((f"param · {name}", value if isinstance(value, str) else json.dumps(value)))
-    # A static table wraps long prompts, which a scrolling dataframe would cut off.
-    st.table({"field": [k for k, _ in rows], "value": [str(v) for _, v in rows]}, border="horizontal",
-             hide_index=True, hide_header=True)
 
 
 def _attempts(take: TakeDetail) -> None:
@@ -141,10 +119,10 @@ if detail.takes:
                 if take.error:
                     st.error(take.error)
             with right:
-                st.markdown("**Recipe**")
-                _recipe_table(take)
+                lineage = recipe_and_lineage(catalog, take.card.take_id)
                 st.markdown("**Provider calls**")
                 _attempts(take)
+                make_another_panel(settings, take.card.number, lineage)
 
 st.subheader("Approval history")
 if detail.approvals:
