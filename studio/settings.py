@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,30 @@ class Settings(BaseSettings):
 
     temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    # The same names as the Temporal CLI's, so one environment serves both.
+    temporal_tls_cert: Path | None = Field(
+        default=None, alias="TEMPORAL_TLS_CERT", description="Client certificate (PEM file) for mTLS."
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, alias="TEMPORAL_TLS_KEY", description="Private key (PEM file) of TEMPORAL_TLS_CERT."
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, alias="TEMPORAL_TLS_CA", description="Root CA (PEM file) for the server; default the system's."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, alias="TEMPORAL_TLS_SERVER_NAME", description="Name the server certificate is checked against."
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, alias="TEMPORAL_API_KEY", description="Temporal Cloud API key (implies TLS)."
+    )
+    temporal_tls: bool | None = Field(
+        default=None, alias="TEMPORAL_TLS",
+        description="Force TLS on (without a client certificate) or off; default on when any TLS option or an API key is set.",
+    )
+    payload_offload_bytes: int = Field(
+        default=256 * 1024, ge=1024,
+        description="Payloads larger than this go to the asset store; Temporal's history keeps a reference.",
+    )
     temporal_port: int = 17233
     temporal_ui_port: int = 18233
     dashboard_port: int = 8501
@@ -96,6 +121,16 @@ class Settings(BaseSettings):
     prices: dict[str, float] = Field(
         default_factory=dict,
         description='Price overrides in USD per call: "provider", "provider:model" or "stage:provider" keys.',
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector (http://host:4318 or a full .../v1/traces URL); traces are off without it.",
+    )
+    service_name: str | None = Field(
+        default=None, description="service.name on exported spans; default studio-worker or studio-cli."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text (unchanged) or json: one JSON object per line, with batch/shot/take ids."
     )
 
     @property

@@ -6,6 +6,7 @@ Every user mistake ends as one line on stderr and a non-zero exit code, never a 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -63,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging()
     try:
         return int(args.func(args) or 0)
     except StudioError as err:
@@ -70,6 +72,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_logging() -> None:
+    """JSON log lines when ``STUDIO_LOG_FORMAT=json`` (warnings and errors; `studio worker` logs more)."""
+    from pydantic import ValidationError
+
+    from studio.log_format import configure_logging
+    from studio.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ValidationError:
+        return  # the command that reads the settings says what is wrong with them
+    configure_logging(settings, level=logging.WARNING)
 
 
 def entry() -> None:
@@ -80,6 +96,9 @@ def entry() -> None:
     CLI flushes its output and leaves with ``os._exit``.
     """
     code = main()
+    tracing = sys.modules.get("pipelines.tracing")  # imported only by a process that traces
+    if tracing is not None:
+        tracing.flush_tracing()  # os._exit skips OpenTelemetry's own export at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

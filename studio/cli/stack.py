@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -207,16 +208,25 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a worker until SIGTERM or Ctrl-C."""
+    from pipelines.memory import tune_malloc
+    from pipelines.telemetry import setup_process
     from pipelines.worker import run_worker
 
+    tune_malloc()  # before any image buffer exists
     settings = load_settings()
+    # Before the worker connects, so its spans are named studio-worker rather than studio-cli.
+    setup_process(settings, service="studio-worker")
 
     async def _main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        print(f"worker on {settings.address}, task queue {settings.task_queue}", flush=True)
+        started = f"worker on {settings.address}, task queue {settings.task_queue}"
+        if settings.log_format == "json":  # the log stays one JSON object per line
+            logging.getLogger("studio.worker").info(started)
+        else:
+            print(started, flush=True)
         await run_worker(settings, stop)
 
     asyncio.run(_main())
