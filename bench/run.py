@@ -1,11 +1,13 @@
 """Benchmarks of the durable pipeline on the embedded stack. Run by hand: `make bench` or
-`.venv/bin/python bench/run.py [--runs 3] [--only a,b,c,d]`.
+`.venv/bin/python bench/run.py [--runs 3] [--only a,b,c,d,e,f]`.
 
 (a) overhead: 200 shots, zero-latency local provider at 64x64 → wall time per shot
 (b) scaling:  1000 shots vs 200 shots → time ratio (linear would be 5.0)
 (c) saturation: 200 shots at 1 s simulated latency, provider concurrency 16 → time / 13 s ideal
 (d) recovery: worker SIGKILLed mid-batch, a new one started at once → seconds until a take
     completes again (first render, and first published shot)
+(e) two workers: 1000 shots on two worker processes, and the ratio time(1000)/time(200) on one
+(f) memory: peak RSS of the worker during a 200-shot batch of 2048x2048 images
 
 Every figure is the median of --runs runs; each run uses a fresh dev server, home and worker
 process, so nothing is cached between runs.
@@ -36,15 +38,16 @@ from studio.settings import Settings
 from tests.pipelines.processes import kill_hard, spawn_worker
 
 
-def project_text(shots: int) -> str:
-    head = '[project]\nname = "Bench"\nseed = 1\n[defaults]\nsize = "64x64"\nvariants = 1\nupscale = 1\n'
+def project_text(shots: int, size: str = "64x64") -> str:
+    head = f'[project]\nname = "Bench"\nseed = 1\n[defaults]\nsize = "{size}"\nvariants = 1\nupscale = 1\n'
     return head + "".join(f'[[shots]]\nid = "s{i:04}"\nprompt = "bench scene {i}"\n' for i in range(shots))
 
 
 class Stack:
     """A fresh dev server, home and worker process for one measured run."""
 
-    def __init__(self, *, latency: float = 0.0, concurrency: int = 16) -> None:
+    def __init__(self, *, latency: float = 0.0, concurrency: int = 16, workers: int = 1) -> None:
+        self.workers = workers
         self.dir = Path(tempfile.mkdtemp(prefix="studio-bench-"))
         self.port = free_port()
         self.env = {"STUDIO_LOCAL_LATENCY": str(latency), "STUDIO_PROVIDER_CONCURRENCY": str(concurrency)}
@@ -58,24 +61,26 @@ class Stack:
     def __enter__(self) -> Stack:
         self.server = start_dev_server(port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log")
         self.worker = spawn_worker(self.settings, self.dir / "w.log", **self.env)
+        self.others = [spawn_worker(self.settings, self.dir / f"w{n}.log", **self.env) for n in range(1, self.workers)]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        kill_hard(self.worker)
+        for proc in [self.worker, *self.others]:
+            kill_hard(proc)
         stop_process(self.server.pid)
 
-    async def launch(self, shots: int) -> str:
+    async def launch(self, shots: int, size: str = "64x64") -> str:
         folder = self.dir / f"p{shots}"
         folder.mkdir(exist_ok=True)
-        (folder / "project.toml").write_text(project_text(shots))
+        (folder / "project.toml").write_text(project_text(shots, size))
         batch, _ = prepare_batch(self.settings, self.catalog, self.assets, folder)
         self.client = await connect(self.settings)
         await start_batch(self.client, self.settings, batch.id)
         return batch.id
 
 
-async def timed_batch(shots: int, *, latency: float = 0.0, concurrency: int = 16) -> float:
-    with Stack(latency=latency, concurrency=concurrency) as stack:
+async def timed_batch(shots: int, *, latency: float = 0.0, concurrency: int = 16, workers: int = 1) -> float:
+    with Stack(latency=latency, concurrency=concurrency, workers=workers) as stack:
         await asyncio.sleep(1.0)  # let the worker connect and poll, as a running stack would
         started = time.perf_counter()
         batch_id = await stack.launch(shots)
@@ -114,6 +119,28 @@ async def recovery() -> tuple[float, float]:
         return first_render, first_publish
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def peak_rss(shots: int, size: str) -> tuple[float, float]:
+    """Peak worker RSS (MB) while a batch of ``size`` images runs, and the batch's time."""
+    with Stack() as stack:
+        await asyncio.sleep(1.0)
+        started = time.perf_counter()
+        batch_id = await stack.launch(shots, size)
+        done = asyncio.create_task(wait_batch(stack.client, batch_id))
+        peak = 0.0
+        while not done.done():
+            peak = max(peak, rss_mb(stack.worker.pid))
+            await asyncio.sleep(0.2)
+        assert await done == {"published": shots}
+        return peak, time.perf_counter() - started
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
@@ -145,6 +172,19 @@ async def main() -> None:
         rec = [await recovery() for _ in range(args.runs)]
         report.append(f"(d) recovery after SIGKILL: first render {median([r[0] for r in rec]):.2f} s, first published "
                       f"shot {median([r[1] for r in rec]):.2f} s (runs: {rec}; target ≤ 5 s)")
+        print(report[-1], flush=True)
+    if "e" in only:
+        one = t200 or [await timed_batch(200) for _ in range(args.runs)]
+        t1000 = [await timed_batch(1000) for _ in range(args.runs)]
+        two = [await timed_batch(1000, workers=2) for _ in range(args.runs)]
+        report.append(f"(e) 1000 shots: one worker median {median(t1000):.2f} s (ratio to 200: "
+                      f"{median(t1000) / median(one):.2f}, target ≤ 5.5); two workers median {median(two):.2f} s "
+                      f"(runs: {', '.join(f'{t:.2f}' for t in two)})")
+        print(report[-1], flush=True)
+    if "f" in only:
+        mem = [await peak_rss(200, "2048x2048") for _ in range(args.runs)]
+        report.append(f"(f) 200 shots at 2048x2048: worker peak RSS median {median([m[0] for m in mem]):.0f} MB "
+                      f"(runs: {', '.join(f'{m[0]:.0f} MB in {m[1]:.0f} s' for m in mem)}; target ≤ 400 MB)")
         print(report[-1], flush=True)
     print("\n".join(["", "summary:", *report]))
 

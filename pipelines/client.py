@@ -13,7 +13,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from pipelines.batch_workflow import BatchWorkflow
+from pipelines.batch_workflow import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState
 from pipelines.shot_workflow import ShotWorkflow
 from studio.catalog import Catalog
@@ -49,6 +49,8 @@ async def start_batch(client: Client, settings: Settings, batch_id: str, *, hist
         inp,
         id=batch_id,
         task_queue=settings.task_queue,
+        # A dead worker's batch task moves to a live worker after this (default 10 s).
+        task_timeout=WORKFLOW_TASK_TIMEOUT,
     )
     return handle.result_run_id or ""
 

@@ -53,6 +53,14 @@ def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int,
         if take is None:
             raise NotFound("take", take_id)
         if take.status in DONE_RENDERING and take.asset_key:
+            # Rendered by an attempt whose reply was lost: close calls a dead worker left open,
+            # so they hold no budget reservation or in-flight slot.
+            s.execute(
+                update(ProviderAttempt)
+                .where(ProviderAttempt.take_id == take_id, ProviderAttempt.stage == "render",
+                       ProviderAttempt.status == "started")
+                .values(status="lost", finished_at=utcnow(), cost_usd=0.0)
+            )
             return RenderStart(take, done=True)
         guarded = policy is not None and policy.watches(provider, price)
         if guarded:
