@@ -29,7 +29,7 @@ from pipelines.messages import (
     TakeOutcome,
 )
 from pipelines.provider_registry import ProviderSet
-from providers.base import ProviderError, RenderRequest
+from providers.base import JobCallback, ProviderError, RenderRequest
 from studio.assets import AssetStore, image_size
 from studio.budget import hold_at_budget
 from studio.call_guard import BUSY_WAIT, CallPolicy
@@ -82,11 +82,23 @@ class PaidCall:
     """A call written down in the catalog (``attempt_id``), or not written (free, in process)."""
 
     attempt_id: int | None = None
+    job_id: str | None = None
     started: float = field(default_factory=time.monotonic)
 
     def latency_ms(self) -> int:
         """Milliseconds since the call began."""
         return int((time.monotonic() - self.started) * 1000)
+
+    def save_job(self, catalog: Catalog) -> JobCallback | None:
+        """A callback saving the vendor's job id on this call's row before anyone waits on it."""
+        attempt_id = self.attempt_id
+        if attempt_id is None:
+            return None
+
+        async def save(job_id: str) -> None:
+            await asyncio.to_thread(catalog.set_attempt_job, attempt_id, job_id)
+
+        return save
 
 
 class StudioActivities:
@@ -126,7 +138,7 @@ class StudioActivities:
         call = PaidCall()
         price = price_of(stage, provider, model, self.policy.prices)
         if provider not in self.providers.in_process or price > 0:
-            call.attempt_id = await asyncio.to_thread(
+            call.attempt_id, call.job_id = await asyncio.to_thread(
                 begin_call, self.catalog, take_id, stage=stage, provider=provider,
                 attempt=activity.info().attempt, price=price,
             )
@@ -297,7 +309,8 @@ class StudioActivities:
         image = await asyncio.to_thread(self.assets.get, take.asset_key)
         upscaler = self.providers.upscalers[inp.provider]
         async with self._paid_call(take.id, "upscale", inp.provider, getattr(upscaler, "model", None)) as call:
-            result = await upscaler.upscale(image, factor=inp.upscale)
+            result = await upscaler.upscale(image, factor=inp.upscale, on_job=call.save_job(self.catalog),
+                                            job_id=call.job_id)
 
         def _store() -> None:
             key = self.assets.put(result.image, result.mime_type)

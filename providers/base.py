@@ -162,8 +162,14 @@ class Upscaler(Protocol):
 
     name: str
 
-    async def upscale(self, image: bytes, *, factor: int) -> UpscaleResult:
-        """Upscale ``image`` by ``factor`` in each dimension."""
+    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
+                      job_id: str | None = None) -> UpscaleResult:
+        """Upscale ``image`` by ``factor`` in each dimension.
+
+        Args:
+            on_job: Awaited with the vendor job id before waiting on it (vendors with jobs).
+            job_id: A job an interrupted earlier call left running: finish it instead.
+        """
         ...
 
 

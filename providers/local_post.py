@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageFilter, ImageStat
 
-from .base import BadImage, InvalidRequest, Review, UpscaleResult
+from .base import BadImage, InvalidRequest, JobCallback, Review, UpscaleResult
 
 PROVIDER = "local"
 UPSCALE_MODEL = "local-lanczos-unsharp"
@@ -32,8 +32,11 @@ class LocalUpscaler:
 
     name = PROVIDER
 
-    async def upscale(self, image: bytes, *, factor: int) -> UpscaleResult:
+    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
+                      job_id: str | None = None) -> UpscaleResult:
         """Upscale ``image`` by ``factor`` (1..8) in each dimension; factor 1 just re-encodes.
+
+        ``on_job`` and ``job_id`` are accepted for the interface's sake: there are no jobs here.
 
         Raises:
             InvalidRequest: ``factor`` outside 1..8, or the result would be too large.

@@ -142,8 +142,14 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
         s.add(shot)
 
 
-def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int, price: float) -> int:
-    """Write down an upscale or review call to a paid provider before it is made; returns its row id."""
+def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int,
+               price: float) -> tuple[int, str | None]:
+    """Write down an upscale or review call to a paid provider before it is made.
+
+    Returns:
+        The call's row id, and the vendor job a dead worker's call left running (to resume
+        instead of paying for a new one), if any.
+    """
     with catalog.session() as s:
         take = s.get(Take, take_id)
         if take is None:
@@ -154,13 +160,15 @@ def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, att
                 ProviderAttempt.provider == provider, ProviderAttempt.status == "started",
             )
         )
+        job_id = None
         for row in unfinished:
-            # A dead worker's call: it holds no reservation any more.
+            # A dead worker's call: it holds no reservation any more, but its job may still finish.
             row.status, row.finished_at, row.cost_usd = "lost", utcnow(), 0.0
+            job_id = row.job_id or job_id
             s.add(row)
         call = ProviderAttempt(take_id=take_id, batch_id=take.batch_id, stage=stage, provider=provider,
-                               attempt=attempt, cost_usd=price)
+                               attempt=attempt, cost_usd=price, job_id=job_id)
         s.add(call)
         s.flush()
         assert call.id is not None
-        return call.id
+        return call.id, job_id

@@ -1,10 +1,12 @@
 """A worker killed while a Replicate prediction is running; after which no second prediction is
-created: the next worker polls the prediction the dead one started, and the batch publishes."""
+created: the next worker polls the prediction the dead one started, and the batch publishes.
+The same holds for a render (Flux) and for an upscale (real-esrgan)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client
 
 from pipelines.client import start_batch, wait_batch
@@ -33,16 +35,21 @@ prompt = "a heron at dawn"
 """
 
 
-def render_calls(catalog: Catalog, batch_id: str) -> list[ProviderAttempt]:
-    return [a for a in catalog.attempts(batch_id=batch_id) if a.stage == "render"]
+# The upscale case renders locally, then upscales on Replicate (first in the upscale chain).
+UPSCALE_PROJECT = PROJECT.replace('chain = ["replicate"]', 'chain = ["local"]').replace("upscale = 1", "upscale = 2")
 
 
+@pytest.mark.parametrize("stage", ["render", "upscale"])
 async def test_killed_worker_leaves_one_prediction_that_the_next_worker_finishes(
-        settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path) -> None:
+        stage: str, settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path) -> None:
+    def render_calls(catalog: Catalog, batch_id: str) -> list[ProviderAttempt]:
+        return [a for a in catalog.attempts(batch_id=batch_id) if a.stage == stage and a.provider == "replicate"]
+
     with FakeReplicate() as fake:
-        fake.script(["hold"], op="render")  # "processing" until released: the kill lands mid-job
+        fake.script(["hold"], op=stage)  # "processing" until released: the kill lands mid-job
         env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": fake.base_url}
-        batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", PROJECT))
+        project = PROJECT if stage == "render" else UPSCALE_PROJECT
+        batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project))
         first = spawn_worker(settings, tmp_path / "w1.log", **env)
         second = None
         try:
@@ -80,6 +87,9 @@ async def test_killed_worker_leaves_one_prediction_that_the_next_worker_finishes
     calls = [(a.provider, a.status, a.job_id) for a in render_calls(catalog, batch.id)]
     assert calls == [("replicate", "lost", job_id), ("replicate", "succeeded", job_id)]
     (take,) = catalog.batch_takes(batch.id)
-    assert take.provider == "replicate" and take.asset_key
-    assert take.seed_used == take.seed  # the recipe came back from the resumed prediction's input
+    if stage == "render":
+        assert take.provider == "replicate" and take.asset_key
+        assert take.seed_used == take.seed  # the recipe came back from the resumed prediction's input
+    else:
+        assert take.provider == "local" and take.final_key and take.final_key != take.asset_key
     assert len(catalog.publications(batch.id)) == 1
