@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -123,15 +124,22 @@ def print_takes(takes: list[dict[str, Any]], limit: int = 40) -> None:
     """A table of takes: provider, seed, review score and notes, cost (the first ``limit``)."""
     if not takes:
         return
-    table = Table(title="takes")
-    for column in ("take", "status", "provider", "seed", "score", "review notes", "cost"):
-        table.add_column(column, overflow="fold")
-    for t in takes[:limit]:
-        score = f"{t['review_score']:.2f}" + ("" if t["review_passed"] else " ✗") if t["review_score"] is not None else ""
+    table = Table(title="takes", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    # One line per take whatever the terminal's width: long review notes are cut, ids never.
+    shown = takes[:limit]
+    widest_take = max(len(t["take"].split("/", 1)[1]) for t in shown)
+    for column, width in (("take", widest_take), ("status", 8), ("provider", 9), ("seed", 10)):
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("cost", no_wrap=True, justify="right", min_width=6)
+    table.add_column("review", no_wrap=True, overflow="ellipsis", min_width=10)  # last: what a narrow terminal cuts
+    for t in shown:
+        review = ""
+        if t["review_score"] is not None:
+            review = f"{t['review_score']:.2f}" + ("" if t["review_passed"] else " ✗")
         notes = t["review_notes"] or t["error"] or ""
         table.add_row(
-            t["take"].split("/", 1)[1], t["status"], t["provider"] or "", str(t["seed"] if t["seed"] is not None else ""),
-            score, notes[:80], f"${t['cost_usd']:.3f}",
+            t["take"].split("/", 1)[1], t["status"], t["provider"] or "",
+            str(t["seed"] if t["seed"] is not None else ""), f"${t['cost_usd']:.3f}", f"{review} {notes}".strip(),
         )
     console.print(table)
     if len(takes) > limit:
