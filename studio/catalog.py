@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect, make_url, text
+from sqlalchemy import event, inspect, make_url, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -270,16 +270,11 @@ class Catalog:
             row.updated_at = utcnow()
             s.add(row)
 
-    def update_take(self, take_id: str, **fields: Any) -> Take:
-        """Set fields of a take and return it."""
+    def update_take(self, take_id: str, **fields: Any) -> None:
+        """Set fields of a take (one UPDATE: stages call this once per take, no need to load it)."""
         with self.session() as s:
-            row = s.get(Take, take_id)
-            if row is None:
+            if s.execute(update(Take).where(Take.id == take_id).values(**fields)).rowcount == 0:
                 raise NotFound("take", take_id)
-            for name, value in fields.items():
-                setattr(row, name, value)
-            s.add(row)
-            return row
 
     # -- provider attempts -----------------------------------------------------------------
 

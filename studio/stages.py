@@ -124,22 +124,27 @@ def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]
 
 
 def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str) -> None:
-    """Record a published file (once), mark the take approved and the shot published."""
+    """Record a published file (once), mark the take approved and the shot published.
+
+    Plain UPDATE statements rather than loading both rows: this runs once per shot, and the
+    ORM's load-modify-flush cost more than the rest of publishing together.
+    """
     with catalog.session() as s:
-        take, shot = s.get(Take, take_id), s.get(Shot, shot_key)
-        if take is None or shot is None:
+        batch_id = s.exec(select(Shot.batch_id).where(Shot.key == shot_key)).first()
+        approved = s.execute(update(Take).where(Take.id == take_id).values(status="approved"))
+        if batch_id is None or approved.rowcount == 0:
             raise NotFound("take", take_id)
         existing = s.exec(
-            select(Publication).where(
-                Publication.shot_key == shot_key, Publication.path == path, Publication.removed_at == None
+            select(Publication.id).where(
+                Publication.shot_key == shot_key, Publication.path == path, Publication.removed_at == None  # noqa: E711
             )
         ).first()
         if existing is None:
-            s.add(Publication(batch_id=shot.batch_id, shot_key=shot_key, take_id=take_id, path=path))
-        take.status = "approved"
-        shot.stage, shot.final_take_id, shot.updated_at = "published", take_id, utcnow()
-        s.add(take)
-        s.add(shot)
+            s.add(Publication(batch_id=batch_id, shot_key=shot_key, take_id=take_id, path=path))
+        s.execute(
+            update(Shot).where(Shot.key == shot_key)
+            .values(stage="published", final_take_id=take_id, updated_at=utcnow())
+        )
 
 
 def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int,
