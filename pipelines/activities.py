@@ -9,8 +9,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio import activity
@@ -28,14 +26,19 @@ from pipelines.messages import (
     StageInput,
     TakeOutcome,
 )
+from pipelines.provider_calls import (
+    BLOCKED_ERRORS,
+    PaidCall,
+    heartbeating,
+    provider_failure,
+)
 from pipelines.provider_registry import ProviderSet
-from providers.base import JobCallback, ProviderError, RenderRequest
+from providers.base import ProviderError, RenderRequest
 from studio.assets import AssetStore, image_size
 from studio.budget import hold_at_budget
 from studio.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
-from studio.failover import error_policy
 from studio.models import Approval, Shot
 from studio.notify import GateNotice, GateNotifier, NotifyFailed
 from studio.prices import price_of
@@ -45,60 +48,6 @@ from studio.rerun import carried_rows, project_positions
 from studio.sharing import share_url
 from studio.stages import begin_call, begin_render, begin_stage
 from studio.storyboard import storyboard_rows, variant_seeds
-
-
-@asynccontextmanager
-async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
-    """Heartbeat while the body runs, so a dead worker is noticed within the heartbeat timeout."""
-
-    async def beat() -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(every)
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-
-
-# How a blocked call reaches the workflow (the ApplicationError type it branches on).
-BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped", "circuit_open": "CircuitOpen"}
-
-
-def _provider_failure(err: ProviderError) -> ApplicationError:
-    policy = error_policy(type(err).__name__, err.retry_after)
-    return ApplicationError(
-        f"{err.provider}: {err}",
-        type=type(err).__name__,
-        non_retryable=not policy.retry_same,
-        next_retry_delay=timedelta(seconds=policy.delay) if policy.delay else None,
-    )
-
-
-@dataclass
-class PaidCall:
-    """A call written down in the catalog (``attempt_id``), or not written (free, in process)."""
-
-    attempt_id: int | None = None
-    job_id: str | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def latency_ms(self) -> int:
-        """Milliseconds since the call began."""
-        return int((time.monotonic() - self.started) * 1000)
-
-    def save_job(self, catalog: Catalog) -> JobCallback | None:
-        """A callback saving the vendor's job id on this call's row before anyone waits on it."""
-        attempt_id = self.attempt_id
-        if attempt_id is None:
-            return None
-
-        async def save(job_id: str) -> None:
-            await asyncio.to_thread(catalog.set_attempt_job, attempt_id, job_id)
-
-        return save
 
 
 class StudioActivities:
@@ -154,7 +103,7 @@ class StudioActivities:
                     self.catalog.finish_attempt, call.attempt_id, status="failed", error_class=type(err).__name__,
                     error=str(err)[:500], latency_ms=call.latency_ms(), cost_usd=0.0,
                 )
-            raise _provider_failure(err) from None
+            raise provider_failure(err) from None
 
     def all(self) -> list[object]:
         """The activity callables to register on a worker."""
@@ -278,7 +227,7 @@ class StudioActivities:
                 self.catalog.finish_attempt, attempt_id, status="failed", error_class=type(err).__name__,
                 error=str(err)[:500], latency_ms=int((time.monotonic() - started) * 1000), cost_usd=0.0,
             )
-            raise _provider_failure(err) from None
+            raise provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
         take_fields = dict(
             status="rendered", provider=inp.provider, model=result.model, seed_used=result.seed,

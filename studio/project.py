@@ -29,6 +29,7 @@ from studio.project_schema import (
     resolve_path,
     show,
     slugify,
+    toml_location,
 )
 
 __all__ = [
@@ -61,7 +62,6 @@ _APPROVAL_KEYS = ("required", "deadline", "on_expiry")
 _PUBLISH_KEYS = ("target", "path")
 _BUDGET_KEYS = ("usd",)
 _SHOT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_TOML_WHERE_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
 class ProjectError(StudioError):
@@ -257,21 +257,12 @@ def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool =
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line, reason = _toml_location(str(exc), text)
+        line, reason = toml_location(str(exc), text)
         raise ProjectError(source, f"invalid TOML: {reason}", line=line) from None
     try:
         return _build(data, source, Path(os.path.abspath(base_dir)), check_files)
     except Invalid as exc:
         raise ProjectError(source, exc.reason, shot=exc.shot, field=exc.field) from None
-
-
-def _toml_location(message: str, text: str) -> tuple[int, str]:
-    """Split tomllib's "... (at line 7, column 5)" into the line and the bare message."""
-    match = _TOML_WHERE_RE.search(message)
-    if match is not None:
-        return int(match.group(1)), message[: match.start()]
-    # "(at end of document)": the problem is on the last line.
-    return max(1, len(text.splitlines())), message
 
 
 def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool = True) -> Project:

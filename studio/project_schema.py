@@ -324,3 +324,15 @@ def resolve_path(base_dir: Path, relative: str) -> str:
     """Absolute, normalised path of ``relative`` (``~`` expanded) against the project folder."""
     # abspath rather than resolve(): keep symlinked project folders as the user sees them.
     return os.path.abspath(base_dir / Path(relative.strip()).expanduser())
+
+
+_TOML_WHERE_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+
+
+def toml_location(message: str, text: str) -> tuple[int, str]:
+    """Split tomllib's "... (at line 7, column 5)" into the line and the bare message."""
+    match = _TOML_WHERE_RE.search(message)
+    if match is not None:
+        return int(match.group(1)), message[: match.start()]
+    # "(at end of document)": the problem is on the last line.
+    return max(1, len(text.splitlines())), message

@@ -3,7 +3,7 @@
 Nothing here is held across reruns except asset stores and thumbnails, both keyed by where the
 store is: settings are re-read each run (cheap, and a test can point the app at another
 STUDIO_HOME), and the catalog's engine is already cached per URL by
-:func:`studio.catalog.engine_for`.
+:func:`studio.catalog_engine.engine_for`.
 """
 
 from __future__ import annotations
