@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -127,9 +127,10 @@ def providers(settings: Settings) -> ProviderSet:
     return build_providers(settings)
 
 
-@pytest.fixture
-async def worker(client: Client, settings: Settings, providers: ProviderSet) -> AsyncIterator[None]:
-    """An in-process worker (same code as `studio worker`) for the test's task queue."""
+@asynccontextmanager
+async def running_workers(client: Client, settings: Settings,
+                          providers: ProviderSet | None = None) -> AsyncIterator[None]:
+    """The workers of one `studio worker` process, run in this process until the block ends."""
     workers = build_workers(client, settings, providers)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
@@ -137,6 +138,13 @@ async def worker(client: Client, settings: Settings, providers: ProviderSet) -> 
     finally:
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@pytest.fixture
+async def worker(client: Client, settings: Settings, providers: ProviderSet) -> AsyncIterator[None]:
+    """An in-process worker (same code as `studio worker`) for the test's task queue."""
+    async with running_workers(client, settings, providers):
+        yield
 
 
 @pytest.fixture

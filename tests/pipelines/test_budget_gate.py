@@ -12,42 +12,18 @@ import pytest
 from temporalio.client import Client
 
 from pipelines.client import answer_budget, wait_batch
-from studio.budget import BudgetError, batch_spend, raise_budget, stop_spending
+from studio.budget import BudgetError, raise_budget, stop_spending
 from studio.catalog import Catalog
 from studio.settings import Settings
 from studio.status import batch_summary
 from tests.conftest import write_project
+from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.pipelines.waiting import eventually
-
-PRICE = 0.02
-PROJECT = """
-[project]
-name = "Budget test"
-seed = 3
-[defaults]
-size = "64x64"
-variants = 2
-upscale = 1
-[budget]
-usd = 0.05
-[[shots]]
-id = "a"
-prompt = "a lighthouse"
-[[shots]]
-id = "b"
-prompt = "a harbour"
-"""
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"prices": {"local": PRICE}})
-
-
-def parked(catalog: Catalog, batch_id: str) -> bool:
-    """Two renders paid, the rest refused, and someone waiting at the budget."""
-    spend = batch_spend(catalog, batch_id)
-    return spend.spent_usd == pytest.approx(2 * PRICE) and spend.committed_usd == spend.spent_usd and bool(spend.waiting)
+    return priced(settings)
 
 
 async def test_batch_waits_at_its_budget_then_spends_more(worker: None, launch, client: Client, catalog: Catalog,

@@ -44,7 +44,7 @@ from studio.assets import open_asset_store
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
-from tests.conftest import write_project
+from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker, worker_env
 from tests.providers.fakes import FakeGemini
 
@@ -91,16 +91,11 @@ def finished_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
 
 
 @asynccontextmanager
-async def running_workers(settings: Settings) -> AsyncIterator[Client]:
+async def workers_of(settings: Settings) -> AsyncIterator[Client]:
     """The workers of one `studio worker` process, in this process; yields their client."""
     client = await connect(settings)
-    workers = build_workers(client, settings)
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    try:
+    async with running_workers(client, settings):
         yield client
-    finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture
@@ -145,7 +140,7 @@ async def test_a_batch_is_one_trace_with_ids_on_every_span(
         handler.setStream(json_log)
         catalog = Catalog.open(traced.catalog_url)
         batch, _ = prepare_batch(traced, catalog, open_asset_store(traced), write_project(tmp_path / "p", PROJECT))
-        async with running_workers(traced) as client:
+        async with workers_of(traced) as client:
             await start_batch(client, traced, batch.id)
             assert await wait_batch(client, batch.id) == {"published": 2}
         spans = finished_spans(exported)

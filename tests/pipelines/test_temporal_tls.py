@@ -16,13 +16,12 @@ from pydantic import SecretStr
 
 from pipelines.client import start_batch, wait_batch
 from pipelines.connection import ConnectionFailed, connect
-from pipelines.worker import build_workers
 from studio.assets import AssetStore
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
 from tests.backends import catalog_dump
-from tests.conftest import write_project
+from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.tls_proxy import SERVER_NAME, Pki, make_pki, tls_front
 
@@ -49,17 +48,12 @@ async def test_batch_runs_over_mtls(settings: Settings, catalog: Catalog, assets
     secure = over_tls(settings, tls_address, temporal_tls_cert=pki.client_cert, temporal_tls_key=pki.client_key,
                       temporal_tls_ca=pki.ca, temporal_tls_server_name=SERVER_NAME)
     client = await connect(secure)
-    workers = build_workers(client, secure)
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    try:
+    async with running_workers(client, secure):
         body = '[project]\nname = "Over TLS"\nseed = 3\n[defaults]\nsize = "64x64"\nvariants = 1\n'
         body += '[[shots]]\nid = "a"\nprompt = "a lighthouse"\n[[shots]]\nid = "b"\nprompt = "a harbour"\n'
         batch, _ = prepare_batch(secure, catalog, assets, write_project(tmp_path / "p", body))
         await start_batch(client, secure, batch.id)
         assert await asyncio.wait_for(wait_batch(client, batch.id), 60) == {"published": 2}
-    finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_no_client_certificate_is_refused(settings: Settings, pki: Pki, tls_address: str) -> None:

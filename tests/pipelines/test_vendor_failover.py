@@ -3,11 +3,9 @@ and the batch completes through failover with every call recorded and no key any
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,13 @@ from temporalio.client import Client
 
 from pipelines.client import start_batch, wait_batch
 from pipelines.connection import connect
-from pipelines.worker import build_workers
 from studio.assets import open_asset_store
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
 from studio.status import batch_summary
 from tests.backends import catalog_dump
-from tests.conftest import write_project
+from tests.conftest import running_workers, write_project
 from tests.providers.fakes import FakeGemini, FakeMistral
 
 MISTRAL_KEY = "mistral-secret-key-5f1e"
@@ -39,19 +36,6 @@ upscale = 1
 id = "one"
 prompt = "a lighthouse in fog"
 """
-
-
-@asynccontextmanager
-async def running_workers(settings: Settings) -> AsyncIterator[None]:
-    """The workers of one `studio worker` process, in this process."""
-    client = await connect(settings)
-    workers = build_workers(client, settings)
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    try:
-        yield
-    finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture
@@ -81,7 +65,7 @@ def vendor_settings(temporal_address: str, tmp_path: Path, backend: dict[str, st
 async def vendor_stack(vendor_settings, fake_vendors: tuple[FakeMistral, FakeGemini]
                        ) -> AsyncIterator[tuple[Settings, FakeMistral, FakeGemini]]:
     settings = vendor_settings()
-    async with running_workers(settings):
+    async with running_workers(await connect(settings), settings):
         yield settings, *fake_vendors
 
 
@@ -149,7 +133,7 @@ prompt = "a harbour at dawn"
 async def run_to_end(settings: Settings, project: str, tmp_path: Path) -> tuple[Catalog, str]:
     catalog = Catalog.open(settings.catalog_url)
     batch, _ = prepare_batch(settings, catalog, open_asset_store(settings), write_project(tmp_path / "p", project))
-    async with running_workers(settings):
+    async with running_workers(await connect(settings), settings):
         client = await connect(settings)
         await start_batch(client, settings, batch.id)
         assert await wait_batch(client, batch.id) == {"published": 1}

@@ -15,40 +15,15 @@ from studio.catalog import Catalog
 from studio.settings import Settings
 from studio.sharing import share_url
 from tests.conftest import write_project
+from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.ui import app_harness
 from tests.ui.app_harness import new_app, run, texts, wait_for
 
 app_env = app_harness.app_env  # the dashboard fixture, for this module's tests
 
-PRICE = 0.02
-PROJECT = """
-[project]
-name = "Budget test"
-seed = 3
-[defaults]
-size = "64x64"
-variants = 2
-upscale = 1
-[budget]
-usd = 0.05
-[[shots]]
-id = "a"
-prompt = "a lighthouse"
-[[shots]]
-id = "b"
-prompt = "a harbour"
-"""
-
-
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"prices": {"local": PRICE}})
-
-
-def parked(catalog: Catalog, batch_id: str) -> bool:
-    """Two renders paid, the rest refused, and someone waiting at the budget."""
-    spend = batch_spend(catalog, batch_id)
-    return spend.spent_usd == pytest.approx(2 * PRICE) and spend.committed_usd == spend.spent_usd and bool(spend.waiting)
+    return priced(settings)
 
 
 def metric(at, label: str) -> str:
