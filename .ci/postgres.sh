@@ -52,5 +52,7 @@ as_pg "$BIN/pg_ctl" -D "$PGDATA" -l "$WORK/server.log" -w -t 60 start -o \
 "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U studio studio
 echo "postgres.sh: PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT; assets on S3 (moto)"
 
-STUDIO_TEST_DATABASE_URL="postgresql+psycopg://studio@127.0.0.1:$PORT/studio" STUDIO_TEST_ASSETS=s3 \
+# This pass also runs every workflow in Temporal's sandbox (off by default for speed), so a
+# non-deterministic call in workflow code fails here even on a path no saved history covers.
+STUDIO_TEST_DATABASE_URL="postgresql+psycopg://studio@127.0.0.1:$PORT/studio" STUDIO_TEST_ASSETS=s3 STUDIO_WORKFLOW_SANDBOX=1 \
   "$PY" -m pytest -q "$@"

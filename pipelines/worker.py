@@ -12,7 +12,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
     SandboxRestrictions,
@@ -32,10 +32,18 @@ from studio.settings import Settings
 
 # A dead worker's workflows move to a live one after this (SDK default: 10 s).
 STICKY_TIMEOUT = timedelta(seconds=2)
-# The sandbox still restricts non-deterministic calls inside workflow code, but imports are
-# shared instead of re-executed for every workflow: with the default, each shot workflow
-# recompiled its modules and the sandbox cost more CPU than the rest of the worker together.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
+SANDBOXED_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default)
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """How workflow code runs: in Temporal's sandbox (``STUDIO_WORKFLOW_SANDBOX=1``) or plainly.
+
+    Plain is the default. Even with every module passed through, the sandbox enters its own
+    context for each payload of each activation, which measured ~20% of a worker's CPU per shot
+    (bench/cpu_profile.py). Workflow code here only orchestrates, the replay test replays every
+    workflow in the strict sandbox, and CI's second pass runs the whole suite with it on.
+    """
+    return SANDBOXED_RUNNER if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
 
 
 def call_policy(settings: Settings, providers: ProviderSet) -> CallPolicy:
@@ -60,7 +68,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         client,
         task_queue=settings.task_queue,
         workflows=[BatchWorkflow, ShotWorkflow],
-        workflow_runner=WORKFLOW_RUNNER,
+        workflow_runner=workflow_runner(settings),
         activities=acts.all(),
         max_concurrent_workflow_tasks=100,
         max_concurrent_local_activities=64,

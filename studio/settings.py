@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     task_queue: str = "studio"
 
     shots_in_flight: int = Field(default=50, ge=1, le=1000)
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="Run workflow code in Temporal's sandbox, which refuses non-deterministic calls "
+        "(clock, random, I/O) as they happen. Off by default: it costs ~20% of a worker's CPU per shot, "
+        "and the replay test already runs every workflow in it.",
+    )
     local_latency: float = Field(default=0.0, ge=0.0)
     provider_concurrency: int = Field(default=16, ge=1, le=512)
     max_takes_per_run: int = Field(default=2000, ge=10)

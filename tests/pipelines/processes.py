@@ -21,6 +21,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         STUDIO_HOME=str(settings.home),
         TEMPORAL_ADDRESS=settings.address,
         STUDIO_TASK_QUEUE=settings.task_queue,
+        STUDIO_WORKFLOW_SANDBOX="1" if settings.workflow_sandbox else "0",
         **backend_env(settings),
         **extra,
     )

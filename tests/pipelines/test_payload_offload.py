@@ -14,17 +14,24 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
-from pipelines.payload_offload import (
-    OFFLOAD_ENCODING,
-    OffloadCorrupt,
-    PayloadOffloadCodec,
-    is_reference,
-    iter_payloads,
-)
-from pipelines.worker import WORKFLOW_RUNNER
-from studio.assets import AssetMissing, AssetStore, LocalAssetStore, open_asset_store
-from studio.settings import Settings
-from tests.backends import new_bucket, stored_keys
+with workflow.unsafe.imports_passed_through():  # the sandbox (STUDIO_WORKFLOW_SANDBOX=1) re-imports this module
+    from pipelines.payload_offload import (
+        OFFLOAD_ENCODING,
+        OffloadCorrupt,
+        PayloadOffloadCodec,
+        is_reference,
+        iter_payloads,
+    )
+    from pipelines.worker import workflow_runner
+    from studio.assets import (
+        AssetMissing,
+        AssetStore,
+        LocalAssetStore,
+        open_asset_store,
+    )
+    from studio.settings import Settings
+    from tests.backends import new_bucket, stored_keys
+
 
 THRESHOLD = 256 * 1024
 CONVERTER = DataConverter.default.payload_converter
@@ -127,7 +134,7 @@ async def test_history_carries_no_large_payload(client: Client, settings: Settin
     # 3 MB: beyond even Temporal's 2 MB hard limit, which a reference never comes near.
     text = big_text(3 * 1024 * 1024, seed=uuid.uuid4().hex)
     async with Worker(client, task_queue=settings.task_queue, workflows=[LargeEchoWorkflow],
-                      activities=[echo_reversed], workflow_runner=WORKFLOW_RUNNER):
+                      activities=[echo_reversed], workflow_runner=workflow_runner(settings)):
         handle = await client.start_workflow(LargeEchoWorkflow.run, text, id=f"large-{uuid.uuid4().hex[:8]}",
                                              task_queue=settings.task_queue)
         result = await handle.result()
