@@ -150,6 +150,16 @@ class Catalog:
             raise NotFound("take", take_id)
         return row
 
+    def takes_by_id(self, take_ids: Sequence[str]) -> dict[str, Take]:
+        """The takes among ``take_ids`` that exist, by id, in one read."""
+        wanted = list(dict.fromkeys(take_ids))
+        found: dict[str, Take] = {}
+        with self.session() as s:
+            for start in range(0, len(wanted), 500):  # under every database's bound-parameter limit
+                query = select(Take).where(Take.id.in_(wanted[start:start + 500]))  # type: ignore[attr-defined]
+                found.update((take.id, take) for take in s.exec(query))
+        return found
+
     def add_round(self, shot_key: str, round_: int, note: str, seeds: Sequence[int]) -> list[str]:
         """Add a round of takes to a shot (changes requested): the latest prompt plus ``note``.
 

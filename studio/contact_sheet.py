@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 DEFAULT_CELL = 192
 MIN_CELL = 64
+LABEL_CELL = 104  # the narrowest cell whose label lines show in full
 MAX_PIXELS = 12_000_000  # ~36 MB of RGB: a 200-shot batch fits at full cell size
 GAP = 8
 LINE = 14  # label line height in pixels
@@ -89,12 +90,13 @@ def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DE
     Args:
         tiles: The images and their labels.
         title: First line of the sheet (the count of shots is added after it).
-        cell: Largest thumbnail side in pixels; smaller for very large batches.
+        cell: Largest thumbnail side in pixels; smaller for very large batches, and when every
+            image is smaller than that.
 
     Returns:
         PNG bytes.
     """
-    plan = layout(len(tiles), cell=cell)
+    plan = layout(len(tiles), cell=_fitting_cell(tiles, cell))
     sheet = Image.new("RGB", (plan.width, plan.height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=12)
@@ -117,6 +119,22 @@ def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DE
     # sheet is written at the end of every batch, on its critical path.
     sheet.save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def _fitting_cell(tiles: Sequence[SheetTile], cell: int) -> int:
+    """``cell``, or less when every image is smaller: small renders are not set in wide empty
+    boxes, and the sheet (and its encoding time) shrinks with them. Only headers are read."""
+    largest = 0
+    for tile in tiles:
+        try:
+            with Image.open(io.BytesIO(tile.image) if isinstance(tile.image, bytes) else tile.image) as image:
+                largest = max(largest, *image.size)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return cell  # drawn as "unreadable" later; keep the full cell for its label
+        if largest >= cell:
+            return cell
+    # Never narrower than a label ("seed 4294967295") needs; a multiple of 8 like the others.
+    return max(LABEL_CELL, -(-largest // 8) * 8)
 
 
 def _thumbnail(source: Path | bytes, cell: int) -> Image.Image | None:

@@ -69,8 +69,12 @@ def write_manifest(catalog: Catalog, batch_id: str) -> Path:
     out = Path(batch.output_dir)
     shots = {shot.key: shot for shot in catalog.shots(batch_id)}
     entries: list[tuple[int, dict[str, Any], SheetTile]] = []
-    for pub in catalog.publications(batch_id):
-        take, shot = catalog.take(pub.take_id), shots[pub.shot_key]
+    publications = catalog.publications(batch_id)
+    takes = catalog.takes_by_id([pub.take_id for pub in publications])  # one read, not one per file
+    for pub in publications:
+        take, shot = takes.get(pub.take_id), shots[pub.shot_key]
+        if take is None:
+            raise NotFound("take", pub.take_id)
         path = Path(pub.path)
         recipe = take_recipe(take, shot, batch)
         line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}

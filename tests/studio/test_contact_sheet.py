@@ -9,6 +9,7 @@ from PIL import Image
 
 from studio.contact_sheet import (
     GAP,
+    LABEL_CELL,
     LABEL,
     MAX_PIXELS,
     MIN_CELL,
@@ -67,3 +68,15 @@ def test_very_large_batches_shrink_cells_then_cap_the_tiles() -> None:
     huge = layout(20_000)
     assert huge.cell == MIN_CELL and huge.shown < 20_000
     assert huge.width * huge.height <= MAX_PIXELS * 1.1
+
+
+def test_small_renders_get_cells_their_size_not_wide_empty_boxes(tmp_path: Path) -> None:
+    small = [SheetTile(_write(tmp_path / f"s{i}.png", (0, 200, 0), (64, 48)), f"s{i}", i) for i in range(6)]
+    with Image.open(io.BytesIO(contact_sheet(small))) as sheet:
+        fitted = layout(6, cell=LABEL_CELL)
+        assert sheet.size == (fitted.width, fitted.height), "cells shrink to what the label needs"
+        assert sheet.width < layout(6).width
+    # One image as large as a full cell keeps full cells for every tile.
+    mixed = [*small, SheetTile(_write(tmp_path / "big.png", (0, 0, 200), (800, 600)), "big", 9)]
+    with Image.open(io.BytesIO(contact_sheet(mixed))) as sheet:
+        assert sheet.size == (layout(7).width, layout(7).height)
