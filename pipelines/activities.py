@@ -25,6 +25,7 @@ from pipelines.messages import (
     ShotStagesInput,
     StageInput,
     TakeOutcome,
+    post_stages_in_process,
 )
 from pipelines.provider_calls import (
     BLOCKED_ERRORS,
@@ -39,7 +40,7 @@ from studio.budget import hold_at_budget
 from studio.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
-from studio.models import Approval, Shot
+from studio.models import Approval, Shot, Take
 from studio.notify import GateNotice, GateNotifier, NotifyFailed
 from studio.prices import price_of
 from studio.project import ProjectError, parse_project
@@ -137,7 +138,8 @@ class StudioActivities:
     def _storyboard(self, batch_id: str) -> BatchPlan:
         batch = self.catalog.batch(batch_id)
         if batch.kind == "replay":  # `studio replay` planned the rows already
-            return BatchPlan([s.shot_id for s in self.catalog.shots(batch_id)], approval_required=False)
+            return self._batch_plan(self.catalog.shots(batch_id), self.catalog.batch_takes(batch_id),
+                                    BatchPlan([], approval_required=False))
         source = Path(batch.project_source)
         # The project as launched; its sketches were stored at launch (batch.references).
         project = parse_project(self.assets.get(batch.project_key).decode(), source=str(source),
@@ -161,8 +163,29 @@ class StudioActivities:
             publish_take(self.catalog, self.assets, shot.key, shot.final_take_id)
         approval = project.approval
         kept_keys = {s.key for s in carried}
-        rendered = [s.shot_id for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]
-        return BatchPlan(rendered, approval.required, approval.deadline_seconds, approval.on_expiry)
+        rendered = [s for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]
+        return self._batch_plan(rendered, takes,
+                                BatchPlan([], approval.required, approval.deadline_seconds, approval.on_expiry))
+
+    def _batch_plan(self, shots: list[Shot], takes: list[Take], plan: BatchPlan) -> BatchPlan:
+        """``plan`` with the ``shots`` to render, in order, each with what it needs to start."""
+        plan.shot_ids = [shot.shot_id for shot in shots]
+        numbers: dict[str, list[str]] = {}
+        for take in sorted(takes, key=lambda t: t.number):
+            numbers.setdefault(take.shot_key, []).append(take.id)
+        for shot in shots:
+            ids = numbers.get(shot.key, [])
+            if ids != [f"{shot.key}/{n}" for n in range(1, len(ids) + 1)]:
+                return plan  # takes numbered otherwise: each shot reads its own (plan_shot)
+        chains = {chain: index for index, chain in enumerate(dict.fromkeys(tuple(s.chain) for s in shots))}
+        plan.takes = [len(numbers[s.key]) for s in shots]
+        plan.upscales = [s.upscale for s in shots]
+        plan.chain_of = [chains[tuple(s.chain)] for s in shots]
+        plan.chains = [list(chain) for chain in chains]
+        plan.reviewers = self.providers.review_chain()
+        plan.upscalers = self.providers.upscale_chain()
+        plan.in_process = sorted(self.providers.in_process)
+        return plan
 
     @activity.defn(name="plan_shot")
     async def plan_shot(self, shot_key: str) -> ShotPlan:
@@ -171,10 +194,11 @@ class StudioActivities:
         def _plan() -> ShotPlan:
             shot, takes = self.catalog.shot_with_takes(shot_key)
             in_process = [name for name in shot.chain if name in self.providers.in_process]
+            reviewers, upscalers = self.providers.review_chain(), self.providers.upscale_chain()
             return ShotPlan(
                 shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale,
-                reviewers=self.providers.review_chain(), in_process=in_process,
-                upscalers=self.providers.upscale_chain(),
+                reviewers=reviewers, in_process=in_process, upscalers=upscalers,
+                finish_in_render=post_stages_in_process(shot.upscale, upscalers, reviewers),
             )
 
         return await asyncio.to_thread(_plan)
@@ -201,7 +225,7 @@ class StudioActivities:
             await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
         take = start.take
         if start.done:
-            return TakeOutcome(take.id, ok=True, provider=take.provider)
+            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider))
         assert start.attempt_id is not None
         attempt_id = start.attempt_id
 
@@ -245,7 +269,25 @@ class StudioActivities:
                                           latency_ms=latency_ms, job_id=result.job_id or start.job_id, cost_usd=cost)
 
         await asyncio.to_thread(_store)
-        return TakeOutcome(take.id, ok=True, provider=inp.provider)
+        return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
+
+    async def _finish(self, inp: StageInput, rendered: TakeOutcome) -> TakeOutcome:
+        """Upscale and review a rendered take in this activity when asked to (``inp.finish``).
+
+        Each stage finds its earlier result as it would in an activity of its own. A failure
+        hands the take back as merely rendered: the workflow then runs the stages one by one,
+        with their own retries and the upscale chain, and records why they failed.
+        """
+        if not inp.finish:
+            return rendered
+        try:
+            if inp.upscale > 1:
+                await self.upscale(StageInput(rendered.take_id, "local", inp.upscale))
+            return await self.review(StageInput(rendered.take_id, "local"))
+        except (ApplicationError, OSError, ValueError) as err:
+            activity.logger.warning("in-process stages of %s failed; the workflow runs them one by one: %s",
+                                    rendered.take_id, err)
+            return rendered
 
     @activity.defn(name="upscale")
     async def upscale(self, inp: StageInput) -> TakeOutcome:
@@ -277,7 +319,7 @@ class StudioActivities:
         """Score a take against its shot and store the verdict."""
         take, shot = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "reviewing")
         if take.review_score is not None:
-            return TakeOutcome(take.id, True, inp.provider, take.review_score, take.review_passed)
+            return TakeOutcome(take.id, True, inp.provider, take.review_score, take.review_passed, reviewed=True)
         # Without an upscale stage (factor 1) the render itself is the final image.
         key = take.final_key or take.asset_key
         assert key is not None, "review runs only after a render"
@@ -294,7 +336,7 @@ class StudioActivities:
         else:
             await asyncio.to_thread(self.catalog.complete_attempt, call.attempt_id, take.id, fields,
                                     latency_ms=call.latency_ms())
-        return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed)
+        return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed, reviewed=True)
 
     @activity.defn(name="add_takes")
     async def add_takes(self, inp: ReworkInput) -> list[str]:

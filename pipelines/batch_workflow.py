@@ -57,10 +57,10 @@ class BatchWorkflow:
         while True:
             while room():
                 shot_id = plan.shot_ids[cursor]
-                cursor += 1
                 self.active.add(shot_id)  # before starting, so an early "done" signal finds it
                 self.starting += 1
-                asyncio.create_task(self._start(inp, plan, shot_id))
+                asyncio.create_task(self._start(inp, plan, cursor))
+                cursor += 1
             if self.done() >= total:
                 break
             if self._history_full(inp.history_limit):
@@ -119,7 +119,8 @@ class BatchWorkflow:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
 
-    async def _start(self, inp: BatchInput, plan: BatchPlan, shot_id: str) -> None:
+    async def _start(self, inp: BatchInput, plan: BatchPlan, index: int) -> None:
+        shot_id = plan.shot_ids[index]
         try:
             handle = await workflow.start_child_workflow(
                 ShotWorkflow.run,
@@ -130,6 +131,7 @@ class BatchWorkflow:
                     deadline_seconds=plan.deadline_seconds,
                     on_expiry=plan.on_expiry,
                     task_queue=inp.task_queue,
+                    plan=plan.shot_plan(inp.batch_id, index),
                 ),
                 id=f"{inp.batch_id}/{shot_id}",
                 task_queue=inp.task_queue,

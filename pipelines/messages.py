@@ -34,12 +34,48 @@ class BatchInput:
 
 @dataclass
 class BatchPlan:
-    """What the batch workflow needs from the storyboard stage."""
+    """What the batch workflow needs from the storyboard stage.
+
+    The fields after ``on_expiry`` give each shot its plan at start, so a shot does not spend a
+    local activity reading it (see :meth:`shot_plan`); they hold one small entry per shot, with
+    the provider lists once. They are empty in plans made before them, or when a shot's takes
+    are not numbered 1..n: shots then read their plan from the catalog (``plan_shot``).
+    """
 
     shot_ids: list[str]
     approval_required: bool
     deadline_seconds: int | None = None
     on_expiry: str = "hold"
+    takes: list[int] = field(default_factory=list)  # per shot: its takes are <shot key>/1..n
+    upscales: list[int] = field(default_factory=list)  # per shot
+    chain_of: list[int] = field(default_factory=list)  # per shot: an index into chains
+    chains: list[list[str]] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    upscalers: list[str] = field(default_factory=list)
+    in_process: list[str] = field(default_factory=list)
+
+    def shot_plan(self, batch_id: str, index: int) -> ShotPlan | None:
+        """The plan of the ``index``-th shot, or ``None`` when the shot must read it itself."""
+        if len(self.takes) != len(self.shot_ids):
+            return None
+        shot_key = f"{batch_id}/{self.shot_ids[index]}"
+        chain = self.chains[self.chain_of[index]]
+        return ShotPlan(
+            shot_key, [f"{shot_key}/{n}" for n in range(1, self.takes[index] + 1)], list(chain),
+            upscale=self.upscales[index], reviewers=list(self.reviewers),
+            in_process=[name for name in chain if name in self.in_process], upscalers=list(self.upscalers),
+            finish_in_render=post_stages_in_process(self.upscales[index], self.upscalers, self.reviewers),
+        )
+
+
+def post_stages_in_process(upscale: int, upscalers: list[str], reviewers: list[str]) -> bool:
+    """Whether a take's first-choice upscaler (when it is upscaled) and reviewer are in-process.
+
+    Then an in-process render finishes the take itself, in the same local activity: each local
+    activity costs a workflow activation and a history marker, and these stages take
+    milliseconds. A failure there falls back to running them one by one.
+    """
+    return (upscale <= 1 or upscalers[:1] == ["local"]) and reviewers[:1] == ["local"]
 
 
 @dataclass
@@ -52,6 +88,7 @@ class ShotInput:
     deadline_seconds: int | None = None
     on_expiry: str = "hold"
     task_queue: str = "studio"
+    plan: ShotPlan | None = None  # from the batch's storyboard; None: read it from the catalog
 
 
 @dataclass
@@ -66,6 +103,7 @@ class ShotPlan:
     upscale: int = 1
     in_process: list[str] = field(default_factory=list)
     upscalers: list[str] = field(default_factory=list)  # best first; empty in plans made before it existed
+    finish_in_render: bool = False  # an in-process render also upscales and reviews (post_stages_in_process)
 
 
 @dataclass
@@ -105,6 +143,7 @@ class StageInput:
     take_id: str
     provider: str
     upscale: int = 1
+    finish: bool = False  # render only: then upscale (by ``upscale``) and review in-process too
 
 
 @dataclass
@@ -117,6 +156,7 @@ class TakeOutcome:
     score: float | None = None
     passed: bool | None = None
     error: str | None = None
+    reviewed: bool = False  # the take has its review verdict (score, passed)
 
 
 @dataclass

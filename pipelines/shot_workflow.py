@@ -97,7 +97,9 @@ class ShotWorkflow:
     async def run(self, inp: ShotInput) -> str:
         """Run the shot; returns its outcome: ``published``, ``rejected`` or ``failed``."""
         self.shot_key = f"{inp.batch_id}/{inp.shot_id}"
-        plan = await workflow.execute_local_activity("plan_shot", self.shot_key, result_type=ShotPlan, **LOCAL_STAGE)
+        plan = inp.plan or await workflow.execute_local_activity(
+            "plan_shot", self.shot_key, result_type=ShotPlan, **LOCAL_STAGE
+        )
         self.stage = "rendering"
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
         self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
@@ -125,16 +127,17 @@ class ShotWorkflow:
 
     async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         outcome = await self._render(take_id, plan, queue)
-        if outcome.ok and plan.upscale > 1:
-            for upscaler in plan.upscalers or [plan.upscaler]:  # the local upscaler closes the list
-                outcome = await self._stage("upscale", StageInput(take_id, upscaler, plan.upscale), queue)
-                if outcome.ok:
-                    break
-        if outcome.ok:
-            for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
-                outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
-                if outcome.ok:
-                    break
+        if outcome.ok and not outcome.reviewed:  # not finished by an in-process render
+            if plan.upscale > 1:
+                for upscaler in plan.upscalers or [plan.upscaler]:  # the local upscaler closes the list
+                    outcome = await self._stage("upscale", StageInput(take_id, upscaler, plan.upscale), queue)
+                    if outcome.ok:
+                        break
+            if outcome.ok:
+                for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
+                    outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
+                    if outcome.ok:
+                        break
         if not outcome.ok:
             await workflow.execute_local_activity("mark_take_failed", outcome, **LOCAL_STAGE)
         return outcome
@@ -159,9 +162,11 @@ class ShotWorkflow:
 
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
+            # Cheap stages after it run in the same local activity when they are in-process too.
+            finish = StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render else None
             return await workflow.execute_local_activity(
                 "render",
-                StageInput(take_id, provider),
+                finish or StageInput(take_id, provider),
                 result_type=TakeOutcome,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RENDER_RETRY,
