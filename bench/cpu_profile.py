@@ -24,7 +24,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def main(shots: int) -> None:
     with Stack() as stack:
-        await asyncio.sleep(1.5)
+        await stack.ready()
         w0, s0 = cpu_seconds(stack.worker.pid), cpu_seconds(stack.server.pid)
         batch_id = await stack.launch(shots)
         await wait_batch(stack.client, batch_id)

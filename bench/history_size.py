@@ -125,7 +125,7 @@ async def fresh_batch(shots: int, variants: int, *, vendor: bool) -> list[str]:
             gemini = cleanup.enter_context(FakeGemini())
             stack.env.update(GEMINI_API_KEY="history-size-bench", GEMINI_BASE_URL=gemini.base_url)
         cleanup.enter_context(stack)
-        await asyncio.sleep(1.0)
+        await stack.ready()
         started = time.perf_counter()
         client = await connect(stack.settings)
         batch_id = await launch(stack, client, shots, variants, "gemini" if vendor else "local")

@@ -28,6 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
 from pipelines.client import start_batch, wait_batch
 from pipelines.connection import connect
 from pipelines.devserver import free_port, start_dev_server, stop_process
@@ -69,6 +73,19 @@ class Stack:
             kill_hard(proc)
         stop_process(self.server.pid)
 
+    async def ready(self) -> None:
+        """Wait until the worker polls the main queue, as it would in a running stack (a worker
+        process takes a second or two to import and connect; a fixed sleep was sometimes short)."""
+        self.client = await connect(self.settings)
+        request = DescribeTaskQueueRequest(namespace=self.settings.temporal_namespace,
+                                           task_queue=TaskQueue(name=self.settings.task_queue),
+                                           task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        deadline = time.monotonic() + 60
+        while not (await self.client.workflow_service.describe_task_queue(request)).pollers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not poll within 60 s; see {self.dir / 'w.log'}")
+            await asyncio.sleep(0.05)
+
     async def launch(self, shots: int, size: str = "64x64") -> str:
         folder = self.dir / f"p{shots}"
         folder.mkdir(exist_ok=True)
@@ -81,7 +98,7 @@ class Stack:
 
 async def timed_batch(shots: int, *, latency: float = 0.0, concurrency: int = 16, workers: int = 1) -> float:
     with Stack(latency=latency, concurrency=concurrency, workers=workers) as stack:
-        await asyncio.sleep(1.0)  # let the worker connect and poll, as a running stack would
+        await stack.ready()
         started = time.perf_counter()
         batch_id = await stack.launch(shots)
         outcome = await wait_batch(stack.client, batch_id)
@@ -92,7 +109,7 @@ async def timed_batch(shots: int, *, latency: float = 0.0, concurrency: int = 16
 
 async def recovery() -> tuple[float, float]:
     with Stack(latency=0.5, concurrency=16) as stack:
-        await asyncio.sleep(1.0)
+        await stack.ready()
         batch_id = await stack.launch(200)
         cat = stack.catalog
 
@@ -129,7 +146,7 @@ def rss_mb(pid: int) -> float:
 async def peak_rss(shots: int, size: str) -> tuple[float, float]:
     """Peak worker RSS (MB) while a batch of ``size`` images runs, and the batch's time."""
     with Stack() as stack:
-        await asyncio.sleep(1.0)
+        await stack.ready()
         started = time.perf_counter()
         batch_id = await stack.launch(shots, size)
         done = asyncio.create_task(wait_batch(stack.client, batch_id))
