@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text
-from sqlmodel import Session, select
+from sqlalchemy import Connection, func, select, text
+from sqlmodel import Session
 
 from studio.models import ProviderAttempt, utcnow
 
@@ -22,6 +22,10 @@ PROVIDER_TROUBLE = frozenset({"Unavailable", "RateLimited", "AuthFailed", "BadIm
 # A call row still "started" after this long belongs to a dead worker: it holds no slot.
 STALE_AFTER = timedelta(minutes=15)
 BUSY_WAIT = 1.0
+
+# The checks read and lock through either an ORM session or a Core connection (the render
+# path uses Core: it runs for every take).
+Db = Session | Connection
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,12 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
 
 
-def recent_calls(session: Session, provider: str, limit: int, stage: str = "render") -> list[RecentCall]:
+def recent_calls(session: Db, provider: str, limit: int, stage: str = "render") -> list[RecentCall]:
     """The provider's latest finished ``stage`` calls (any batch), newest first.
 
     Circuits are per stage: a vendor's image generation can be down while its chat answers.
     """
-    rows = session.exec(
+    rows = session.execute(
         select(ProviderAttempt.status, ProviderAttempt.error_class, ProviderAttempt.finished_at)
         .where(ProviderAttempt.provider == provider, ProviderAttempt.stage == stage,
                ProviderAttempt.finished_at != None)
@@ -112,23 +116,23 @@ def recent_calls(session: Session, provider: str, limit: int, stage: str = "rend
     return [RecentCall(status, error_class, _aware(at)) for status, error_class, at in rows]
 
 
-def lock_batch(session: Session, batch_id: str) -> None:
+def lock_batch(session: Db, batch_id: str) -> None:
     """Hold the batch row (Postgres) or the database's write lock (SQLite) until the transaction ends."""
     session.execute(text("UPDATE batch SET budget_usd = budget_usd WHERE id = :id"), {"id": batch_id})
 
 
-def committed_spend(session: Session, batch_id: str) -> float:
+def committed_spend(session: Db, batch_id: str) -> float:
     """Dollars a batch has spent plus those reserved by its calls in flight."""
-    total = session.exec(
+    total = session.execute(
         select(func.coalesce(func.sum(ProviderAttempt.cost_usd), 0.0)).where(
             ProviderAttempt.batch_id == batch_id,
             ProviderAttempt.status.in_(("started", "succeeded")),  # type: ignore[attr-defined]
         )
-    ).one()
+    ).scalar_one()
     return float(total)
 
 
-def lock_for_call(session: Session, batch_id: str, provider: str) -> None:
+def lock_for_call(session: Db, batch_id: str, provider: str) -> None:
     """Serialize the checks below between workers, until the transaction ends.
 
     A no-op update of the batch row takes SQLite's write lock (the whole database) or
@@ -136,11 +140,12 @@ def lock_for_call(session: Session, batch_id: str, provider: str) -> None:
     since calls in flight are counted across batches.
     """
     lock_batch(session, batch_id)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"studio-call:{provider}"})
 
 
-def check_call(session: Session, *, batch_id: str, budget: float | None, provider: str, price: float,
+def check_call(session: Db, *, batch_id: str, budget: float | None, provider: str, price: float,
                policy: CallPolicy, stopped: bool = False) -> Blocked | None:
     """Whether a call to ``provider`` for ``batch_id`` may start; ``None`` when it may.
 
@@ -165,23 +170,23 @@ def check_call(session: Session, *, batch_id: str, budget: float | None, provide
                 return Blocked("circuit_open", f"{provider} skipped: circuit open until "
                                                f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row")
             # Half open: one probe call at a time until one succeeds.
-            probing = session.exec(
+            probing = session.execute(
                 select(func.count()).select_from(ProviderAttempt).where(
                     ProviderAttempt.provider == provider, ProviderAttempt.stage == "render",
                     ProviderAttempt.status == "started", ProviderAttempt.started_at >= until,
                 )
-            ).one()
+            ).scalar_one()
             if probing:
                 return Blocked("circuit_open", f"{provider} skipped: circuit half open, a probe call is under way")
     limit = policy.max_in_flight.get(provider)
     if limit is not None:
         since = now - STALE_AFTER
-        in_flight = session.exec(
+        in_flight = session.execute(
             select(func.count()).select_from(ProviderAttempt).where(
                 ProviderAttempt.provider == provider, ProviderAttempt.status == "started",
                 ProviderAttempt.started_at >= since,
             )
-        ).one()
+        ).scalar_one()
         if in_flight >= limit:
             return Blocked("busy", f"{provider}: {in_flight} calls in flight (limit {limit})", retry_in=BUSY_WAIT)
     return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import Row, func, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from studio.catalog_engine import engine_for
 from studio.errors import NotFound
@@ -26,6 +26,20 @@ from studio.models import (
     Take,
     utcnow,
 )
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def snapshot(model: type[M], row: Row[Any], **changes: Any) -> M:
+    """A read-only copy of a Core row as ``model`` (with ``changes`` applied), without a session.
+
+    Cheaper than an ORM load: no identity map, no unit of work. Nothing tracks it, and its
+    attributes cannot be set (it has no ORM state): write through the catalog instead.
+    """
+    return model.model_construct(**{**row._mapping, **changes})
+
+
+TAKE, ATTEMPT = Take.__table__, ProviderAttempt.__table__  # type: ignore[attr-defined]
 
 
 class Catalog:
@@ -196,8 +210,8 @@ class Catalog:
 
     def update_take(self, take_id: str, **fields: Any) -> None:
         """Set fields of a take (one UPDATE: stages call this once per take, no need to load it)."""
-        with self.session() as s:
-            if s.execute(update(Take).where(Take.id == take_id).values(**fields)).rowcount == 0:
+        with self.engine.begin() as conn:
+            if conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(**fields)).rowcount == 0:
                 raise NotFound("take", take_id)
 
     # -- provider attempts -----------------------------------------------------------------
@@ -220,19 +234,16 @@ class Catalog:
         One transaction, so a crash leaves either a ``started`` call (to be made again) or a
         finished take, never a result without its take or a take without its call.
         """
-        with self.session() as s:
-            attempt = s.get(ProviderAttempt, attempt_id)
-            take = s.get(Take, take_id)
-            if attempt is None or take is None:
+        with self.engine.begin() as conn:
+            closed = conn.execute(
+                update(ATTEMPT).where(ATTEMPT.c.id == attempt_id)
+                .values(status="succeeded", finished_at=utcnow(), **attempt_fields).returning(ATTEMPT.c.cost_usd)
+            ).first()
+            # A succeeded call charges its take.
+            charged = {"cost_usd": func.coalesce(TAKE.c.cost_usd, 0.0) + closed.cost_usd} if closed is not None else {}
+            updated = conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(**take_fields, **charged))
+            if closed is None or updated.rowcount == 0:
                 raise NotFound("take", take_id)
-            attempt.status, attempt.finished_at = "succeeded", utcnow()
-            for name, value in attempt_fields.items():
-                setattr(attempt, name, value)
-            for name, value in take_fields.items():
-                setattr(take, name, value)
-            take.cost_usd = (take.cost_usd or 0.0) + attempt.cost_usd  # a succeeded call charges its take
-            s.add(attempt)
-            s.add(take)
 
     def set_attempt_job(self, attempt_id: int, job_id: str) -> None:
         """Save a vendor job id on a call as soon as the vendor gives it, before waiting on it."""

@@ -20,9 +20,8 @@ from studio.catalog import Catalog
 from studio.contact_sheet import SheetTile, contact_sheet
 from studio.errors import NotFound
 from studio.image_metadata import embed_recipe, sidecar_path
-from studio.models import Batch, Shot, Take
 from studio.recipes import take_recipe
-from studio.stages import record_publication
+from studio.stages import publish_rows, record_publication
 
 MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
@@ -38,11 +37,7 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
         NotFound: No such take or shot.
         ValueError: The take has no image yet.
     """
-    with catalog.session() as s:
-        take, shot = s.get(Take, take_id), s.get(Shot, shot_key)
-        batch = s.get(Batch, shot.batch_id) if shot is not None else None
-    if take is None or shot is None or batch is None:
-        raise NotFound("take", take_id)
+    take, shot, batch = publish_rows(catalog, shot_key, take_id)
     key = take.final_key or take.asset_key
     if key is None:
         raise ValueError(f"take {take_id} has no image to publish")
