@@ -28,10 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
 from pipelines.client import start_batch, wait_batch
 from pipelines.connection import connect
 from pipelines.devserver import free_port, start_dev_server, stop_process
@@ -39,7 +35,7 @@ from studio.assets import open_asset_store
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
-from tests.pipelines.processes import kill_hard, spawn_worker
+from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
 
 
 def project_text(shots: int, size: str = "64x64") -> str:
@@ -76,15 +72,8 @@ class Stack:
     async def ready(self) -> None:
         """Wait until the worker polls the main queue, as it would in a running stack (a worker
         process takes a second or two to import and connect; a fixed sleep was sometimes short)."""
-        self.client = await connect(self.settings)
-        request = DescribeTaskQueueRequest(namespace=self.settings.temporal_namespace,
-                                           task_queue=TaskQueue(name=self.settings.task_queue),
-                                           task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
-        deadline = time.monotonic() + 60
-        while not (await self.client.workflow_service.describe_task_queue(request)).pollers:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not poll within 60 s; see {self.dir / 'w.log'}")
-            await asyncio.sleep(0.05)
+        client = await connect(self.settings)
+        await wait_polling(client, self.settings.task_queue, [self.worker, *self.others])
 
     async def launch(self, shots: int, size: str = "64x64") -> str:
         folder = self.dir / f"p{shots}"

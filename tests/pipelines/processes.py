@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from pipelines.devserver import die_with_parent
 from studio.settings import Settings
@@ -48,3 +55,28 @@ def kill_hard(proc: subprocess.Popen[bytes]) -> None:
     except ProcessLookupError:
         pass
     proc.wait(timeout=10)
+
+
+def pid_of(identity: str) -> int:
+    """The process id in a worker identity (``<pid>@<host>``)."""
+    return int(identity.split("@", 1)[0])
+
+
+async def polling_pids(client: Client, task_queue: str) -> set[int]:
+    """The worker processes polling ``task_queue`` for workflow tasks."""
+    response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    ))
+    return {pid_of(p.identity) for p in response.pollers}
+
+
+async def wait_polling(client: Client, task_queue: str, workers: list[subprocess.Popen[bytes]],
+                       timeout: float = 60.0) -> None:
+    """Wait until every one of ``workers`` polls ``task_queue`` (a worker takes a second or two to
+    import and connect): work started before that all goes to whichever came up first."""
+    deadline = time.monotonic() + timeout
+    while not {p.pid for p in workers} <= await polling_pids(client, task_queue):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"workers {[p.pid for p in workers]} did not all poll {task_queue} in {timeout:.0f} s")
+        await asyncio.sleep(0.05)

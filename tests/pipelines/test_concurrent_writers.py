@@ -15,7 +15,7 @@ from studio.launch import prepare_batch
 from studio.settings import Settings
 from tests.backends import TEST_DATABASE_URL, stored_keys
 from tests.conftest import write_project
-from tests.pipelines.processes import kill_hard, spawn_worker
+from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
 
 pytestmark = pytest.mark.skipif(
     TEST_DATABASE_URL is None,
@@ -49,6 +49,7 @@ async def test_two_workers_write_one_batch_without_losing_or_doubling_rows(
     env = {"STUDIO_LOCAL_LATENCY": "0.1"}
     workers = [spawn_worker(settings, tmp_path / f"w{n}.log", **env) for n in (1, 2)]
     try:
+        await wait_polling(client, settings.task_queue, workers)  # else the first one up takes every shot
         await start_batch(client, settings, batch.id)
         assert await wait_batch(client, batch.id) == {"published": SHOTS}
     finally:

@@ -12,9 +12,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,7 +21,7 @@ from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import write_project
-from tests.pipelines.processes import kill_hard, spawn_worker
+from tests.pipelines.processes import kill_hard, pid_of, spawn_worker, wait_polling
 from tests.pipelines.test_crash_recovery import (
     assert_complete_without_duplicates,
     project,
@@ -58,18 +55,6 @@ async def shot_histories(client: Client, batch_id: str, shot_ids: list[str]) -> 
     return {s: h for s, h in zip(shot_ids, found, strict=True) if h is not None}
 
 
-def pid_of(identity: str) -> int:
-    return int(identity.split("@", 1)[0])
-
-
-async def polling_pids(client: Client, task_queue: str) -> set[int]:
-    """The worker processes polling ``task_queue`` for workflow tasks."""
-    response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    ))
-    return {pid_of(p.identity) for p in response.pollers}
-
-
 async def test_batch_survives_one_of_two_workers_killed(settings: Settings, catalog: Catalog, assets: AssetStore,
                                                         client: Client, tmp_path: Path) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(SHOTS)))
@@ -77,10 +62,7 @@ async def test_batch_survives_one_of_two_workers_killed(settings: Settings, cata
     workers = [spawn_worker(settings, tmp_path / f"w{n}.log", **WORKER_ENV) for n in (1, 2)]
     try:
         # Both polling before the batch starts, so its shots are shared out between them.
-        deadline = time.monotonic() + 20
-        while await polling_pids(client, settings.task_queue) != {p.pid for p in workers}:
-            assert time.monotonic() < deadline, "the two workers did not both start polling"
-            await asyncio.sleep(0.1)
+        await wait_polling(client, settings.task_queue, workers)
         await start_batch(client, settings, batch.id)
         # A shot on the local provider runs in one workflow task (its stages are local
         # activities), so a completed task means a finished shot: wait until each worker has
