@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import Row, Table, func, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -20,26 +20,31 @@ from studio.errors import NotFound
 from studio.models import (
     Approval,
     Batch,
+    M,
     ProviderAttempt,
     Publication,
     Shot,
     Take,
+    detached,
     utcnow,
 )
 
-M = TypeVar("M", bound=SQLModel)
 
-
-def snapshot(model: type[M], row: Row[Any], **changes: Any) -> M:
+def snapshot(model: type[M], row: Row[Any], /, **changes: Any) -> M:
     """A read-only copy of a Core row as ``model`` (with ``changes`` applied), without a session.
 
-    Cheaper than an ORM load: no identity map, no unit of work. Nothing tracks it, and its
-    attributes cannot be set (it has no ORM state): write through the catalog instead.
+    Cheaper than an ORM load: no identity map, no unit of work (see :func:`detached`).
     """
-    return model.model_construct(**{**row._mapping, **changes})
+    return detached(model, **{**row._mapping, **changes})
 
 
 TAKE, ATTEMPT = Take.__table__, ProviderAttempt.__table__  # type: ignore[attr-defined]
+SHOT, BATCH = Shot.__table__, Batch.__table__  # type: ignore[attr-defined]
+
+
+def _values(table: Table, row: SQLModel) -> dict[str, Any]:
+    """The column values of a model object, for a Core INSERT."""
+    return {column.name: getattr(row, column.name) for column in table.columns}
 
 
 class Catalog:
@@ -105,19 +110,24 @@ class Catalog:
     # -- shots and takes -------------------------------------------------------------------
 
     def add_shots(self, batch_id: str, shots: Sequence[Shot], takes: Sequence[Take]) -> None:
-        """Insert the storyboard's shots and planned takes, skipping any already present."""
-        with self.session() as s:
-            have_shots = set(s.exec(select(Shot.key).where(Shot.batch_id == batch_id)))
-            have_takes = set(s.exec(select(Take.id).where(Take.batch_id == batch_id)))
-            s.add_all([shot for shot in shots if shot.key not in have_shots])
-            s.add_all([take for take in takes if take.id not in have_takes])
-            row = s.get(Batch, batch_id)
-            if row is not None:
-                row.total_shots = len(have_shots | {shot.key for shot in shots})
-                row.total_takes = len(have_takes | {take.id for take in takes})
-                if row.state == "queued":
-                    row.state = "running"
-                s.add(row)
+        """Insert the storyboard's shots and planned takes, skipping any already present.
+
+        One multi-row INSERT per table, from the objects' values: they may be :func:`detached`.
+        """
+        with self.engine.begin() as conn:
+            have_shots = set(conn.execute(select(SHOT.c.key).where(SHOT.c.batch_id == batch_id)).scalars())
+            have_takes = set(conn.execute(select(TAKE.c.id).where(TAKE.c.batch_id == batch_id)).scalars())
+            new_shots = [_values(SHOT, shot) for shot in shots if shot.key not in have_shots]
+            new_takes = [_values(TAKE, take) for take in takes if take.id not in have_takes]
+            if new_shots:
+                conn.execute(insert(SHOT), new_shots)
+            if new_takes:
+                conn.execute(insert(TAKE), new_takes)
+            conn.execute(update(BATCH).where(BATCH.c.id == batch_id).values(
+                total_shots=len(have_shots | {shot.key for shot in shots}),
+                total_takes=len(have_takes | {take.id for take in takes}),
+            ))
+            conn.execute(update(BATCH).where(BATCH.c.id == batch_id, BATCH.c.state == "queued").values(state="running"))
 
     def shot_ids(self, batch_id: str) -> list[str]:
         """Shot ids of a batch in storyboard order."""

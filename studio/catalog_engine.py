@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import event, inspect, make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel, create_engine
 
 import studio.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -48,9 +47,6 @@ def engine_for(url: str) -> Engine:
         with _schema_lock(engine):
             SQLModel.metadata.create_all(engine)
             add_missing_columns(engine)
-        # Now rather than at the first ORM query: snapshots built from Core rows
-        # (studio.catalog.snapshot) read attributes through the mapped classes.
-        configure_mappers()
         _ENGINES[url] = engine
     return engine
 

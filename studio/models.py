@@ -8,15 +8,28 @@ caller supplies; the table classes add what the studio derives.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def utcnow() -> datetime:
     """Aware UTC now (SQLite stores it naive; readers treat naive values as UTC)."""
     return datetime.now(UTC)
+
+
+def detached(model: type[M], /, **values: Any) -> M:
+    """A ``model`` object outside any session, built without validation from values known valid.
+
+    About 4x cheaper than the constructor, which matters for rows made or read per take. It is
+    read-only: it has no ORM state, so setting an attribute raises (write through the catalog).
+    """
+    configure_mappers()  # its attributes read through the mapped class; a no-op once done
+    return model.model_construct(**values)
 
 
 class BatchBase(SQLModel):

@@ -103,7 +103,9 @@ def _begin_render(conn: Connection, take_id: str, *, provider: str, attempt: int
         )
     attempt_id = conn.execute(
         insert(ATTEMPT).values(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
-                               attempt=attempt, status="started", job_id=job_id, cost_usd=price, started_at=now)
+                               attempt=attempt, status="started", job_id=job_id, cost_usd=price,
+                               # After the checks: a half-open circuit counts probes started since it half-opened.
+                               started_at=utcnow())
         .returning(ATTEMPT.c.id)
     ).scalar_one()
     return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id)

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 
-from studio.models import Shot, Take
+from studio.models import Shot, Take, detached
 from studio.project import Project
 
 ChainFor = Callable[[list[str] | None], list[str]]
@@ -72,8 +72,10 @@ def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for:
     for position, spec in enumerate(project.shots):
         key = shot_key(batch_id, spec.id)
         requested = spec.chain if spec.chain is not None else project.chain
+        # Detached: the project was validated already, and these rows are only inserted.
         shots.append(
-            Shot(
+            detached(
+                Shot,
                 key=key,
                 batch_id=batch_id,
                 shot_id=spec.id,
@@ -91,7 +93,8 @@ def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for:
         reference = references.get(spec.id)
         for number, seed in enumerate(variant_seeds(spec.seed, batch_seed, spec.id, spec.variants), start=1):
             takes.append(
-                Take(
+                detached(
+                    Take,
                     id=take_id(key, number),
                     batch_id=batch_id,
                     shot_key=key,
