@@ -40,6 +40,7 @@ from studio.budget import hold_at_budget
 from studio.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
+from studio.errors import StudioError
 from studio.models import Approval, Shot, Take
 from studio.notify import GateNotice, GateNotifier, NotifyFailed
 from studio.prices import price_of
@@ -284,7 +285,7 @@ class StudioActivities:
             if inp.upscale > 1:
                 await self.upscale(StageInput(rendered.take_id, "local", inp.upscale))
             return await self.review(StageInput(rendered.take_id, "local"))
-        except (ApplicationError, OSError, ValueError) as err:
+        except (ApplicationError, StudioError, OSError, ValueError) as err:
             activity.logger.warning("in-process stages of %s failed; the workflow runs them one by one: %s",
                                     rendered.take_id, err)
             return rendered
