@@ -38,10 +38,13 @@ SANDBOXED_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.defa
 def workflow_runner(settings: Settings) -> WorkflowRunner:
     """How workflow code runs: in Temporal's sandbox (``STUDIO_WORKFLOW_SANDBOX=1``) or plainly.
 
-    Plain is the default. Even with every module passed through, the sandbox enters its own
-    context for each payload of each activation, which measured ~20% of a worker's CPU per shot
-    (bench/cpu_profile.py). Workflow code here only orchestrates, the replay test replays every
-    workflow in the strict sandbox, and CI's second pass runs the whole suite with it on.
+    Plain is the default. The sandbox enters its own context for each payload of each
+    activation: even with every module passed through (which also let module-level names such
+    as ``datetime`` through unrestricted) that cost ~20% of a worker's CPU per shot
+    (bench/cpu_profile.py). Turned on, it is the strict default sandbox, which re-imports the
+    workflow modules and refuses the clock, randomness and I/O. Workflow code here only
+    orchestrates, the replay test replays every saved history in that sandbox, and CI's second
+    pass runs the whole suite with it on.
     """
     return SANDBOXED_RUNNER if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
 

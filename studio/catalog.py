@@ -38,8 +38,10 @@ def snapshot(model: type[M], row: Row[Any], /, **changes: Any) -> M:
     return detached(model, **{**row._mapping, **changes})
 
 
-TAKE, ATTEMPT = Take.__table__, ProviderAttempt.__table__  # type: ignore[attr-defined]
-SHOT, BATCH = Shot.__table__, Batch.__table__  # type: ignore[attr-defined]
+# The tables, for Core statements on paths every take goes through: they cost about half what
+# the ORM's load-modify-flush does (bench/cpu_profile.py).
+TAKE, SHOT, BATCH = Take.__table__, Shot.__table__, Batch.__table__  # type: ignore[attr-defined]
+ATTEMPT, PUBLICATION = ProviderAttempt.__table__, Publication.__table__  # type: ignore[attr-defined]
 
 
 def _values(table: Table, row: SQLModel) -> dict[str, Any]:

@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from studio.call_guard import Blocked, CallPolicy, check_call, lock_for_call
-from studio.catalog import Catalog, snapshot
+from studio.catalog import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, Catalog, snapshot
 from studio.errors import NotFound
-from studio.models import Batch, ProviderAttempt, Publication, Shot, Take, utcnow
-
-# The tables themselves: every take goes through these steps, and Core statements cost about
-# half what the ORM's load-modify-flush does (bench/cpu_profile.py).
-TAKE, SHOT, BATCH = Take.__table__, Shot.__table__, Batch.__table__  # type: ignore[attr-defined]
-ATTEMPT, PUBLICATION = ProviderAttempt.__table__, Publication.__table__  # type: ignore[attr-defined]
+from studio.models import Batch, Shot, Take, utcnow
 
 DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
 # Stages a shot moves through on its own; a stage outside these (a gate) is left to whoever set it.
