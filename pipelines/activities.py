@@ -25,7 +25,6 @@ from pipelines.messages import (
     ShotStagesInput,
     StageInput,
     TakeOutcome,
-    post_stages_in_process,
 )
 from pipelines.provider_calls import (
     BLOCKED_ERRORS,
@@ -34,6 +33,7 @@ from pipelines.provider_calls import (
     provider_failure,
 )
 from pipelines.provider_registry import ProviderSet
+from pipelines.shot_plans import batch_plan, shot_plan
 from providers.base import ProviderError, RenderRequest
 from studio.assets import AssetStore, image_size
 from studio.budget import hold_at_budget
@@ -41,7 +41,7 @@ from studio.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog import Catalog
 from studio.chain import resolve_chain
 from studio.errors import StudioError
-from studio.models import Approval, Shot, Take
+from studio.models import Approval, Shot
 from studio.notify import GateNotice, GateNotifier, NotifyFailed
 from studio.prices import price_of
 from studio.project import ProjectError, parse_project
@@ -139,8 +139,8 @@ class StudioActivities:
     def _storyboard(self, batch_id: str) -> BatchPlan:
         batch = self.catalog.batch(batch_id)
         if batch.kind == "replay":  # `studio replay` planned the rows already
-            return self._batch_plan(self.catalog.shots(batch_id), self.catalog.batch_takes(batch_id),
-                                    BatchPlan([], approval_required=False))
+            return batch_plan(self.catalog.shots(batch_id), self.catalog.batch_takes(batch_id),
+                              BatchPlan([], approval_required=False), self.providers)
         source = Path(batch.project_source)
         # The project as launched; its sketches were stored at launch (batch.references).
         project = parse_project(self.assets.get(batch.project_key).decode(), source=str(source),
@@ -165,28 +165,8 @@ class StudioActivities:
         approval = project.approval
         kept_keys = {s.key for s in carried}
         rendered = [s for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]
-        return self._batch_plan(rendered, takes,
-                                BatchPlan([], approval.required, approval.deadline_seconds, approval.on_expiry))
-
-    def _batch_plan(self, shots: list[Shot], takes: list[Take], plan: BatchPlan) -> BatchPlan:
-        """``plan`` with the ``shots`` to render, in order, each with what it needs to start."""
-        plan.shot_ids = [shot.shot_id for shot in shots]
-        numbers: dict[str, list[str]] = {}
-        for take in sorted(takes, key=lambda t: t.number):
-            numbers.setdefault(take.shot_key, []).append(take.id)
-        for shot in shots:
-            ids = numbers.get(shot.key, [])
-            if ids != [f"{shot.key}/{n}" for n in range(1, len(ids) + 1)]:
-                return plan  # takes numbered otherwise: each shot reads its own (plan_shot)
-        chains = {chain: index for index, chain in enumerate(dict.fromkeys(tuple(s.chain) for s in shots))}
-        plan.takes = [len(numbers[s.key]) for s in shots]
-        plan.upscales = [s.upscale for s in shots]
-        plan.chain_of = [chains[tuple(s.chain)] for s in shots]
-        plan.chains = [list(chain) for chain in chains]
-        plan.reviewers = self.providers.review_chain()
-        plan.upscalers = self.providers.upscale_chain()
-        plan.in_process = sorted(self.providers.in_process)
-        return plan
+        plan = BatchPlan([], approval.required, approval.deadline_seconds, approval.on_expiry)
+        return batch_plan(rendered, takes, plan, self.providers)
 
     @activity.defn(name="plan_shot")
     async def plan_shot(self, shot_key: str) -> ShotPlan:
@@ -194,13 +174,7 @@ class StudioActivities:
 
         def _plan() -> ShotPlan:
             shot, takes = self.catalog.shot_with_takes(shot_key)
-            in_process = [name for name in shot.chain if name in self.providers.in_process]
-            reviewers, upscalers = self.providers.review_chain(), self.providers.upscale_chain()
-            return ShotPlan(
-                shot_key, [t.id for t in takes], list(shot.chain), upscale=shot.upscale,
-                reviewers=reviewers, in_process=in_process, upscalers=upscalers,
-                finish_in_render=post_stages_in_process(shot.upscale, upscalers, reviewers),
-            )
+            return shot_plan(shot, [t.id for t in takes], self.providers)
 
         return await asyncio.to_thread(_plan)
 

@@ -11,42 +11,22 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, insert, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from studio.catalog_engine import engine_for
+from studio.catalog_tables import ATTEMPT, BATCH, SHOT, TAKE, row_values
 from studio.errors import NotFound
 from studio.models import (
     Approval,
     Batch,
-    M,
     ProviderAttempt,
     Publication,
     Shot,
     Take,
-    detached,
     utcnow,
 )
-
-
-def snapshot(model: type[M], row: Row[Any], /, **changes: Any) -> M:
-    """A read-only copy of a Core row as ``model`` (with ``changes`` applied), without a session.
-
-    Cheaper than an ORM load: no identity map, no unit of work (see :func:`detached`).
-    """
-    return detached(model, **{**row._mapping, **changes})
-
-
-# The tables, for Core statements on paths every take goes through: they cost about half what
-# the ORM's load-modify-flush does (bench/cpu_profile.py).
-TAKE, SHOT, BATCH = Take.__table__, Shot.__table__, Batch.__table__  # type: ignore[attr-defined]
-ATTEMPT, PUBLICATION = ProviderAttempt.__table__, Publication.__table__  # type: ignore[attr-defined]
-
-
-def _values(table: Table, row: SQLModel) -> dict[str, Any]:
-    """The column values of a model object, for a Core INSERT."""
-    return {column.name: getattr(row, column.name) for column in table.columns}
 
 
 class Catalog:
@@ -119,8 +99,8 @@ class Catalog:
         with self.engine.begin() as conn:
             have_shots = set(conn.execute(select(SHOT.c.key).where(SHOT.c.batch_id == batch_id)).scalars())
             have_takes = set(conn.execute(select(TAKE.c.id).where(TAKE.c.batch_id == batch_id)).scalars())
-            new_shots = [_values(SHOT, shot) for shot in shots if shot.key not in have_shots]
-            new_takes = [_values(TAKE, take) for take in takes if take.id not in have_takes]
+            new_shots = [row_values(SHOT, shot) for shot in shots if shot.key not in have_shots]
+            new_takes = [row_values(TAKE, take) for take in takes if take.id not in have_takes]
             if new_shots:
                 conn.execute(insert(SHOT), new_shots)
             if new_takes:

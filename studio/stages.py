@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from studio.call_guard import Blocked, CallPolicy, check_call, lock_for_call
-from studio.catalog import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, Catalog, snapshot
+from studio.catalog import Catalog
+from studio.catalog_tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
 from studio.errors import NotFound
 from studio.models import Batch, Shot, Take, utcnow
 

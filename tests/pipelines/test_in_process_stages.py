@@ -16,10 +16,12 @@ from temporalio.client import Client
 from pipelines.client import wait_batch
 from pipelines.messages import BatchPlan, post_stages_in_process
 from pipelines.provider_registry import ProviderSet, build_providers
+from pipelines.shot_plans import batch_plan
 from providers.base import Unavailable, UpscaleResult
 from providers.local import LocalUpscaler
 from studio.assets import AssetStore
 from studio.catalog import Catalog
+from studio.models import Shot, Take, detached
 from studio.settings import Settings
 from tests.conftest import write_project
 
@@ -123,3 +125,17 @@ def test_batch_plan_gives_each_shot_its_plan() -> None:
         ("B1/a", ["B1/a/1", "B1/a/2"], ["local"], 2, True)
     assert (b.take_ids, b.chain, b.in_process) == (["B1/b/1"], ["mistral", "local"], ["local"])
     assert BatchPlan(["a"], False).shot_plan("B1", 0) is None, "a plan without them: the shot reads its own"
+
+
+def test_storyboard_plan_only_for_takes_numbered_one_to_n(settings: Settings) -> None:
+    providers = build_providers(settings)
+    shots = [detached(Shot, key=f"B1/{sid}", shot_id=sid, chain=["local"], upscale=2) for sid in ("a", "b")]
+    takes = [detached(Take, id=f"B1/{sid}/{n}", shot_key=f"B1/{sid}", number=n) for sid, n in (("a", 2), ("a", 1), ("b", 1))]
+    plan = batch_plan(shots, takes, BatchPlan([], False), providers)
+    a = plan.shot_plan("B1", 0)
+    assert plan.shot_ids == ["a", "b"] and a is not None and a.take_ids == ["B1/a/1", "B1/a/2"]
+    assert a.finish_in_render is True
+    # A take out of line (a round added later, say): every shot reads its own plan instead.
+    odd = batch_plan(shots, [*takes, detached(Take, id="B1/b/7", shot_key="B1/b", number=7)], BatchPlan([], False),
+                     providers)
+    assert odd.shot_ids == ["a", "b"] and odd.shot_plan("B1", 0) is None
