@@ -163,10 +163,11 @@ class ShotWorkflow:
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
             # Cheap stages after it run in the same local activity when they are in-process too.
-            finish = StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render else None
+            stage = (StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render
+                     else StageInput(take_id, provider))
             return await workflow.execute_local_activity(
                 "render",
-                finish or StageInput(take_id, provider),
+                stage,
                 result_type=TakeOutcome,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RENDER_RETRY,

@@ -36,6 +36,8 @@ from tests.backends import (
     new_bucket,
     start_moto,
 )
+from tests.providers.fake_gemini import FakeGemini
+from tests.providers.fake_mistral import FakeMistral
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_projects"
@@ -164,3 +166,17 @@ def write_project(folder: Path, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "project.toml").write_text(body)
     return folder
+
+
+@pytest.fixture
+def mistral() -> Iterator[FakeMistral]:
+    """A fake Mistral server speaking its wire format on a free port (tests.providers.fake_mistral)."""
+    with FakeMistral() as server:
+        yield server
+
+
+@pytest.fixture
+def gemini() -> Iterator[FakeGemini]:
+    """A fake Gemini server speaking its wire format on a free port (tests.providers.fake_gemini)."""
+    with FakeGemini() as server:
+        yield server

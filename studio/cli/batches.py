@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.assets import AssetStore, open_asset_store
 from studio.catalog import Catalog
-from studio.cli.display import print_batch, print_batches, watch_batch
+from studio.cli.display import follow_batch, print_batch, print_batches
 from studio.launch import prepare_batch
 from studio.project import load_project
 from studio.settings import Settings, load_settings
@@ -64,13 +64,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     catalog, assets = _stores(settings)
     batch, project = prepare_batch(settings, catalog, assets, args.project)
     await start_batch(client, settings, batch.id)
-    if args.detach:
-        print(batch.id)
-        return 0
-    print(f"batch {batch.id}: {project.name} — {len(project.shots)} shots, {project.total_takes} takes")
-    summary = await watch_batch(catalog, batch.id)
-    print_batch(summary)
-    return 0 if summary["state"] == "published" else 1
+    heading = f"batch {batch.id}: {project.name} — {len(project.shots)} shots, {project.total_takes} takes"
+    return await follow_batch(catalog, batch.id, detach=args.detach, heading=heading)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

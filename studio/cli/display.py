@@ -68,6 +68,18 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
             await asyncio.sleep(every)
 
 
+async def follow_batch(catalog: Catalog, batch_id: str, *, detach: bool, heading: str) -> int:
+    """After a batch was started: print its id and return (``detach``), or print ``heading``,
+    watch it to its end and show it. Returns the command's exit code (0 once published)."""
+    if detach:
+        print(batch_id)
+        return 0
+    print(heading)
+    summary = await watch_batch(catalog, batch_id)
+    print_batch(summary)
+    return 0 if summary["state"] == "published" else 1
+
+
 def print_batch(summary: dict[str, Any]) -> None:
     """One batch in detail."""
     console.print(f"[bold]{summary['batch']}[/] — {summary['project']} — {summary['state']}")

@@ -7,7 +7,7 @@ import asyncio
 
 from studio.assets import open_asset_store
 from studio.catalog import Catalog
-from studio.cli.display import print_batch, watch_batch
+from studio.cli.display import follow_batch
 from studio.models import Batch
 from studio.replay import MODES, ReplayRequest, plan_replay
 from studio.rerun import plan_rerun
@@ -65,10 +65,4 @@ async def _start(settings: Settings, catalog: Catalog, batch: Batch, detach: boo
 
     client = await connect(settings)
     await start_batch(client, settings, batch.id)
-    if detach:
-        print(batch.id)
-        return 0
-    print(f"batch {batch.id}: {batch.project_name}")
-    summary = await watch_batch(catalog, batch.id)
-    print_batch(summary)
-    return 0 if summary["state"] == "published" else 1
+    return await follow_batch(catalog, batch.id, detach=detach, heading=f"batch {batch.id}: {batch.project_name}")

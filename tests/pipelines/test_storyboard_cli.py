@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,6 @@ def storyboard(count: int, name: str = "The Lighthouse") -> str:
         "defaults": {"style": "cinematic film still", "negative": "text", "aspect": "16:9", "variants": 2},
         "shots": [{"id": f"s{n:02d}", "prompt": f"the lighthouse, moment {n}"} for n in range(1, count + 1)],
     })
-
-
-@pytest.fixture
-def mistral() -> Iterator[FakeMistral]:
-    with FakeMistral() as server:
-        yield server
-
-
-@pytest.fixture
-def gemini() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 @pytest.fixture

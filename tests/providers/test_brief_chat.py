@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from providers.base import AuthFailed, RateLimited, Rejected, Unavailable
@@ -12,18 +10,6 @@ from tests.providers.fakes import FakeGemini, FakeMistral
 
 KEY = "test-key-brief-123"
 TURNS = [ChatTurn("user", "plan 2 shots"), ChatTurn("assistant", "{}"), ChatTurn("user", "try again")]
-
-
-@pytest.fixture
-def mistral() -> Iterator[FakeMistral]:
-    with FakeMistral() as server:
-        yield server
-
-
-@pytest.fixture
-def gemini() -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        yield server
 
 
 async def test_mistral_sends_json_mode_chat(mistral: FakeMistral) -> None:

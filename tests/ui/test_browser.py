@@ -7,9 +7,7 @@ process (through :func:`studio.cli.dashboard.start_dashboard`, the function `stu
 
 from __future__ import annotations
 
-import shutil
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,51 +20,24 @@ from studio.settings import Settings
 from studio.sharing import LinkInvalid, make_share_token, share_url
 from tests.conftest import SAMPLES, write_project
 from tests.ui.app_harness import gates_open, populate_batch, shot_stage, wait_for
+from tests.ui.browser import (
+    CHROMIUM,
+    MISSING,
+    all_images_loaded,
+    chromium,
+    healthy,
+    screenshot,
+)
 from tests.ui.pixels import same_pixels
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SCREENS = Path("/tmp/studio-screens")
 FIRST_RENDER_BUDGET_S = 2.0
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="headless Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-async def _shot(page, path: Path) -> None:
-    await page.screenshot(path=str(path), full_page=True)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SCREENS / path.name)
-
-
-async def _all_images_loaded(page, at_least: int, timeout: float = 20_000) -> None:
-    await page.wait_for_function(
-        """(n) => {
-            const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
-            return imgs.length >= n && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=at_least,
-        timeout=timeout,
-    )
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
 
 async def test_client_approves_one_take_in_a_browser(
     settings: Settings, worker: None, launch, catalog: Catalog, assets, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright
-
     port = free_port()
     settings = settings.model_copy(update={"dashboard_port": port})
     base = settings.dashboard_url
@@ -74,70 +45,66 @@ async def test_client_approves_one_take_in_a_browser(
     try:
         batch_id = await launch(SAMPLES / "thumbnail-pack")
         big_batch = await populate_batch(settings, catalog, assets, SAMPLES / "batch-200")
-        await wait_for(lambda: _healthy(base), "the dashboard to answer", timeout=30)
+        await wait_for(lambda: healthy(base), "the dashboard to answer", timeout=30)
         await wait_for(gates_open(catalog, batch_id, 2), "both gates to open")
 
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page(viewport={"width": 1400, "height": 2000})
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1400, "height": 2000})
 
-                # The owner's batch page: 2 shots × 8 takes at their gates.
-                await page.goto(f"{base}/batch?batch={batch_id}")
-                await page.get_by_text("Trail & Ember: thumbnails ep. 42").first.wait_for()
-                await _all_images_loaded(page, 16)
-                await _shot(page, tmp_path / "batch-page.png")
+            # The owner's batch page: 2 shots × 8 takes at their gates.
+            await page.goto(f"{base}/batch?batch={batch_id}")
+            await page.get_by_text("Trail & Ember: thumbnails ep. 42").first.wait_for()
+            await all_images_loaded(page, 16)
+            await screenshot(page, tmp_path / "batch-page.png")
 
-                # The client's link: only that batch's gates; approve take 6 of host-reaction.
-                await page.goto(share_url(settings, batch_id))
-                await page.get_by_role("button", name="Approve this one").nth(15).wait_for()
-                await _all_images_loaded(page, 16)
-                assert await page.get_by_text("Batches", exact=True).count() == 0  # no owner navigation
-                await _shot(page, tmp_path / "client-page.png")
-                await page.locator(".st-key-approve-host-reaction-6 button").click()
-                await page.get_by_text("take 6 of host-reaction is approved").wait_for()
+            # The client's link: only that batch's gates; approve take 6 of host-reaction.
+            await page.goto(share_url(settings, batch_id))
+            await page.get_by_role("button", name="Approve this one").nth(15).wait_for()
+            await all_images_loaded(page, 16)
+            assert await page.get_by_text("Batches", exact=True).count() == 0  # no owner navigation
+            await screenshot(page, tmp_path / "client-page.png")
+            await page.locator(".st-key-approve-host-reaction-6 button").click()
+            await page.get_by_text("take 6 of host-reaction is approved").wait_for()
 
-                shot_key = f"{batch_id}/host-reaction"
-                await wait_for(lambda: shot_stage(catalog, shot_key) == "published", "the shot to publish")
-                (publication,) = [p for p in catalog.publications(batch_id) if p.shot_key == shot_key]
-                assert publication.take_id == f"{shot_key}/6"
-                chosen = catalog.take(f"{shot_key}/6")
-                # The published file is the chosen image (same pixels) with its recipe written in.
-                assert read_recipe_file(Path(publication.path))["take_id"] == chosen.id
-                assert same_pixels(Path(publication.path).read_bytes(), assets.get(chosen.final_key))
-                assert catalog.approvals(shot_key=shot_key)[-1].who == "client"
-                assert shot_stage(catalog, f"{batch_id}/skillet-campfire") == "awaiting_approval"
+            shot_key = f"{batch_id}/host-reaction"
+            await wait_for(lambda: shot_stage(catalog, shot_key) == "published", "the shot to publish")
+            (publication,) = [p for p in catalog.publications(batch_id) if p.shot_key == shot_key]
+            assert publication.take_id == f"{shot_key}/6"
+            chosen = catalog.take(f"{shot_key}/6")
+            # The published file is the chosen image (same pixels) with its recipe written in.
+            assert read_recipe_file(Path(publication.path))["take_id"] == chosen.id
+            assert same_pixels(Path(publication.path).read_bytes(), assets.get(chosen.final_key))
+            assert catalog.approvals(shot_key=shot_key)[-1].who == "client"
+            assert shot_stage(catalog, f"{batch_id}/skillet-campfire") == "awaiting_approval"
 
-                # A forged link: the refusal sentence and nothing else.
-                forged = make_share_token(batch_id, secret="not-the-studio-secret", expires_at=publication.published_at)
-                await page.goto(f"{base}/?share={forged}")
-                await page.get_by_text(LinkInvalid.MESSAGE).wait_for()
-                assert await page.get_by_text("Trail & Ember").count() == 0
+            # A forged link: the refusal sentence and nothing else.
+            forged = make_share_token(batch_id, secret="not-the-studio-secret", expires_at=publication.published_at)
+            await page.goto(f"{base}/?share={forged}")
+            await page.get_by_text(LinkInvalid.MESSAGE).wait_for()
+            assert await page.get_by_text("Trail & Ember").count() == 0
 
-                # First render of the 200-shot batch page, following its link from the Batches page
-                # (the app is loaded, the page's session and thumbnails are cold).
-                await page.set_viewport_size({"width": 1400, "height": 1000})
-                await page.goto(f"{base}/")
-                link = page.get_by_role("link", name="200 Postcards")
-                await link.wait_for()
-                started = time.monotonic()
-                await link.click()
-                await page.get_by_text("Shots 1–24 of 200").wait_for()
-                await _all_images_loaded(page, 24)
-                first_render = time.monotonic() - started
-                # The same page in a fresh tab also pays for Streamlit's own start in the browser.
-                fresh = await browser.new_page(viewport={"width": 1400, "height": 2000})
-                started = time.monotonic()
-                await fresh.goto(f"{base}/batch?batch={big_batch}")
-                await fresh.get_by_text("Shots 1–24 of 200").wait_for()
-                await _all_images_loaded(fresh, 24)
-                fresh_load = time.monotonic() - started
-                print(f"\n200-shot batch page: first render {first_render:.2f} s after following its link; "
-                      f"{fresh_load:.2f} s in a fresh tab (Streamlit's front-end start included)")
-                await _shot(fresh, tmp_path / "batch-200-page.png")
-                assert first_render <= FIRST_RENDER_BUDGET_S, f"first render took {first_render:.2f} s"
-            finally:
-                await browser.close()
+            # First render of the 200-shot batch page, following its link from the Batches page
+            # (the app is loaded, the page's session and thumbnails are cold).
+            await page.set_viewport_size({"width": 1400, "height": 1000})
+            await page.goto(f"{base}/")
+            link = page.get_by_role("link", name="200 Postcards")
+            await link.wait_for()
+            started = time.monotonic()
+            await link.click()
+            await page.get_by_text("Shots 1–24 of 200").wait_for()
+            await all_images_loaded(page, 24)
+            first_render = time.monotonic() - started
+            # The same page in a fresh tab also pays for Streamlit's own start in the browser.
+            fresh = await browser.new_page(viewport={"width": 1400, "height": 2000})
+            started = time.monotonic()
+            await fresh.goto(f"{base}/batch?batch={big_batch}")
+            await fresh.get_by_text("Shots 1–24 of 200").wait_for()
+            await all_images_loaded(fresh, 24)
+            fresh_load = time.monotonic() - started
+            print(f"\n200-shot batch page: first render {first_render:.2f} s after following its link; "
+                  f"{fresh_load:.2f} s in a fresh tab (Streamlit's front-end start included)")
+            await screenshot(fresh, tmp_path / "batch-200-page.png")
+            assert first_render <= FIRST_RENDER_BUDGET_S, f"first render took {first_render:.2f} s"
     finally:
         stop_process(dashboard.pid)
 
@@ -159,48 +126,42 @@ prompt = "a red kite over a green hill"
 async def test_make_another_like_this_in_a_browser(
     settings: Settings, worker: None, catalog: Catalog, assets, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright
-
     settings = settings.model_copy(update={"dashboard_port": free_port()})
     base = settings.dashboard_url
     dashboard = start_dashboard(settings, tmp_path / "dashboard.log")
     try:
         batch_id = await populate_batch(settings, catalog, assets, write_project(tmp_path / "p", REPLAY_PROJECT))
-        await wait_for(lambda: _healthy(base), "the dashboard to answer", timeout=30)
+        await wait_for(lambda: healthy(base), "the dashboard to answer", timeout=30)
 
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page(viewport={"width": 1400, "height": 1800})
-                await page.goto(f"{base}/shot?shot={batch_id}/kite")
-                await page.get_by_text("Recipe & lineage").first.wait_for()
-                await page.locator(".st-key-replay-1 button").wait_for()
-                await _all_images_loaded(page, 4)  # three thumbnails and take 1's large image
-                await _shot(page, tmp_path / "shot-lineage.png")
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1800})
+            await page.goto(f"{base}/shot?shot={batch_id}/kite")
+            await page.get_by_text("Recipe & lineage").first.wait_for()
+            await page.locator(".st-key-replay-1 button").wait_for()
+            await all_images_loaded(page, 4)  # three thumbnails and take 1's large image
+            await screenshot(page, tmp_path / "shot-lineage.png")
 
-                # The default mode is a remix: one new take of take 1, with a new seed.
-                await page.locator(".st-key-replay-1 button").click()
-                link = page.get_by_role("link", name="Open the new batch")
-                await link.wait_for()
-                (replay,) = [b for b in catalog.batches() if b.kind == "replay"]
-                assert replay.id in (await link.inner_text())
-                (take,) = catalog.batch_takes(replay.id)
-                assert take.parent_take_id == f"{batch_id}/kite/1"
-                await _shot(page, tmp_path / "shot-made-another.png")
+            # The default mode is a remix: one new take of take 1, with a new seed.
+            await page.locator(".st-key-replay-1 button").click()
+            link = page.get_by_role("link", name="Open the new batch")
+            await link.wait_for()
+            (replay,) = [b for b in catalog.batches() if b.kind == "replay"]
+            assert replay.id in (await link.inner_text())
+            (take,) = catalog.batch_takes(replay.id)
+            assert take.parent_take_id == f"{batch_id}/kite/1"
+            await screenshot(page, tmp_path / "shot-made-another.png")
 
-                await link.click()
-                await page.get_by_text(f"remix of {batch_id}/kite/1").first.wait_for()
-                await wait_for(lambda: catalog.batch(replay.id).state == "published", "the replay to publish")
-                await _all_images_loaded(page, 1)
-                await _shot(page, tmp_path / "replay-batch.png")
+            await link.click()
+            await page.get_by_text(f"remix of {batch_id}/kite/1").first.wait_for()
+            await wait_for(lambda: catalog.batch(replay.id).state == "published", "the replay to publish")
+            await all_images_loaded(page, 1)
+            await screenshot(page, tmp_path / "replay-batch.png")
 
-                # The new take's shot page links back to the take it was made from.
-                await page.get_by_role("link", name="Takes and history").click()
-                await page.get_by_role("link", name=f"{batch_id}/kite/1 · approved · local").wait_for()
-                await page.locator(".st-key-replay-1 button").wait_for()
-                await _all_images_loaded(page, 2)  # the thumbnail and the large image
-                await _shot(page, tmp_path / "replay-shot-lineage.png")
-            finally:
-                await browser.close()
+            # The new take's shot page links back to the take it was made from.
+            await page.get_by_role("link", name="Takes and history").click()
+            await page.get_by_role("link", name=f"{batch_id}/kite/1 · approved · local").wait_for()
+            await page.locator(".st-key-replay-1 button").wait_for()
+            await all_images_loaded(page, 2)  # the thumbnail and the large image
+            await screenshot(page, tmp_path / "replay-shot-lineage.png")
     finally:
         stop_process(dashboard.pid)

@@ -99,42 +99,37 @@ async def test_batch_page_stops_spending_after_a_confirmation(
 
 async def test_raise_the_budget_in_a_browser(settings: Settings, worker: None, launch, catalog: Catalog,
                                              tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
-
     from pipelines.devserver import free_port, stop_process
     from studio.cli.dashboard import start_dashboard
-    from tests.ui.test_browser import (
+    from tests.ui.browser import (
         CHROMIUM,
-        CHROMIUM_ARGS,
-        _all_images_loaded,
-        _healthy,
-        _shot,
+        MISSING,
+        all_images_loaded,
+        chromium,
+        healthy,
+        screenshot,
     )
 
     if not CHROMIUM.exists():
-        pytest.skip("headless Chromium is not installed at /usr/bin/chromium")
+        pytest.skip(MISSING)
     settings = settings.model_copy(update={"dashboard_port": free_port()})
     dashboard = start_dashboard(settings, tmp_path / "dashboard.log")
     try:
         batch_id = await launch(write_project(tmp_path / "p", PROJECT))
         await wait_for(lambda: parked(catalog, batch_id), "the batch to stop at its budget")
-        await wait_for(lambda: _healthy(settings.dashboard_url), "the dashboard to answer", timeout=30)
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page(viewport={"width": 1400, "height": 1200})
-                await page.goto(f"{settings.dashboard_url}/batch?batch={batch_id}")
-                await page.get_by_text("waiting at the budget.").first.wait_for()
-                await page.locator(".st-key-budget-raise button").wait_for()
-                await _shot(page, tmp_path / "batch-budget-gate.png")
-                await page.locator(".st-key-budget-raise button").click()
-                await page.get_by_text("Budget raised to $0.10").wait_for()
-                await wait_for(lambda: catalog.batch(batch_id).state == "published", "the batch to finish")
-                await page.get_by_text("publish 2/2").wait_for()  # the page refreshes by itself
-                await page.get_by_text("of $0.10 budget").wait_for()
-                await _all_images_loaded(page, 4)
-                await _shot(page, tmp_path / "batch-budget-raised.png")
-            finally:
-                await browser.close()
+        await wait_for(lambda: healthy(settings.dashboard_url), "the dashboard to answer", timeout=30)
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1200})
+            await page.goto(f"{settings.dashboard_url}/batch?batch={batch_id}")
+            await page.get_by_text("waiting at the budget.").first.wait_for()
+            await page.locator(".st-key-budget-raise button").wait_for()
+            await screenshot(page, tmp_path / "batch-budget-gate.png")
+            await page.locator(".st-key-budget-raise button").click()
+            await page.get_by_text("Budget raised to $0.10").wait_for()
+            await wait_for(lambda: catalog.batch(batch_id).state == "published", "the batch to finish")
+            await page.get_by_text("publish 2/2").wait_for()  # the page refreshes by itself
+            await page.get_by_text("of $0.10 budget").wait_for()
+            await all_images_loaded(page, 4)
+            await screenshot(page, tmp_path / "batch-budget-raised.png")
     finally:
         stop_process(dashboard.pid)
