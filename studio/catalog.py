@@ -41,7 +41,7 @@ class Catalog:
 
     @classmethod
     def open(cls, url: str) -> Catalog:
-        """Open (creating tables if needed) the catalog at ``url``."""
+        """Open the catalog at ``url``, creating or upgrading its schema first if needed (:mod:`studio.migrations`)."""
         return cls(engine_for(url))
 
     @contextmanager
