@@ -8,6 +8,7 @@ from typing import Any
 
 from studio.assets import AssetStore
 from studio.catalog import Catalog
+from studio.launch_preview import rules_for
 from studio.models import Batch
 from studio.project import Project, load_project
 from studio.settings import Settings
@@ -23,10 +24,13 @@ def project_file(path: str | Path) -> Path:
 def prepare_batch(settings: Settings, catalog: Catalog, assets: AssetStore, path: str | Path) -> tuple[Batch, Project]:
     """Validate the project at ``path`` and write its batch row; nothing is written on bad input.
 
+    A project in the dashboard's uploads folder is held to the upload rules again here, so what
+    starts is what the Launch page checked, whoever calls this.
+
     Raises:
         ProjectError: The project file is invalid (one line naming file, shot and field).
     """
-    project = load_project(path)
+    project = load_project(path, uploads=rules_for(settings, path))
     source = project_file(path).resolve()
     batch = batch_row(settings, assets, project, source, source.read_bytes())
     return catalog.add_batch(batch), project

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.project_display import LINE_SHOW_MAX, PATH_SHOW_MAX, show
+from studio.project_paths import UploadRules, read_publish_path, read_reference
 from studio.project_schema import (
     ASPECT_SIZES,
     EXPIRY_ACTIONS,
@@ -24,10 +26,7 @@ from studio.project_schema import (
     Invalid,
     Section,
     got,
-    is_image_file,
     read_look,
-    resolve_path,
-    show,
     slugify,
     toml_location,
 )
@@ -40,6 +39,7 @@ __all__ = [
     "ProjectError",
     "PublishSpec",
     "ShotSpec",
+    "UploadRules",
     "load_project",
     "parse_project",
 ]
@@ -47,6 +47,11 @@ __all__ = [
 PROJECT_FILE = "project.toml"
 MAX_SHOTS = 10_000
 MAX_PROMPT = 4000
+MAX_NAME = 200
+SEED_LIMIT = 2**32
+"""Seeds are below this: every vendor takes an unsigned 32-bit seed, and SQLite stores 64 bits at most."""
+MAX_BUDGET_USD = 100_000.0
+"""Largest ``[budget] usd``; more is a typo, and the budget arithmetic stays exact well below it."""
 DEFAULT_SIZE = ASPECT_SIZES["1:1"]
 DEFAULT_VARIANTS = 1
 DEFAULT_UPSCALE = 2
@@ -93,17 +98,17 @@ class ProjectError(StudioError):
         self.field = field
         self.reason = reason
         self.line = line
-        parts = [file]
+        # The CLI prints this as one line: every part is escaped and shortened (a file name can
+        # hold an escape sequence, a key can be 5,000 characters long), the reason last of all.
+        parts = [show(file, limit=PATH_SHOW_MAX, quote=False)]
         if line is not None:
             parts.append(f"line {line}")
         if shot is not None:
-            parts.append(f"shot {shot!r}")
+            parts.append(f"shot {show(shot)}")
         if field is not None:
-            parts.append(f"field {field!r}")
-        parts.append(reason)
-        # The CLI prints this as one line; a path or value with a newline must not break that.
-        message = ": ".join(parts).replace("\r", "\\r").replace("\n", "\\n")
-        super().__init__(message)
+            parts.append(f"field {show(field)}")
+        parts.append(show(reason, limit=LINE_SHOW_MAX, quote=False))
+        super().__init__(": ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -204,12 +209,13 @@ class Project:
         return sum(shot.variants for shot in self.shots)
 
 
-def load_project(path: str | os.PathLike[str]) -> Project:
+def load_project(path: str | os.PathLike[str], *, uploads: UploadRules | None = None) -> Project:
     """Load a project from a folder holding ``project.toml``, or from the TOML file itself.
 
     Args:
         path: The folder or the file. Relative paths inside the project (``reference``,
             ``publish.path``) are resolved against the folder holding the file.
+        uploads: The rules of a project uploaded on the dashboard, or None (the CLI's freedom).
 
     Returns:
         The validated project.
@@ -217,28 +223,34 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     Raises:
         ProjectError: The file is missing, unreadable, not TOML, or invalid.
     """
-    given = os.fspath(path)
-    target = Path(given)
-    if target.is_file():
-        file, source = target, given
-    elif target.is_dir() or target.suffix != ".toml":
-        # A path that is neither an existing file nor ends in .toml is read as a folder.
-        file, source = target / PROJECT_FILE, os.path.join(given, PROJECT_FILE)
-        if not file.is_file():
-            raise ProjectError(given, f"no {PROJECT_FILE} in this folder")
-    else:
-        raise ProjectError(given, "file not found")
+    given = source = os.fspath(path)
     try:
+        file, source = _project_file(given)
         # utf-8-sig: tolerate the byte-order mark some Windows editors add.
         text = file.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProjectError(source, "not UTF-8 text (TOML files must be UTF-8)") from None
-    except OSError as exc:
+    except OSError as exc:  # unreadable, or a name too long for the file system
         raise ProjectError(source, f"cannot read file: {exc.strerror or exc}") from None
-    return parse_project(text, source=source, base_dir=Path(os.path.abspath(file)).parent)
+    return parse_project(text, source=source, base_dir=Path(os.path.abspath(file)).parent, uploads=uploads)
 
 
-def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool = True) -> Project:
+def _project_file(given: str) -> tuple[Path, str]:
+    """The TOML file a path names, and how to name it in messages."""
+    target = Path(given)
+    if target.is_file():
+        return target, given
+    if target.is_dir() or target.suffix != ".toml":
+        # A path that is neither an existing file nor ends in .toml is read as a folder.
+        file = target / PROJECT_FILE
+        if not file.is_file():
+            raise ProjectError(given, f"no {PROJECT_FILE} in this folder")
+        return file, os.path.join(given, PROJECT_FILE)
+    raise ProjectError(given, "file not found")
+
+
+def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool = True,
+                  uploads: UploadRules | None = None) -> Project:
     """Parse and validate project TOML text.
 
     Args:
@@ -247,6 +259,7 @@ def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool =
         base_dir: Folder that relative paths (``reference``, ``publish.path``) start from.
         check_files: Check that referenced files exist and are images. A batch's storyboard stage
             parses the project again after launch, when the sketches are already stored.
+        uploads: For a project uploaded on the dashboard, where it may read and publish.
 
     Returns:
         The validated project.
@@ -259,26 +272,31 @@ def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool =
     except tomllib.TOMLDecodeError as exc:
         line, reason = toml_location(str(exc), text)
         raise ProjectError(source, f"invalid TOML: {reason}", line=line) from None
+    except ValueError:  # tomllib lets int() refuse a number of more than 4300 digits
+        raise ProjectError(source, "invalid TOML: a number has thousands of digits") from None
+    except RecursionError:
+        raise ProjectError(source, "invalid TOML: arrays or tables nested too deeply") from None
     try:
-        return _build(data, source, Path(os.path.abspath(base_dir)), check_files)
+        return _build(data, source, Path(os.path.abspath(base_dir)), check_files, uploads)
     except Invalid as exc:
         raise ProjectError(source, exc.reason, shot=exc.shot, field=exc.field) from None
 
 
-def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool = True) -> Project:
+def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool,
+           uploads: UploadRules | None) -> Project:
     root = Section(data)
     root.reject_unknown(_TOP_KEYS)
 
     project = root.table("project", required=True)
     assert project is not None  # required=True either returns a table or raises
     project.reject_unknown(_PROJECT_KEYS, _TOP_KEYS)
-    name = project.text("name", required=True, nonempty=True)
+    name = project.text("name", required=True, nonempty=True, max_len=MAX_NAME)
     assert name is not None
     name = name.strip()
     slug = slugify(name)
     if not slug:
         project.fail("name", "needs at least one letter or digit to derive a folder name")
-    seed = project.integer("seed", 0)
+    seed = project.integer("seed", 0, SEED_LIMIT - 1)
     chain = project.providers("chain")
 
     defaults = root.table("defaults") or Section({}, "defaults")
@@ -291,9 +309,9 @@ def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool 
         seed=seed,
         chain=chain,
         approval=_read_approval(root.table("approval")),
-        publish=_read_publish(root.table("publish"), base_dir),
+        publish=_read_publish(root.table("publish"), base_dir, uploads),
         budget_usd=_read_budget(root.table("budget")),
-        shots=_read_shots(root, look, chain, base_dir, check_files),
+        shots=_read_shots(root, look, chain, base_dir, check_files, uploads),
         source=source,
     )
 
@@ -311,25 +329,23 @@ def _read_approval(section: Section | None) -> ApprovalSpec:
     )
 
 
-def _read_publish(section: Section | None, base_dir: Path) -> PublishSpec:
+def _read_publish(section: Section | None, base_dir: Path, uploads: UploadRules | None) -> PublishSpec:
     if section is None:
         return PublishSpec()
     section.reject_unknown(_PUBLISH_KEYS, _TOP_KEYS)
     target = section.choice("target", PUBLISH_TARGETS) or "folder"
-    path = section.text("path", nonempty=True)
-    return PublishSpec(target=target, path=resolve_path(base_dir, path) if path is not None else None)
+    return PublishSpec(target=target, path=read_publish_path(section, base_dir, uploads))
 
 
 def _read_budget(section: Section | None) -> float | None:
     if section is None:
         return None
     section.reject_unknown(_BUDGET_KEYS, _TOP_KEYS)
-    return section.positive_number("usd")
+    return section.positive_number("usd", MAX_BUDGET_USD)
 
 
-def _read_shots(
-    root: Section, look: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path, check_files: bool = True
-) -> tuple[ShotSpec, ...]:
+def _read_shots(root: Section, look: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path,
+                check_files: bool, uploads: UploadRules | None) -> tuple[ShotSpec, ...]:
     raw = root.data.get("shots")
     if raw is None or raw == []:
         root.fail("shots", "at least one [[shots]] entry is required")
@@ -351,34 +367,23 @@ def _read_shots(
         if shot_id in first_seen:
             section.fail("id", f"duplicate shot id (already used by shots[{first_seen[shot_id]}])")
         first_seen[shot_id] = number
-        shots.append(_read_shot(section, shot_id, look, chain, base_dir, check_files))
+        shots.append(_read_shot(section, look, chain, base_dir, check_files, uploads))
     return tuple(shots)
 
 
-def _read_shot(
-    section: Section,
-    shot_id: str,
-    defaults: dict[str, Any],
-    chain: tuple[str, ...] | None,
-    base_dir: Path,
-    check_files: bool = True,
-) -> ShotSpec:
+def _read_shot(section: Section, defaults: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path,
+               check_files: bool, uploads: UploadRules | None) -> ShotSpec:
     section.reject_unknown(_SHOT_KEYS)
-    prompt = section.text("prompt", required=True, nonempty=True, max_len=MAX_PROMPT)
+    assert section.shot is not None  # _read_shots names the shot once its id is known good
+    prompt = section.text("prompt", required=True, nonempty=True, max_len=MAX_PROMPT, prose=True)
     assert prompt is not None
     look = {**defaults, **read_look(section)}
     width, height = look.get("size", DEFAULT_SIZE)
     shot_chain = section.providers("chain")
-    seed = section.integer("seed", 0)
-    reference = section.text("reference", nonempty=True)
-    if reference is not None:
-        reference = resolve_path(base_dir, reference)
-        if check_files and not os.path.isfile(reference):
-            section.fail("reference", f"file not found: {reference}")
-        if check_files and not is_image_file(reference):
-            section.fail("reference", f"not an image Pillow can read: {reference}")
+    seed = section.integer("seed", 0, SEED_LIMIT - 1)
+    reference = read_reference(section, base_dir, check_files=check_files, uploads=uploads)
     return ShotSpec(
-        id=shot_id,
+        id=section.shot,
         prompt=prompt.strip(),
         negative=look.get("negative", ""),
         width=width,

@@ -12,17 +12,17 @@ into that shape would cost more code than checking a handful of fields directly.
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import math
-import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
-from PIL import Image
+from studio.chain import canonical
+from studio.project_display import got, show, toml_type
+
+__all__ = ["Invalid", "Section", "got", "read_look", "show", "slugify", "toml_location", "toml_type"]
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
@@ -44,11 +44,22 @@ PUBLISH_TARGETS = ("folder",)
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 64, 2048, 8
 SLUG_MAX = 64
 
-_SIZE_RE = re.compile(r"(\d+)x(\d+)")
-_DURATION_RE = re.compile(r"(\d+)([smhd])")
+TEXT_MAX = 200
+"""Default cap on a string field's length (names, choices); prose fields set their own."""
+STYLE_MAX = 1000
+NEGATIVE_MAX = 2000
+MAX_DEADLINE_DAYS = 365
+"""Longest approval deadline: Temporal timers and Python's timedelta both have limits, a year is plenty."""
+
+# ASCII digits only: Python's \d and int() also take Arabic-Indic or full-width digits, which no
+# vendor, timer or file name expects. Digit runs are length-checked before int() ever sees them.
+_SIZE_RE = re.compile(r"([0-9]+)x([0-9]+)", re.ASCII)
+_DURATION_RE = re.compile(r"([0-9]+)([smhd])", re.ASCII)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Long enough to recognise a value, short enough to keep the message on one readable line.
-_SHOW_MAX = 60
+# Enough digits for any value in range; more would only slow int() down or overflow it.
+_MAX_DIGITS = 12
+# Whitespace that prose (a prompt, a style) may hold; every other C0/C1 control is refused.
+_PROSE_WHITESPACE = frozenset("\t\n\r")
 
 
 class Invalid(Exception):
@@ -66,43 +77,6 @@ class Invalid(Exception):
         self.field = field
         self.reason = reason
         self.shot = shot
-
-
-def toml_type(value: Any) -> str:
-    """Name a parsed TOML value's type the way the TOML spec does, with an article."""
-    # bool before int: in Python ``True`` is an int, in TOML it is not.
-    for kind, name in (
-        (bool, "a boolean"),
-        (int, "an integer"),
-        (float, "a float"),
-        (str, "a string"),
-        (list, "an array"),
-        (dict, "a table"),
-        (_dt.datetime, "a date-time"),
-        (_dt.date, "a date"),
-        (_dt.time, "a time"),
-    ):
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
-
-
-def show(value: Any) -> str:
-    """Short single-line rendering of a user value, spelled as in TOML where Python differs."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        text = value.isoformat()
-    else:
-        text = repr(value)  # repr escapes newlines inside strings, keeping messages on one line
-    return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 3] + "..."
-
-
-def got(value: Any) -> str:
-    """Describe a wrong value for an "expected X, got Y" message."""
-    if isinstance(value, (dict, list)):
-        return toml_type(value)
-    return f"{toml_type(value)} ({show(value)})"
 
 
 def slugify(name: str) -> str:
@@ -174,18 +148,38 @@ class Section:
         return Section(self.data[key], self.path(key), self.shot)
 
     def text(
-        self, key: str, *, required: bool = False, nonempty: bool = False, max_len: int | None = None
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        nonempty: bool = False,
+        max_len: int = TEXT_MAX,
+        prose: bool = False,
     ) -> str | None:
-        """Read a string; ``nonempty`` refuses blank text, ``max_len`` caps its length."""
+        """Read a string of at most ``max_len`` characters without control characters.
+
+        Args:
+            key: The field.
+            required: Fail when the field is absent.
+            nonempty: Refuse blank text.
+            max_len: Longest text accepted.
+            prose: Allow tabs and line breaks (prompts, styles); names, ids and paths are one line.
+        """
         if key not in self.data:
             if required:
                 self.fail(key, "is required")
             return None
         value: str = self._typed(key, str, "a string")
+        if len(value) > max_len:
+            self.fail(key, f"must be at most {max_len} characters (got {len(value)})")
+        bad = next((char for char in value if _refused(char, prose)), None)
+        if bad is not None:
+            # A NUL cannot be stored in Postgres or used in a path, and an escape sequence would
+            # act on every terminal that prints the value later: refuse them at the door.
+            kind = "control characters other than tabs and line breaks" if prose else "control characters"
+            self.fail(key, f"must not contain {kind} (found {show(bad)} at position {value.index(bad) + 1})")
         if nonempty and not value.strip():
             self.fail(key, "must not be empty")
-        if max_len is not None and len(value) > max_len:
-            self.fail(key, f"must be at most {max_len} characters (got {len(value)})")
         return value
 
     def integer(self, key: str, lo: int, hi: int | None = None) -> int | None:
@@ -194,32 +188,41 @@ class Section:
             return None
         value: int = self._typed(key, int, "an integer")
         if hi is None and value < lo:
-            self.fail(key, f"must be {lo} or more (got {value})")
+            self.fail(key, f"must be {lo} or more (got {show(value)})")
         if hi is not None and not lo <= value <= hi:
-            self.fail(key, f"must be between {lo} and {hi} (got {value})")
+            self.fail(key, f"must be between {lo} and {hi} (got {show(value)})")
         return value
 
     def boolean(self, key: str) -> bool | None:
         """Read ``true``/``false``."""
         return self._typed(key, bool, "true or false") if key in self.data else None
 
-    def positive_number(self, key: str) -> float | None:
-        """Read a finite number > 0 (integers are accepted: ``usd = 5`` means 5.0)."""
+    def positive_number(self, key: str, hi: float) -> float | None:
+        """Read a finite number greater than 0 and at most ``hi`` (``usd = 5`` means 5.0)."""
         if key not in self.data:
             return None
-        value = float(self._typed(key, (int, float), "a number"))
-        if not math.isfinite(value) or value <= 0:
-            self.fail(key, f"must be a number greater than 0 (got {show(self.data[key])})")
+        value = self._float(key)
+        if not 0 < value <= hi:
+            self.fail(key, f"must be greater than 0 and at most {hi:g} (got {show(self.data[key])})")
         return value
 
     def fraction(self, key: str) -> float | None:
         """Read a number greater than 0 and at most 1 (a strength)."""
         if key not in self.data:
             return None
-        value = float(self._typed(key, (int, float), "a number"))
+        value = self._float(key)
         if not 0.0 < value <= 1.0:
             self.fail(key, f"must be greater than 0 and at most 1 (got {show(self.data[key])})")
         return value
+
+    def _float(self, key: str) -> float:
+        # float() of an integer with hundreds of digits raises OverflowError; call it out of range.
+        value = self._typed(key, (int, float), "a number")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        return number if math.isfinite(number) else math.inf
 
     def choice(self, key: str, options: Sequence[str]) -> str | None:
         """Read a string that must be one of ``options``."""
@@ -231,33 +234,42 @@ class Section:
         return value
 
     def providers(self, key: str) -> tuple[str, ...] | None:
-        """Read a provider chain: a non-empty array of distinct names from KNOWN_PROVIDERS."""
+        """Read a provider chain: a non-empty array of distinct providers from KNOWN_PROVIDERS."""
         if key not in self.data:
             return None
         names: list[Any] = self._typed(key, list, "an array of provider names")
         if not names:
             self.fail(key, "must list at least one provider")
+        seen: dict[str, str] = {}  # provider -> the name it was first listed under
         for position, name in enumerate(names, 1):
             if not isinstance(name, str):
                 self.fail(key, f"expected provider names, got {got(name)} at position {position}")
             if name not in KNOWN_PROVIDERS:
                 known = ", ".join(KNOWN_PROVIDERS)
                 self.fail(key, f"unknown provider {show(name)} (use one of {known})")
-            if names.index(name) != position - 1:
-                self.fail(key, f"lists provider {show(name)} twice")
+            # ``pixtral`` is Mistral under another name: listing both would call Mistral twice.
+            earlier = seen.setdefault(canonical(name), name)
+            if len(seen) < position:
+                also = "" if earlier == name else f" ({show(earlier)} and {show(name)} are the same provider)"
+                self.fail(key, f"lists provider {show(canonical(name))} twice{also}")
         return tuple(names)
 
     def duration(self, key: str) -> int | None:
-        """Read a duration such as ``"90s"``, ``"30m"``, ``"48h"`` or ``"7d"``, in seconds."""
+        """Read a duration such as ``"90s"``, ``"30m"``, ``"48h"`` or ``"7d"``, in seconds (up to a year)."""
         value = self._text_for(key, "a duration string such as '48h'")
         if value is None:
             return None
         match = _DURATION_RE.fullmatch(value.strip())
         if match is None:
-            self.fail(key, f"invalid duration {show(value)} (use a number and s, m, h or d: 90s, 30m, 48h, 7d)")
-        seconds = int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+            self.fail(key, f"invalid duration {show(value)} ({_ascii_hint(value)}use a number and s, m, h or d: "
+                           "90s, 30m, 48h, 7d)")
+        digits, unit = match.groups()
+        cap = MAX_DEADLINE_DAYS * _DURATION_UNITS["d"]
+        seconds = int(digits) * _DURATION_UNITS[unit] if len(digits) <= _MAX_DIGITS else cap + 1
         if seconds <= 0:
             self.fail(key, f"must be longer than zero (got {show(value)})")
+        if seconds > cap:
+            self.fail(key, f"must be at most {MAX_DEADLINE_DAYS}d (got {show(value)})")
         return seconds
 
     def image_size(self) -> tuple[int, int] | None:
@@ -274,25 +286,41 @@ class Section:
             return None
         match = _SIZE_RE.fullmatch(size.strip())
         if match is None:
-            self.fail("size", f"expected WIDTHxHEIGHT such as '1024x576' (got {show(size)})")
-        width, height = int(match.group(1)), int(match.group(2))
-        for label, pixels in (("width", width), ("height", height)):
-            if not SIZE_MIN <= pixels <= SIZE_MAX:
-                self.fail("size", f"{label} must be between {SIZE_MIN} and {SIZE_MAX} (got {pixels})")
-            if pixels % SIZE_STEP:
-                self.fail("size", f"{label} must be a multiple of {SIZE_STEP} (got {pixels})")
-        return width, height
+            self.fail("size", f"expected WIDTHxHEIGHT such as '1024x576' ({_ascii_hint(size)}got {show(size)})")
+        for label, digits in zip(("width", "height"), match.groups()):
+            if len(digits) > _MAX_DIGITS or not SIZE_MIN <= int(digits) <= SIZE_MAX:
+                shown = show(digits, quote=False)
+                self.fail("size", f"{label} must be between {SIZE_MIN} and {SIZE_MAX} (got {shown})")
+            if int(digits) % SIZE_STEP:
+                self.fail("size", f"{label} must be a multiple of {SIZE_STEP} (got {int(digits)})")
+        return int(match.group(1)), int(match.group(2))
 
     def _text_for(self, key: str, expected: str) -> str | None:
         # Like text(), but the type error says what kind of string is wanted.
         return self._typed(key, str, expected) if key in self.data else None
 
 
+def _refused(char: str, prose: bool) -> bool:
+    """Whether a string field may not hold ``char``: C0/C1 controls, and in one-line fields
+    the Unicode line and paragraph separators too."""
+    if prose and char in _PROSE_WHITESPACE:
+        return False
+    category = unicodedata.category(char)
+    return category == "Cc" or (not prose and category in ("Zl", "Zp"))
+
+
+def _ascii_hint(value: str) -> str:
+    # ``int()`` reads "٤٨" as 48, so say why a value that looks numeric is refused.
+    if any(char.isdigit() and not char.isascii() for char in value):
+        return "digits must be ASCII 0-9; "
+    return ""
+
+
 def read_look(section: Section) -> dict[str, Any]:
     """Read the image-shaping keys that are set; absent keys are left out so overrides merge."""
     look: dict[str, Any] = {}
-    for key in ("style", "negative"):
-        value = section.text(key)
+    for key, most in (("style", STYLE_MAX), ("negative", NEGATIVE_MAX)):
+        value = section.text(key, max_len=most, prose=True)
         if value is not None:
             look[key] = value.strip()
     size = section.image_size()
@@ -308,22 +336,6 @@ def read_look(section: Section) -> dict[str, Any]:
     if strength is not None:
         look["reference_strength"] = strength
     return look
-
-
-def is_image_file(path: str) -> bool:
-    """Whether ``path`` holds an image Pillow can decode (header and structure, not every pixel)."""
-    try:
-        with Image.open(path) as im:
-            im.verify()
-    except (OSError, SyntaxError, ValueError):  # what Pillow raises for unreadable or corrupt files
-        return False
-    return True
-
-
-def resolve_path(base_dir: Path, relative: str) -> str:
-    """Absolute, normalised path of ``relative`` (``~`` expanded) against the project folder."""
-    # abspath rather than resolve(): keep symlinked project folders as the user sees them.
-    return os.path.abspath(base_dir / Path(relative.strip()).expanduser())
 
 
 _TOML_WHERE_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")

@@ -13,11 +13,13 @@ from studio.launch_preview import (
     estimate,
     load_sample,
     load_upload,
+    render_notices,
     sample_projects,
     save_upload,
 )
 from studio.project import Project, ProjectError
 from ui import routes
+from ui.badges import money
 from ui.notices import notify, show_notices
 from ui.resources import current_settings
 
@@ -26,6 +28,18 @@ ESTIMATE_HELP = (
     "upscale where the shot asks for one and a review, at the studio's prices (STUDIO_PRICES overrides them). "
     "Failovers, retries and rounds of changes cost more."
 )
+
+
+def _literal(line: str) -> str:
+    """A one-line error shown as written: Markdown's emphasis, links, math and HTML taken literally.
+
+    The line names a file the uploader chose and values from their project, so ``*``, ``$`` or
+    ``[text](url)`` in them must not restyle the message (control characters are escaped already).
+    """
+    for char in "\\[]*_`$<>#~|":
+        line = line.replace(char, "\\" + char)
+    return line
+
 
 settings = current_settings()
 st.title("Launch")
@@ -56,7 +70,7 @@ try:
         path = samples[name]
         project = load_sample(name)
 except ProjectError as err:
-    st.error(str(err), icon=":material/error:")
+    st.error(_literal(str(err)), icon=":material/error:")
     project = None
 
 if project is not None:
@@ -66,17 +80,20 @@ if project is not None:
     shots, takes, cost = st.columns(3)
     shots.metric("Shots", guess.shots)
     takes.metric("Takes", guess.takes)
-    cost.metric("Cost", f"${guess.cost_usd:,.2f}" if guess.cost_usd else "free", help=ESTIMATE_HELP,
-                delta=f"budget ${guess.budget_usd:,.2f}" if guess.budget_usd is not None else None,
+    cost.metric("Cost", money(guess.cost_usd) if guess.cost_usd else "free", help=ESTIMATE_HELP,
+                delta=f"budget {money(guess.budget_usd)}" if guess.budget_usd is not None else None,
                 delta_color="red" if guess.over_budget else "gray", delta_arrow="off")
     st.caption(
         f"{guess.cost[0].upper()}{guess.cost[1:]}. "
         + ("Every shot waits for approval before it is published." if guess.approval_required
            else "The automated review picks each shot's best take; nothing waits for approval.")
     )
+    for line in render_notices(project, settings):  # what `studio run` says on the command line
+        st.info(f"{line[0].upper()}{line[1:]}.", icon=":material/key_off:")
     if guess.over_budget:
         st.warning(
-            f"The estimate (${guess.cost_usd:,.2f}) is above this project's budget of ${guess.budget_usd:,.2f}: "
+            f"The estimate ({money(guess.cost_usd)}) is above this project's budget of "
+            f"{money(guess.budget_usd or 0.0)}: "
             "the batch will pause when it reaches its budget, until you raise the budget or stop spending "
             "on its page.",
             icon=":material/savings:",
@@ -98,7 +115,7 @@ if project is not None:
             target = save_upload(settings, *upload) if upload is not None else path
             batch_id = launch_project(settings, target or "")
         except ProjectError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(_literal(str(err)), icon=":material/error:")
         except (ConnectionFailed, ActionFailed, AssetStoreError) as err:
             st.error(str(err), icon=":material/cloud_off:")
         else:
