@@ -25,6 +25,13 @@ MAX_JPEG_SEGMENT = 65533  # the 16-bit length counts itself
 # VP8X flag bits (WebP container spec, "Extended File Format").
 WEBP_ALPHA, WEBP_EXIF, WEBP_XMP = 0x10, 0x08, 0x04
 
+_APP11 = b"\xeb"
+_TIFF_BYTE, _TIFF_UNDEFINED = 1, 7
+_EXIF_IFD_POINTER = 0x8769
+# Exif IFD tags the EXIF spec (CIPA DC-008) types UNDEFINED: ExifVersion, ComponentsConfiguration,
+# MakerNote, UserComment, FlashpixVersion, FileSource, SceneType, CFAPattern.
+EXIF_UNDEFINED_TAGS = frozenset({0x9000, 0x9101, 0x927C, 0x9286, 0xA000, 0xA300, 0xA301, 0xA302})
+
 
 class MalformedImage(StudioError):
     """The bytes say PNG, JPEG or WebP but their structure is broken.
@@ -92,6 +99,67 @@ def splice(data: bytes, fmt: str, *, drop: Callable[[Block], bool], add: Sequenc
     if fmt == "jpeg":
         return _jpeg_splice(data, found, drop, add)
     return _webp_splice(data, found, drop, add)
+
+
+def c2pa_kind(found: Sequence[Block]) -> str | None:
+    """Where C2PA content credentials sit among a file's blocks, or ``None`` when there are none.
+
+    Returns:
+        ``"png caBX chunk"``, ``"jpeg APP11 JUMBF"`` or ``"webp C2PA chunk"``.
+    """
+    for block in found:
+        if block.kind == b"caBX":
+            return "png caBX chunk"
+        if block.kind == b"C2PA":
+            return "webp C2PA chunk"
+        # JPEG carries the manifest store as JUMBF boxes (common identifier "JP") in APP11.
+        if block.kind == _APP11 and block.payload[:2] == b"JP" and b"c2pa" in block.payload:
+            return "jpeg APP11 JUMBF"
+    return None
+
+
+def exif_undefined_types(exif: bytes, start: int = 0) -> bytes:
+    """``exif`` with the Exif IFD's BYTE entries that the EXIF spec types UNDEFINED retyped so.
+
+    Pillow writes every ``bytes`` value it has no type for as BYTE (type 1), and loses the type
+    of such tags when it rewrites EXIF it read, while the spec (and ``exiftool -validate``) want
+    UNDEFINED (type 7) for :data:`EXIF_UNDEFINED_TAGS`, ``UserComment`` among them. Both types
+    store one byte per count, so only the two type bytes of each entry change.
+
+    Args:
+        exif: EXIF data: a TIFF structure starting at ``start`` (6 after JPEG's ``Exif\0\0``).
+        start: Offset of the TIFF header in ``exif``.
+
+    Raises:
+        MalformedImage: The TIFF structure is broken.
+    """
+    order = {b"MM": ">", b"II": "<"}.get(exif[start:start + 2])
+    if order is None or len(exif) < start + 8:
+        raise MalformedImage("exif", "no TIFF header")
+    out = bytearray(exif)
+
+    def entries(ifd: int) -> Iterator[tuple[int, int, int]]:
+        """(position, tag, type) of each entry of the IFD at TIFF offset ``ifd``."""
+        position = start + ifd
+        if position + 2 > len(exif):
+            raise MalformedImage("exif", f"IFD at {ifd} runs past the end")
+        (count,) = struct.unpack(order + "H", exif[position:position + 2])
+        if position + 2 + 12 * count > len(exif):
+            raise MalformedImage("exif", f"IFD at {ifd} runs past the end")
+        for index in range(count):
+            entry = position + 2 + 12 * index
+            tag, kind = struct.unpack(order + "HH", exif[entry:entry + 4])
+            yield entry, tag, kind
+
+    (first,) = struct.unpack(order + "I", exif[start + 4:start + 8])
+    for entry, tag, _kind in entries(first):
+        if tag != _EXIF_IFD_POINTER:
+            continue
+        (exif_ifd,) = struct.unpack(order + "I", exif[entry + 8:entry + 12])
+        for sub, sub_tag, sub_kind in entries(exif_ifd):
+            if sub_tag in EXIF_UNDEFINED_TAGS and sub_kind == _TIFF_BYTE:
+                out[sub + 2:sub + 4] = struct.pack(order + "H", _TIFF_UNDEFINED)
+    return bytes(out)
 
 
 def png_text(block: Block) -> tuple[str, str] | None:
@@ -256,4 +324,14 @@ def _webp_canvas(block: Block) -> tuple[int, int, bool]:
     raise MalformedImage("webp", f"unexpected first chunk {block.kind!r}")
 
 
-__all__ = ["Block", "MalformedImage", "blocks", "image_format", "png_text", "splice"]
+__all__ = [
+    "EXIF_UNDEFINED_TAGS",
+    "Block",
+    "MalformedImage",
+    "blocks",
+    "c2pa_kind",
+    "exif_undefined_types",
+    "image_format",
+    "png_text",
+    "splice",
+]

@@ -32,6 +32,8 @@ from studio.image_containers import (
     Block,
     MalformedImage,
     blocks,
+    c2pa_kind,
+    exif_undefined_types,
     image_format,
     png_text,
     splice,
@@ -46,7 +48,7 @@ _RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RECIPE_TAG = f"{{{XMP_NS}}}recipe"
 _XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _EXIF_HEADER = b"Exif\x00\x00"
-_APP1, _APP11 = b"\xe1", b"\xeb"
+_APP1 = b"\xe1"
 _UNICODE, _ASCII = b"UNICODE\x00", b"ASCII\x00\x00\x00"
 # What Pillow raises on an EXIF block it cannot parse.
 _EXIF_ERRORS = (SyntaxError, ValueError, OSError, struct.error)
@@ -121,8 +123,17 @@ def has_c2pa(image: bytes) -> bool:
     Raises:
         MalformedImage: The file's structure is broken.
     """
+    return find_c2pa(image) is not None
+
+
+def find_c2pa(image: bytes) -> str | None:
+    """Where ``image`` carries C2PA content credentials (``"png caBX chunk"``...), ``None`` if nowhere.
+
+    Raises:
+        MalformedImage: The file's structure is broken.
+    """
     fmt = image_format(image)
-    return fmt is not None and _has_c2pa(blocks(image, fmt))
+    return c2pa_kind(blocks(image, fmt)) if fmt is not None else None
 
 
 def embed_recipe(image: bytes, recipe: Mapping[str, Any]) -> EmbedResult:
@@ -142,7 +153,7 @@ def embed_recipe(image: bytes, recipe: Mapping[str, Any]) -> EmbedResult:
     if fmt is None:
         return EmbedResult(image, None, False, "unsupported-format", "not a PNG, JPEG or WebP file")
     try:
-        if _has_c2pa(blocks(image, fmt)):
+        if c2pa_kind(blocks(image, fmt)) is not None:
             return EmbedResult(image, fmt, False, "c2pa", "the file carries C2PA content credentials")
         writer = {"png": _embed_png, "jpeg": _embed_jpeg, "webp": _embed_webp}[fmt]
         return EmbedResult(writer(image, recipe), fmt, True)
@@ -207,16 +218,6 @@ def read_recipe_file(path: Path) -> dict[str, Any]:
 
 
 # -- per format --------------------------------------------------------------------------------
-
-
-def _has_c2pa(found: list[Block]) -> bool:
-    for block in found:
-        if block.kind in (b"caBX", b"C2PA"):
-            return True
-        # JPEG carries the manifest store as JUMBF boxes (common identifier "JP") in APP11.
-        if block.kind == _APP11 and block.payload[:2] == b"JP" and b"c2pa" in block.payload:
-            return True
-    return False
 
 
 def _embed_png(image: bytes, recipe: Mapping[str, Any]) -> bytes:
@@ -308,9 +309,12 @@ def _exif_with_comment(existing: bytes | None, comment: str) -> bytes:
         # readers that follow the EXIF byte order agree with it.
         exif.endian = ">"
         exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.UserComment] = _UNICODE + comment.encode("utf-16-be")
-        return exif.tobytes()
+        # Pillow writes the comment as BYTE; the EXIF spec says UNDEFINED with the charset prefix.
+        return exif_undefined_types(exif.tobytes(), len(_EXIF_HEADER))
     except (*_EXIF_ERRORS, TypeError) as err:
         raise _CannotEmbed("foreign-metadata", f"existing EXIF cannot be rewritten: {err}") from None
+    except MalformedImage as err:
+        raise _CannotEmbed("foreign-metadata", f"existing EXIF cannot be rewritten: {err.detail}") from None
 
 
 def _user_comment(data: bytes) -> str | None:
@@ -377,6 +381,7 @@ __all__ = [
     "EmbedResult",
     "RecipeUnreadable",
     "embed_recipe",
+    "find_c2pa",
     "has_c2pa",
     "read_recipe",
     "read_recipe_file",

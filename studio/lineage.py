@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.assets import AssetMissing, AssetStore, AssetStoreError
 from studio.catalog import Catalog
 from studio.errors import NotFound
 from studio.models import Take
-from studio.recipes import recipe_of
+from studio.recipes import provider_credentials, recipe_of
 
 # A take replayed in a loop for hours could have thousands of descendants: show the first ones.
 MAX_DESCENDANTS = 200
@@ -49,6 +50,11 @@ class Lineage:
         children: Takes replayed or varied from this one, each with its own, oldest first.
         truncated: More descendants exist than :data:`MAX_DESCENDANTS`; only the first are shown.
         published: Files live in an output folder that were made from this take.
+        provider_credentials: The provider's original when it carries C2PA credentials
+            (:func:`studio.recipes.provider_credentials`); ``None`` when it carries none or
+            the asset store was not read.
+        credentials_unknown: Why the render could not be checked for credentials (not in the
+            asset store, or the store cannot be read); ``None`` when it was, or was not asked.
     """
 
     take: Take
@@ -59,6 +65,8 @@ class Lineage:
     children: tuple[LineageNode, ...] = ()
     truncated: bool = False
     published: tuple[str, ...] = ()
+    provider_credentials: dict[str, Any] | None = None
+    credentials_unknown: str | None = None
 
     @property
     def descendants(self) -> int:
@@ -66,13 +74,16 @@ class Lineage:
         return sum(node.count() for node in self.children)
 
 
-def take_lineage(catalog: Catalog, take_id: str, *, max_descendants: int = MAX_DESCENDANTS) -> Lineage:
+def take_lineage(catalog: Catalog, take_id: str, *, max_descendants: int = MAX_DESCENDANTS,
+                 assets: AssetStore | None = None) -> Lineage:
     """Everything ``studio show TAKE`` prints about one take.
 
     Args:
         catalog: The catalog to read.
         take_id: ``<batch>/<shot>/<n>``.
         max_descendants: Stop collecting descendants after this many.
+        assets: The asset store; when given, the take's render is read to say whether it
+            carries the provider's C2PA credentials.
 
     Raises:
         NotFound: No such take.
@@ -80,6 +91,14 @@ def take_lineage(catalog: Catalog, take_id: str, *, max_descendants: int = MAX_D
     take = catalog.take(take_id)
     parents, missing, cycle = _ancestors(catalog, take)
     children, truncated = _descendants(catalog, take, max_descendants)
+    credentials, unknown = None, None
+    if assets is not None and take.asset_key is not None:
+        try:
+            credentials = provider_credentials(take, assets.get(take.asset_key))
+        except AssetMissing:
+            unknown = "the render is not in the asset store"
+        except AssetStoreError as err:
+            unknown = f"the asset store cannot be read ({err.reason})"  # lineage still shows
     return Lineage(
         take=take,
         recipe=recipe_of(take),
@@ -89,7 +108,26 @@ def take_lineage(catalog: Catalog, take_id: str, *, max_descendants: int = MAX_D
         children=children,
         truncated=truncated,
         published=tuple(pub.path for pub in catalog.take_publications(take.id)),
+        provider_credentials=credentials,
+        credentials_unknown=unknown,
     )
+
+
+def credentials_text(lineage: Lineage) -> str | None:
+    """One line on the provider's C2PA credentials for ``studio show`` and the Shot page.
+
+    ``None`` when the render carries none (or the store was not read): nothing to say.
+    """
+    if lineage.credentials_unknown:
+        return f"unknown: {lineage.credentials_unknown}"
+    found = lineage.provider_credentials
+    if found is None:
+        return None
+    if found["in_published_file"]:
+        return f"{found['carries']} ({found['where']}), kept: the final image is the provider's original"
+    # An upscale has new pixels and no manifest: say where the signed original is.
+    return (f"{found['carries']} ({found['where']}) in the provider's original only, "
+            f"kept in the asset store as {found['asset_key']}")
 
 
 def _ancestors(catalog: Catalog, take: Take) -> tuple[list[Take], str | None, str | None]:
@@ -196,6 +234,8 @@ def lineage_json(lineage: Lineage) -> dict[str, Any]:
             "cost_usd": round(take.cost_usd, 6),
             "error": take.error,
             "published": list(lineage.published),
+            "provider_credentials": lineage.provider_credentials,
+            "credentials_unknown": lineage.credentials_unknown,
         },
         "parents": [take_summary(p) for p in lineage.parents],
         "chain_end": chain_end,

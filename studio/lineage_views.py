@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from studio.assets import AssetStore
 from studio.catalog import Catalog
-from studio.lineage import LineageNode, take_lineage
+from studio.lineage import LineageNode, credentials_text, take_lineage
 from studio.models import Take
 from studio.replay import MODES, VARY_STRENGTH, ReplayRequest
 
@@ -118,20 +119,32 @@ def _flatten(nodes: tuple[LineageNode, ...], depth: int, into: list[KinRow]) -> 
         _flatten(node.children, depth + 1, into)
 
 
-def lineage_view(catalog: Catalog, take_id: str, *, shown: int = MAX_SHOWN) -> LineageView:
+def lineage_view(catalog: Catalog, take_id: str, *, shown: int = MAX_SHOWN,
+                 assets: AssetStore | None = None) -> LineageView:
     """Everything the Shot page's "Recipe & lineage" shows about one take.
+
+    Args:
+        catalog: The catalog to read.
+        take_id: The take.
+        shown: List at most this many descendants.
+        assets: The asset store; when given, a "Content credentials" row says whether the
+            provider's original is signed (C2PA) and where it is kept.
 
     Raises:
         NotFound: No such take.
     """
-    lineage = take_lineage(catalog, take_id)
+    lineage = take_lineage(catalog, take_id, assets=assets)
     take = lineage.take
+    recipe = recipe_rows(take)
+    credentials = credentials_text(lineage)
+    if credentials:
+        recipe.append(("Content credentials", credentials))
     descendants: list[KinRow] = []
     _flatten(lineage.children, 1, descendants)
     end = "not_in_catalog" if lineage.missing_parent else "cycle" if lineage.cycle_at else "root"
     return LineageView(
         take_id=take.id,
-        recipe=recipe_rows(take),
+        recipe=recipe,
         parents=tuple(_kin(parent, depth) for depth, parent in enumerate(lineage.parents, start=1)),
         chain_end=end,
         chain_end_id=lineage.missing_parent or lineage.cycle_at,

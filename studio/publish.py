@@ -5,7 +5,9 @@ Every step is idempotent: a re-run overwrites the same file with the same bytes 
 publication once. A published file carries the same recipe dict as its manifest line
 (:func:`studio.recipes.take_recipe`), inside the file, or in a ``<file>.json`` sidecar when the
 file cannot take it (C2PA credentials that a write would break, or a format the studio does not
-write into).
+write into). When the provider's original carries C2PA credentials and the published file is an
+upscale (which drops them), the recipe's ``provider_credentials`` names the original, which
+stays in the asset store.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from studio.assets import AssetStore, write_atomic
 from studio.catalog import Catalog
 from studio.contact_sheet import SheetTile, contact_sheet
 from studio.errors import NotFound
-from studio.image_metadata import embed_recipe, sidecar_path
-from studio.recipes import take_recipe
+from studio.image_metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
+from studio.models import Batch, Shot, Take
+from studio.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
 from studio.stages import publish_rows, record_publication
 
 MANIFEST = "manifest.json"
@@ -42,8 +45,11 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
     if key is None:
         raise ValueError(f"take {take_id} has no image to publish")
     target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
-    recipe = take_recipe(take, shot, batch)
-    result = embed_recipe(assets.get(key), recipe)
+    final = assets.get(key)
+    render = final if key == take.asset_key or take.asset_key is None else assets.get(take.asset_key)
+    recipe = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)),
+                         provider_credentials=provider_credentials(take, render))
+    result = embed_recipe(final, recipe)
     write_atomic(target, result.data)
     sidecar = sidecar_path(target)
     if result.needs_sidecar:
@@ -57,8 +63,8 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
 def write_manifest(catalog: Catalog, batch_id: str) -> Path:
     """Write ``manifest.json`` and ``contact_sheet.png`` for every live published file of the batch.
 
-    Files are listed in storyboard order, each with the same recipe its file carries and, when
-    it has one, its sidecar's name.
+    Files are listed in storyboard order, each with the recipe its file carries (read back
+    from it or its sidecar) and, when it has one, its sidecar's name.
     """
     batch = catalog.batch(batch_id)
     out = Path(batch.output_dir)
@@ -71,7 +77,7 @@ def write_manifest(catalog: Catalog, batch_id: str) -> Path:
         if take is None:
             raise NotFound("take", pub.take_id)
         path = Path(pub.path)
-        recipe = take_recipe(take, shot, batch)
+        recipe = _file_recipe(path, take, shot, batch, catalog)
         line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}
         if sidecar_path(path).exists():
             line["sidecar"] = sidecar_path(path).name
@@ -146,6 +152,23 @@ def unpublish_batch(catalog: Catalog, batch_id: str) -> list[Path]:
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()  # the folder was the batch's own (<publish root>/<batch id>)
     return removed
+
+
+def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Catalog) -> dict[str, Any]:
+    """The recipe ``path`` carries; the catalog's own when the file is gone or holds another take's.
+
+    Read back rather than built again: part of it (``provider_credentials``) comes from the
+    asset store, which a manifest writer may not have at hand.
+    """
+    try:
+        recipe = read_recipe_file(path)
+    except (FileNotFoundError, RecipeUnreadable):
+        recipe = {}
+    if recipe.get("take_id") == take.id and recipe.get("recipe_version") == RECIPE_VERSION:
+        return recipe
+    fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)))
+    del fallback["provider_credentials"]  # unknown without the asset store, which is not "none"
+    return fallback
 
 
 def _json(recipe: dict[str, Any]) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 from typing import Any
@@ -303,3 +305,66 @@ def test_a_recipe_merged_into_another_description_is_replaced_in_place() -> None
         packet = im.info["xmp"]
         assert b"image/jpeg</dc:format>" in packet
         assert packet.count(b"<studio:recipe>") == 1 and b'studio:recipe="' not in packet
+
+
+# -- EXIF as the spec types it ----------------------------------------------------------------
+
+
+def _exif_ifd_entries(tiff: bytes) -> dict[int, tuple[int, bytes]]:
+    """Tag -> (type, raw value bytes) of the Exif IFD, read straight from the TIFF structure."""
+    order = {b"MM": ">", b"II": "<"}[tiff[:2]]
+    sizes = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8}
+
+    def ifd(offset: int) -> dict[int, tuple[int, bytes]]:
+        (count,) = struct.unpack(order + "H", tiff[offset:offset + 2])
+        found = {}
+        for n in range(count):
+            tag, kind, length, value = struct.unpack(order + "HHI4s", tiff[offset + 2 + 12 * n:offset + 14 + 12 * n])
+            size = sizes[kind] * length
+            if size > 4:
+                (at,) = struct.unpack(order + "I", value)
+                value = tiff[at:at + size]
+            found[tag] = (kind, value[:size])
+        return found
+
+    (first,) = struct.unpack(order + "I", tiff[4:8])
+    (pointer,) = struct.unpack(order + "I", ifd(first)[0x8769][1])
+    return ifd(pointer)
+
+
+def _raw_exif(data: bytes) -> bytes:
+    """The TIFF structure of a JPEG's APP1 Exif segment or a WebP's EXIF chunk."""
+    if data.startswith(b"RIFF"):
+        at = data.index(b"EXIF", 12)
+        (length,) = struct.unpack("<I", data[at + 4:at + 8])
+        return data[at + 8:at + 8 + length]
+    at = data.index(b"Exif\x00\x00") - 4  # APP1 marker and length come first
+    assert data[at:at + 2] == b"\xff\xe1"
+    (length,) = struct.unpack(">H", data[at + 2:at + 4])
+    return data[at + 10:at + 2 + length]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_user_comment_is_undefined_with_its_charset_prefix(fmt: str) -> None:
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[0x9000] = b"0232"  # ExifVersion: UNDEFINED too, which Pillow forgets
+    exif[ExifTags.Base.Make] = "Studio Cam"
+    data = embed_recipe(_encode(_image(), fmt, exif=exif.tobytes()), RECIPE).data
+
+    entries = _exif_ifd_entries(_raw_exif(data))
+    kind, value = entries[ExifTags.Base.UserComment]
+    assert kind == 7  # UNDEFINED, as EXIF 2.3 section 4.6.5 says; Pillow alone writes BYTE (1)
+    assert value[:8] == b"UNICODE\x00" and value[8:].decode("utf-16-be") == recipe_infotext(RECIPE)
+    assert entries[0x9000] == (7, b"0232")
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed (libimage-exiftool-perl)")
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_exiftool_validate_finds_nothing_wrong_with_the_user_comment(fmt: str, tmp_path: Path) -> None:
+    path = tmp_path / f"shot.{fmt.lower()}"
+    path.write_bytes(embed_recipe(_encode(_image(), fmt), RECIPE).data)
+    out = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    assert "UserComment" not in out
+    read = subprocess.run(["exiftool", "-b", "-UserComment", str(path)], capture_output=True, check=True).stdout
+    assert read.decode("utf-8") == recipe_infotext(RECIPE)  # exiftool decodes the UNICODE prefix

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from sd_parsers.parsers import AUTOMATIC1111Parser
 
 from studio.infotext import (
     format_infotext,
@@ -82,11 +83,50 @@ def test_the_written_format_is_a1111s() -> None:
     )
 
 
-def test_keys_that_do_not_apply_are_left_out() -> None:
-    text = recipe_infotext(recipe(negative="", seed=None, params={"renderer": "procedural"}))
-    assert "Negative prompt" not in text and "Seed" not in text and "Steps" not in text
-    assert text.splitlines()[-1] == "Size: 1344x768, Model: black-forest-labs/flux-dev, Provider: replicate"
+def test_what_a_vendor_does_not_say_is_written_as_unknown_and_no_seed_is_left_out() -> None:
+    text = recipe_infotext(recipe(provider="mistral", model="mistral-medium-latest", negative="", seed=None,
+                                  params={"model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]}))
+    assert "Negative prompt" not in text and "Seed" not in text
+    assert text.splitlines()[-1] == (
+        "Steps: unknown, Sampler: mistral (unknown), CFG scale: unknown, Size: 1344x768, "
+        "Model: mistral-medium-latest, Provider: mistral"
+    )
     assert len(text.splitlines()) == 2
+
+
+def test_a_renderer_without_a_sampler_says_none() -> None:
+    text = recipe_infotext(recipe(provider="local", model="local-procedural-v1", params={"renderer": "procedural"}))
+    assert text.splitlines()[-1] == (
+        "Steps: none, Sampler: none (procedural), CFG scale: none, Seed: 1234, Size: 1344x768, "
+        "Model: local-procedural-v1, Provider: local"
+    )
+    back = recipe_from_infotext(text)
+    assert back["params"] == {} and back["seed"] == 1234  # the markers are not read as settings
+
+
+def test_a_replicate_version_is_written_as_the_model_hash_and_read_back_whole() -> None:
+    version = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
+    text = recipe_infotext(recipe(model=f"black-forest-labs/flux-dev:{version}"))
+    assert f"Model hash: {version}, Model: black-forest-labs/flux-dev," in text
+    assert recipe_from_infotext(text)["model"] == f"black-forest-labs/flux-dev:{version}"
+    # A colon that is not a version stays inside one quoted value.
+    assert 'Model: "llava:13b"' in recipe_infotext(recipe(model="llava:13b"))
+
+
+def test_an_upscaled_image_keeps_its_render_size_and_says_how_it_was_upscaled() -> None:
+    upscaled = recipe(upscale=2, upscaler="fal", render_key="aa.png", final_key="bb.png")
+    text = recipe_infotext(upscaled)
+    assert "Size: 1344x768, " in text
+    assert text.endswith("Postprocess upscale by: 2, Postprocess upscaler: fal, Provider: replicate")
+    back = recipe_from_infotext(text)
+    assert back["size"] == [1344, 768] and back["upscale"] == 2 and back["upscaler"] == "fal"
+    assert "Postprocess upscale by" not in back["params"]
+    # A vendor that picks its own pixels: Size is what the render came out at, not what was asked.
+    delivered = {**upscaled, "params": {"delivered_size": [1024, 1024]}}
+    assert "Size: 1024x1024, " in recipe_infotext(delivered)
+    # Not upscaled: asked for, but the final image is the render itself (or there is none yet).
+    for final in ("aa.png", None):
+        assert "Postprocess" not in recipe_infotext({**upscaled, "final_key": final})
 
 
 @pytest.mark.parametrize(
@@ -108,15 +148,48 @@ def test_an_independent_a1111_parser_reads_what_is_written(changes: dict[str, An
     assert read["Prompt"] == r["prompt"]
     assert read["Negative prompt"] == r["negative"]
     assert (read["Size-1"], read["Size-2"]) == (str(r["size"][0]), str(r["size"][1]))
-    assert read["Model"] == r["model"] and read["Provider"] == r["provider"]
+    model = read["Model"] + (f":{read['Model hash']}" if "Model hash" in read else "")
+    assert model == r["model"] and read["Provider"] == r["provider"]
     assert read.get("Seed") == (None if r["seed"] is None else str(r["seed"]))
     params = r["params"]
     steps = params.get("steps", params.get("num_inference_steps"))
     cfg = params.get("cfg_scale", params.get("guidance"))
     sampler = params.get("sampler", params.get("sampler_name"))
-    assert read.get("Steps") == (None if steps is None else str(steps))
-    assert read.get("CFG scale") == (None if cfg is None else str(cfg))
-    assert read.get("Sampler") == sampler
+    assert read["Steps"] == ("unknown" if steps is None else str(steps))
+    assert read["CFG scale"] == ("unknown" if cfg is None else str(cfg))
+    assert read["Sampler"] == (sampler or "replicate (unknown)")
+
+
+VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
+
+# What each provider adapter records (providers/*.py), as a take's recipe carries it.
+PROVIDER_RECIPES: dict[str, dict[str, Any]] = {
+    "local": {"provider": "local", "model": "local-procedural-v1", "seed": 11, "params": {"renderer": "procedural"}},
+    "fal": {"provider": "fal", "model": "fal-ai/flux/dev", "seed": 5, "params": {
+        "num_images": 1, "enable_safety_checker": True, "image_size": {"width": 1344, "height": 768},
+        "output_format": "png", "seed": 5, "num_inference_steps": 28, "guidance_scale": 3.5}},
+    "replicate": {"provider": "replicate", "model": f"black-forest-labs/flux-dev:{VERSION}", "seed": 7, "params": {
+        "aspect_ratio": "16:9", "num_outputs": 1, "output_format": "png", "go_fast": False, "seed": 7}},
+    "gemini": {"provider": "gemini", "model": "gemini-2.5-flash-image", "seed": 9, "params": {
+        "model": "gemini-2.5-flash-image", "generationConfig": {"seed": 9}, "init_image": False}},
+    "mistral": {"provider": "mistral", "model": "mistral-medium-latest", "seed": None, "params": {
+        "model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]}},
+}
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDER_RECIPES))
+def test_sd_parsers_reads_every_providers_infotext(provider: str) -> None:
+    r = recipe(prompt='the keeper climbs the stairs, "storm" outside\nwide shot: low angle',
+               negative="blurry, text", **PROVIDER_RECIPES[provider])
+    info = AUTOMATIC1111Parser().parse({"parameters": recipe_infotext(r)})  # the PyPI package itself
+    assert [p.value for p in info.prompts] == [r["prompt"]]
+    assert [p.value for p in info.negative_prompts] == [r["negative"]]
+    (sampler,) = info.samplers
+    assert sampler.parameters.get("seed") == (None if r["seed"] is None else str(r["seed"]))
+    assert info.metadata["Size"] == "1344x768"
+    (model,) = info.models
+    name, _, version = r["model"].partition(":")
+    assert (model.name, model.hash) == (name, version or None)
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,27 @@
 """Lineage and search over catalog rows written directly (no Temporal): parent chains, a parent
-made elsewhere, a looping chain, children as a tree, and every `find` filter."""
+made elsewhere, a looping chain, children as a tree, every `find` filter, and the provider's
+signed original that `studio show` names."""
 
 from __future__ import annotations
 
+import io
+import json
+import struct
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
+from studio.assets import LocalAssetStore
 from studio.catalog import Catalog
 from studio.errors import NotFound
 from studio.lineage import find_takes, lineage_json, take_lineage
+from studio.lineage_views import lineage_view
 from studio.models import Batch, Shot, Take
+from studio.settings import load_settings
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -161,3 +170,65 @@ def test_find_filters(catalog: Catalog) -> None:
     assert find_takes(catalog, prompt="lighthouse", provider="mistral") == []
     with pytest.raises(ValueError, match="limit"):
         find_takes(catalog, limit=0)
+
+
+# -- the provider's signed original -----------------------------------------------------------
+
+
+def _signed_png() -> bytes:
+    """A PNG carrying a C2PA manifest store chunk (caBX), as a vendor that signs its images sends it."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 40, 60)).save(out, "PNG")
+    png, payload = out.getvalue(), b"\x00\x00\x00\x10jumbc2pa"
+    chunk = struct.pack(">I", len(payload)) + b"caBX" + payload + struct.pack(">I", zlib.crc32(b"caBX" + payload))
+    return png[:33] + chunk + png[33:]
+
+
+def _upscaled_signed_take(catalog: Catalog, assets: LocalAssetStore) -> Take:
+    out = io.BytesIO()
+    Image.new("RGB", (128, 128), (20, 40, 60)).save(out, "PNG")
+    return _take(catalog, "orig-aaaaaa/s01/1", provider="gemini", model="gemini-2.5-flash-image",
+                 asset_key=assets.put(_signed_png(), "image/png"), final_key=assets.put(out.getvalue(), "image/png"))
+
+
+def test_show_names_the_signed_original_an_upscale_left_behind(tmp_path: Path, catalog: Catalog) -> None:
+    assets = LocalAssetStore(tmp_path / "assets")
+    take = _upscaled_signed_take(catalog, assets)
+
+    lineage = take_lineage(catalog, take.id, assets=assets)
+
+    expected = {"asset_key": take.asset_key, "carries": "C2PA content credentials", "where": "png caBX chunk",
+                "in_published_file": False}
+    assert lineage.provider_credentials == expected and lineage.credentials_unknown is None
+    assert lineage_json(lineage)["take"]["provider_credentials"] == expected
+    assert take_lineage(catalog, take.id).provider_credentials is None  # the store was not read
+    rows = dict(lineage_view(catalog, take.id, assets=assets).recipe)  # the Shot page's recipe table
+    assert rows["Content credentials"] == (
+        f"C2PA content credentials (png caBX chunk) in the provider's original only, "
+        f"kept in the asset store as {take.asset_key}")
+
+    (tmp_path / "assets" / take.asset_key[:2] / take.asset_key).unlink()
+    gone = take_lineage(catalog, take.id, assets=assets)
+    assert gone.provider_credentials is None and gone.credentials_unknown == "the render is not in the asset store"
+
+
+def test_studio_show_prints_where_the_signed_original_is(tmp_path: Path, catalog: Catalog,
+                                                         monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from studio.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no developer .env
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))  # the catalog fixture's file is <home>/catalog.db
+    for name in ("DATABASE_URL", "STUDIO_ASSETS", "STUDIO_S3_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.catalog_url == f"sqlite:///{tmp_path / 'catalog.db'}"
+    take = _upscaled_signed_take(catalog, LocalAssetStore(settings.assets_dir))
+
+    assert main(["show", take.id]) == 0
+    printed = "".join(capsys.readouterr().out.split())  # rich folds long values: compare without spaces
+    assert "C2PAcontentcredentials(pngcaBXchunk)intheprovider'soriginalonly" in printed
+    assert f"keptintheassetstoreas{take.asset_key}" in printed
+
+    assert main(["show", take.id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["take"]
+    assert shown["provider_credentials"]["asset_key"] == take.asset_key and shown["credentials_unknown"] is None

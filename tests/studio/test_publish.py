@@ -90,7 +90,8 @@ def test_published_files_carry_the_manifests_recipe(studio: tuple[Catalog, Local
         assert read_recipe_file(path) == line["recipe"]
         take = catalog.take(line["recipe"]["take_id"])
         shot = catalog.shot(take.shot_key)
-        assert line["recipe"] == take_recipe(take, shot, catalog.batch(BATCH))
+        credentials = line["recipe"]["provider_credentials"]
+        assert line["recipe"] == take_recipe(take, shot, catalog.batch(BATCH), provider_credentials=credentials)
         assert line["recipe"]["image_sha256"] == take.asset_key.split(".")[0]
 
     s01, s02, s03 = manifest["files"]
@@ -100,6 +101,11 @@ def test_published_files_carry_the_manifests_recipe(studio: tuple[Catalog, Local
     assert paths[2].read_bytes() == assets.get(catalog.take(f"{BATCH}/s03/1").asset_key)
     assert s03["sidecar"] == "s03.png.json"
     assert json.loads(sidecar_path(paths[2]).read_text()) == s03["recipe"]
+    assert s03["recipe"]["provider_credentials"] == {
+        "asset_key": catalog.take(f"{BATCH}/s03/1").asset_key, "carries": "C2PA content credentials",
+        "where": "png caBX chunk", "in_published_file": True,
+    }
+    assert s01["recipe"]["provider_credentials"] is None and s01["recipe"]["upscaler"] is None
     with Image.open(out / CONTACT_SHEET) as sheet:
         assert sheet.format == "PNG"
 
