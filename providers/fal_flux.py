@@ -6,6 +6,7 @@ The submit → ``on_job`` → wait → fetch flow and the client's quirks live i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import fal_client
@@ -13,6 +14,9 @@ import fal_client
 from providers.base import JobCallback, Rejected, RenderRequest, RenderResult
 from providers.fal_jobs import PROVIDER, FalJobs, inline_image
 from providers.http_errors import summarize_inline_images
+from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_IMG2IMG_MODEL = "fal-ai/flux/dev/image-to-image"
 DEFAULT_IMG2IMG_STRENGTH = 0.95
@@ -22,18 +26,23 @@ DEFAULT_IMG2IMG_STRENGTH = 0.95
 class FalRenderer:
     """Flux on fal (``fal-ai/flux/schnell`` by default; ``fal-ai/flux/dev`` works too).
 
-    Text-to-image sends ``image_size`` as ``{width, height}`` and ``enable_safety_checker:
-    true``. A request with ``init_image`` goes to the image-to-image endpoint instead
-    (``img2img_model``) with ``image_url`` (the image inline as a data URI) and ``strength``
-    (how far to move away from the image; :data:`DEFAULT_IMG2IMG_STRENGTH` when the request has
-    none); that endpoint keeps the input image's size, so no ``image_size`` is sent, and the
-    endpoint is recorded in ``params["model"]`` so a replay through this adapter goes to it again.
+    Each endpoint gets only the arguments its schema has
+    (:data:`providers.model_inputs.MODEL_INPUTS`; an endpoint missing there is refused before
+    anything is sent). Text-to-image sends ``image_size`` as ``{width, height}`` and
+    ``enable_safety_checker: true``. A request with ``init_image`` goes to the image-to-image
+    endpoint instead (``img2img_model``) with ``image_url`` (the image inline as a data URI) and
+    ``strength`` (how far to move away from the image; :data:`DEFAULT_IMG2IMG_STRENGTH` when the
+    request has none); that endpoint keeps the input image's size, so no ``image_size`` is sent,
+    and the endpoint is recorded in ``params["model"]`` so a replay through this adapter goes to
+    it again.
 
     fal returns the seed it actually used; that one is recorded and the take is marked
     reproducible (fal: same seed + prompt + model version → same image). ``has_nsfw_concepts``
     true for the image raises :class:`~providers.base.Rejected`. Flux has no negative prompt,
-    so ``negative`` is ignored. ``request.params`` are merged into the arguments, except
-    ``model``, which picks the endpoint in either mode.
+    so ``negative`` is ignored. ``request.params`` may set the endpoint's other arguments
+    (steps, guidance, ...); arguments the request itself decides (prompt, seed, size, image,
+    strength) and names the endpoint lacks are not taken from them. ``model`` in the params
+    picks the endpoint in either mode.
 
     Args:
         key: fal API key (``Authorization: Key``).
@@ -61,28 +70,31 @@ class FalRenderer:
     def __repr__(self) -> str:
         return f"FalRenderer(model={self.model!r}, base_url={self._jobs.base_url!r})"
 
-    def _arguments(self, request: RenderRequest, extra: dict[str, Any]) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"prompt": request.prompt, "num_images": 1, "enable_safety_checker": True}
-        if request.init_image is None:
-            # Image-to-image keeps the input's size and takes neither of these.
-            arguments.update(image_size={"width": request.width, "height": request.height}, output_format="png")
+    def _arguments(self, request: RenderRequest, spec: ModelInputs, model: str,
+                   extra: dict[str, Any]) -> dict[str, Any]:
+        kept, unknown = tunable(spec, extra)
+        if unknown:
+            _log.info("%s %s has no argument named %s: not sent", PROVIDER, model, ", ".join(unknown))
+        arguments: dict[str, Any] = {"prompt": request.prompt, **spec.always, **kept}
+        if request.init_image is None or not spec.image_input:
+            arguments.update(size_inputs(spec, request.width, request.height))
         if request.seed is not None:
             arguments["seed"] = request.seed
-        arguments.update(extra)
-        if request.init_image is not None:
-            # After the merge on purpose: a recorded recipe holds only a marker where the image
-            # was, and the request's own image and strength are what this render is about.
-            arguments["image_url"] = inline_image(request.init_image, what="init_image")
-            arguments["strength"] = (request.strength if request.strength is not None
-                                     else arguments.get("strength", DEFAULT_IMG2IMG_STRENGTH))
+        if request.init_image is not None and spec.image_input:
+            # A recorded recipe holds only a marker where the image was (and strength is the
+            # request's own): both come from the request, never from the params.
+            arguments[spec.image_input] = inline_image(request.init_image, what="init_image")
+            strength = extra.get("strength") if request.strength is None else request.strength
+            if spec.strength_input:
+                arguments[spec.strength_input] = DEFAULT_IMG2IMG_STRENGTH if strength is None else strength
         return arguments
 
     async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
         """Render one image, or finish the request ``request.job_id`` names.
 
         Raises:
-            InvalidRequest: ``init_image`` does not decode (nothing is sent), or fal refused
-                the request.
+            InvalidRequest: ``init_image`` does not decode or the endpoint is not in the input
+                table (nothing is sent either way), or fal refused the request.
             Rejected: ``has_nsfw_concepts`` flagged the image.
             RateLimited: 429 after the client's own retries, with ``Retry-After`` if sent.
             Unavailable: 5xx, timeouts, unexpected payloads, ``max_wait`` exceeded.
@@ -91,7 +103,8 @@ class FalRenderer:
         extra = dict(request.params)
         img2img = request.init_image is not None
         model = str(extra.pop("model", self.img2img_model if img2img else self.model))
-        arguments = self._arguments(request, extra)
+        spec = model_inputs(PROVIDER, model)
+        arguments = self._arguments(request, spec, model, extra)
         request_id, result = await self._jobs.run(model, arguments, job_id=request.job_id, on_job=on_job)
         nsfw = result.get("has_nsfw_concepts")
         if nsfw is True or (isinstance(nsfw, list) and any(flag is True for flag in nsfw)):
@@ -105,15 +118,17 @@ class FalRenderer:
             seed = None
         # On resume nothing was sent now, but the same request built the same arguments then.
         params = summarize_inline_images(arguments)
-        if img2img:
+        if img2img and spec.image_input:
             params["model"] = model
+        elif img2img:
+            params["init_image_ignored"] = True  # a text-to-image endpoint was named for it
         return RenderResult(
             image=image,
             mime_type=mime,
             model=model,
             seed=seed,
             params=params,
-            reproducible=seed is not None,
+            reproducible=is_reproducible(spec, arguments, seed),
             revised_prompt=None,
             job_id=request_id,
         )

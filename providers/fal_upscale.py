@@ -2,7 +2,8 @@
 
 Same submit → ``on_job`` → wait → fetch flow and error mapping as the Flux renderer (see
 :mod:`providers.fal_jobs`). Both endpoints answer ``{"image": {"url", ...}}``; they differ in
-the name of the factor argument (:data:`FACTOR_ARGUMENT`).
+the name and range of the factor argument, which :data:`providers.model_inputs.MODEL_INPUTS`
+holds.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import fal_client
 from providers.base import JobCallback, UpscaleResult
 from providers.fal_jobs import PROVIDER, FalJobs, inline_image
 from providers.http_errors import summarize_inline_images
+from providers.model_inputs import check_factor, model_inputs
 
 ESRGAN = "fal-ai/esrgan"
 CLARITY = "fal-ai/clarity-upscaler"
-FACTOR_ARGUMENT = {ESRGAN: "scale", CLARITY: "upscale_factor"}
-"""How each known endpoint names its factor (Clarity takes 1..4, ESRGAN more)."""
 
 
 class FalUpscaler:
@@ -29,9 +29,7 @@ class FalUpscaler:
     Args:
         key: fal API key.
         base_url: Queue root; tests point it at a fake.
-        model: fal endpoint id.
-        factor_argument: Name of the factor argument; ``None`` looks ``model`` up in
-            :data:`FACTOR_ARGUMENT` (``"scale"`` for endpoints not listed there).
+        model: fal endpoint id (one of the upscalers in :data:`providers.model_inputs.MODEL_INPUTS`).
         client: Preconfigured client; built from ``key`` when ``None``.
         timeout: Seconds for the submit request and the download.
         max_wait: Seconds to wait for the job.
@@ -41,12 +39,11 @@ class FalUpscaler:
     name = PROVIDER
 
     def __init__(self, key: str, *, base_url: str = "https://queue.fal.run", model: str = ESRGAN,
-                 factor_argument: str | None = None, client: fal_client.AsyncClient | None = None,
+                 client: fal_client.AsyncClient | None = None,
                  timeout: float = 120, max_wait: float = 600, poll_interval: float = 0.5) -> None:
         self._jobs = FalJobs(key, base_url=base_url, client=client, timeout=timeout,
                              max_wait=max_wait, poll_interval=poll_interval)
         self.model = model
-        self.factor_argument = factor_argument or FACTOR_ARGUMENT.get(model, "scale")
 
     def __repr__(self) -> str:
         return f"FalUpscaler(model={self.model!r}, base_url={self._jobs.base_url!r})"
@@ -63,17 +60,20 @@ class FalUpscaler:
             job_id: Finish this earlier request instead of submitting one; optional.
 
         Raises:
-            InvalidRequest: ``image`` does not decode (nothing is sent), or fal refused the
-                arguments (e.g. a factor outside the endpoint's range).
+            InvalidRequest: ``image`` does not decode, ``factor`` is outside the endpoint's
+                range or the endpoint is not in the input table (nothing is sent in these
+                cases), or fal refused the arguments.
             RateLimited: 429 after the client's own retries, with ``Retry-After`` if sent.
             Unavailable: 5xx, timeouts, unexpected payloads, ``max_wait`` exceeded.
             BadImage: No image, or bytes that do not decode.
         """
-        arguments = {"image_url": inline_image(image, what="image to upscale"), self.factor_argument: factor}
+        spec = model_inputs(PROVIDER, self.model)
+        factor_name = check_factor(spec, factor, vendor=PROVIDER, model=self.model)
+        arguments = {str(spec.image_input): inline_image(image, what="image to upscale"), factor_name: factor}
         _, result = await self._jobs.run(self.model, arguments, job_id=job_id, on_job=on_job)
         out, mime, _, _ = await self._jobs.image(result.get("image"))
         return UpscaleResult(image=out, mime_type=mime, model=self.model,
                              params=summarize_inline_images(arguments))
 
 
-__all__ = ["CLARITY", "ESRGAN", "FACTOR_ARGUMENT", "FalUpscaler"]
+__all__ = ["CLARITY", "ESRGAN", "FalUpscaler"]

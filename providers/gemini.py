@@ -4,10 +4,11 @@
 in the URL, where it would end up in logs). Images come back as base64 ``inlineData`` parts.
 
 Gemini reports safety blocks as HTTP 200: ``promptFeedback.blockReason`` with no candidates, or
-a candidate whose ``finishReason`` is in :data:`SAFETY_FINISH`; both raise :class:`Rejected`.
-A candidate that finishes normally (``STOP``) without an image part raises :class:`BadImage`:
-the vendor answered but gave no usable image, and a retry can succeed, which is not true of
-:class:`InvalidRequest`. A bad key is HTTP 400 with reason ``API_KEY_INVALID`` on Gemini, so
+a candidate whose ``finishReason`` is in :data:`SAFETY_FINISH`; both raise :class:`Rejected`
+(never retry this vendor for the take). A candidate that finishes without an image part for any
+other reason (``STOP``, ``NO_IMAGE`` "expected an image but none was generated", ``IMAGE_OTHER``
+"stopped for another reason", ``MAX_TOKENS``...) raises :class:`BadImage`: the vendor answered
+but gave no usable image, and a retry can succeed, which is not true of :class:`InvalidRequest`. A bad key is HTTP 400 with reason ``API_KEY_INVALID`` on Gemini, so
 that case is mapped to :class:`AuthFailed` rather than :class:`InvalidRequest`.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +36,7 @@ from providers.http_errors import (
     error_from_response,
     json_body,
 )
+from providers.model_inputs import nearest_aspect as closest_ratio
 from providers.review_common import (
     apply_size_check,
     parse_review,
@@ -50,34 +51,20 @@ ASPECT_RATIOS: tuple[str, ...] = ("1:1", "2:3", "3:2", "3:4", "4:3", "9:16", "16
 """Aspect ratios ``imageConfig.aspectRatio`` accepts."""
 
 SAFETY_FINISH = frozenset({
-    "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_OTHER", "NO_IMAGE", "IMAGE_RECITATION",
-    "SAFETY", "PROHIBITED_CONTENT", "RECITATION", "BLOCKLIST", "SPII",
+    "SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST",
+    "SPII", "RECITATION", "IMAGE_RECITATION",
 })
-"""``finishReason`` values that mean the content was refused."""
+"""``finishReason`` values that mean the content was refused (google-genai ``FinishReason``).
+``NO_IMAGE`` and ``IMAGE_OTHER`` are not among them: they are failed attempts (BadImage)."""
 
 
 def nearest_aspect(width: int, height: int, choices: Sequence[str] = ASPECT_RATIOS) -> str:
-    """Pick the supported aspect ratio closest to ``width:height``.
+    """Pick the supported aspect ratio closest to ``width:height`` (log-ratio distance).
 
-    Closeness is measured on log(ratio) so 2:1 and 1:2 are equally far from 1:1.
-
-    Args:
-        width: Requested width (> 0).
-        height: Requested height (> 0).
-        choices: Ratios to pick from, as ``"W:H"`` strings.
-
-    Returns:
-        One of ``choices``.
+    Raises:
+        ValueError: ``width`` or ``height`` is not positive.
     """
-    if width <= 0 or height <= 0:
-        raise ValueError("width and height must be positive")
-    target = math.log(width / height)
-
-    def distance(choice: str) -> float:
-        w, h = (float(x) for x in choice.split(":"))
-        return abs(math.log(w / h) - target)
-
-    return min(choices, key=distance)
+    return closest_ratio(width, height, choices)
 
 
 class _GeminiHTTP(VendorHTTP):

@@ -50,10 +50,16 @@ class _MistralHTTP(VendorHTTP):
     def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None, timeout: float) -> None:
         super().__init__(PROVIDER, api_key, base_url, http, timeout)
 
-    async def request(self, method: str, path: str, *, json_payload: Any = None) -> httpx.Response:
-        """Send one authenticated request; raise a ProviderError for any failure."""
+    async def request(self, method: str, path: str, *, json_payload: Any = None,
+                      accept: str = "application/json") -> httpx.Response:
+        """Send one authenticated request; raise a ProviderError for any failure.
+
+        Args:
+            accept: The ``Accept`` header; file downloads ask for ``application/octet-stream``
+                as Mistral's own SDK does (the endpoint serves raw bytes, not JSON).
+        """
         # The key goes in a per-request header, never into the (possibly shared) client.
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": accept}
         response = await self.send(method, f"{self.base_url}{path}", headers=headers, json_payload=json_payload)
         raise_for_status(response, PROVIDER, secrets=(self._api_key,))
         return response
@@ -164,7 +170,8 @@ class MistralRenderer:
             # bad take, not a bad request.
             raise BadImage(f"{PROVIDER} answered without an image", provider=PROVIDER,
                            detail=("model said: " + said[:200]) if said else "no tool_file")
-        file_response = await self._api.request("GET", f"/v1/files/{file_id}/content")
+        file_response = await self._api.request("GET", f"/v1/files/{file_id}/content",
+                                                accept="application/octet-stream")
         image = file_response.content
         mime, _, _ = check_image(image, PROVIDER)
         params = {k: v for k, v in body.items() if k != "inputs"}

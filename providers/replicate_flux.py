@@ -6,33 +6,37 @@ The create → ``on_job`` → poll → download flow and the client's quirks liv
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import replicate
 
 from providers.base import JobCallback, RenderRequest, RenderResult
-from providers.gemini import nearest_aspect  # the one aspect-ratio picker
 from providers.http_errors import summarize_inline_images
+from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 from providers.replicate_jobs import PROVIDER, ReplicateJobs, model_label
 
-FLUX_ASPECTS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
-IMG2IMG_MODELS = frozenset({"black-forest-labs/flux-dev"})
-"""Models that take ``image`` + ``prompt_strength`` (image-to-image)."""
-
 _SEED_LOG = re.compile(r"(?i)using seed[:=]?\s*(\d+)")
+_log = logging.getLogger(__name__)
 
 
 class ReplicateRenderer:
     """Flux on Replicate (``flux-schnell`` by default; ``flux-dev``, ``flux-1.1-pro`` work too).
 
-    Always sends ``go_fast: false`` (fast mode is not deterministic even with a seed) plus the
-    seed when one is given, so a recorded take can be replayed. Without a seed the one the model
-    logs ("Using seed: N") is recorded when present. Width/height become the nearest Flux
-    ``aspect_ratio``; flux has no negative prompt, so ``negative`` is ignored.
-    ``init_image`` becomes ``image`` + ``prompt_strength`` on image-to-image models
-    (:data:`IMG2IMG_MODELS`, or ``img2img=True``) and is ignored otherwise.
-    ``request.params`` (except ``model``) are merged into the input.
+    Each model gets only the inputs its schema has (:data:`providers.model_inputs.MODEL_INPUTS`;
+    a model missing there is refused before anything is sent). Width/height become the model's
+    ``aspect_ratio`` when the size is one of its ratios, else ``custom`` + width/height where the
+    model takes that (flux-1.1-pro: multiples of 32, 256..1440), else its nearest ratio; what was
+    sent is what ``params`` records. Models with fast mode get ``go_fast: false`` (fast mode is
+    not deterministic even with a seed), and the seed when one is given. Without a seed the one
+    the model logs ("Using seed: N") is recorded when present. ``reproducible`` says whether that
+    seed gives the same image again on this model (:func:`~providers.model_inputs.is_reproducible`).
+    Flux has no negative prompt, so ``negative`` is ignored. ``init_image`` becomes ``image`` +
+    ``prompt_strength`` on models that take an input image (flux-dev); other models render from
+    the prompt alone and record ``init_image_ignored``. ``request.params`` (except ``model``)
+    may set the model's other inputs (steps, guidance, ...); inputs the request itself decides
+    (prompt, seed, size, image) and names the model lacks are not taken from them.
 
     Args:
         api_token: Replicate API token.
@@ -43,7 +47,6 @@ class ReplicateRenderer:
         timeout: Seconds per HTTP request (not for the whole job).
         max_wait: Seconds to wait for a job before giving up with :class:`Unavailable`; the job
             keeps running and can be resumed with its id.
-        img2img: Force image-to-image support on or off; ``None`` infers it from ``model``.
         inline_limit: Largest ``init_image`` sent inline as a data URI; larger ones are uploaded.
     """
 
@@ -52,40 +55,37 @@ class ReplicateRenderer:
     def __init__(self, api_token: str, *, base_url: str = "https://api.replicate.com",
                  model: str = "black-forest-labs/flux-schnell", poll_interval: float = 1.0,
                  client: replicate.Client | None = None, timeout: float = 60,
-                 max_wait: float = 600, img2img: bool | None = None,
-                 inline_limit: int = 256 * 1024) -> None:
+                 max_wait: float = 600, inline_limit: int = 256 * 1024) -> None:
         self._jobs = ReplicateJobs(api_token, base_url=base_url, client=client,
                                    poll_interval=poll_interval, timeout=timeout, max_wait=max_wait)
         self.model = model
-        self.img2img = img2img
         self.inline_limit = inline_limit
 
     def __repr__(self) -> str:
         return f"ReplicateRenderer(model={self.model!r})"
 
-    async def _input(self, request: RenderRequest, model: str, extra: dict[str, Any]) -> dict[str, Any]:
-        inp: dict[str, Any] = {
-            "prompt": request.prompt,
-            "aspect_ratio": nearest_aspect(request.width, request.height, FLUX_ASPECTS),
-            "num_outputs": 1,
-            "output_format": "png",  # lossless: the studio keeps the master
-            "go_fast": False,
-        }
+    async def _input(self, request: RenderRequest, spec: ModelInputs, model: str,
+                     params: dict[str, Any]) -> dict[str, Any]:
+        extra, unknown = tunable(spec, params)
+        if unknown:
+            _log.info("%s %s has no input named %s: not sent", PROVIDER, model, ", ".join(unknown))
+        inp: dict[str, Any] = {"prompt": request.prompt, **size_inputs(spec, request.width, request.height),
+                               **spec.always, **extra}
         if request.seed is not None:
             inp["seed"] = request.seed
-        img2img = self.img2img if self.img2img is not None else model in IMG2IMG_MODELS
-        if request.init_image is not None and img2img:
-            inp["image"] = await self._jobs.image_input(request.init_image, inline_limit=self.inline_limit,
-                                                        what="init_image")
-            if request.strength is not None:
-                inp["prompt_strength"] = request.strength
-        inp.update(extra)
+        if request.init_image is not None and spec.image_input:
+            inp[spec.image_input] = await self._jobs.image_input(
+                request.init_image, inline_limit=self.inline_limit, what="init_image")
+            if request.strength is not None and spec.strength_input:
+                inp[spec.strength_input] = request.strength
         return inp
 
     async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
         """Render one image, or finish the prediction ``request.job_id`` names.
 
         Raises:
+            InvalidRequest: The model is not in the input table (nothing is sent), or
+                Replicate refused the input.
             Rejected: The prediction failed on a safety/NSFW check.
             Unavailable: 5xx, timeouts, ``canceled``/``aborted`` predictions, other failures.
             RateLimited: 429, with ``retry_after`` when Replicate sent ``Retry-After``.
@@ -93,9 +93,10 @@ class ReplicateRenderer:
         """
         extra = dict(request.params)
         model = str(extra.pop("model", self.model))
+        spec = model_inputs(PROVIDER, model)
         sent: dict[str, Any] | None = None
         if not request.job_id:
-            sent = await self._input(request, model, extra)
+            sent = await self._input(request, spec, model, extra)
         prediction = await self._jobs.run(model=model, version=None, input=sent or {},
                                           job_id=request.job_id, on_job=on_job)
         image, mime = await self._jobs.download(prediction)
@@ -104,16 +105,19 @@ class ReplicateRenderer:
         if seed is None:
             found = _SEED_LOG.search(prediction.logs or "")
             seed = int(found.group(1)) if found else None
+        params = summarize_inline_images(inp)
+        if request.init_image is not None and not spec.image_input:
+            params["init_image_ignored"] = True  # the recipe must not claim the sketch shaped this image
         return RenderResult(
             image=image,
             mime_type=mime,
             model=model_label(prediction, model),
             seed=seed,
-            params=summarize_inline_images(inp),
-            reproducible=seed is not None and inp.get("go_fast") is False,
+            params=params,
+            reproducible=is_reproducible(spec, inp, seed),
             revised_prompt=None,
             job_id=prediction.id,
         )
 
 
-__all__ = ["FLUX_ASPECTS", "IMG2IMG_MODELS", "PROVIDER", "ReplicateRenderer"]
+__all__ = ["PROVIDER", "ReplicateRenderer"]

@@ -15,6 +15,7 @@ import replicate
 
 from providers.base import JobCallback, UpscaleResult
 from providers.http_errors import summarize_inline_images
+from providers.model_inputs import check_factor, model_inputs
 from providers.replicate_jobs import PROVIDER, ReplicateJobs, model_label
 
 DEFAULT_ESRGAN_MODEL = "nightmareai/real-esrgan"
@@ -63,26 +64,31 @@ class ReplicateUpscaler:
 
         Args:
             image: Encoded image to upscale.
-            factor: Scale factor (Real-ESRGAN takes 0..10).
+            factor: Scale factor (Real-ESRGAN takes 0..10; the range comes from
+                :data:`providers.model_inputs.MODEL_INPUTS`).
             on_job: Awaited with the prediction id before waiting on it. Beyond the
                 :class:`~providers.base.Upscaler` protocol (which has no resume yet); optional.
             job_id: Finish this earlier prediction instead of creating one; optional.
 
         Raises:
-            InvalidRequest: ``image`` does not decode (nothing is sent), or Replicate refused
-                the input.
+            InvalidRequest: ``image`` does not decode, ``factor`` is out of the model's range
+                or the model is not in the input table (nothing is sent in these cases), or
+                Replicate refused the input.
             RateLimited: 429, with ``retry_after`` when Replicate sent ``Retry-After``.
             Unavailable: 5xx, timeouts, failed/canceled/aborted predictions.
             BadImage: No output, or output bytes that do not decode.
         """
+        spec = model_inputs(PROVIDER, self.model)
         sent: dict[str, Any] | None = None
         if not job_id:
+            factor_name = check_factor(spec, factor, vendor=PROVIDER, model=self.model)
             sent = {
-                "image": await self._jobs.image_input(image, inline_limit=self.inline_limit,
-                                                      what="image to upscale"),
-                "scale": factor,
-                "face_enhance": self.face_enhance,
+                str(spec.image_input): await self._jobs.image_input(image, inline_limit=self.inline_limit,
+                                                                    what="image to upscale"),
+                factor_name: factor,
             }
+            if "face_enhance" in spec.fields:
+                sent["face_enhance"] = self.face_enhance
         prediction = await self._jobs.run(model=self.model, version=self.version, input=sent or {},
                                           job_id=job_id, on_job=on_job)
         out, mime = await self._jobs.download(prediction)

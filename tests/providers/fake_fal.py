@@ -17,6 +17,7 @@ from tests.providers.fake_base import (
     image_size,
     make_png,
 )
+from tests.providers.model_schemas import FAL_SCHEMAS, FAL_UPSCALERS, fal_error, violations
 
 _REQUEST = re.compile(r"^/(?P<owner>[^/]+)/(?P<alias>[^/]+)/requests/(?P<id>[^/]+)(?P<rest>/status|/cancel)?$")
 _FILE = re.compile(r"^/files/(?P<name>[^/]+)$")
@@ -59,8 +60,14 @@ class FakeFal(FakeServer):
     Routes: ``"submit"`` (``POST /{endpoint}``), ``"status"``
     (``GET /{owner}/{alias}/requests/{id}/status``), ``"result"``
     (``GET /{owner}/{alias}/requests/{id}``), ``"cancel"``, ``"download"`` (``GET /files/...``).
-    Ops: ``"render"``, and ``"upscale"`` for submits whose arguments have ``scale`` (esrgan)
-    or ``upscale_factor`` (clarity-upscaler).
+    Ops: ``"render"``, and ``"upscale"`` for submits to the upscalers (``fal-ai/esrgan``,
+    ``fal-ai/clarity-upscaler``).
+
+    Arguments are checked against :data:`tests.providers.model_schemas.FAL_SCHEMAS` the way fal
+    does it: the queue accepts the submit, the request completes, and the result fetch answers
+    422 ``{"detail": [{"loc": ["body", field], "msg", "type", ...}]}`` for an unknown field, a
+    value outside an enum or range, or a missing required argument. An endpoint not in that
+    table is a 404 at submit.
 
     Steps (applied to a submit): ``ok`` (one IN_QUEUE and one IN_PROGRESS poll, then
     COMPLETED), ``queued:N`` (N IN_QUEUE polls first), ``<status>[:retry_after]`` (the submit
@@ -164,15 +171,21 @@ class FakeFal(FakeServer):
 
     def _submit(self, path: str, recorded: Recorded) -> Reply:
         args = recorded.json or {}
-        step = recorded.step = self.next_step("render" if upscale_factor(args) is None else "upscale")
+        parts = path.strip("/").split("/")
+        endpoint = "/".join(parts)
+        step = recorded.step = self.next_step("upscale" if endpoint in FAL_UPSCALERS else "render")
         error = self.error_reply(step, recorded)
         if error:
             return error
         self.maybe_slow(step)
-        parts = path.strip("/").split("/")
+        schema = FAL_SCHEMAS.get(endpoint)
+        if schema is None:
+            return Reply(404, {"detail": f"Application '{endpoint}' not found"})
         plan = ["IN_QUEUE", "IN_PROGRESS"] if step.name != "queued" else ["IN_QUEUE"] * int(step.arg or 3)
-        job = FakeRequest(self.new_id("req-"), "/".join(parts), args, plan)
-        job.result = self._result(job, step)
+        job = FakeRequest(self.new_id("req-"), endpoint, args, plan)
+        refused = violations(schema, args)
+        # The runner validates, so the refusal is what the result fetch returns.
+        job.result = Reply(422, fal_error(refused, args)) if refused else self._result(job, step)
         self.jobs[job.id] = job
         base = self.url(f"/{parts[0]}/{parts[1]}/requests/{job.id}")
         return Reply(200, {"request_id": job.id, "response_url": base, "status_url": base + "/status",

@@ -23,7 +23,9 @@ class FakeMistral(FakeServer):
     """Speaks Mistral's REST API.
 
     Routes: ``"conversations"`` (``POST /v1/conversations``), ``"files"``
-    (``GET /v1/files/{id}/content``), ``"chat"`` (``POST /v1/chat/completions``).
+    (``GET /v1/files/{id}/content``; answers 406 unless ``Accept`` asks for
+    ``application/octet-stream``, as the official SDK does), ``"chat"``
+    (``POST /v1/chat/completions``).
     Ops: ``"render"`` (conversations), ``"review"`` (chat carrying an image) and ``"chat"``
     (text-only chat, e.g. storyboard drafting; only requests without an ``image_url`` chunk
     land here, so review traffic is unchanged).
@@ -69,6 +71,13 @@ class FakeMistral(FakeServer):
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
         name = recorded.route
         if name == "files" and method == "GET":
+            accept = recorded.headers.get("accept", "")
+            if "application/octet-stream" not in accept:
+                # The endpoint serves raw bytes and the official SDK asks for exactly that;
+                # an adapter asking for JSON is wrong even where the real server is lenient.
+                return Reply(406, {"object": "error", "message": f"cannot serve {accept or 'no Accept'}; "
+                                   "this endpoint serves application/octet-stream",
+                                   "type": "invalid_request_error", "code": "406"})
             data = self.files.get(_FILE.match(path).group("id"))  # type: ignore[union-attr]
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"message": "no file"})
         if name not in ("conversations", "chat") or method != "POST":

@@ -18,6 +18,7 @@ from tests.providers.fake_base import (
     image_size,
     make_png,
 )
+from tests.providers.model_schemas import REPLICATE_SCHEMAS, replicate_error, violations
 
 _MODEL_CREATE = re.compile(r"^/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions$")
 _PREDICTION = re.compile(r"^/v1/predictions/(?P<id>[^/]+)$")
@@ -56,13 +57,20 @@ class FakeReplicate(FakeServer):
     Routes: ``"create"`` (``POST /v1/models/{owner}/{name}/predictions`` and
     ``POST /v1/predictions``), ``"get"`` (``GET /v1/predictions/{id}``), ``"cancel"``,
     ``"upload"`` (``POST /v1/files``), ``"download"`` (``GET /files/{name}``).
-    Ops: ``"render"``, and ``"upscale"`` for creates whose input has ``scale``.
+    Ops: ``"render"``, and ``"upscale"`` for creates of :data:`ESRGAN_MODEL`.
 
     Steps (applied to a create): ``ok`` (one ``processing`` poll, then ``succeeded``),
     ``processing:N`` (N ``processing`` polls first), ``<status>[:retry_after]`` (the create
     itself fails), ``slow:S``, ``nsfw`` (``failed`` with an NSFW message), ``failed[:message]``,
     ``aborted``, ``canceled``, ``badimage`` (succeeded; output is garbage), ``hold`` (stays
     ``processing`` for every poll until :meth:`release`, for crash/resume tests).
+
+    Inputs are checked against :data:`tests.providers.model_schemas.REPLICATE_SCHEMAS` at
+    create, as Replicate does: an unknown field, a value outside an enum or a range, a missing
+    required input is a 422 with Replicate's body (``title``, ``detail``, ``status``,
+    ``invalid_fields``), and a model not in that table is a 404. A ``custom`` aspect ratio
+    renders at the ``width`` x ``height`` sent; a listed ratio at ``image_size`` (the vendor
+    picks the pixels).
 
     Outputs are data URIs by default (the real client only wraps https/data URLs); set
     ``output_mode = "url"`` to get ``{base_url}/files/...`` URLs served by the fake. Models whose
@@ -154,7 +162,10 @@ class FakeReplicate(FakeServer):
             scale = int(pred.input["scale"])
             data = make_png(w * scale, h * scale)
         else:
-            data = make_png(*self.image_size, seed=int(pred.input.get("seed", DEFAULT_SEED)))
+            size = self.image_size
+            if pred.input.get("aspect_ratio") == "custom":
+                size = (int(pred.input["width"]), int(pred.input["height"]))
+            data = make_png(*size, seed=int(pred.input.get("seed", DEFAULT_SEED)))
         if self.output_mode == "url":
             name = f"{pred.id}.png"
             self.files[name] = data
@@ -166,14 +177,21 @@ class FakeReplicate(FakeServer):
     def _create(self, path: str, recorded: Recorded) -> Reply:
         body = recorded.json or {}
         inp = dict(body.get("input") or {})
-        op = "upscale" if "scale" in inp else "render"
+        match = _MODEL_CREATE.match(path)
+        model = f"{match['owner']}/{match['name']}" if match else ESRGAN_MODEL
+        op = "upscale" if model == ESRGAN_MODEL else "render"
         step = recorded.step = self.next_step(op)
         error = self.error_reply(step, recorded)
         if error:
             return error
         self.maybe_slow(step)
-        match = _MODEL_CREATE.match(path)
-        model = f"{match['owner']}/{match['name']}" if match else ESRGAN_MODEL
+        schema = REPLICATE_SCHEMAS.get(model)
+        if schema is None:
+            return Reply(404, {"title": "Not found", "detail": "The requested resource could not be found.",
+                               "status": 404})
+        refused = violations(schema, inp)
+        if refused:
+            return Reply(422, replicate_error(refused))
         version = body.get("version") or "fakeversion0001"
         plan, final, err = ["processing"] * self.processing_polls, "succeeded", None
         if step.name == "processing":

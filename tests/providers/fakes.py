@@ -44,6 +44,13 @@ Auth:
     body echoes what was sent, so tests can prove adapters redact it). By default any key
     is accepted and simply recorded.
 
+Schemas:
+    ``FakeReplicate`` and ``FakeFal`` check every input against
+    :mod:`tests.providers.model_schemas` (kept apart from the adapters' own table) and answer
+    the vendor's 422 for an unknown field or a value outside an enum or range (Replicate at
+    create; fal on the result fetch, as its runner validates). ``FakeMistral`` answers 406 to
+    a file download that does not ask for ``application/octet-stream``.
+
 Out-of-band jobs (for resume tests): ``FakeReplicate.add_prediction(...)`` and
 ``FakeFal.add_request(...)`` return the id of a job that an "earlier attempt" created.
 """

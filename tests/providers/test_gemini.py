@@ -104,6 +104,9 @@ async def test_timeout_is_unavailable(fake: FakeGemini) -> None:
 @pytest.mark.parametrize(("step", "reason"), [
     ("block", "SAFETY"), ("block:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
     ("finish:IMAGE_SAFETY", "IMAGE_SAFETY"), ("finish:IMAGE_PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT"),
+    ("finish:SAFETY", "SAFETY"), ("finish:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
+    ("finish:BLOCKLIST", "BLOCKLIST"), ("finish:SPII", "SPII"), ("finish:RECITATION", "RECITATION"),
+    ("finish:IMAGE_RECITATION", "IMAGE_RECITATION"),
 ])
 async def test_safety_is_rejected(fake: FakeGemini, step: str, reason: str) -> None:
     fake.script([step])
@@ -117,6 +120,16 @@ async def test_no_usable_image_is_bad_image(fake: FakeGemini, step: str) -> None
     fake.script([step])
     with pytest.raises(BadImage):
         await renderer(fake).render(REQ)
+
+
+@pytest.mark.parametrize("reason", ["NO_IMAGE", "IMAGE_OTHER", "MAX_TOKENS", "OTHER"])
+async def test_no_image_without_a_safety_reason_is_a_failed_attempt(fake: FakeGemini, reason: str) -> None:
+    # Not a refusal: the take may try Gemini again instead of giving the vendor up for good.
+    fake.script([f"finish:{reason}", "ok"])
+    with pytest.raises(BadImage) as info:
+        await renderer(fake).render(REQ)
+    assert not isinstance(info.value, Rejected) and reason in (info.value.detail or "")
+    assert (await renderer(fake).render(REQ)).image  # and the retry renders
 
 
 async def test_bad_key_is_auth_failed_and_never_echoed(fake: FakeGemini) -> None:

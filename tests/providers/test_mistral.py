@@ -42,6 +42,7 @@ async def test_render_success_records_recipe(fake: FakeMistral) -> None:
     conv = fake.last("conversations")
     assert conv.headers["authorization"] == f"Bearer {KEY}"
     assert fake.last("files").headers["authorization"] == f"Bearer {KEY}"
+    assert fake.last("files").headers["accept"] == "application/octet-stream"  # as Mistral's SDK asks
     body = conv.json
     assert body["tools"] == [{"type": "image_generation"}]
     assert body["model"] == "mistral-medium-latest" and body["store"] is False
@@ -169,3 +170,12 @@ async def test_review_shrinks_big_images(fake: FakeMistral) -> None:
     uri = fake.last("chat").json["messages"][0]["content"][1]["image_url"]
     with Image.open(io.BytesIO(base64.b64decode(uri.partition(",")[2]))) as im:
         assert im.size == (1024, 512)
+
+
+def test_fake_file_download_refuses_a_json_accept(fake: FakeMistral) -> None:
+    # The fake holds adapters to what the official SDK sends, so a JSON Accept is caught.
+    fake.files["f1"] = make_png()
+    wrong = httpx.get(fake.url("/v1/files/f1/content"), headers={"Accept": "application/json"}, timeout=5)
+    right = httpx.get(fake.url("/v1/files/f1/content"), headers={"Accept": "application/octet-stream"}, timeout=5)
+    assert wrong.status_code == 406 and "application/octet-stream" in wrong.json()["message"]
+    assert right.status_code == 200 and right.content == fake.files["f1"]
