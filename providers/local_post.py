@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 
-from PIL import Image, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from .base import BadImage, InvalidRequest, JobCallback, Review, UpscaleResult
+from .local_card import PAPER
 
 PROVIDER = "local"
 UPSCALE_MODEL = "local-lanczos-unsharp"
@@ -16,6 +17,29 @@ MAX_FACTOR = 8
 # Guard against a request that would allocate gigabytes (a 4096px image at factor 8).
 MAX_OUTPUT_PIXELS = 8192 * 8192
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+# A row belongs to a preview's caption strip when at least this share of it is bare paper:
+# lines of text leave a third to a half of their rows bare; a picture leaves none.
+_PAPER_ROW = 0.25
+_PAPER_TOLERANCE = 10  # per channel: survives resampling and the upscaler's unsharp mask
+
+
+def _caption_rows(small: Image.Image) -> int:
+    """Rows at the foot of ``small`` (RGB) that are a local preview's caption strip, else 0.
+
+    The strip is the same for every variant of a shot and is all contrast and edges (ink on
+    paper), so scoring it would rank every preview alike, near the top.
+    """
+    diff = ImageChops.difference(small, Image.new("RGB", small.size, PAPER)).convert("L")
+    bare = diff.point([255 if v <= _PAPER_TOLERANCE else 0 for v in range(256)])
+    shares = [v / 255 for v in bare.resize((1, small.height), Image.Resampling.BOX).tobytes()]
+    rows = 0
+    while rows < small.height and shares[-1 - rows] >= _PAPER_ROW:
+        rows += 1
+    # A strip starts and ends with a margin of bare paper and is a few lines tall; a pale
+    # photograph's foot is neither.
+    if shares[-1] < 0.9 or rows < small.height * 0.04 or rows > small.height * 0.4:
+        return 0
+    return rows + 1  # and the rule above it
 
 
 def _decode(data: bytes) -> Image.Image:
@@ -74,7 +98,8 @@ class LocalReviewer:
     """Cheap heuristic reviewer: catches broken, wrong-size and blank images.
 
     It cannot judge whether the image matches the prompt; passing only means "not obviously
-    broken". The score (0.5..1.0 when passed) grows with contrast and edge detail.
+    broken". The score (0.5..1.0 when passed) grows with contrast and edge detail of the
+    picture; the caption strip of a local preview (ink on paper at its foot) is left out.
     """
 
     name = PROVIDER
@@ -99,6 +124,9 @@ class LocalReviewer:
         # Statistics on a small copy: fast at 4096px and blind to single-pixel noise.
         small = im.convert("RGB")
         small.thumbnail((256, 256), Image.Resampling.BOX)
+        caption = _caption_rows(small)
+        if caption:  # score the picture, not the card around it
+            small = small.crop((0, 0, small.width, small.height - caption))
         spread = max(ImageStat.Stat(small).stddev)
         colours = small.getcolors(small.width * small.height) or [(0, None)]
         top_share = max(n for n, _ in colours) / (small.width * small.height)

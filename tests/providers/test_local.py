@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -21,6 +25,7 @@ from providers.base import (
     Upscaler,
 )
 from providers.local import LocalRenderer, LocalReviewer, LocalUpscaler
+from providers.local_card import plan_card
 
 
 def decode(data: bytes) -> Image.Image:
@@ -67,7 +72,7 @@ async def test_same_inputs_give_identical_bytes() -> None:
     second = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]
     assert first.image == second.image
     assert first.seed == 42 and first.reproducible
-    assert first.mime_type == "image/png" and first.model == "local-procedural-v1"
+    assert first.mime_type == "image/png" and first.model == "local-procedural-v2"
     assert first.params == {"renderer": "procedural"}
 
 
@@ -119,7 +124,8 @@ async def test_missing_seed_is_derived_reported_and_reproducible() -> None:
     assert other.seed != first.seed
 
 
-@pytest.mark.parametrize("size", [(16, 16), (640, 360), (333, 777), (64, 4096)])
+@pytest.mark.parametrize("size", [(16, 16), (64, 64), (640, 360), (333, 777), (64, 4096), (4096, 64),
+                                  (4096, 4096)])
 async def test_requested_size_is_honoured(size: tuple[int, int]) -> None:
     assert decode(await render(width=size[0], height=size[1])).size == size
 
@@ -207,6 +213,76 @@ def test_fail_prompts_unknown_kind_is_a_programming_error() -> None:
         LocalRenderer(fail_prompts={"x": "explode"})
 
 
+# --- what a frame shows: a storyboard card for its prompt --------------------------------------
+
+LONG_PROMPT = ("A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
+               "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette")
+# How a prompt's words pick framing and light, and how the caption is laid out: test_local_card.py.
+
+
+def picture(data: bytes, prompt: str) -> Image.Image:
+    """The frame above its caption strip."""
+    im = decode(data).convert("RGB")
+    return im.crop((0, 0, im.width, im.height - plan_card(prompt, *im.size).strip))
+
+
+def strip(data: bytes, prompt: str) -> Image.Image:
+    """The caption strip at the foot of the frame."""
+    im = decode(data).convert("RGB")
+    return im.crop((0, im.height - plan_card(prompt, *im.size).strip, im.width, im.height))
+
+
+def dark_share(im: Image.Image) -> float:
+    """Share of pixels much darker than the picture's mean: how much a near silhouette covers."""
+    grey = im.convert("L")
+    mean = ImageStat.Stat(grey).mean[0]
+    return grey.point(lambda v: 255 if v < 0.6 * mean else 0).histogram()[255] / (grey.width * grey.height)
+
+
+async def test_night_frames_are_darker_than_day_frames_of_the_same_scene() -> None:
+    def brightness(data: bytes, prompt: str) -> float:
+        return ImageStat.Stat(picture(data, prompt).convert("L")).mean[0]
+
+    lit = {}
+    for when in ("at night", "at noon", "at dawn", "at sunset"):
+        prompt = f"a quiet harbour with fishing boats {when}"
+        lit[when] = [brightness(await render(prompt, seed=s), prompt) for s in range(4)]
+    assert max(lit["at night"]) < 0.6 * min(min(v) for k, v in lit.items() if k != "at night")
+
+
+@pytest.mark.parametrize("subject", ["a fisherman on a beach at noon", "a girl in a garden", "an old sailor"])
+async def test_a_close_up_fills_the_frame_where_a_wide_shot_shows_a_small_figure(subject: str) -> None:
+    async def coverage(prompt: str) -> float:
+        return sum([dark_share(picture(await render(prompt, seed=s), prompt)) for s in range(4)]) / 4
+
+    close, wide = await coverage(f"close-up of {subject}"), await coverage(f"wide shot of {subject}")
+    assert close > 2 * wide and close > 0.2
+
+
+async def test_the_caption_strip_shows_the_prompt_and_only_the_prompt() -> None:
+    a, b = "a storm over the harbour", "a picnic in the garden"
+    a1, a2, b1 = [strip(await render(p, seed=s), p) for p, s in ((a, 1), (a, 2), (b, 1))]
+    assert a1.size == b1.size and a1.height > 0
+    assert a1.tobytes() == a2.tobytes()  # the seed changes the picture, never the words
+    assert distance(a1, b1) > 2  # other words, other ink
+    ink = dark_share(a1)
+    assert 0.02 < ink < 0.5  # dark letters on light paper: there is text, and it is not a smudge
+
+
+def test_same_request_gives_the_same_bytes_in_another_process() -> None:
+    # A recipe replays on any worker: nothing may hang on per-process state such as str hashing.
+    code = ("import asyncio, hashlib; from providers.local import LocalRenderer; "
+            "from providers.base import RenderRequest; "
+            "r = asyncio.run(LocalRenderer().render(RenderRequest(prompt=" + repr(LONG_PROMPT) + ", "
+            "width=400, height=240, seed=11, negative='text'))); print(hashlib.sha256(r.image).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(n)}, cwd=os.getcwd()).stdout.strip()
+               for n in (1, 2)}
+    here = asyncio.run(LocalRenderer().render(RenderRequest(
+        prompt=LONG_PROMPT, width=400, height=240, seed=11, negative="text")))
+    assert digests == {hashlib.sha256(here.image).hexdigest()}
+
+
 # --- upscaler ---------------------------------------------------------------------------------
 
 
@@ -278,6 +354,19 @@ async def test_reviewer_fails_a_mostly_flat_image() -> None:
     im.paste((250, 250, 250), (0, 0, 20, 20))  # 1% detail is not a picture
     review = await LocalReviewer().review(png(im), prompt="p", expected_size=(200, 200))
     assert not review.passed
+
+
+async def test_reviewer_judges_a_previews_picture_not_its_caption() -> None:
+    prompt = "mountains at sunset, wide shot"
+    frame = decode(await render(prompt, width=320, height=240)).convert("RGB")
+    picture_rows = frame.height - plan_card(prompt, 320, 240).strip
+    frame.paste((90, 120, 160), (0, 0, 320, picture_rows))  # the picture goes blank, the words stay
+    review = await LocalReviewer().review(png(frame), prompt=prompt, expected_size=(320, 240))
+    assert not review.passed and "flat" in review.notes
+    # The same card around a real picture passes, and the score tells variants apart.
+    scores = {(await LocalReviewer().review(await render(prompt, seed=s, width=320, height=240), prompt=prompt,
+                                            expected_size=(320, 240))).score for s in range(4)}
+    assert len(scores) > 1 and all(0.5 <= x < 1.0 for x in scores)
 
 
 async def test_reviewer_fails_a_wrong_size_image() -> None:
