@@ -15,11 +15,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# `studio` lives in $(VENV)/bin, not on the user's PATH: the last lines say how to put it there.
 demo: install
 	$(STUDIO) up --detach
 	$(STUDIO) run sample_projects/short-film --wait
 	@echo
 	@$(STUDIO) stack
+	@echo
+	@$(PY) -m studio.cli.next_steps $(VENV)
 
 test: install
 	$(PY) -m pytest -q

@@ -19,23 +19,56 @@ import argparse
 import asyncio
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
 from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
+from pipelines.connection import ConnectionFailed, connect
 from pipelines.devserver import free_port, start_dev_server, stop_process
 from studio.assets import open_asset_store
 from studio.catalog import Catalog
 from studio.launch import prepare_batch
 from studio.settings import Settings
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
+
+
+async def temporal_ready(settings: Settings, poll: Callable[[], int | None], *, log: Path,
+                         timeout: float = 60.0) -> Client:
+    """A client of the dev server at ``settings.address``, once it answers and has its namespace.
+
+    Args:
+        poll: The server process's ``poll``: its exit code once it has exited, else ``None``.
+        log: The server's log, named when it exits.
+
+    Raises:
+        ConnectionFailed: It did not answer within ``timeout`` seconds (the last error).
+        RuntimeError: The server process exited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        code = poll()
+        if code is not None:
+            raise RuntimeError(f"the Temporal dev server exited with code {code}; see {log}")
+        try:
+            client = await connect(settings)
+            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+            return client
+        except (ConnectionFailed, RPCError):
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.1)
 
 
 def project_text(shots: int, size: str = "64x64") -> str:
@@ -60,20 +93,28 @@ class Stack:
 
     def __enter__(self) -> Stack:
         self.server = start_dev_server(port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log")
-        self.worker = spawn_worker(self.settings, self.dir / "w.log", **self.env)
-        self.others = [spawn_worker(self.settings, self.dir / f"w{n}.log", **self.env) for n in range(1, self.workers)]
+        self.started: list[subprocess.Popen[bytes]] = []  # workers, once ready() has started them
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for proc in [self.worker, *self.others]:
+        for proc in self.started:
             kill_hard(proc)
         stop_process(self.server.pid)
 
     async def ready(self) -> None:
-        """Wait until the worker polls the main queue, as it would in a running stack (a worker
-        process takes a second or two to import and connect; a fixed sleep was sometimes short)."""
-        client = await connect(self.settings)
-        await wait_polling(client, self.settings.task_queue, [self.worker, *self.others])
+        """Wait until the server answers, then start the workers and wait until each polls the
+        main queue, as it would in a running stack.
+
+        The port opens before the server answers, and a worker that cannot connect exits: started
+        at once, on a busy machine, either (or this process's client) met "cannot reach Temporal".
+        A worker process then takes a second or two to import and connect.
+        """
+        client = await temporal_ready(self.settings, self.server.poll, log=self.dir / "s.log")
+        self.worker = spawn_worker(self.settings, self.dir / "w.log", **self.env)
+        self.started.append(self.worker)
+        self.others = [spawn_worker(self.settings, self.dir / f"w{n}.log", **self.env) for n in range(1, self.workers)]
+        self.started += self.others
+        await wait_polling(client, self.settings.task_queue, self.started)
 
     async def launch(self, shots: int, size: str = "64x64") -> str:
         folder = self.dir / f"p{shots}"
@@ -112,6 +153,7 @@ async def recovery() -> tuple[float, float]:
         killed = time.perf_counter()
         rendered0, published0 = counts()
         stack.worker = spawn_worker(stack.settings, stack.dir / "w2.log", **stack.env)
+        stack.started.append(stack.worker)
         first_render = first_publish = None
         while first_render is None or first_publish is None:
             rendered, published = counts()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 ALIASES = {"pixtral": "mistral"}
 DEFAULT_CHAIN = ("mistral", "gemini", "replicate", "fal")
@@ -35,3 +35,43 @@ def resolve_chain(
             continue
         (chain if name in usable else skipped).append(name)
     return (chain or ["local"]), skipped
+
+
+def describe_provider(name: str) -> str:
+    """A provider's name as a user should read it (``local`` is a procedural preview, not a model)."""
+    return "local (procedural preview)" if name == "local" else name
+
+
+def chain_notices(
+    shots: Sequence[tuple[str, Sequence[str] | None]], available: Iterable[str], key_names: Mapping[str, str]
+) -> list[str]:
+    """What a launch should say when shots will not render on the providers they ask for.
+
+    Args:
+        shots: Each shot's id and requested chain (``None``: the default chain).
+        available: Providers with credentials configured.
+        key_names: The setting (environment variable) holding each vendor's key.
+
+    Returns:
+        One line per distinct outcome, naming the shots when not all of them share it, e.g.
+        ``rendering on local (procedural preview): no key for fal (FAL_KEY)``; nothing when every
+        shot renders on the chain it asked for.
+    """
+    usable = list(available)
+    outcomes: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for shot_id, requested in shots:
+        chain, skipped = resolve_chain(requested, usable)
+        if skipped:
+            outcomes.setdefault((tuple(chain), tuple(skipped)), []).append(shot_id)
+    lines = []
+    for (chain, skipped), ids in outcomes.items():
+        where = " → ".join(describe_provider(name) for name in chain)
+        why = ", ".join(f"{name} ({key_names.get(name, 'no key setting')})" for name in skipped)
+        scope = "" if len(ids) == len(shots) else _shot_list(ids) + ": "
+        lines.append(f"{scope}rendering on {where}: no key for {why}")
+    return lines
+
+
+def _shot_list(ids: list[str], shown: int = 3) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ("shot " if len(ids) == 1 else "shots ") + ", ".join(ids[:shown]) + more

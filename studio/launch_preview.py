@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.chain import resolve_chain
+from studio.chain import chain_notices, resolve_chain
 from studio.prices import price_of
 from studio.project import (
     PROJECT_FILE,
     Project,
     ProjectError,
+    UploadRules,
     load_project,
     parse_project,
 )
@@ -106,6 +107,19 @@ def call_plan(settings: Settings) -> CallPlan:
     )
 
 
+def key_variables() -> dict[str, str]:
+    """The environment variable holding each vendor's key (``gemini`` → ``GEMINI_API_KEY``)."""
+    return {name: Settings.model_fields[key_field].alias or key_field.upper() for name, key_field in KEY_FIELDS.items()}
+
+
+def render_notices(project: Project, settings: Settings) -> list[str]:
+    """What to tell the user at launch when shots will not render on the providers they ask for
+    (no key set for some of them): who renders instead, and which key is missing. Nothing when
+    every shot gets its chain. Read from this process's keys, as :func:`call_plan` is."""
+    shots = [(shot.id, shot.chain) for shot in project.shots]
+    return chain_notices(shots, call_plan(settings).available, key_variables())
+
+
 def sample_projects(root: Path = SAMPLES_DIR) -> dict[str, Path]:
     """The sample projects by folder name (those holding a project.toml), sorted."""
     if not root.is_dir():
@@ -178,6 +192,24 @@ def upload_folder(settings: Settings, data: bytes) -> Path:
     return settings.home / UPLOADS_DIR / hashlib.sha256(data).hexdigest()[:16]
 
 
+def upload_rules(settings: Settings, folder: Path) -> UploadRules:
+    """What the uploaded project in ``folder`` may read (its folder) and publish into.
+
+    Whoever can upload on the dashboard need not have any other access to the server: the
+    upload must not read an image elsewhere into the asset store, or write anywhere on disk.
+    """
+    return UploadRules(folder=folder, published=settings.published_dir,
+                       publish_roots=(settings.published_dir, *settings.upload_publish_roots))
+
+
+def rules_for(settings: Settings, project: str | Path) -> UploadRules | None:
+    """The upload rules of a project inside ``HOME/uploads``, or None for any other project."""
+    given = Path(project).resolve()
+    folder = given if given.is_dir() else given.parent
+    uploads = (settings.home / UPLOADS_DIR).resolve()
+    return upload_rules(settings, folder) if folder.is_relative_to(uploads) else None
+
+
 def _upload_text(name: str, data: bytes) -> str:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ProjectError(name, f"file is larger than {MAX_UPLOAD_BYTES // 1000} kB")
@@ -188,15 +220,19 @@ def _upload_text(name: str, data: bytes) -> str:
 
 
 def load_upload(settings: Settings, name: str, data: bytes) -> Project:
-    """Parse an uploaded project file without keeping it.
+    """Parse an uploaded project file without keeping it, under :func:`upload_rules`.
 
-    Relative paths in it (``reference``, ``publish.path``) resolve against its upload folder,
-    which holds nothing else: a project that needs its own files is launched from its folder.
+    A ``reference`` must resolve inside its upload folder, which holds nothing else: a project
+    that needs its own files is launched from its folder. A relative ``publish.path`` starts
+    from the studio's published folder, and every ``publish.path`` must stay inside it or a
+    root the operator allows (``STUDIO_UPLOAD_PUBLISH_ROOTS``).
 
     Raises:
         ProjectError: Too large, not UTF-8, or an invalid project.
     """
-    return parse_project(_upload_text(name, data), source=name, base_dir=upload_folder(settings, data))
+    folder = upload_folder(settings, data)
+    return parse_project(_upload_text(name, data), source=name, base_dir=folder,
+                         uploads=upload_rules(settings, folder))
 
 
 def save_upload(settings: Settings, name: str, data: bytes) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from studio.money import usd
+
 STAGE_COLOURS = {
     "pending": "gray",
     "rendering": "blue",
@@ -27,6 +29,8 @@ STATE_COLOURS = {
 }
 TAKE_COLOURS = {"failed": "red", "approved": "green", "rejected": "red", "planned": "gray", "rendering": "blue"}
 LABELS = {"awaiting_approval": "waiting for approval", "awaiting_budget": "waiting at budget"}
+# A stage no shot of the batch asks for (only upscale can be: `upscale = 1`).
+SKIPPED = "skipped (no shot upscales)"
 
 
 def badge(text: str, colour: str) -> str:
@@ -78,6 +82,6 @@ def clock(value: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
-def money(usd: float) -> str:
-    """Provider spend; an em dash when nothing was charged."""
-    return f"${usd:,.2f}" if usd else "—"
+def money(amount: float) -> str:
+    """Provider spend, as the CLI prints it: ``$0.00`` when nothing was charged."""
+    return usd(amount)

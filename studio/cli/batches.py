@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 from typing import Any
 
 from studio.assets import AssetStore, open_asset_store
 from studio.catalog import Catalog
 from studio.cli.display import follow_batch, print_batch, print_batches
 from studio.launch import prepare_batch
-from studio.project import load_project
+from studio.launch_preview import render_notices
+from studio.project import Project, load_project
 from studio.settings import Settings, load_settings
 from studio.status import batch_summary, batches_overview
 
@@ -49,11 +51,19 @@ def _stores(settings: Settings) -> tuple[Catalog, AssetStore]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Validate, launch, and (unless --detach) watch a batch until it is published."""
     project = load_project(args.project)  # validation first: nothing is started on bad input
+    settings = load_settings()
     if args.check:
         print(f"{args.project}: ok — {len(project.shots)} shots, {project.total_takes} takes")
+        say_render_chain(settings, project)
         return 0
-    settings = load_settings()
     return asyncio.run(_run(settings, args))
+
+
+def say_render_chain(settings: Settings, project: Project) -> None:
+    """Say once, on stderr, when shots will not render on the providers the project asks for."""
+    sys.stdout.flush()  # after what was printed before it, also when both go to one pipe
+    for line in render_notices(project, settings):
+        print(f"studio: {line}", file=sys.stderr, flush=True)
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -64,6 +74,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     catalog, assets = _stores(settings)
     batch, project = prepare_batch(settings, catalog, assets, args.project)
     await start_batch(client, settings, batch.id)
+    say_render_chain(settings, project)
     heading = f"batch {batch.id}: {project.name} — {len(project.shots)} shots, {project.total_takes} takes"
     return await follow_batch(catalog, batch.id, detach=args.detach, heading=heading)
 

@@ -8,6 +8,7 @@ import os
 
 from studio.budget import Spend, batch_spend, raise_budget, stop_spending
 from studio.catalog import Catalog
+from studio.money import usd
 from studio.settings import load_settings
 
 
@@ -24,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def describe(spend: Spend) -> str:
     """One line: spent, committed, budget, and who waits."""
-    cap = f"${spend.budget_usd:.2f}" if spend.budget_usd is not None else "no budget"
-    line = f"spent ${spend.spent_usd:.3f} (committed ${spend.committed_usd:.3f}) of {cap}"
+    cap = usd(spend.budget_usd) if spend.budget_usd is not None else "no budget"
+    line = f"spent {usd(spend.spent_usd)} (committed {usd(spend.committed_usd)}) of {cap}"
     if spend.stopped:
         line += "; spending stopped"
     if spend.waiting:

@@ -5,24 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from studio.assets import AssetStore, AssetStoreError, open_asset_store
 from studio.catalog import Catalog
 from studio.cli.display import console
+from studio.cli.tables import Column, fitted_table
 from studio.errors import StudioError
 from studio.lineage import (
     Lineage,
     LineageNode,
+    credentials_text,
     find_takes,
     lineage_json,
     take_lineage,
     take_summary,
 )
 from studio.models import Take
+from studio.money import usd
 from studio.publish import unpublish_batch
 from studio.settings import load_settings
 
@@ -67,8 +72,15 @@ def _catalog() -> Catalog:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print a take's recipe, parent chain and children."""
-    lineage = take_lineage(_catalog(), args.take)
+    """Print a take's recipe, parent chain and children, and whether its original is signed."""
+    settings = load_settings()
+    catalog = Catalog.open(settings.catalog_url)
+    try:
+        assets: AssetStore | None = open_asset_store(settings)
+    except AssetStoreError as err:
+        console.print(f"[yellow]credentials not checked: {escape(str(err))}[/]")
+        assets = None  # the lineage is in the catalog and still worth showing
+    lineage = take_lineage(catalog, args.take, assets=assets)
     if args.json:
         print(json.dumps(lineage_json(lineage), indent=2))
     else:
@@ -113,10 +125,13 @@ def print_lineage(lineage: Lineage) -> None:
         verdict = "passed" if take.review_passed else "flagged"
         notes = f" — {take.review_notes}" if take.review_notes else ""
         rows.append(("review", f"{take.review_score:.2f} {verdict} ({take.review_model or 'reviewer'}){notes}"))
-    rows.append(("cost", f"${take.cost_usd:.3f}"))
+    rows.append(("cost", usd(take.cost_usd)))
     if take.error:
         rows.append(("error", take.error))
     rows += [("render key", take.asset_key or "none"), ("final key", take.final_key or "none")]
+    credentials = credentials_text(lineage)
+    if credentials:
+        rows.append(("credentials", credentials))
     rows += [("published", path) for path in lineage.published]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -172,21 +187,29 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= PROMPT_EXCERPT else flat[: PROMPT_EXCERPT - 1] + "…"
 
 
+FOUND_COLUMNS = (Column("take", "id"), Column("provider"), Column("seed", justify="right"),
+                 Column("score", justify="right"), Column("status"), Column("prompt", "prose"))
+
+
+def _found_in_words(row: Sequence[str]) -> str:
+    _, provider, seed, score, status, prompt = row
+    parts = [status, provider, f"seed {seed}" if seed else "", f"score {score}" if score else "", prompt]
+    return " · ".join(part for part in parts if part)
+
+
 def print_found(takes: list[Take], limit: int) -> None:
     """A table of takes: id, provider, seed, review score, status, prompt excerpt."""
     if not takes:
         console.print("no takes match")
         return
-    table = Table()
-    for column in ("take", "provider", "seed", "score", "status"):
-        table.add_column(column, no_wrap=True)  # ids stay whole, to copy into `studio show`
-    table.add_column("prompt", overflow="fold")
+    rows = []
     for t in takes:
         row = take_summary(t)
         score = f"{row['review_score']:.2f}" if row["review_score"] is not None else ""
-        table.add_row(escape(t.id), t.provider or "", "" if row["seed"] is None else str(row["seed"]), score, t.status,
-                      escape(_excerpt(t.prompt)))
-    console.print(table)
+        rows.append([t.id, t.provider or "", "" if row["seed"] is None else str(row["seed"]), score, t.status,
+                     _excerpt(t.prompt)])
+    # Take ids stay whole, to copy into `studio show`; the prompt is what a narrow terminal cuts.
+    console.print(fitted_table(FOUND_COLUMNS, rows, width=console.width, compact=_found_in_words))
     if len(takes) == limit:
         console.print(f"showing the newest {limit}; --limit N shows more")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from studio.catalog import Catalog
+from studio.launch_preview import render_notices
+from studio.project import load_project
 from studio.settings import Settings
 from tests.conftest import SAMPLES, write_project
 from tests.pipelines.processes import worker_env
@@ -49,9 +52,16 @@ async def test_run_status_approve_from_the_command_line(worker: None, settings: 
     async def studio_(*args: str) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(studio, settings, *args)
 
-    result = await studio_("run", str(write_project(tmp_path / "p", GATED)), "--detach")
+    project = write_project(tmp_path / "p", GATED)
+    result = await studio_("run", str(project), "--detach")
     assert result.returncode == 0, result.stderr
     batch_id = result.stdout.strip()
+    # Once, at launch, on stderr (stdout stays the batch id): who renders when keys are missing.
+    said = [f"studio: {line}" for line in render_notices(load_project(project), Settings())]
+    assert result.stderr.splitlines() == said
+    if not any(os.environ.get(key) for key in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY")):
+        assert said == ["studio: rendering on local (procedural preview): no key for mistral (MISTRAL_API_KEY), "
+                        "gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)"]
     await eventually(lambda: [s.stage for s in catalog.shots(batch_id)] == ["awaiting_approval"], what="the gate")
     status = json.loads((await studio_("status", batch_id, "--json")).stdout)
     assert status["state"] == "waiting" and status["stages"]["approval"]["waiting"] == 1

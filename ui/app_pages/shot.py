@@ -45,6 +45,15 @@ def _attempts(take: TakeDetail) -> None:
     )
 
 
+def _opening_tab(takes: list[TakeDetail], labels: list[str]) -> str | None:
+    """The tab to open on: the published take, else an approved one, else the first."""
+    for wanted in (lambda t: t.card.chosen, lambda t: t.card.status == "approved"):
+        for take, label in zip(takes, labels, strict=True):
+            if wanted(take):
+                return label
+    return None
+
+
 settings = current_settings()
 catalog = open_catalog(settings)
 shot_key = st.query_params.get(routes.SHOT_PARAM)
@@ -97,7 +106,8 @@ else:
 
 
 if detail.takes:
-    tabs = st.tabs([f"Take {t.card.number}{' ★' if t.card.chosen else ''}" for t in detail.takes])
+    labels = [f"Take {t.card.number}{' ★' if t.card.chosen else ''}" for t in detail.takes]
+    tabs = st.tabs(labels, default=_opening_tab(list(detail.takes), labels))
     for tab, take in zip(tabs, detail.takes, strict=True):
         with tab:
             left, right = st.columns([2, 3])
