@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import socket
@@ -10,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.search_attributes import NAMES as SEARCH_ATTRIBUTES
 from studio.errors import StudioError
+
+log = logging.getLogger(__name__)
 
 
 class StackError(StudioError):
@@ -20,6 +25,9 @@ class StackError(StudioError):
 # WAL with synchronous=NORMAL survives a killed process (the crash a laptop sees); only an OS
 # crash or power cut can lose the last transactions, which the idempotent activities re-run.
 SQLITE_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
+
+# The dev server's own namespace, where it registers --search-attribute.
+DEV_NAMESPACE = "default"
 
 
 def die_with_parent() -> None:
@@ -62,18 +70,23 @@ def start_dev_server(
 ) -> subprocess.Popen[bytes]:
     """Start `temporal server start-dev` persisted to ``db_file`` in its own process group.
 
+    The studio's search attributes (:mod:`pipelines.search_attributes`) are registered on it.
+
     Raises:
         StackError: The port is taken, or the server did not become healthy in 30 s.
     """
     if port_open(port):
         raise StackError(f"port {port} is already in use: set STUDIO_TEMPORAL_PORT to a free port")
     db_file.parent.mkdir(parents=True, exist_ok=True)
+    existing_db = db_file.exists()
     args = [
         str(temporal_binary()), "server", "start-dev",
         "--ip", "127.0.0.1", "--port", str(port), "--db-filename", str(db_file),
         "--log-level", "warn", "--ui-disable-news-fetch",
         *SQLITE_PRAGMAS,
     ]
+    for name in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{name}=Keyword"]
     if headless or ui_port is None:
         args.append("--headless")
     else:
@@ -90,10 +103,42 @@ def start_dev_server(
         if proc.poll() is not None:
             raise StackError(f"the Temporal dev server exited with code {proc.returncode}; see {log_file}")
         if port_open(port):
+            if existing_db:
+                # start-dev registers --search-attribute only when it creates the database; one
+                # made before the studio had them (an upgraded STUDIO_HOME) gets them here.
+                register_search_attributes(f"127.0.0.1:{port}")
             return proc
         time.sleep(0.1)
     stop_process(proc.pid)
     raise StackError(f"the Temporal dev server did not listen on port {port} within 30 s; see {log_file}")
+
+
+def register_search_attributes(address: str, namespace: str = DEV_NAMESPACE) -> list[str]:
+    """Register those of the studio's search attributes that ``namespace`` lacks; returns their names.
+
+    A failure is one warning line, not an error: batches start without search attributes on a
+    namespace that lacks them (see :func:`pipelines.client.start_batch`).
+    """
+    cli = [str(temporal_binary()), "operator", "search-attribute"]
+    where = ["--address", address, "--namespace", namespace]
+    try:
+        listed = subprocess.run([*cli, "list", *where, "--output", "json"],
+                                capture_output=True, text=True, timeout=30, check=True)
+        present = json.loads(listed.stdout).get("customAttributes", {})
+        missing = [name for name in SEARCH_ATTRIBUTES if name not in present]
+        if missing:
+            # One --type per --name: with one --type for several names, CLI 1.9 registers only the first.
+            pairs = [arg for name in missing for arg in ("--name", name, "--type", "Keyword")]
+            subprocess.run([*cli, "create", *where, *pairs], capture_output=True, text=True, timeout=30, check=True)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, json.JSONDecodeError) as err:
+        stderr = getattr(err, "stderr", None)  # bytes on a timeout, even with text=True
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode(errors="replace")
+        detail = (stderr or str(err)).strip().splitlines()
+        log.warning("could not register the studio's search attributes on %s: %s",
+                    address, detail[-1] if detail else err)
+        return []
+    return missing
 
 
 def stop_process(pid: int, *, timeout: float = 10.0) -> None:
