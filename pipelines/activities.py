@@ -14,6 +14,7 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from pipelines.batch_end_activities import BatchEndActivities
 from pipelines.messages import (
     BatchPlan,
     BudgetHold,
@@ -34,6 +35,7 @@ from pipelines.provider_calls import (
 )
 from pipelines.provider_registry import ProviderSet
 from pipelines.shot_plans import batch_plan, shot_plan
+from pipelines.unsaved import UnsavedRenders
 from providers.base import ProviderError, RenderRequest
 from studio.assets import AssetStore, image_size
 from studio.budget import hold_at_budget
@@ -42,17 +44,16 @@ from studio.catalog import Catalog
 from studio.chain import resolve_chain
 from studio.errors import StudioError
 from studio.models import Approval, Shot
-from studio.notify import GateNotice, GateNotifier, NotifyFailed
+from studio.notify import GateNotifier
 from studio.prices import price_of
 from studio.project import ProjectError, parse_project
-from studio.publish import publish_take, write_manifest
+from studio.publish import publish_take
 from studio.rerun import carried_rows, project_positions
-from studio.sharing import share_url
 from studio.stages import begin_call, begin_render, begin_stage
 from studio.storyboard import storyboard_rows, variant_seeds
 
 
-class StudioActivities:
+class StudioActivities(BatchEndActivities):
     """Every activity of the studio, sharing explicit dependencies.
 
     Args:
@@ -71,6 +72,7 @@ class StudioActivities:
         self.notifier = notifier
         self.policy = policy or CallPolicy()
         self._limits: dict[str, asyncio.Semaphore] = {}
+        self._unsaved = UnsavedRenders()
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
         """This process's concurrency limit for an in-process provider (made in the worker's loop)."""
@@ -124,6 +126,8 @@ class StudioActivities:
             self.notify_gate,
             self.publish,
             self.finish_batch,
+            self.close_batch,
+            self.notify_provider_wait,
         ]
 
     @activity.defn(name="storyboard")
@@ -194,7 +198,8 @@ class StudioActivities:
             if start.blocked.reason != "busy":
                 # Over budget: the workflow holds the shot at a budget gate. Circuit open: next provider.
                 kind = BLOCKED_ERRORS[start.blocked.reason]
-                raise ApplicationError(start.blocked.message, type=kind, non_retryable=True)
+                hint = [start.blocked.retry_in] if start.blocked.retry_in else []
+                raise ApplicationError(start.blocked.message, *hint, type=kind, non_retryable=True)
             if not info.is_local:
                 activity.heartbeat()
             await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
@@ -215,7 +220,10 @@ class StudioActivities:
         )
         started = time.monotonic()
         try:
-            if activity.info().is_local:
+            kept = self._unsaved.kept(take.id, inp.provider)
+            if kept is not None:  # made before an outage stopped it being stored: not paid for again
+                result = kept
+            elif activity.info().is_local:
                 async with self._limit(inp.provider):
                     result = await renderer.render(request, on_job=save_job)
             else:
@@ -228,6 +236,7 @@ class StudioActivities:
             )
             raise provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
+        self._unsaved.keep(take.id, inp.provider, result)
         take_fields = dict(
             status="rendered", provider=inp.provider, model=result.model, seed_used=result.seed,
             reproducible=result.reproducible, revised_prompt=result.revised_prompt, params=result.params, error=None,
@@ -244,6 +253,7 @@ class StudioActivities:
                                           latency_ms=latency_ms, job_id=result.job_id or start.job_id, cost_usd=cost)
 
         await asyncio.to_thread(_store)
+        self._unsaved.stored(take.id, inp.provider)
         return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
 
     async def _finish(self, inp: StageInput, rendered: TakeOutcome) -> TakeOutcome:
@@ -354,24 +364,6 @@ class StudioActivities:
         shots = await asyncio.to_thread(self.catalog.shots, inp.batch_id)
         return {s.shot_id: s.stage for s in shots if s.shot_id in wanted}
 
-    @activity.defn(name="notify_gate")
-    async def notify_gate(self, shot_key: str) -> list[str]:
-        """Tell whoever settings name that a shot waits at its gate, with the signed client link."""
-        if self.notifier is None or not self.notifier.enabled:
-            return []
-        notifier = self.notifier
-
-        def _send() -> list[str]:
-            shot = self.catalog.shot(shot_key)
-            batch = self.catalog.batch(shot.batch_id)
-            link = share_url(notifier.settings, batch.id)
-            return notifier.notify(GateNotice(batch.id, shot.shot_id, batch.project_name, link))
-
-        try:
-            return await asyncio.to_thread(_send)
-        except NotifyFailed as err:
-            raise ApplicationError(str(err), type="NotifyFailed") from None
-
     @activity.defn(name="record_decision")
     async def record_decision(self, rec: DecisionRecord) -> None:
         """Write down a gate decision (once per gate round)."""
@@ -388,12 +380,4 @@ class StudioActivities:
     async def publish(self, inp: PublishInput) -> str:
         """Copy the chosen take to the output folder; returns the file's path."""
         path = await asyncio.to_thread(publish_take, self.catalog, self.assets, inp.shot_key, inp.take_id)
-        return str(path)
-
-    @activity.defn(name="finish_batch")
-    async def finish_batch(self, batch_id: str) -> str:
-        """Write the manifest and close the batch; returns the manifest's path."""
-        path = await asyncio.to_thread(write_manifest, self.catalog, batch_id)
-        published = await asyncio.to_thread(self.catalog.publications, batch_id)
-        await asyncio.to_thread(self.catalog.set_batch_state, batch_id, "published" if published else "failed")
         return str(path)

@@ -10,6 +10,7 @@ still rendering and carries the gated ones over).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -17,11 +18,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from pipelines.stage_runs import STAGE_FAILED, run_stage
+
 with workflow.unsafe.imports_passed_through():
     from pipelines.messages import (
         BatchInput,
         BatchPlan,
+        BatchTally,
+        ProviderWaitNotice,
         ShotInput,
+        ShotStageInput,
         ShotStagesInput,
         ShotUpdate,
     )
@@ -29,7 +35,12 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
 FINAL_STAGES = ("published", "rejected", "failed")
-LOCAL = dict(start_to_close_timeout=timedelta(minutes=5), retry_policy=RetryPolicy(maximum_attempts=10))
+# Patches: batches recorded before them ended a shot that failed abnormally without writing it
+# down, closed on their own count, and sent no notice about providers being down.
+RECORD_ABNORMAL = "record-abnormal-shot-ends"
+CLOSE_FROM_CATALOG = "close-batch-from-catalog"
+PROVIDER_NOTICE = "provider-wait-notice"
+NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
 
 
 @workflow.defn(name="BatchWorkflow")
@@ -41,12 +52,24 @@ class BatchWorkflow:
         self.gated: set[str] = set()
         self.outcomes: dict[str, int] = {}
         self.starting = 0
+        self.provider_waiting: set[str] = set()  # shots whose takes wait for a provider to come back
+        self.outage_window = 6 * 3600.0
+        self.queue = "studio"
+
+    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+        """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
+        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window,
+                               result_type=result_type, timeout=timedelta(minutes=5))
 
     @workflow.run
     async def run(self, inp: BatchInput) -> dict[str, int]:
         """Run the batch; returns how many shots ended in each outcome."""
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
-        plan = await workflow.execute_local_activity("storyboard", inp.batch_id, result_type=BatchPlan, **LOCAL)
+        self.outage_window, self.queue = inp.outage_window, inp.task_queue
+        plan = await self._run("storyboard", inp.batch_id, BatchPlan)
+        assert isinstance(plan, BatchPlan)
+        if workflow.patched(PROVIDER_NOTICE):
+            asyncio.create_task(self._watch_providers(inp))
         total, cursor = len(plan.shot_ids), inp.cursor
         if self.active or self.gated:
             await self._reconcile(inp.batch_id)
@@ -70,11 +93,8 @@ class BatchWorkflow:
                     lambda: self.starting == 0 and not self.active and workflow.all_handlers_finished()
                 )
                 workflow.continue_as_new(
-                    BatchInput(
-                        inp.batch_id,
-                        inp.shots_in_flight,
-                        inp.task_queue,
-                        inp.history_limit,
+                    dataclasses.replace(
+                        inp,
                         cursor=cursor,
                         active=sorted(self.active),
                         gated=sorted(self.gated),
@@ -87,8 +107,35 @@ class BatchWorkflow:
             )
 
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.execute_local_activity("finish_batch", inp.batch_id, **LOCAL)
-        return self.outcomes
+        if not workflow.patched(CLOSE_FROM_CATALOG):
+            await self._run("finish_batch", inp.batch_id)
+            return self.outcomes
+        # The catalog has the last word: a batch says "published" only when every shot is in a
+        # final state there, and its outcome counts are the catalog's.
+        tally = await self._run("close_batch", inp.batch_id, BatchTally)
+        assert isinstance(tally, BatchTally)
+        if tally.outcomes != self.outcomes:
+            workflow.logger.warning("batch %s: counted %s, the catalog says %s (the catalog's count is kept)",
+                                    inp.batch_id, self.outcomes, tally.outcomes)
+        return tally.outcomes
+
+    async def _watch_providers(self, inp: BatchInput) -> None:
+        """Send one notice per spell in which shots wait on providers for longer than it should take."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.provider_waiting))
+            try:
+                await workflow.wait_condition(lambda: not self.provider_waiting,
+                                              timeout=timedelta(seconds=inp.provider_notice_after))
+            except TimeoutError:
+                notice = ProviderWaitNotice(inp.batch_id, len(self.provider_waiting), int(inp.provider_notice_after))
+                try:
+                    await workflow.execute_local_activity(
+                        "notify_provider_wait", notice, start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=NOTIFY_RETRY,
+                    )
+                except STAGE_FAILED as err:
+                    workflow.logger.warning("could not send the provider notice for %s: %s", inp.batch_id, err)
+                await workflow.wait_condition(lambda: not self.provider_waiting)
 
     async def _reconcile(self, batch_id: str) -> None:
         """Square the shots carried over with the catalog.
@@ -99,9 +146,8 @@ class BatchWorkflow:
         the catalog before it signals, so the catalog settles what the signal would have said.
         """
         carried = sorted(self.active | self.gated)
-        stages = await workflow.execute_local_activity(
-            "shot_stages", ShotStagesInput(batch_id, carried), result_type=dict[str, str], **LOCAL
-        )
+        stages = await self._run("shot_stages", ShotStagesInput(batch_id, carried), dict[str, str])
+        assert isinstance(stages, dict)
         for shot_id in carried:
             stage = stages.get(shot_id)
             if stage in FINAL_STAGES:
@@ -132,12 +178,20 @@ class BatchWorkflow:
                     on_expiry=plan.on_expiry,
                     task_queue=inp.task_queue,
                     plan=plan.shot_plan(inp.batch_id, index),
+                    outage_window=inp.outage_window,
+                    provider_window=inp.provider_window,
+                    provider_retry_cap=inp.provider_retry_cap,
                 ),
                 id=f"{inp.batch_id}/{shot_id}",
                 task_queue=inp.task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 # A dead worker's in-flight shot moves to a live worker after this (default 10 s).
                 task_timeout=WORKFLOW_TASK_TIMEOUT,
+                # The batch's own labels (pipelines.search_attributes), so operators find a batch and
+                # its shots with one query. A batch started without them passes none: its commands,
+                # and so saved histories, stay as they were.
+                memo=workflow.memo() or None,
+                search_attributes=workflow.info().typed_search_attributes or None,
             )
         except WorkflowAlreadyStartedError:
             # Started by an earlier run of this batch; it reports to us by signal all the same.
@@ -150,10 +204,17 @@ class BatchWorkflow:
         except ChildWorkflowError as err:
             workflow.logger.warning("shot %s ended abnormally: %s", shot_id, err)
             outcome = "failed"
+            if workflow.patched(RECORD_ABNORMAL):
+                # The shot could not write its end itself: write it, so the catalog never shows a
+                # shot "pending" that nothing will render (rerun --only failed picks it up).
+                why = f"its workflow ended abnormally: {err.cause or err}"
+                ended = ShotStageInput(f"{inp.batch_id}/{shot_id}", "failed", error=why[:500])
+                await self._run("set_shot_stage", ended)
         self._done(shot_id, outcome)
 
     def _done(self, shot_id: str, outcome: str | None) -> None:
         # A gated shot is seen twice (its signal and its completion): count it once.
+        self.provider_waiting.discard(shot_id)
         if shot_id in self.active or shot_id in self.gated:
             self.active.discard(shot_id)
             self.gated.discard(shot_id)
@@ -172,6 +233,10 @@ class BatchWorkflow:
             self.active.add(sid)
         elif update.phase == "done":
             self._done(sid, update.outcome)
+        elif update.phase == "provider_wait":
+            self.provider_waiting.add(sid)
+        elif update.phase == "provider_back":
+            self.provider_waiting.discard(sid)
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from temporalio.client import (
     Client,
@@ -15,10 +17,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from pipelines.batch_workflow import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState
+from pipelines.search_attributes import batch_labels, is_unregistered_search_attribute, register_command
 from pipelines.shot_workflow import ShotWorkflow
 from studio.catalog import Catalog
 from studio.errors import StudioError
 from studio.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class GateRefused(StudioError):
@@ -35,23 +40,50 @@ class GateRefused(StudioError):
         self.reason = reason
 
 
-async def start_batch(client: Client, settings: Settings, batch_id: str, *, history_limit: int | None = None) -> str:
+async def start_batch(client: Client, settings: Settings, batch_id: str, *, history_limit: int | None = None,
+                      client_name: str | None = None) -> str:
     """Start the batch workflow (id = batch id); returns its run id.
+
+    The workflow carries search attributes and a memo naming its project, kind and batch (and
+    ``client_name`` when given), which it hands on to its shots: see
+    :mod:`pipelines.search_attributes`. On a namespace where the attributes are not registered
+    the batch starts without them (the memo needs no registration) and one warning line names
+    the command that registers them: they serve operators' filters, and the batch's row is
+    already in the catalog, so refusing would strand it.
 
     Args:
         history_limit: Events after which the batch continues as new (tests lower it).
+        client_name: Who the batch is for, filterable as ``StudioClient``; unset when unknown.
+
+    Raises:
+        NotFound: No such batch in the catalog.
     """
-    inp = BatchInput(batch_id, shots_in_flight=settings.shots_in_flight, task_queue=settings.task_queue)
+    labels = await asyncio.to_thread(batch_labels, Catalog.open(settings.catalog_url), batch_id, client_name)
+    inp = BatchInput(batch_id, shots_in_flight=settings.shots_in_flight, task_queue=settings.task_queue,
+                     outage_window=settings.outage_window, provider_window=settings.provider_wait_window,
+                     provider_notice_after=settings.provider_wait_notice,
+                     provider_retry_cap=settings.provider_retry_max)
     if history_limit is not None:
         inp.history_limit = history_limit
-    handle = await client.start_workflow(
+    start = partial(
+        client.start_workflow,
         BatchWorkflow.run,
         inp,
         id=batch_id,
         task_queue=settings.task_queue,
         # A dead worker's batch task moves to a live worker after this (default 10 s).
         task_timeout=WORKFLOW_TASK_TIMEOUT,
+        memo=labels.memo(),
     )
+    try:
+        handle = await start(search_attributes=labels.search_attributes())
+    except RPCError as err:
+        if not is_unregistered_search_attribute(err):
+            raise
+        # The refused start created nothing, so starting again under the same id is safe.
+        log.warning("batch %s started without search attributes (%s): register them once with `%s`",
+                    batch_id, err.message, register_command(settings.temporal_namespace))
+        handle = await start()
     return handle.result_run_id or ""
 
 
@@ -221,3 +253,19 @@ async def _wait_closed(client: Client, workflow_id: str, seconds: float) -> Work
     except TimeoutError:
         return None
     return (await handle.describe()).status
+
+
+async def running_workflows(settings: Settings, workflow_ids: list[str]) -> set[str]:
+    """Which of ``workflow_ids`` Temporal has running now (closed or unknown ones are left out)."""
+    from pipelines.connection import connect
+
+    client = await connect(settings)
+    running = set()
+    for workflow_id in workflow_ids:
+        try:
+            if (await client.get_workflow_handle(workflow_id).describe()).status == WorkflowExecutionStatus.RUNNING:
+                running.add(workflow_id)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return running

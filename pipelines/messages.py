@@ -30,6 +30,10 @@ class BatchInput:
     gated: list[str] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     runs: int = 1
+    outage_window: float = 6 * 3600.0  # seconds a stage waits through a catalog/asset/disk outage
+    provider_window: float = 24 * 3600.0  # seconds a take waits while every provider is down
+    provider_notice_after: float = 1800.0  # seconds of waiting on providers before a notice goes out
+    provider_retry_cap: float = 300.0  # longest wait between two tries of a chain that is down
 
 
 @dataclass
@@ -89,6 +93,9 @@ class ShotInput:
     on_expiry: str = "hold"
     task_queue: str = "studio"
     plan: ShotPlan | None = None  # from the batch's storyboard; None: read it from the catalog
+    outage_window: float = 6 * 3600.0  # see BatchInput
+    provider_window: float = 24 * 3600.0
+    provider_retry_cap: float = 300.0
 
 
 @dataclass
@@ -231,3 +238,20 @@ class ShotStagesInput:
 
     batch_id: str
     shot_ids: list[str]
+
+
+@dataclass
+class BatchTally:
+    """How a batch ended, as the catalog has it: shots per final stage."""
+
+    outcomes: dict[str, int]
+    state: str
+
+
+@dataclass
+class ProviderWaitNotice:
+    """Shots of a batch have waited on providers (all down or throttling) for ``seconds``."""
+
+    batch_id: str
+    shots: int
+    seconds: int

@@ -40,8 +40,12 @@ BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped"
 def provider_failure(err: ProviderError) -> ApplicationError:
     """The activity failure for a provider error: retryable or not, and after what delay."""
     policy = error_policy(type(err).__name__, err.retry_after)
+    # The vendor's own wait travels as the failure's detail: a take waiting for every provider
+    # to come back honours it (pipelines/shot_workflow.py).
+    hint = [err.retry_after] if err.retry_after else []
     return ApplicationError(
         f"{err.provider}: {err}",
+        *hint,
         type=type(err).__name__,
         non_retryable=not policy.retry_same,
         next_retry_delay=timedelta(seconds=policy.delay) if policy.delay else None,

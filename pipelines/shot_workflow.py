@@ -12,10 +12,15 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    is_cancelled_exception,
+from temporalio.exceptions import ApplicationError
+
+from pipelines.stage_runs import (
+    STAGE_FAILED,
+    failure_text,
+    failure_type,
+    raise_if_cancelled,
+    retry_hint,
+    run_stage,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -35,41 +40,21 @@ with workflow.unsafe.imports_passed_through():
         TakeOutcome,
         provider_queue,
     )
-    from studio.failover import FINAL_FOR_PROVIDER
+    from studio.failover import FINAL_FOR_PROVIDER, WEATHER, provider_wait
     from studio.selection import Candidate, choose_best
 
-LOCAL_STAGE = dict(start_to_close_timeout=timedelta(seconds=120), retry_policy=RetryPolicy(maximum_attempts=5))
 NOTIFY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=3))
+# Unlimited attempts, bounded by each call's schedule-to-close window: the worker's outage guard
+# gives a provider's own trouble its 3 tries (then failover) and an outage as long as it lasts.
 RENDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
-    maximum_attempts=3,
+    maximum_attempts=0,
     non_retryable_error_types=sorted(FINAL_FOR_PROVIDER),
 )
-
-
-# A failed regular activity surfaces as ActivityError (cause: the ApplicationError); a failed
-# *local* activity surfaces as the ApplicationError itself. Stages must catch both.
-STAGE_FAILED = (ActivityError, ApplicationError)
-
-
-def failure_text(err: BaseException) -> str:
-    """The message of a stage failure, whichever way it surfaced."""
-    cause = err.cause if isinstance(err, ActivityError) else err
-    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-
-
-def raise_if_cancelled(err: BaseException) -> None:
-    """Let a cancellation through: a cancelled stage is not a failed one to fail over from."""
-    if is_cancelled_exception(err):
-        raise err
-
-
-def failure_type(err: BaseException) -> str | None:
-    """The ApplicationError type of a stage failure (e.g. ``OverBudget``), whichever way it surfaced."""
-    cause = err.cause if isinstance(err, ActivityError) else err
-    return cause.type if isinstance(cause, ApplicationError) else None
+# Shots recorded before a take waited through a provider-wide outage failed it at once.
+WAIT_FOR_PROVIDERS = "wait-for-providers"
 
 
 def take_number(take_id: str) -> int:
@@ -92,14 +77,26 @@ class ShotWorkflow:
         self.budget_open = False
         self.budget_answers = 0
         self.budget_go = True
+        self.queue = "studio"
+        self.shot_id = ""
+        self.outage_window = 6 * 3600.0
+        self.provider_window = 24 * 3600.0
+        self.provider_retry_cap = 300.0
+        self.waiting_takes: set[str] = set()  # takes waiting for a provider to come back
+
+    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+        """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
+        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window, result_type=result_type)
 
     @workflow.run
     async def run(self, inp: ShotInput) -> str:
         """Run the shot; returns its outcome: ``published``, ``rejected`` or ``failed``."""
         self.shot_key = f"{inp.batch_id}/{inp.shot_id}"
-        plan = inp.plan or await workflow.execute_local_activity(
-            "plan_shot", self.shot_key, result_type=ShotPlan, **LOCAL_STAGE
-        )
+        self.queue, self.outage_window, self.provider_window = inp.task_queue, inp.outage_window, inp.provider_window
+        self.provider_retry_cap = inp.provider_retry_cap
+        self.shot_id = inp.shot_id
+        plan = inp.plan or await self._run("plan_shot", self.shot_key, ShotPlan)
+        assert isinstance(plan, ShotPlan)
         self.stage = "rendering"
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
         self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
@@ -122,7 +119,7 @@ class ShotWorkflow:
 
         self.stage = "publishing"
         take_id = f"{self.shot_key}/{chosen}"
-        await workflow.execute_local_activity("publish", PublishInput(self.shot_key, take_id), **LOCAL_STAGE)
+        await self._run("publish", PublishInput(self.shot_key, take_id))
         return await self._finish(inp, "published")
 
     async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
@@ -139,45 +136,93 @@ class ShotWorkflow:
                     if outcome.ok:
                         break
         if not outcome.ok:
-            await workflow.execute_local_activity("mark_take_failed", outcome, **LOCAL_STAGE)
+            await self._run("mark_take_failed", outcome)
         return outcome
 
     async def _render(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
-        errors: list[str] = []
-        for provider in plan.chain:
-            while True:
-                try:
-                    return await self._render_with(take_id, provider, plan, queue)
-                except STAGE_FAILED as err:
-                    raise_if_cancelled(err)
-                    kind = failure_type(err)
-                    if kind == "OverBudget" and await self._budget_gate(provider):
-                        continue  # the budget was raised: same provider again
-                    if kind in ("OverBudget", "BudgetStopped"):
-                        # Spending stopped: no other provider either, they cost money too.
-                        return TakeOutcome(take_id, ok=False, error=f"stopped at the budget: {failure_text(err)}")
-                    errors.append(f"{provider}: {failure_text(err)}")
-                    break
+        chain, rounds = list(plan.chain), 0
+        first_wait: float | None = None
+        while True:
+            errors: list[str] = []
+            refused: set[str] = set()
+            hints: list[float] = []
+            down = False  # some provider failed for weather, not for a verdict
+            for provider in chain:
+                while True:
+                    try:
+                        outcome = await self._render_with(take_id, provider, plan, queue)
+                        await self._providers_back(take_id)
+                        return outcome
+                    except STAGE_FAILED as err:
+                        raise_if_cancelled(err)
+                        kind = failure_type(err)
+                        if kind == "OverBudget" and await self._budget_gate(provider):
+                            continue  # the budget was raised: same provider again
+                        if kind in ("OverBudget", "BudgetStopped"):
+                            # Spending stopped: no other provider either, they cost money too.
+                            await self._providers_back(take_id)
+                            return TakeOutcome(take_id, ok=False, error=f"stopped at the budget: {failure_text(err)}")
+                        text = failure_text(err)
+                        # Vendor errors name their provider already ("gemini: HTTP 500 …").
+                        errors.append(text if text.startswith(f"{provider}") else f"{provider}: {text}")
+                        if kind in FINAL_FOR_PROVIDER:
+                            refused.add(provider)
+                        elif kind in WEATHER or kind is None:  # None: the call timed out
+                            down = True
+                            hints.append(retry_hint(err) or 0.0)
+                        break
+            if not down or not workflow.patched(WAIT_FOR_PROVIDERS):
+                break
+            # Every provider left is down or throttling: wait, at no cost, and try them again.
+            now = workflow.now().timestamp()
+            first_wait = now if first_wait is None else first_wait
+            left = self.provider_window - (now - first_wait)
+            if left <= 0:
+                errors.append(f"providers unavailable for {self.provider_window / 3600:.1f} h: gave up")
+                break
+            chain, rounds = [p for p in chain if p not in refused], rounds + 1
+            wait = provider_wait(rounds, max(hints), cap=self.provider_retry_cap)
+            await self._wait_for_providers(take_id, min(left, wait), errors)
+        await self._providers_back(take_id)
         return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
+
+    async def _wait_for_providers(self, take_id: str, seconds: float, errors: list[str]) -> None:
+        """Hold a take on a durable timer; the shot shows it waits (and why) while any take does."""
+        if not self.waiting_takes:
+            self.stage = "waiting_for_provider"
+            self.waiting_takes.add(take_id)
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "waiting_for_provider",
+                                                             error="; ".join(errors)[:500]))
+            await self._tell_batch(ShotUpdate(self.shot_id, "provider_wait"))
+        self.waiting_takes.add(take_id)
+        await workflow.sleep(timedelta(seconds=seconds))
+
+    async def _providers_back(self, take_id: str) -> None:
+        """A take stopped waiting for providers; the last one puts the shot back to rendering."""
+        if take_id not in self.waiting_takes:
+            return
+        self.waiting_takes.discard(take_id)
+        if not self.waiting_takes and self.stage == "waiting_for_provider":
+            self.stage = "rendering"
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "rendering", error=""))
+            await self._tell_batch(ShotUpdate(self.shot_id, "provider_back"))
 
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
             # Cheap stages after it run in the same local activity when they are in-process too.
             stage = (StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render
                      else StageInput(take_id, provider))
-            return await workflow.execute_local_activity(
-                "render",
-                stage,
-                result_type=TakeOutcome,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=RENDER_RETRY,
-            )
+            outcome = await run_stage("render", stage, task_queue=queue, window=self.outage_window,
+                                      result_type=TakeOutcome, timeout=timedelta(minutes=2))
+            assert isinstance(outcome, TakeOutcome)
+            return outcome
         return await workflow.execute_activity(
             "render",
             StageInput(take_id, provider),
             result_type=TakeOutcome,
             task_queue=provider_queue(queue, provider),
             start_to_close_timeout=timedelta(minutes=10),
+            schedule_to_close_timeout=timedelta(seconds=self.outage_window),
             heartbeat_timeout=timedelta(seconds=3),
             retry_policy=RENDER_RETRY,
         )
@@ -194,9 +239,7 @@ class ShotWorkflow:
         opener = not self.budget_open
         if opener:
             self.budget_open = True
-            held = await workflow.execute_local_activity(
-                "hold_for_budget", BudgetHold(self.shot_key, provider), result_type=str, **LOCAL_STAGE
-            )
+            held = await self._run("hold_for_budget", BudgetHold(self.shot_key, provider), str)
             if held != "wait":  # the budget moved between the refused call and now
                 self.budget_open = False
                 self.budget_go = held == "go"
@@ -206,21 +249,22 @@ class ShotWorkflow:
         await workflow.wait_condition(lambda: self.budget_answers > answers)
         if opener and self.budget_go:
             self.stage = "rendering"
-            await workflow.execute_local_activity(
-                "set_shot_stage", ShotStageInput(self.shot_key, "rendering"), **LOCAL_STAGE
-            )
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "rendering"))
         return self.budget_go
 
     async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
         try:
             if inp.provider == "local":
-                return await workflow.execute_local_activity(name, inp, result_type=TakeOutcome, **LOCAL_STAGE)
+                outcome = await self._run(name, inp, TakeOutcome)
+                assert isinstance(outcome, TakeOutcome)
+                return outcome
             return await workflow.execute_activity(
                 name,
                 inp,
                 result_type=TakeOutcome,
                 task_queue=provider_queue(queue, inp.provider),
                 start_to_close_timeout=timedelta(minutes=10),
+                schedule_to_close_timeout=timedelta(seconds=self.outage_window),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RENDER_RETRY,
             )
@@ -235,7 +279,8 @@ class ShotWorkflow:
         self.stage = "rendering"
         await self._tell_batch(ShotUpdate(inp.shot_id, "resumed"))
         request = ReworkInput(self.shot_key, self.round, self.decision.note)
-        new_takes = await workflow.execute_local_activity("add_takes", request, result_type=list[str], **LOCAL_STAGE)
+        new_takes = await self._run("add_takes", request, list[str])
+        assert isinstance(new_takes, list)
         self.decision = None
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in new_takes))
         self.reviewed.update({take_number(o.take_id): o for o in outcomes if o.ok})
@@ -243,9 +288,7 @@ class ShotWorkflow:
     async def _gate(self, inp: ShotInput) -> int | None:
         self.stage = "awaiting_approval"
         self.gate_open = True
-        await workflow.execute_local_activity(
-            "set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"), **LOCAL_STAGE
-        )
+        await self._run("set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"))
         await self._tell_batch(ShotUpdate(inp.shot_id, "gated"))
         try:
             await workflow.execute_local_activity("notify_gate", self.shot_key, result_type=list[str], **NOTIFY)
@@ -279,14 +322,12 @@ class ShotWorkflow:
         self.decision = decision
         take_id = f"{self.shot_key}/{decision.take}" if decision.take is not None else None
         record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note, self.round)
-        await workflow.execute_local_activity("record_decision", record, **LOCAL_STAGE)
+        await self._run("record_decision", record)
 
     async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
         self.stage = outcome
         if outcome != "published":  # publishing already recorded it
-            await workflow.execute_local_activity(
-                "set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error), **LOCAL_STAGE
-            )
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error))
         if self.round > 1 or self.gate_open or self.decision is not None:
             # Gated shots may outlive the batch run that started them (continue-as-new), so they
             # report by signal; others are seen through their completion by the run that started them.

@@ -22,6 +22,7 @@ from pipelines.activities import StudioActivities
 from pipelines.batch_workflow import BatchWorkflow
 from pipelines.connection import connect
 from pipelines.messages import provider_queue
+from pipelines.outage_guard import OutageGuard
 from pipelines.provider_registry import ProviderSet, build_providers
 from pipelines.shot_workflow import ShotWorkflow
 from studio.assets import open_asset_store
@@ -67,6 +68,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         Catalog.open(settings.catalog_url), open_asset_store(settings), providers, GateNotifier(settings),
         call_policy(settings, providers),
     )
+    guard = OutageGuard(acts.catalog)  # one outage log per process, shared by its queues
     main = Worker(
         client,
         task_queue=settings.task_queue,
@@ -78,6 +80,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         max_concurrent_activities=64,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         graceful_shutdown_timeout=timedelta(seconds=5),
+        interceptors=[guard],
     )
     provider_queues = [
         Worker(
@@ -88,6 +91,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
             # Enforced by the server for the whole queue, so it holds across every worker process.
             max_task_queue_activities_per_second=settings.provider_rps.get(name),
             graceful_shutdown_timeout=timedelta(seconds=5),
+            interceptors=[guard],
         )
         for name in providers.remote()
     ]

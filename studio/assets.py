@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -49,6 +49,13 @@ class AssetStoreError(StudioError):
         self.reason = reason
 
 
+class AssetStoreUnavailable(AssetStoreError):
+    """The asset store is there but does not answer right now (5xx, timeouts, connection refused).
+
+    Unlike its parent (a store that is misconfigured), this passes: work waits and tries again.
+    """
+
+
 def image_size(data: bytes) -> tuple[int, int]:
     """Width and height of an encoded image, from its header (the pixels are not decoded)."""
     with Image.open(io.BytesIO(data)) as image:
@@ -57,16 +64,32 @@ def image_size(data: bytes) -> tuple[int, int]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename, so a crash never leaves a
-    half-written file under the final name."""
+    half-written file under the final name.
+
+    The file gets the permissions of any file the user writes: ``0666`` less the umask
+    (``0644`` with the usual ``022``), so published images open in any viewer or web server.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = _open_temp(path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _open_temp(folder: Path) -> tuple[int, Path]:
+    # Not tempfile.mkstemp: it makes the file 0600 whatever the umask, and the rename keeps that
+    # mode. Opening with 0o666 lets the kernel apply the umask, as for any file a program writes
+    # (reading the umask instead would mean setting it, which races with other threads).
+    while True:
+        tmp = folder / f".tmp-{secrets.token_hex(8)}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue  # 64 random bits: a clash is all but impossible, but never overwrite one
 
 
 def asset_key(data: bytes, mime_type: str) -> str:

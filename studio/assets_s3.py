@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from studio.assets import AssetMissing, AssetStoreError, asset_key
+from studio.assets import AssetMissing, AssetStoreError, AssetStoreUnavailable, asset_key
 
 # SigV4 presigned URLs live at most a week.
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
@@ -28,6 +28,9 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 MAX_POOL_CONNECTIONS = 64
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+# Answers that mean "not now" (botocore has already retried them a few times): the work waits.
+_UNAVAILABLE_CODES = frozenset({"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
+                                "RequestTimeout"})
 _DENIED_CODES = frozenset({"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"})
 # One boto3 session per process: it caches the parsed service models, which makes every client
 # after the first ~15x cheaper to create. Sessions are not thread-safe, hence the lock.
@@ -188,13 +191,15 @@ class S3AssetStore:
             code = str(error.get("Code") or err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
             if key is not None and code in _MISSING_CODES:
                 raise AssetMissing(key) from None
+            if code in _UNAVAILABLE_CODES:
+                raise AssetStoreUnavailable(self.location, f"S3 is not answering ({code})") from err
             raise AssetStoreError(self.location, self._reason(code, str(error.get("Message") or ""))) from err
         except NoCredentialsError as err:
             raise AssetStoreError(
                 self.location, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a profile)"
             ) from err
         except BotoCoreError as err:  # connection refused, DNS, timeouts, a broken response stream
-            raise AssetStoreError(self.location, f"cannot reach S3: {err}") from err
+            raise AssetStoreUnavailable(self.location, f"cannot reach S3: {err}") from err
 
     def _reason(self, code: str, message: str) -> str:
         if code in ("NoSuchBucket", "404", "NotFound"):

@@ -50,6 +50,8 @@ class BatchLine:
         finished_at: When it ended, if it has.
         error: The batch's error, if any.
         waiting_budget: Shots waiting at the batch's budget.
+        waiting_for: What the batch waits for besides humans, one line each (providers all
+            down, the asset store, the disk), with the last error.
     """
 
     batch_id: str
@@ -65,6 +67,7 @@ class BatchLine:
     finished_at: str | None
     error: str | None = None
     waiting_budget: int = 0
+    waiting_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,16 @@ def batch_line(summary: dict[str, Any], cost_usd: float) -> BatchLine:
         finished_at=summary["finished_at"],
         error=summary["error"],
         waiting_budget=summary["shots"].get("awaiting_budget", 0),
+        waiting_for=tuple(waiting_text(w) for w in summary.get("waiting_for", [])),
     )
+
+
+def waiting_text(wait: dict[str, Any]) -> str:
+    """One sentence for something a batch waits for (a :func:`~studio.status.waiting_for` entry)."""
+    shots = f" ({wait['shots']} shot{'s' if wait['shots'] != 1 else ''})" if wait.get("shots") else ""
+    since = f" since {wait['since'][11:19]} UTC" if wait.get("since") else ""
+    error = f": {wait['last_error']}" if wait.get("last_error") else ""
+    return f"Waiting for {wait['for']}{shots}{since}{error}. Nothing is lost: it retries by itself."
 
 
 def batches_board(catalog: Catalog, limit: int = 50) -> list[BatchLine]:

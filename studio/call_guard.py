@@ -58,7 +58,7 @@ class Blocked:
     Attributes:
         reason: ``over_budget``, ``budget_stopped``, ``busy`` or ``circuit_open``.
         message: One line for the take's error and the logs.
-        retry_in: Seconds after which asking again makes sense (busy only).
+        retry_in: Seconds after which asking again makes sense (busy, or until an open circuit closes).
     """
 
     reason: str
@@ -168,7 +168,8 @@ def check_call(session: Db, *, batch_id: str, budget: float | None, provider: st
         if until is not None:
             if now < until:
                 return Blocked("circuit_open", f"{provider} skipped: circuit open until "
-                                               f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row")
+                                               f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row",
+                               retry_in=(until - now).total_seconds())
             # Half open: one probe call at a time until one succeeds.
             probing = session.execute(
                 select(func.count()).select_from(ProviderAttempt).where(

@@ -9,6 +9,12 @@ FINAL_FOR_PROVIDER = frozenset({"Rejected", "InvalidRequest", "AuthFailed"})
 # Errors the creator must hear about: they mean our configuration is wrong, not bad luck.
 LOUD = frozenset({"InvalidRequest", "AuthFailed"})
 MAX_RETRY_WAIT = 30.0
+# Failures that say a provider is down or throttling, not that it refused this take: when every
+# provider left in a chain fails so, the take waits and tries the chain again (see provider_wait).
+WEATHER = frozenset({"Unavailable", "RateLimited", "CircuitOpen", "CatalogUnavailable",
+                     "AssetStoreUnavailable", "DiskUnavailable"})
+PROVIDER_WAIT_FIRST = 10.0
+PROVIDER_WAIT_CAP = 300.0
 
 
 @dataclass(frozen=True)
@@ -39,3 +45,15 @@ def error_policy(error_class: str, retry_after: float | None = None) -> ErrorPol
             return ErrorPolicy(retry_same=False, delay=None, loud=False)
         return ErrorPolicy(retry_same=True, delay=retry_after, loud=False)
     return ErrorPolicy(retry_same=True, delay=None, loud=False)
+
+
+def provider_wait(round: int, hint: float | None = None, *, first: float = PROVIDER_WAIT_FIRST,
+                  cap: float = PROVIDER_WAIT_CAP) -> float:
+    """Seconds a take waits before its ``round``-th new try of a chain whose providers are all down.
+
+    Doubles from ``first`` up to ``cap`` (a provider back after an hour is found within five
+    minutes, and a take waiting a day adds a few hundred events to its history, not thousands),
+    and never less than a provider asked for (``Retry-After``, an open circuit's cool-down).
+    """
+    backoff = min(cap, first * 2 ** max(0, round - 1))
+    return max(backoff, hint or 0.0)

@@ -168,3 +168,18 @@ class Publication(SQLModel, table=True):
     path: str
     published_at: datetime = Field(default_factory=utcnow)
     removed_at: datetime | None = None
+
+
+class Outage(SQLModel, table=True):
+    """Something the workers wait for right now (the asset store, the disk, a provider), as they last saw it.
+
+    A worker writes the row when an outage starts and refreshes it while it lasts, and deletes it
+    once the resource answers again; status reads only rows seen recently, so a worker that died
+    mid-outage leaves nothing that lies for long. An outage of the catalog itself cannot be
+    written here: readers that cannot reach the catalog say so themselves.
+    """
+
+    what: str = Field(primary_key=True, description="e.g. 'the asset store', 'provider gemini'.")
+    detail: str = ""
+    since: datetime = Field(default_factory=utcnow)
+    seen_at: datetime = Field(default_factory=utcnow)

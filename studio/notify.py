@@ -43,6 +43,45 @@ class GateNotice:
         return {"event": "gate_opened", "batch": self.batch_id, "shot": self.shot_id,
                 "project": self.project, "link": self.link}
 
+    def subject(self) -> str:
+        """The email's subject."""
+        return f"{self.project}: shot {self.shot_id} is waiting for your approval"
+
+    def body(self) -> str:
+        """The email's text."""
+        return (f"Shot {self.shot_id} of {self.project} (batch {self.batch_id}) is ready for review.\n\n"
+                f"Open this link to approve a take or ask for changes:\n{self.link}\n")
+
+
+@dataclass(frozen=True)
+class ProviderNotice:
+    """Shots of a batch have waited on their providers (all down or throttling) for a while."""
+
+    batch_id: str
+    project: str
+    shots: int
+    seconds: int
+    link: str
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook's JSON body (stable keys)."""
+        return {"event": "waiting_for_providers", "batch": self.batch_id, "project": self.project,
+                "shots": self.shots, "seconds": self.seconds, "link": self.link}
+
+    def subject(self) -> str:
+        """The email's subject."""
+        return f"{self.project}: {self.shots} shot(s) waiting for the image providers"
+
+    def body(self) -> str:
+        """The email's text."""
+        return (f"Every provider in the chain of {self.shots} shot(s) of {self.project} (batch {self.batch_id}) "
+                f"has been down or rate-limiting for over {self.seconds // 60} minutes. The shots wait and try "
+                f"again by themselves; nothing is lost. Check the providers' status pages or your keys' quotas.\n\n"
+                f"Batch: {self.link}\n")
+
+
+Notice = GateNotice | ProviderNotice
+
 
 class GateNotifier:
     """Sends gate notices through whatever settings configure (nothing, webhook, email, both)."""
@@ -55,7 +94,7 @@ class GateNotifier:
         """Whether any channel is configured."""
         return bool(self.settings.notify_webhook or self.settings.notify_email)
 
-    def notify(self, notice: GateNotice) -> list[str]:
+    def notify(self, notice: Notice) -> list[str]:
         """Deliver ``notice`` on every configured channel; returns the channels used.
 
         Raises:
@@ -70,22 +109,19 @@ class GateNotifier:
             sent.append("email")
         return sent
 
-    def _webhook(self, url: str, notice: GateNotice) -> None:
+    def _webhook(self, url: str, notice: Notice) -> None:
         try:
             httpx.post(url, json=notice.payload(), timeout=10).raise_for_status()
         except httpx.HTTPError as err:
             raise NotifyFailed("webhook", str(err)) from None
 
-    def _email(self, notice: GateNotice) -> None:
+    def _email(self, notice: Notice) -> None:
         s = self.settings
         message = EmailMessage()
         message["From"] = s.smtp_from
         message["To"] = s.notify_email
-        message["Subject"] = f"{notice.project}: shot {notice.shot_id} is waiting for your approval"
-        message.set_content(
-            f"Shot {notice.shot_id} of {notice.project} (batch {notice.batch_id}) is ready for review.\n\n"
-            f"Open this link to approve a take or ask for changes:\n{notice.link}\n"
-        )
+        message["Subject"] = notice.subject()
+        message.set_content(notice.body())
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
                 if s.smtp_starttls:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from studio.assets import AssetStore
+from studio.batch_close import ENDED_BATCH_STATES, mark_lost, rendered_shots
 from studio.catalog import Catalog
 from studio.errors import StudioError
 from studio.launch import batch_row
@@ -85,6 +86,9 @@ def plan_rerun(settings: Settings, catalog: Catalog, assets: AssetStore, batch_i
     if parent.kind == "replay":
         raise RerunError(batch_id, "it is a replay; replay its take again instead (studio replay TAKE)")
     project, source, text, from_disk = current_project(assets, parent)
+    if parent.state in ENDED_BATCH_STATES:
+        # Shots an older studio lost in an outage (the batch ended, they never did) count as failed.
+        mark_lost(catalog, parent, rendered_shots(parent, catalog.shots(batch_id)))
     chosen = shots_to_rerun(only, catalog.shots(batch_id), project, batch_id)
     extra: dict[str, object] = dict(
         kind="rerun", parent_batch_id=parent.id, rerun_only=chosen,

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     local_latency: float = Field(default=0.0, ge=0.0)
     provider_concurrency: int = Field(default=16, ge=1, le=512)
     max_takes_per_run: int = Field(default=2000, ge=10)
+    upload_publish_roots: list[Path] = Field(
+        default_factory=list,
+        description='Folders besides HOME/published that a project uploaded on the dashboard may publish '
+        'into (JSON: ["/srv/renders"]).',
+    )
 
     mistral_api_key: SecretStr | None = Field(default=None, alias="MISTRAL_API_KEY")
     gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
@@ -124,6 +129,20 @@ class Settings(BaseSettings):
     )
     circuit_failures: int = Field(default=5, ge=1, description="Failures in a row that open a provider's circuit.")
     circuit_cooldown: float = Field(default=120.0, gt=0, description="Seconds an open circuit skips a provider.")
+    outage_window: float = Field(
+        default=6 * 3600.0, gt=0,
+        description="Seconds a stage waits and retries while the catalog, the asset store or the disk is down.",
+    )
+    provider_wait_window: float = Field(
+        default=24 * 3600.0, gt=0,
+        description="Seconds a take waits while every provider of its chain is down or rate-limiting.",
+    )
+    provider_wait_notice: float = Field(
+        default=1800.0, gt=0, description="Seconds of waiting on providers before a batch sends a notice.",
+    )
+    provider_retry_max: float = Field(
+        default=300.0, ge=1, description="Longest pause between two tries of a chain whose providers are all down.",
+    )
     prices: dict[str, float] = Field(
         default_factory=dict,
         description='Price overrides in USD per call: "provider", "provider:model" or "stage:provider" keys.',

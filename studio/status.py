@@ -12,11 +12,12 @@ from studio.budget import batch_spend
 from studio.call_guard import circuit_until, recent_calls
 from studio.catalog import Catalog
 from studio.failover import LOUD
-from studio.models import Batch, ProviderAttempt, Take, utcnow
+from studio.models import Batch, ProviderAttempt, Shot, Take, utcnow
+from studio.outage_notes import current_outages
 
 TERMINAL_STATES = ("published", "failed", "cancelled")
 SHOT_STAGES = (
-    "pending", "rendering", "upscaling", "reviewing", "awaiting_budget", "awaiting_approval",
+    "pending", "rendering", "waiting_for_provider", "upscaling", "reviewing", "awaiting_budget", "awaiting_approval",
     "publishing", "published", "rejected", "failed", "cancelled",
 )
 WAITING_STAGES = ("awaiting_approval", "awaiting_budget")
@@ -88,6 +89,20 @@ def take_rows(takes: list[Take]) -> list[dict[str, Any]]:
     ]
 
 
+def waiting_for(catalog: Catalog, shots: list[Shot]) -> list[dict[str, Any]]:
+    """What the batch waits for that is not a human: providers all down, the asset store, the disk.
+
+    Each entry is ``{"for", "shots", "since", "last_error"}``; ``shots`` is how many of this
+    batch's shots wait (None for an outage every batch shares).
+    """
+    stalled = [s for s in shots if s.stage == "waiting_for_provider"]
+    entries: list[dict[str, Any]] = []
+    if stalled:
+        entries.append({"for": "a provider", "shots": len(stalled), "since": None,
+                        "last_error": next((s.error for s in stalled if s.error), None)})
+    return entries + [{**o, "shots": None} for o in current_outages(catalog)]
+
+
 def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
                   circuit_cooldown: float = 120.0) -> dict[str, Any]:
     """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, cost, output.
@@ -103,6 +118,7 @@ def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
     approvals = catalog.approvals(batch_id=batch_id)
     stages = Counter(s.stage for s in shots)
     total_takes = len(takes) or batch.total_takes
+    upscaling = {s.key for s in shots if s.upscale > 1}
     calls: dict[str, dict[str, int]] = {}
     cost_by_provider: Counter[str] = Counter()
     for a in attempts:
@@ -129,7 +145,12 @@ def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
                 "failed": sum(1 for t in takes if t.status == "failed"),
                 "total": total_takes,
             },
-            "upscale": {"done": sum(1 for t in takes if t.final_key), "total": total_takes},
+            # Only shots with upscale > 1 upscale (the others' final image is the render itself);
+            # before the storyboard stage has written the shots, every take is counted.
+            "upscale": {
+                "done": sum(1 for t in takes if t.shot_key in upscaling and t.final_key),
+                "total": sum(1 for t in takes if t.shot_key in upscaling) if shots else total_takes,
+            },
             "review": {
                 "done": sum(1 for t in takes if t.review_score is not None),
                 "passed": sum(1 for t in takes if t.review_passed),
@@ -158,6 +179,7 @@ def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
         },
         "providers": provider_circuits(catalog, remote, circuit_failures, circuit_cooldown),
         "alerts": provider_alerts(attempts),
+        "waiting_for": waiting_for(catalog, shots) if batch.state not in TERMINAL_STATES else [],
         "take_details": take_rows(takes),
     }
 
@@ -175,6 +197,7 @@ def batches_overview(catalog: Catalog, limit: int = 50) -> list[dict[str, Any]]:
                 "shots": batch.total_shots,
                 "published": stages.get("published", 0),
                 "waiting": sum(stages.get(stage, 0) for stage in WAITING_STAGES),
+                "waiting_for_provider": stages.get("waiting_for_provider", 0),
                 "failed": stages.get("failed", 0),
                 "created_at": _iso(batch.created_at),
                 "output_dir": batch.output_dir,

@@ -11,7 +11,9 @@ import streamlit as st
 
 from studio.access import owner_login_required
 from studio.gate_views import pending_gates
+from studio.outage_notes import catalog_outage
 from ui import routes
+from ui.outage_page import wait_for_catalog
 from ui.resources import current_settings, open_catalog
 
 st.set_page_config(page_title="the studio", page_icon=":material/movie:", layout="wide")
@@ -27,10 +29,26 @@ if owner_login_required(settings) and not st.session_state.get("owner_signed_in"
     st.navigation([login], position="hidden").run()
     st.stop()
 
-waiting = len(pending_gates(open_catalog(settings)))
+try:
+    waiting = len(pending_gates(open_catalog(settings)))
+except Exception as err:  # noqa: BLE001 - only the catalog being down is shown as a page
+    line = catalog_outage(err)
+    if line is None:
+        raise
+    wait_for_catalog(line)  # stops this run; the page reloads by itself once the catalog is back
+batches = st.Page(routes.BATCHES, title="Batches", icon=":material/view_list:", url_path="batches")
+
+
+def _home() -> None:
+    # Streamlit serves the default page at "/" and ignores its url_path, so a default Batches page
+    # made /batches "Page not found". The root is this hidden page, which opens Batches at /batches.
+    st.switch_page(batches, query_params=st.query_params.to_dict())  # a link's query survives the hop
+
+
 pages = {
     "Studio": [
-        st.Page(routes.BATCHES, title="Batches", icon=":material/view_list:", url_path="batches", default=True),
+        st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden"),
+        batches,
         st.Page(routes.BATCH, title="Batch", icon=":material/grid_view:", url_path="batch"),
         st.Page(routes.SHOT, title="Shot", icon=":material/image:", url_path="shot"),
         st.Page(

@@ -22,10 +22,12 @@ examples:
   studio budget BATCH --raise-to 20           let a batch waiting at its budget spend more (or --stop)
   studio replay published/b/s01.png           make that image again (--mode remix|vary-subtle|vary-strong)
   studio rerun BATCH --only rejected          keep the published shots, render the rejected ones again
+  studio repair                               find shots a past outage left without an outcome (then rerun them)
   studio storyboard brief.md -o my-film       draft a project file from a written brief
   studio show BATCH/SHOT/2                    a take's recipe, what it came from, what was made from it
   studio find --prompt lighthouse --approved  search takes (--seed, --provider, --batch)
   studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
+  studio db upgrade                           bring the catalog's schema up to date (`studio db current`: where it is)
 """
 
 
@@ -35,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         batches,
         budget,
         dashboard,
+        db,
         lineage,
+        repair,
         replay,
         sharing,
         stack,
@@ -57,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.register(sub)
     storyboard.register(sub)
     lineage.register(sub)
+    db.register(sub)
+    repair.register(sub)
     return parser
 
 
@@ -72,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # noqa: BLE001 - only an outage becomes a line; anything else is a bug
+        from studio.outages import classify_outage
+
+        outage = classify_outage(err)
+        if outage is None:
+            raise
+        print(f"studio: {outage} (batches wait and go on by themselves once it is back)", file=sys.stderr)
+        return 3
 
 
 def _configure_logging() -> None:

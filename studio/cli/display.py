@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -17,10 +17,20 @@ from rich.progress import (
 from rich.table import Table
 
 from studio.catalog import Catalog
+from studio.cli.tables import Column, excerpt, fitted_table
+from studio.batch_views import waiting_text
+from studio.money import usd
+from studio.outage_notes import catalog_outage
 from studio.status import TERMINAL_STATES, batch_summary, shots_waiting
 
 console = Console()
 STAGES = ("storyboard", "render", "upscale", "review", "publish")
+SKIPPED = "skipped (no shot upscales)"  # the dashboard says the same
+
+
+def stage_skipped(summary: dict[str, Any], stage: str) -> bool:
+    """Whether a stage has nothing to do in this batch: no shot asks for it (``upscale = 1``)."""
+    return summary["stages"][stage]["total"] == 0
 
 
 async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> dict[str, Any]:
@@ -32,9 +42,23 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
     ) as progress:
         bars = {stage: progress.add_task(stage, total=None, extra="") for stage in STAGES}
         while True:
-            summary = await asyncio.to_thread(batch_summary, catalog, batch_id)
+            try:
+                summary = await asyncio.to_thread(batch_summary, catalog, batch_id)
+            except Exception as err:  # noqa: BLE001 - only an outage of the catalog is waited out
+                line = catalog_outage(err)
+                if line is None:
+                    raise
+                if ":catalog" not in hinted:  # once per outage, and on with the bars when it ends
+                    progress.console.print(f"[yellow]{line}[/] (the batch goes on; it waits too)")
+                    hinted.add(":catalog")
+                await asyncio.sleep(max(every, 2.0))
+                continue
+            hinted.discard(":catalog")
             for stage in STAGES:
                 counts = summary["stages"][stage]
+                if stage_skipped(summary, stage):  # a bar that fills by itself would claim work done
+                    progress.update(bars[stage], visible=False)
+                    continue
                 extra = ""
                 if counts.get("failed"):
                     extra = f"[red]{counts['failed']} failed"
@@ -44,13 +68,19 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
             cost = summary["cost"]
             if cost["waiting_at_budget"] and ":budget" not in hinted:
                 progress.console.print(
-                    f"[yellow]the batch reached its budget (${cost['budget_usd']:.2f}); "
+                    f"[yellow]the batch reached its budget ({usd(cost['budget_usd'])}); "
                     f"{len(cost['waiting_at_budget'])} shot(s) wait:[/] studio budget {batch_id} --raise-to USD   "
                     f"(or studio budget {batch_id} --stop)"
                 )
                 hinted.add(":budget")
             elif not cost["waiting_at_budget"]:
                 hinted.discard(":budget")
+            for wait in summary["waiting_for"]:
+                key = f"wait:{wait['for']}"
+                if key not in hinted:
+                    progress.console.print(f"[yellow]{waiting_text(wait)}")
+                    hinted.add(key)
+            hinted -= {k for k in hinted if k.startswith("wait:")} - {f"wait:{w['for']}" for w in summary["waiting_for"]}
             for alert in summary["alerts"]:
                 key = f"alert:{alert['provider']}:{alert['error_class']}"
                 if key not in hinted:
@@ -93,6 +123,9 @@ def print_batch(summary: dict[str, Any]) -> None:
             notes.append(f"{counts['failed']} failed")
         if stage == "review":
             notes.append(f"{counts['passed']} passed")
+        if stage_skipped(summary, stage):
+            table.add_row(stage, "—", "—", SKIPPED)
+            continue
         table.add_row(stage, str(counts["done"]), str(counts["total"]), ", ".join(notes))
     approval = summary["stages"]["approval"]
     if approval["required"]:
@@ -111,6 +144,8 @@ def print_batch(summary: dict[str, Any]) -> None:
     for name, circuit in summary["providers"].items():
         if circuit["circuit"] == "open":
             console.print(f"[yellow]{name}: circuit open until {circuit['until']} (skipped after repeated failures)")
+    for wait in summary.get("waiting_for", []):
+        console.print(f"[yellow]{waiting_text(wait)}")
     for alert in summary["alerts"]:
         console.print(f"[bold red]{alert['provider']}: {alert['message']}[/] — {alert['calls']} call(s), "
                       f"last: {alert['last_error']}")
@@ -122,9 +157,9 @@ def print_batch(summary: dict[str, Any]) -> None:
 
 def print_cost(cost: dict[str, Any]) -> None:
     """Spend against the budget, per provider."""
-    per = ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["by_provider"].items())
-    cap = f" of ${cost['budget_usd']:.2f} budget" if cost["budget_usd"] is not None else ""
-    console.print(f"cost: ${cost['spent_usd']:.3f}{cap}" + (f" ({per})" if per else ""))
+    per = ", ".join(f"{name} {usd(amount)}" for name, amount in cost["by_provider"].items())
+    cap = f" of {usd(cost['budget_usd'])} budget" if cost["budget_usd"] is not None else ""
+    console.print(f"cost: {usd(cost['spent_usd'])}{cap}" + (f" ({per})" if per else ""))
     if cost["spending_stopped"]:
         console.print("[yellow]spending was stopped at the budget")
     if cost["waiting_at_budget"]:
@@ -132,30 +167,42 @@ def print_cost(cost: dict[str, Any]) -> None:
                       f"{', '.join(cost['waiting_at_budget'])}")
 
 
+# Review notes and errors in the takes table: enough to see what is wrong (`studio show` has all).
+NOTES_EXCERPT = 80
+TAKE_COLUMNS = (Column("take", "id"), Column("status"), Column("provider"), Column("seed", justify="right"),
+                Column("cost", justify="right"), Column("review", "prose"))
+
+
 def print_takes(takes: list[dict[str, Any]], limit: int = 40) -> None:
     """A table of takes: provider, seed, review score and notes, cost (the first ``limit``)."""
     if not takes:
         return
-    table = Table(title="takes", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
-    # One line per take whatever the terminal's width: long review notes are cut, ids never.
-    shown = takes[:limit]
-    widest_take = max(len(t["take"].split("/", 1)[1]) for t in shown)
-    for column, width in (("take", widest_take), ("status", 8), ("provider", 9), ("seed", 10)):
-        table.add_column(column, no_wrap=True, min_width=width)
-    table.add_column("cost", no_wrap=True, justify="right", min_width=6)
-    table.add_column("review", no_wrap=True, overflow="ellipsis", min_width=10)  # last: what a narrow terminal cuts
-    for t in shown:
+    rows = []
+    for t in takes[:limit]:
         review = ""
         if t["review_score"] is not None:
             review = f"{t['review_score']:.2f}" + ("" if t["review_passed"] else " ✗")
-        notes = t["review_notes"] or t["error"] or ""
-        table.add_row(
+        notes = excerpt(t["review_notes"] or t["error"] or "", NOTES_EXCERPT)
+        rows.append([
             t["take"].split("/", 1)[1], t["status"], t["provider"] or "",
-            str(t["seed"] if t["seed"] is not None else ""), f"${t['cost_usd']:.3f}", f"{review} {notes}".strip(),
-        )
-    console.print(table)
+            str(t["seed"] if t["seed"] is not None else ""), usd(t["cost_usd"]), f"{review} {notes}".strip(),
+        ])
+    console.print(fitted_table(TAKE_COLUMNS, rows, width=console.width, title="takes"))
     if len(takes) > limit:
         console.print(f"… and {len(takes) - limit} more takes (`studio status BATCH --json` lists them all)")
+
+
+BATCH_COLUMNS = (Column("batch", "id"), Column("project", "prose"), Column("state"),
+                 Column("published", justify="right"), Column("waiting", justify="right"),
+                 Column("failed", justify="right"), Column("created"))
+
+
+def _batch_in_words(row: Sequence[str]) -> str:
+    _, project, state, published, waiting, failed, created = row
+    parts = [project, state, f"{published} shots published"]
+    parts += [f"{waiting} waiting"] if waiting != "0" else []
+    parts += [f"{failed} failed"] if failed != "0" else []
+    return " · ".join([*parts, f"created {created}"])
 
 
 def print_batches(rows: list[dict[str, Any]]) -> None:
@@ -163,12 +210,9 @@ def print_batches(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("no batches yet: launch one with `studio run sample_projects/short-film`")
         return
-    table = Table()
-    for column in ("batch", "project", "state", "published", "waiting", "failed", "created"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["batch"], r["project"], r["state"], f"{r['published']}/{r['shots']}",
-            str(r["waiting"]), str(r["failed"]), (r["created_at"] or "")[:19],
-        )
-    console.print(table)
+    cells = [
+        [r["batch"], r["project"], r["state"], f"{r['published']}/{r['shots']}", str(r["waiting"]),
+         str(r["failed"]), (r["created_at"] or "")[:16].replace("T", " ")]
+        for r in rows
+    ]
+    console.print(fitted_table(BATCH_COLUMNS, cells, width=console.width, compact=_batch_in_words))

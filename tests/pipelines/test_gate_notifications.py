@@ -3,12 +3,9 @@ that opens exactly that batch; a dead receiver does not hold the gate."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -24,27 +21,9 @@ from studio.settings import Settings
 from studio.sharing import open_share_link
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
+from tests.pipelines.webhooks import Receiver, webhook
 
 PROJECT = '[project]\nname = "Notify me"\n[defaults]\nsize = "64x64"\nvariants = 2\nupscale = 1\n[approval]\nrequired = true\n[[shots]]\nid = "hero"\nprompt = "a red kite"\n'
-
-
-class Receiver(ThreadingHTTPServer):
-    """Collects webhook POSTs."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
 
 
 class Mailbox:
@@ -60,12 +39,8 @@ class Mailbox:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join()
+    with webhook() as server:
+        yield server
 
 
 @pytest.fixture

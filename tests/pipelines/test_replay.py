@@ -5,7 +5,9 @@ here. Regenerate the saved histories only on purpose: `STUDIO_RECORD_HISTORIES=1
 tests/pipelines/test_replay.py`, and review the change of behaviour that made it necessary.
 Histories of earlier versions stay, prefixed ``v1-``: shots planned before plans came with the
 shot and before in-process renders finished their takes (one local activity per stage) must
-still replay, since such a shot may be waiting at a gate when the studio is upgraded.
+still replay, since such a shot may be waiting at a gate when the studio is upgraded. ``v2-``
+histories are from before outages were told from verdicts (no patch markers, no batch closing
+from the catalog); ``shot-waits-for-providers`` is a shot whose only provider was down a while.
 """
 
 from __future__ import annotations
@@ -15,17 +17,22 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from pipelines.batch_workflow import BatchWorkflow
-from pipelines.client import decide, wait_batch
+from pipelines.client import decide, start_batch, wait_batch
 from pipelines.messages import Decision
 from pipelines.shot_workflow import ShotWorkflow
+from studio.assets import open_asset_store
 from studio.catalog import Catalog
-from tests.conftest import write_project
+from studio.launch import prepare_batch
+from studio.settings import Settings
+from tests.conftest import running_workers, write_project
 from tests.pipelines.waiting import eventually
+from tests.providers.fakes import FakeGemini
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 PROJECT = """
@@ -67,6 +74,24 @@ async def test_record_histories(worker: None, launch, client: Client, catalog: C
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 
+@pytest.mark.skipif(os.environ.get("STUDIO_RECORD_HISTORIES") != "1", reason="records histories only on request")
+async def test_record_provider_wait_history(client: Client, settings: Settings, tmp_path: Path) -> None:
+    with FakeGemini() as gemini:
+        waiting = settings.model_copy(update={"gemini_api_key": SecretStr("gemini-replay-key"),
+                                               "gemini_base_url": gemini.base_url, "provider_retry_max": 5,
+                                               "circuit_cooldown": 10})
+        catalog = Catalog.open(waiting.catalog_url)
+        project = PROJECT.replace("[approval]\nrequired = true\n", "").replace("variants = 2", "variants = 1")
+        batch, _ = prepare_batch(waiting, catalog, open_asset_store(waiting),
+                                 write_project(tmp_path / "p", project.replace('name = "Replay"', 'name = "Replay"\nchain = ["gemini"]')))
+        gemini.down_for(12)
+        async with running_workers(client, waiting):
+            await start_batch(client, waiting, batch.id)
+            await wait_batch(client, batch.id)
+        history = await client.get_workflow_handle(f"{batch.id}/one").fetch_history()
+        (HISTORIES / "shot-waits-for-providers.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
 @pytest.mark.parametrize("path", saved(), ids=lambda p: p.stem)
 async def test_saved_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
@@ -76,4 +101,5 @@ async def test_saved_history_replays(path: Path) -> None:
 
 def test_histories_are_saved() -> None:
     names = {"batch", "shot-changes-approve", "shot-reject"}
-    assert {p.stem for p in saved()} >= names | {f"v1-{name}" for name in names}
+    versions = {f"{v}-{name}" for v in ("v1", "v2") for name in names}
+    assert {p.stem for p in saved()} >= names | versions | {"shot-waits-for-providers"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -150,6 +151,8 @@ class FakeServer:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ids = 0
+        self._down_until = 0.0
+        self._down_step = Step("500")
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -216,6 +219,13 @@ class FakeServer:
         assert found, f"no request on route {route!r}"
         return found[-1]
 
+    def down_for(self, seconds: float, status: int = 500, retry_after: str | None = None) -> None:
+        """Answer every request with ``status`` (429: with ``Retry-After``) for the next ``seconds``:
+        a vendor-wide outage, whatever the scripted steps say."""
+        with self._lock:
+            self._down_until = time.monotonic() + seconds
+            self._down_step = Step(str(status), retry_after)
+
     def reset(self) -> None:
         """Forget recorded requests and queued steps."""
         with self._lock:
@@ -271,6 +281,12 @@ class FakeServer:
         if not self.auth_ok(headers):
             return Reply(401, {"message": f"invalid credentials: {self.auth_value(headers)}",
                                "detail": f"invalid key {self.auth_value(headers)}"})
+        with self._lock:
+            down = time.monotonic() < self._down_until
+        if down:
+            reply = self.error_reply(self._down_step, recorded)
+            assert reply is not None
+            return reply
         try:
             return self.route(method, path, recorded)
         except Exception as exc:  # a bug in the fake: visible in .crashes and as a 599

@@ -15,13 +15,14 @@ from studio.batch_views import (
     filter_shots,
     shot_cards,
     summary_spend,
+    waiting_text,
     workflow_url,
 )
 from studio.errors import NotFound, StudioError
 from studio.sharing import DEFAULT_HOURS, share_url
 from studio.status import TERMINAL_STATES, batch_summary
 from ui import routes
-from ui.badges import clock, money, stage_badge, state_badge, take_badge
+from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
 from ui.resources import current_settings, open_catalog, warm
 from ui.thumb_rows import thumbnail_rows
 
@@ -151,7 +152,7 @@ def _grid(cards: list[ShotCard]) -> None:
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.2f}"
+    return money(value)  # the CLI's format: a budget banner and `studio budget` agree to the cent
 
 
 def _spend_metric(panel: BudgetPanel) -> None:
@@ -250,7 +251,12 @@ def _live() -> None:
     bars = st.columns(4)
     for column, stage in zip(bars, ("render", "upscale", "review", "publish"), strict=True):
         done, total = stages[stage]["done"], stages[stage]["total"]
-        column.progress(min(1.0, done / total) if total else 0.0, text=f"{stage} {done}/{total}")
+        if not total:  # no shot asks for this stage (upscale = 1)
+            column.caption(f"{stage}: {SKIPPED}")
+            continue
+        column.progress(min(1.0, done / total), text=f"{stage} {done}/{total}")
+    for wait in summary["waiting_for"]:
+        st.warning(waiting_text(wait), icon=":material/hourglass_top:")
     if summary["error"]:
         st.error(summary["error"])
     _grid(shot_cards(catalog, batch.id))

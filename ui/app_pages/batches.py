@@ -7,7 +7,7 @@ import streamlit as st
 from studio.batch_views import BatchLine, batches_board, board_totals
 from studio.status import TERMINAL_STATES
 from ui import routes
-from ui.badges import ago, clock, money, state_badge
+from ui.badges import SKIPPED, ago, clock, money, state_badge
 from ui.resources import current_settings, open_catalog
 
 REFRESH_SECONDS, IDLE_REFRESH_SECONDS = 3, 15
@@ -20,13 +20,16 @@ catalog = open_catalog(settings)
 
 
 def _progress(label: str, done: int, total: int) -> None:
-    fraction = done / total if total else 0.0
-    st.progress(min(1.0, fraction), text=f"{label} {done}/{total}")
+    if not total:  # no shot asks for this stage (upscale = 1): a bar would claim work done or pending
+        st.caption(f"{label}: {SKIPPED}")
+        return
+    st.progress(min(1.0, done / total), text=f"{label} {done}/{total}")
 
 
 def _batch_row(line: BatchLine) -> None:
     with st.container(border=True, key=f"batch-{line.batch_id}"):
-        head, times, money_col = st.columns([5, 3, 1], vertical_alignment="center")
+        # Room for "$0.00" and "$12.34" at full size: a narrower column cut the cost to "$…".
+        head, times, money_col = st.columns([5, 3, 2], vertical_alignment="center")
         with head:
             st.page_link(
                 routes.BATCH, label=f"**{line.project}**", icon=":material/grid_view:",
@@ -51,6 +54,8 @@ def _batch_row(line: BatchLine) -> None:
         for column, (stage, (done, total)) in zip(bars, line.progress.items(), strict=True):
             with column:
                 _progress(stage, done, total)
+        for text in line.waiting_for:
+            st.warning(text, icon=":material/hourglass_top:")
         if line.error:
             st.error(line.error)
 
