@@ -44,6 +44,9 @@ def settings_for(tmp_path: Path, temporal_address: str, **fields: object) -> Set
 
 @pytest.fixture
 def own_postgres() -> PgServer:
+    # The Postgres pass (make test-postgres, CI's second) runs these: a cluster of their own to stop.
+    if TEST_DATABASE_URL is None:
+        pytest.skip("Postgres pass only (make test-postgres)")
     bindir = pg_bindir()
     if bindir is None:
         pytest.skip("needs PostgreSQL's server binaries (Debian's postgresql; .ci/postgres.sh installs them)")
