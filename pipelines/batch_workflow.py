@@ -59,7 +59,7 @@ class BatchWorkflow:
     async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
         return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window,
-                               result_type=result_type, timeout=timedelta(minutes=5))
+                               result_type=result_type, timeout=timedelta(minutes=5), local_window=timedelta(minutes=5))
 
     @workflow.run
     async def run(self, inp: BatchInput) -> dict[str, int]:
@@ -199,18 +199,23 @@ class BatchWorkflow:
             return
         finally:
             self.starting -= 1
+        outcome = "failed"
         try:
             outcome = await handle
         except ChildWorkflowError as err:
             workflow.logger.warning("shot %s ended abnormally: %s", shot_id, err)
-            outcome = "failed"
             if workflow.patched(RECORD_ABNORMAL):
                 # The shot could not write its end itself: write it, so the catalog never shows a
                 # shot "pending" that nothing will render (rerun --only failed picks it up).
                 why = f"its workflow ended abnormally: {err.cause or err}"
                 ended = ShotStageInput(f"{inp.batch_id}/{shot_id}", "failed", error=why[:500])
-                await self._run("set_shot_stage", ended)
-        self._done(shot_id, outcome)
+                try:
+                    await self._run("set_shot_stage", ended)
+                except STAGE_FAILED as failed:
+                    # Even so the batch must end: closing it records every shot left in flight.
+                    workflow.logger.warning("could not record the end of shot %s: %s", shot_id, failed)
+        finally:
+            self._done(shot_id, outcome)
 
     def _done(self, shot_id: str, outcome: str | None) -> None:
         # A gated shot is seen twice (its signal and its completion): count it once.

@@ -83,6 +83,8 @@ class ShotWorkflow:
         self.provider_window = 24 * 3600.0
         self.provider_retry_cap = 300.0
         self.waiting_takes: set[str] = set()  # takes waiting for a provider to come back
+        self.prober: str | None = None  # the waiting take whose timer tries the chain again
+        self.stage_lock = asyncio.Lock()
 
     async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
@@ -145,14 +147,11 @@ class ShotWorkflow:
         while True:
             errors: list[str] = []
             refused: set[str] = set()
-            hints: list[float] = []
-            down = False  # some provider failed for weather, not for a verdict
+            hints: list[float] = []  # per provider down: how long it asked us to wait
             for provider in chain:
                 while True:
                     try:
                         outcome = await self._render_with(take_id, provider, plan, queue)
-                        await self._providers_back(take_id)
-                        return outcome
                     except STAGE_FAILED as err:
                         raise_if_cancelled(err)
                         kind = failure_type(err)
@@ -163,15 +162,17 @@ class ShotWorkflow:
                             await self._providers_back(take_id)
                             return TakeOutcome(take_id, ok=False, error=f"stopped at the budget: {failure_text(err)}")
                         text = failure_text(err)
-                        # Vendor errors name their provider already ("gemini: HTTP 500 …").
-                        errors.append(text if text.startswith(f"{provider}") else f"{provider}: {text}")
+                        # Vendor errors name their provider already ("gemini: gemini unavailable …").
+                        errors.append(text if text.startswith(provider) else f"{provider}: {text}")
                         if kind in FINAL_FOR_PROVIDER:
                             refused.add(provider)
                         elif kind in WEATHER or kind is None:  # None: the call timed out
-                            down = True
                             hints.append(retry_hint(err) or 0.0)
                         break
-            if not down or not workflow.patched(WAIT_FOR_PROVIDERS):
+                    else:
+                        await self._providers_back(take_id)
+                        return outcome
+            if not hints or not workflow.patched(WAIT_FOR_PROVIDERS):
                 break
             # Every provider left is down or throttling: wait, at no cost, and try them again.
             now = workflow.now().timestamp()
@@ -181,31 +182,54 @@ class ShotWorkflow:
                 errors.append(f"providers unavailable for {self.provider_window / 3600:.1f} h: gave up")
                 break
             chain, rounds = [p for p in chain if p not in refused], rounds + 1
-            wait = provider_wait(rounds, max(hints), cap=self.provider_retry_cap)
+            # The provider that comes back soonest sets the wait (a long Retry-After from one
+            # does not hold a take another may render).
+            wait = min(provider_wait(rounds, hint, cap=self.provider_retry_cap) for hint in hints)
             await self._wait_for_providers(take_id, min(left, wait), errors)
         await self._providers_back(take_id)
         return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
 
     async def _wait_for_providers(self, take_id: str, seconds: float, errors: list[str]) -> None:
-        """Hold a take on a durable timer; the shot shows it waits (and why) while any take does."""
+        """Hold a take, at no cost, until it is worth trying its chain again.
+
+        One take of the shot probes (a durable timer, then its chain); the shot's other waiting
+        takes wait for it without a timer of their own, and try again once it rendered or gave
+        up. A shot's history so grows by one probe per round, not one per take.
+        """
         if not self.waiting_takes:
-            self.stage = "waiting_for_provider"
             self.waiting_takes.add(take_id)
-            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "waiting_for_provider",
-                                                             error="; ".join(errors)[:500]))
             await self._tell_batch(ShotUpdate(self.shot_id, "provider_wait"))
+            # Only a rendering shot shows it waits: a budget gate's stage stays what it is.
+            await self._show_stage("waiting_for_provider", unless_not="rendering", error="; ".join(errors)[:500])
         self.waiting_takes.add(take_id)
-        await workflow.sleep(timedelta(seconds=seconds))
+        if self.prober in (None, take_id):
+            self.prober = take_id
+            await workflow.sleep(timedelta(seconds=seconds))
+        else:
+            await workflow.wait_condition(lambda: self.prober is None)
 
     async def _providers_back(self, take_id: str) -> None:
-        """A take stopped waiting for providers; the last one puts the shot back to rendering."""
+        """A take stopped waiting for providers (rendered or gave up); the last one ends the shot's wait."""
         if take_id not in self.waiting_takes:
             return
         self.waiting_takes.discard(take_id)
-        if not self.waiting_takes and self.stage == "waiting_for_provider":
-            self.stage = "rendering"
-            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "rendering", error=""))
+        if self.prober == take_id:
+            self.prober = None  # the others try their chains now
+        if not self.waiting_takes:
             await self._tell_batch(ShotUpdate(self.shot_id, "provider_back"))
+            await self._show_stage("rendering", unless_not="waiting_for_provider", error="")
+
+    async def _show_stage(self, stage: str, *, unless_not: str | None = None, error: str | None = None) -> None:
+        """Set the shot's stage here and in the catalog, one change at a time.
+
+        Args:
+            unless_not: Change it only from this stage (checked once the lock is held).
+        """
+        async with self.stage_lock:
+            if unless_not is not None and self.stage != unless_not:
+                return
+            self.stage = stage
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, stage, error=error))
 
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
@@ -213,7 +237,8 @@ class ShotWorkflow:
             stage = (StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render
                      else StageInput(take_id, provider))
             outcome = await run_stage("render", stage, task_queue=queue, window=self.outage_window,
-                                      result_type=TakeOutcome, timeout=timedelta(minutes=2))
+                                      result_type=TakeOutcome, timeout=timedelta(minutes=2),
+                                      local_window=timedelta(minutes=2))
             assert isinstance(outcome, TakeOutcome)
             return outcome
         return await workflow.execute_activity(
@@ -248,8 +273,8 @@ class ShotWorkflow:
             self.stage = "awaiting_budget"
         await workflow.wait_condition(lambda: self.budget_answers > answers)
         if opener and self.budget_go:
-            self.stage = "rendering"
-            await self._run("set_shot_stage", ShotStageInput(self.shot_key, "rendering"))
+            # Back to rendering, or to waiting for providers when takes of the shot still do.
+            await self._show_stage("waiting_for_provider" if self.waiting_takes else "rendering")
         return self.budget_go
 
     async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:

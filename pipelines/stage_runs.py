@@ -18,7 +18,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from studio.outages import OUTAGE_TYPES, RETRY_CAP
@@ -65,8 +65,10 @@ def failure_type(err: BaseException) -> str | None:
 
 
 def is_outage(err: BaseException) -> bool:
-    """Whether a stage failed because the studio's own infrastructure is down."""
-    return failure_type(err) in OUTAGE_TYPES
+    """Whether a stage failed because the studio's own infrastructure is down, or timed out
+    (a hung query or a network folder that stopped answering look like that)."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    return failure_type(err) in OUTAGE_TYPES or isinstance(cause, TimeoutError)
 
 
 async def run_stage(
@@ -77,8 +79,15 @@ async def run_stage(
     window: float,
     result_type: type | None = None,
     timeout: timedelta = timedelta(seconds=120),
+    local_window: timedelta = timedelta(seconds=30),
 ) -> Any:
     """Run activity ``name`` locally, and on the server through an outage of up to ``window`` seconds.
+
+    Args:
+        timeout: How long one try may take.
+        local_window: How long the local tries may take in all before the server takes over
+            (a local activity that runs long heartbeats the workflow task: events every few
+            seconds; a stage that is merely slow then just runs again on the server).
 
     Raises:
         ActivityError | ApplicationError: The stage failed for a reason other than an outage,
@@ -86,7 +95,8 @@ async def run_stage(
     """
     try:
         return await workflow.execute_local_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=timeout, retry_policy=STAGE_RETRY,
+            name, arg, result_type=result_type, start_to_close_timeout=timeout,
+            schedule_to_close_timeout=max(local_window, timedelta(seconds=1)), retry_policy=STAGE_RETRY,
         )
     except (ActivityError, ApplicationError) as err:
         if not is_outage(err):

@@ -46,7 +46,9 @@ OUTAGE_TYPES = frozenset(r.value for r in Resource)
 # SQLite says "OperationalError" for a locked database and for a missing table alike: only the
 # first kind is weather. Postgres's OperationalError is always about the server or connection.
 _SQLITE_WEATHER = ("locked", "busy", "unable to open", "disk i/o", "readonly", "read-only", "disk is full")
-_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO})
+# A full, read-only or failing disk, and a network-mounted one that stopped answering.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO,
+                          errno.ESTALE, errno.ENOTCONN, errno.ETIMEDOUT, errno.EHOSTDOWN, errno.ENETUNREACH})
 
 # Attempts a stage gets for an error that is neither weather nor already final (a bug, a flaky
 # notifier): what the retry policies allowed before outages were told apart.
@@ -161,11 +163,14 @@ class OutageLog:
     Args:
         quiet_for: Seconds without a failure after which a success means the outage is over
             (so a resource that flaps does not log a line per flap).
+        provider_quiet_for: The same for a provider, whose errors come and go more often than a
+            catalog's: a vendor's odd 500 between good calls is not an outage that ends each time.
         note_every: Seconds between two notes of a lasting outage for readers (see
             studio.outage_notes).
     """
 
     quiet_for: float = 0.0
+    provider_quiet_for: float = 60.0
     note_every: float = 20.0
     clock: object = field(default=time.monotonic, repr=False)
     spells: dict[str, _Spell] = field(default_factory=dict)
@@ -213,7 +218,8 @@ class OutageLog:
             return []
         now, ended = self._now(), []
         for what, spell in list(self.spells.items()):
-            if what in touched and now - spell.last_failure >= self.quiet_for:
+            quiet = self.provider_quiet_for if what.startswith("provider ") else self.quiet_for
+            if what in touched and now - spell.last_failure >= quiet:
                 del self.spells[what]
                 ended.append(what)
                 log.warning("%s is back after %.0f s (%d failed tries)", what, spell.last_failure - spell.since,

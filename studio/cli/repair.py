@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, timedelta
 
 from studio.batch_close import ENDED_BATCH_STATES, FINAL_STAGES, mark_lost, rendered_shots
 from studio.catalog import Catalog
+from studio.models import utcnow
 from studio.settings import Settings, load_settings
 
 LIVE_BATCH_STATES = ("queued", "running")
+# A batch queued this recently may be one `studio run` is starting right now: leave it be.
+QUEUED_GRACE = timedelta(hours=1)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,6 +57,9 @@ async def repair(settings: Settings, catalog: Catalog, batch_ids: list[str]) -> 
         batch = catalog.batch(batch_id)
         shots = [s for s in rendered_shots(batch, catalog.shots(batch_id)) if s.stage not in FINAL_STAGES]
         if not shots or batch.state not in (*ENDED_BATCH_STATES, *LIVE_BATCH_STATES):
+            continue
+        created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(tzinfo=UTC)
+        if batch.state == "queued" and utcnow() - created < QUEUED_GRACE:
             continue
         if batch.state in LIVE_BATCH_STATES:
             running = await running_workflows(settings, [batch_id, *(s.key for s in shots)])

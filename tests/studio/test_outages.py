@@ -160,3 +160,24 @@ def test_closing_a_batch_records_shots_that_ended_without_an_outcome(tmp_path: P
     lost = catalog.shot("b-1/b")
     assert lost.stage == "failed" and "studio rerun b-1 --only failed" in (lost.error or "")
     assert catalog.batch("b-1").state == "failed"
+
+
+def test_an_outage_does_not_use_up_a_stage_s_tries_for_other_errors() -> None:
+    # The guard's decision, inside an activity on its 40th attempt after a long outage: a first
+    # ordinary error there still gets retried, and a fifth does not.
+    import dataclasses
+
+    from temporalio.exceptions import ApplicationError
+    from temporalio.testing import ActivityEnvironment
+
+    from pipelines.outage_guard import verdict
+
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=40)
+    log = OutageLog()
+    first = env.run(lambda: verdict(KeyError("take"), log, None, failures=1))
+    assert isinstance(first, KeyError)  # raised as is: Temporal retries it
+    fifth = env.run(lambda: verdict(KeyError("take"), log, None, failures=5))
+    assert isinstance(fifth, ApplicationError) and fifth.non_retryable and fifth.type == "KeyError"
+    outage = env.run(lambda: verdict(OSError(errno.ENOSPC, "No space left on device"), log, None, failures=5))
+    assert isinstance(outage, ApplicationError) and not outage.non_retryable and outage.type == "DiskUnavailable"
