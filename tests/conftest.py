@@ -36,8 +36,10 @@ from tests.backends import (
     new_bucket,
     start_moto,
 )
+from tests.providers.fake_fal import FakeFal
 from tests.providers.fake_gemini import FakeGemini
 from tests.providers.fake_mistral import FakeMistral
+from tests.providers.fake_replicate import FakeReplicate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_projects"
@@ -179,4 +181,18 @@ def mistral() -> Iterator[FakeMistral]:
 def gemini() -> Iterator[FakeGemini]:
     """A fake Gemini server speaking its wire format on a free port (tests.providers.fake_gemini)."""
     with FakeGemini() as server:
+        yield server
+
+
+@pytest.fixture
+def replicate() -> Iterator[FakeReplicate]:
+    """A fake Replicate server that refuses inputs its model schema lacks (tests.providers.fake_replicate)."""
+    with FakeReplicate() as server:
+        yield server
+
+
+@pytest.fixture
+def fal() -> Iterator[FakeFal]:
+    """A fake fal queue server that refuses inputs its model schema lacks (tests.providers.fake_fal)."""
+    with FakeFal() as server:
         yield server

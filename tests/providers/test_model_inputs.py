@@ -6,7 +6,6 @@ adapters' table), so an input a model lacks or a ratio it does not take fails he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import fal_client.client
 import pytest
@@ -29,18 +28,6 @@ SCHNELL, DEV, PRO = (f"black-forest-labs/{name}" for name in ("flux-schnell", "f
 @pytest.fixture(autouse=True)
 def one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fal_client.client, "MAX_ATTEMPTS", 1)  # fal's client retries 4xx/5xx itself
-
-
-@pytest.fixture
-def replicate() -> Iterator[FakeReplicate]:
-    with FakeReplicate() as server:
-        yield server
-
-
-@pytest.fixture
-def fal() -> Iterator[FakeFal]:
-    with FakeFal() as server:
-        yield server
 
 
 def flux(fake: FakeReplicate, model: str) -> ReplicateRenderer:

@@ -6,7 +6,6 @@ These are what let adapter tests catch a wrong input table (tests/providers/test
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import fal_client.client
 import httpx
@@ -18,18 +17,6 @@ from providers.replicate_flux import ReplicateRenderer
 from tests.providers.fakes import FakeFal, FakeReplicate
 
 KEY = "test-key-123"
-
-
-@pytest.fixture
-def replicate() -> Iterator[FakeReplicate]:
-    with FakeReplicate() as server:
-        yield server
-
-
-@pytest.fixture
-def fal() -> Iterator[FakeFal]:
-    with FakeFal() as server:
-        yield server
 
 
 def create(fake: FakeReplicate, model: str, inp: dict[str, object]) -> httpx.Response:

@@ -137,12 +137,6 @@ async def test_url_output_downloaded_without_key(vendor: Vendor) -> None:
 
 
 # -- Replicate: nightmareai/real-esrgan ---------------------------------------------------------
-@pytest.fixture
-def replicate() -> Iterator[FakeReplicate]:
-    with FakeReplicate() as server:
-        yield server
-
-
 async def test_replicate_creates_by_version_with_the_esrgan_input(replicate: FakeReplicate) -> None:
     result = await ReplicateUpscaler(KEY, base_url=replicate.base_url, poll_interval=0.01).upscale(
         SOURCE, factor=2)
@@ -189,12 +183,6 @@ async def test_replicate_terminal_failures(replicate: FakeReplicate, step: str, 
 
 
 # -- fal: fal-ai/esrgan and fal-ai/clarity-upscaler ---------------------------------------------
-@pytest.fixture
-def fal() -> Iterator[FakeFal]:
-    with FakeFal() as server:
-        yield server
-
-
 async def test_fal_esrgan_sends_image_url_and_scale(fal: FakeFal) -> None:
     result = await FalUpscaler(KEY, base_url=fal.base_url, poll_interval=0.01).upscale(SOURCE, factor=4)
     submit = fal.last("submit")

@@ -7,7 +7,6 @@ process (through :func:`studio.cli.dashboard.start_dashboard`, the function `stu
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,6 @@ from tests.ui.browser import (
     screenshot,
 )
 from tests.ui.pixels import same_pixels
-
-FIRST_RENDER_BUDGET_S = 2.0
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
@@ -83,28 +80,20 @@ async def test_client_approves_one_take_in_a_browser(
             await page.get_by_text(LinkInvalid.MESSAGE).wait_for()
             assert await page.get_by_text("Trail & Ember").count() == 0
 
-            # First render of the 200-shot batch page, following its link from the Batches page
-            # (the app is loaded, the page's session and thumbnails are cold).
+            # The 200-shot batch page, following its link from the Batches page, and in a fresh
+            # tab: the first page of 24 thumbnails loads (how fast: bench/dashboard_page.py).
             await page.set_viewport_size({"width": 1400, "height": 1000})
             await page.goto(f"{base}/")
             link = page.get_by_role("link", name="200 Postcards")
             await link.wait_for()
-            started = time.monotonic()
             await link.click()
             await page.get_by_text("Shots 1–24 of 200").wait_for()
             await all_images_loaded(page, 24)
-            first_render = time.monotonic() - started
-            # The same page in a fresh tab also pays for Streamlit's own start in the browser.
             fresh = await browser.new_page(viewport={"width": 1400, "height": 2000})
-            started = time.monotonic()
             await fresh.goto(f"{base}/batch?batch={big_batch}")
             await fresh.get_by_text("Shots 1–24 of 200").wait_for()
             await all_images_loaded(fresh, 24)
-            fresh_load = time.monotonic() - started
-            print(f"\n200-shot batch page: first render {first_render:.2f} s after following its link; "
-                  f"{fresh_load:.2f} s in a fresh tab (Streamlit's front-end start included)")
             await screenshot(fresh, tmp_path / "batch-200-page.png")
-            assert first_render <= FIRST_RENDER_BUDGET_S, f"first render took {first_render:.2f} s"
     finally:
         stop_process(dashboard.pid)
 
