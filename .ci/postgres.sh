@@ -36,7 +36,7 @@ fi
 # Under /tmp, not $TMPDIR: the server user must be able to reach it (root's TMPDIR may be private).
 WORK=$(mktemp -d /tmp/studio-pg.XXXXXX)
 PGDATA="$WORK/data"
-PORT=$("$PY" -c 'from pipelines.devserver import free_port; print(free_port())')
+PORT=$("$PY" -c 'from pipelines.runtime.devserver import free_port; print(free_port())')
 [ "$(id -u)" = 0 ] && chown "$PGUSER_OS" "$WORK"
 
 cleanup() {

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import Stack
-from pipelines.client import wait_batch
+from pipelines.client.batches import wait_batch
 
 
 def cpu_seconds(pid: int) -> float:

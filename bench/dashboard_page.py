@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.devserver import free_port, stop_process  # noqa: E402
-from studio.assets import open_asset_store  # noqa: E402
-from studio.catalog import Catalog  # noqa: E402
+from pipelines.runtime.devserver import free_port, stop_process  # noqa: E402
+from studio.storage.local import open_asset_store  # noqa: E402
+from studio.catalog.store import Catalog  # noqa: E402
 from studio.cli.dashboard import start_dashboard  # noqa: E402
 from studio.settings import Settings  # noqa: E402
 from tests.ui.app_harness import populate_batch, wait_for  # noqa: E402

@@ -9,7 +9,7 @@ Run by hand:
 
 Sizes are the server's own counts (``history_length`` and ``history_size_bytes`` of each run);
 every payload of every history is also walked to report the largest one and how many were
-offloaded to the asset store (:mod:`pipelines.payload_offload`).
+offloaded to the asset store (:mod:`pipelines.runtime.payload_offload`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 from temporalio.client import Client
 
 from bench.run import Stack
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from pipelines.payload_offload import is_reference, iter_payloads
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.payload_offload import is_reference, iter_payloads
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import load_settings
 from tests.providers.fake_gemini import FakeGemini
 

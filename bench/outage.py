@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.devserver import free_port, start_dev_server, stop_process  # noqa: E402
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process  # noqa: E402
 from studio.settings import Settings  # noqa: E402
 from tests.pipelines.outage_checks import outage_batch  # noqa: E402
 from tests.pipelines.pg_server import PgServer, pg_bindir  # noqa: E402

@@ -34,12 +34,12 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import ConnectionFailed, connect
-from pipelines.devserver import free_port, start_dev_server, stop_process
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import ConnectionFailed, connect
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
 

@@ -2,11 +2,11 @@
 
 Operators filter in the Temporal Web UI or with ``temporal workflow list --query
 'StudioProject="the-lighthouse-keeper"'``. The batch workflow gets them at start (see
-:func:`pipelines.client.start_batch`) and hands its own to every shot workflow it starts, so a
+:func:`pipelines.client.batches.start_batch`) and hands its own to every shot workflow it starts, so a
 batch and its shots always answer the same queries; continue-as-new carries them over.
 
 Custom search attributes must be registered on the namespace first: the embedded dev server
-does it itself (:mod:`pipelines.devserver`); an external cluster needs
+does it itself (:mod:`pipelines.runtime.devserver`); an external cluster needs
 :func:`register_command` run once.
 """
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.errors import NotFound
-from studio.models import Batch
+from studio.catalog.models import Batch
 
 PROJECT = SearchAttributeKey.for_keyword("StudioProject")
 """The project's slug (a replay takes its origin's project)."""

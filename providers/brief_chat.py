@@ -23,9 +23,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import httpx
 
 from providers.base import Unavailable
-from providers.gemini import _first_candidate, _GeminiHTTP, _parts
-from providers.http_errors import json_body
-from providers.mistral import _MistralHTTP
+from providers.gemini.adapter import _first_candidate, _GeminiHTTP, _parts
+from providers._http.errors import json_body
+from providers.mistral.adapter import _MistralHTTP
 
 DEFAULT_MISTRAL_MODEL = "mistral-large-latest"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
@@ -117,7 +117,7 @@ class MistralJSONChat:
 
         Raises:
             Unavailable: Vendor down, timeout, or a 2xx body without a message.
-            ProviderError: Other vendor failures, mapped by :mod:`providers.http_errors`.
+            ProviderError: Other vendor failures, mapped by :mod:`providers._http.errors`.
         """
         body = {
             "model": self.model,
@@ -171,7 +171,7 @@ class GeminiJSONChat:
 
         Raises:
             Rejected: Gemini blocked the prompt or the answer (safety).
-            ProviderError: Other vendor failures, mapped by :mod:`providers.http_errors`.
+            ProviderError: Other vendor failures, mapped by :mod:`providers._http.errors`.
         """
         body = {
             "systemInstruction": {"parts": [{"text": system}]},

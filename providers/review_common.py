@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from providers.base import Review, Unavailable
-from providers.http_errors import check_image
+from providers._http.errors import check_image
 
 REVIEW_MAX_SIDE = 1024
 """Longest side sent for review: vendors cap image size and bill by pixels; detail beyond

@@ -8,7 +8,7 @@ The ids come from three places, most specific last:
    so a provider's or httpx's own log lines carry them too).
 3. ``extra={"batch_id": ...}`` on the call itself.
 
-Nothing here imports Temporal: the worker wires the Temporal side in :mod:`pipelines.telemetry`.
+Nothing here imports Temporal: the worker wires the Temporal side in :mod:`pipelines.runtime.telemetry`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _context_fields: list[Callable[[], Mapping[str, str]]] = []
 def ids_from_key(key: str | None) -> dict[str, str]:
     """The batch, shot and take ids inside a key.
 
-    Batch ids and shot ids never contain ``/`` (see :mod:`studio.storyboard`), so a batch id, a
+    Batch ids and shot ids never contain ``/`` (see :mod:`studio.project.storyboard`), so a batch id, a
     shot key ``<batch>/<shot>`` (a shot workflow's id) and a take id ``<batch>/<shot>/<n>`` say
     what they are by their number of parts.
 

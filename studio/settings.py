@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     @property
     def assets_dir(self) -> Path:
         """Directory of the local content-addressed asset store (meaningless when ``assets`` is an
-        ``s3://`` URL: open stores with :func:`studio.assets.open_asset_store`)."""
+        ``s3://`` URL: open stores with :func:`studio.storage.local.open_asset_store`)."""
         return Path(self.assets) if self.assets else self.home / "assets"
 
     @property

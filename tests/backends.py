@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from pipelines.devserver import die_with_parent, free_port, port_open, stop_process
-from studio.assets import AssetStore, LocalAssetStore
-from studio.assets_s3 import S3AssetStore, s3_client
-from studio.catalog import Catalog
+from pipelines.runtime.devserver import die_with_parent, free_port, port_open, stop_process
+from studio.storage.local import AssetStore, LocalAssetStore
+from studio.storage.s3 import S3AssetStore, s3_client
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 
 TEST_ASSETS = os.environ.get("STUDIO_TEST_ASSETS", "local")
@@ -43,7 +43,7 @@ def start_moto(log_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Start moto's S3 server (``python -m moto.server``) on a free loopback port.
 
     Returns:
-        The process (stop it with :func:`pipelines.devserver.stop_process`) and its endpoint URL.
+        The process (stop it with :func:`pipelines.runtime.devserver.stop_process`) and its endpoint URL.
     """
     port = free_port()
     with open(log_file, "ab") as log:

@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from pipelines.client import start_batch
-from pipelines.connection import connect
-from pipelines.devserver import free_port, start_dev_server, stop_process
-from pipelines.provider_registry import ProviderSet, build_providers
-from pipelines.worker import build_workers
-from studio.assets import AssetStore, open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
+from pipelines.runtime.provider_registry import ProviderSet, build_providers
+from pipelines.runtime.worker import build_workers
+from studio.storage.local import AssetStore, open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.backends import (
     AWS_OVERRIDES,

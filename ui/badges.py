@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from studio.money import usd
+from studio.spending.money import usd
 
 STAGE_COLOURS = {
     "pending": "gray",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.ui_actions import make_another
-from studio.catalog import Catalog
+from pipelines.client.ui_actions import make_another
+from studio.catalog.store import Catalog
 from studio.errors import StudioError
-from studio.lineage_views import (
+from studio.views.lineage import (
     MAX_COUNT,
     MODE_LABELS,
     KinRow,
@@ -19,7 +19,7 @@ from studio.lineage_views import (
     lineage_view,
     replay_request,
 )
-from studio.replay import MODES
+from studio.batches.replay import MODES
 from studio.settings import Settings
 from ui import routes
 

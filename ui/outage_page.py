@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.outage_notes import catalog_outage
+from studio.outages.notes import catalog_outage
 from ui.resources import current_settings, open_catalog
 
 PROBE_SECONDS = 5

@@ -3,7 +3,7 @@
 Nothing here is held across reruns except asset stores and thumbnails, both keyed by where the
 store is: settings are re-read each run (cheap, and a test can point the app at another
 STUDIO_HOME), and the catalog's engine is already cached per URL by
-:func:`studio.catalog_engine.engine_for`.
+:func:`studio.catalog.engine.engine_for`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from studio.assets import AssetMissing, AssetStore, LocalAssetStore, open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import AssetMissing, AssetStore, LocalAssetStore, open_asset_store
+from studio.catalog.store import Catalog
 from studio.settings import Settings, load_settings
-from studio.thumbnails import thumbnail, warm_thumbnails
+from studio.images.thumbnails import thumbnail, warm_thumbnails
 
 
 def current_settings() -> Settings:

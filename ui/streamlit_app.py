@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.access import owner_login_required
-from studio.gate_views import pending_gates
-from studio.outage_notes import catalog_outage
+from studio.review.access import owner_login_required
+from studio.views.gates import pending_gates
+from studio.outages.notes import catalog_outage
 from ui import routes
 from ui.outage_page import wait_for_catalog
 from ui.resources import current_settings, open_catalog

@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # noqa: BLE001 - only an outage becomes a line; anything else is a bug
-        from studio.outages import classify_outage
+        from studio.outages.classify import classify_outage
 
         outage = classify_outage(err)
         if outage is None:
@@ -110,7 +110,7 @@ def entry() -> None:
     CLI flushes its output and leaves with ``os._exit``.
     """
     code = main()
-    tracing = sys.modules.get("pipelines.tracing")  # imported only by a process that traces
+    tracing = sys.modules.get("pipelines.runtime.tracing")  # imported only by a process that traces
     if tracing is not None:
         tracing.flush_tracing()  # os._exit skips OpenTelemetry's own export at exit
     sys.stdout.flush()

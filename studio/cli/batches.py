@@ -9,14 +9,14 @@ import os
 import sys
 from typing import Any
 
-from studio.assets import AssetStore, open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import AssetStore, open_asset_store
+from studio.catalog.store import Catalog
 from studio.cli.display import follow_batch, print_batch, print_batches
-from studio.launch import prepare_batch
-from studio.launch_preview import render_notices
-from studio.project import Project, load_project
+from studio.batches.launch import prepare_batch
+from studio.batches.preview import render_notices
+from studio.project.loader import Project, load_project
 from studio.settings import Settings, load_settings
-from studio.status import batch_summary, batches_overview
+from studio.views.status import batch_summary, batches_overview
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,8 +67,8 @@ def say_render_chain(settings: Settings, project: Project) -> None:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from pipelines.client import start_batch
-    from pipelines.connection import connect
+    from pipelines.client.batches import start_batch
+    from pipelines.runtime.connection import connect
 
     client = await connect(settings)  # reachability second: nothing is written if Temporal is down
     catalog, assets = _stores(settings)
@@ -99,8 +99,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_decide(args: argparse.Namespace) -> int:
     """Approve or reject at a gate through the shot workflow's Update."""
-    from pipelines.client import decide
-    from pipelines.connection import connect
+    from pipelines.client.batches import decide
+    from pipelines.runtime.connection import connect
     from pipelines.messages import Decision
 
     settings = load_settings()

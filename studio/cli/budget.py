@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import os
 
-from studio.budget import Spend, batch_spend, raise_budget, stop_spending
-from studio.catalog import Catalog
-from studio.money import usd
+from studio.spending.budget import Spend, batch_spend, raise_budget, stop_spending
+from studio.catalog.store import Catalog
+from studio.spending.money import usd
 from studio.settings import load_settings
 
 
@@ -45,8 +45,8 @@ def cmd_budget(args: argparse.Namespace) -> int:
     after = stop_spending(catalog, args.batch) if args.stop else raise_budget(catalog, args.batch, args.raise_to)
     print(describe(after))
     if after.waiting:
-        from pipelines.client import answer_budget
-        from pipelines.connection import connect
+        from pipelines.client.batches import answer_budget
+        from pipelines.runtime.connection import connect
 
         async def _answer() -> list[str]:
             client = await connect(settings)

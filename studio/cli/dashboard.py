@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.access import check_listen_safe
+from studio.review.access import check_listen_safe
 from studio.settings import Settings, load_settings
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "streamlit_app.py"
@@ -68,8 +68,8 @@ def dashboard_env(settings: Settings) -> dict[str, str]:
 
 
 def die_with_parent() -> None:
-    """The dashboard stops when `studio up` dies, even by SIGKILL (see pipelines.devserver)."""
-    from pipelines.devserver import die_with_parent as _die
+    """The dashboard stops when `studio up` dies, even by SIGKILL (see pipelines.runtime.devserver)."""
+    from pipelines.runtime.devserver import die_with_parent as _die
 
     _die()
 

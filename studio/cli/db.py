@@ -16,8 +16,8 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from studio.catalog_engine import new_engine
-from studio.migrations import SchemaError, schema_state, upgrade
+from studio.catalog.engine import new_engine
+from studio.catalog.migrations import SchemaError, schema_state, upgrade
 from studio.settings import load_settings
 
 T = TypeVar("T")

@@ -16,12 +16,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.cli.tables import Column, excerpt, fitted_table
-from studio.batch_views import waiting_text
-from studio.money import usd
-from studio.outage_notes import catalog_outage
-from studio.status import TERMINAL_STATES, batch_summary, shots_waiting
+from studio.views.batches import waiting_text
+from studio.spending.money import usd
+from studio.outages.notes import catalog_outage
+from studio.views.status import TERMINAL_STATES, batch_summary, shots_waiting
 
 console = Console()
 STAGES = ("storyboard", "render", "upscale", "review", "publish")

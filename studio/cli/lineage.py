@@ -12,12 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from studio.assets import AssetStore, AssetStoreError, open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import AssetStore, AssetStoreError, open_asset_store
+from studio.catalog.store import Catalog
 from studio.cli.display import console
 from studio.cli.tables import Column, fitted_table
 from studio.errors import StudioError
-from studio.lineage import (
+from studio.batches.lineage import (
     Lineage,
     LineageNode,
     credentials_text,
@@ -26,13 +26,13 @@ from studio.lineage import (
     take_lineage,
     take_summary,
 )
-from studio.models import Take
-from studio.money import usd
-from studio.publish import unpublish_batch
+from studio.catalog.models import Take
+from studio.spending.money import usd
+from studio.batches.publish import unpublish_batch
 from studio.settings import load_settings
 
 if TYPE_CHECKING:
-    from pipelines.client import BatchCancellation
+    from pipelines.client.batches import BatchCancellation
 
 PROMPT_EXCERPT = 60
 
@@ -237,8 +237,8 @@ def _unpublish(catalog: Catalog, batch_id: str) -> None:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel a batch's workflows, record it cancelled and (unless --keep-published) unpublish it."""
-    from pipelines.client import cancel_batch
-    from pipelines.connection import connect
+    from pipelines.client.batches import cancel_batch
+    from pipelines.runtime.connection import connect
 
     settings = load_settings()
     catalog = Catalog.open(settings.catalog_url)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.settings import Settings, load_settings
 
 

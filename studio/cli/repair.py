@@ -12,9 +12,9 @@ import argparse
 import asyncio
 from datetime import UTC, timedelta
 
-from studio.batch_close import ENDED_BATCH_STATES, FINAL_STAGES, mark_lost, rendered_shots
-from studio.catalog import Catalog
-from studio.models import utcnow
+from studio.batches.close import ENDED_BATCH_STATES, FINAL_STAGES, mark_lost, rendered_shots
+from studio.catalog.store import Catalog
+from studio.catalog.models import utcnow
 from studio.settings import Settings, load_settings
 
 LIVE_BATCH_STATES = ("queued", "running")
@@ -50,7 +50,7 @@ async def repair(settings: Settings, catalog: Catalog, batch_ids: list[str]) -> 
     running is asked of Temporal: when its workflow is closed (failed, terminated, gone), its
     shots whose own workflows are not running are lost too, and the batch takes its final state.
     """
-    from pipelines.client import running_workflows
+    from pipelines.client.batches import running_workflows
 
     found: dict[str, list[str]] = {}
     for batch_id in batch_ids:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
 from studio.cli.display import follow_batch
-from studio.models import Batch
-from studio.replay import MODES, ReplayRequest, plan_replay
-from studio.rerun import plan_rerun
+from studio.catalog.models import Batch
+from studio.batches.replay import MODES, ReplayRequest, plan_replay
+from studio.batches.rerun import plan_rerun
 from studio.settings import Settings, load_settings
 
 
@@ -60,8 +60,8 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 
 async def _start(settings: Settings, catalog: Catalog, batch: Batch, detach: bool) -> int:
-    from pipelines.client import start_batch
-    from pipelines.connection import connect
+    from pipelines.client.batches import start_batch
+    from pipelines.runtime.connection import connect
 
     client = await connect(settings)
     await start_batch(client, settings, batch.id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.cli.stack import read_stack
 from studio.settings import load_settings
-from studio.sharing import DEFAULT_HOURS, share_url
+from studio.review.sharing import DEFAULT_HOURS, share_url
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -64,7 +64,7 @@ def _logs(settings: Settings) -> Path:
 
 
 def _spawn(args: list[str], log: Path, *, tied: bool = True) -> subprocess.Popen[bytes]:
-    from pipelines.devserver import die_with_parent
+    from pipelines.runtime.devserver import die_with_parent
 
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -113,7 +113,7 @@ def _up_detached(settings: Settings) -> int:
 
 
 def _up_foreground(settings: Settings) -> int:
-    from pipelines.devserver import start_dev_server, stop_process
+    from pipelines.runtime.devserver import start_dev_server, stop_process
 
     logs = _logs(settings)
     stop = {"now": False}
@@ -189,7 +189,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 def cmd_server(args: argparse.Namespace) -> int:
     """Run only the dev server in the foreground."""
-    from pipelines.devserver import start_dev_server, stop_process
+    from pipelines.runtime.devserver import start_dev_server, stop_process
 
     settings = load_settings()
     server = start_dev_server(
@@ -208,9 +208,9 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run a worker until SIGTERM or Ctrl-C."""
-    from pipelines.memory import tune_malloc
-    from pipelines.telemetry import setup_process
-    from pipelines.worker import run_worker
+    from pipelines.runtime.memory import tune_malloc
+    from pipelines.runtime.telemetry import setup_process
+    from pipelines.runtime.worker import run_worker
 
     tune_malloc()  # before any image buffer exists
     settings = load_settings()

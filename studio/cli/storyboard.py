@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from providers.brief_chat import GeminiJSONChat, JSONChat, MistralJSONChat
-from studio.assets import write_atomic
-from studio.brief import (
+from studio.storage.local import write_atomic
+from studio.project.brief import (
     DEFAULT_SHOTS,
     MAX_SHOTS,
     MIN_SHOTS,
@@ -20,7 +20,7 @@ from studio.brief import (
     read_brief,
 )
 from studio.errors import StudioError
-from studio.project import PROJECT_FILE
+from studio.project.loader import PROJECT_FILE
 from studio.settings import Settings, load_settings
 
 

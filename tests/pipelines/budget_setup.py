@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from studio.budget import batch_spend
-from studio.catalog import Catalog
+from studio.spending.budget import batch_spend
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 
 PRICE = 0.02

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from pipelines.provider_registry import ProviderSet, build_providers
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.base import JobCallback, Renderer, RenderRequest, RenderResult
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import running_workers, write_project
 from tests.pipelines.waiting import eventually

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pipelines.devserver import free_port
+from pipelines.runtime.devserver import free_port
 
 
 def pg_bindir() -> Path | None:

@@ -15,7 +15,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from pipelines.devserver import die_with_parent
+from pipelines.runtime.devserver import die_with_parent
 from studio.settings import Settings
 from tests.backends import backend_env
 

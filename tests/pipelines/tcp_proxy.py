@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from pipelines.devserver import free_port
+from pipelines.runtime.devserver import free_port
 
 
 class TcpProxy:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import GateRefused, decide, gate_state, wait_batch
+from pipelines.client.batches import GateRefused, decide, gate_state, wait_batch
 from pipelines.messages import Decision
-from studio.catalog import Catalog
-from studio.status import batch_summary
+from studio.catalog.store import Catalog
+from studio.views.status import batch_summary
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from pipelines.client import wait_batch
-from studio.catalog import Catalog
-from studio.image_metadata import read_recipe
-from studio.publish import CONTACT_SHEET
+from pipelines.client.batches import wait_batch
+from studio.catalog.store import Catalog
+from studio.images.metadata import read_recipe
+from studio.batches.publish import CONTACT_SHEET
 from tests.conftest import SAMPLES
 
 

@@ -14,8 +14,8 @@ import pytest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from bench.run import temporal_ready
-from pipelines.connection import ConnectionFailed, connect
-from pipelines.devserver import free_port, start_dev_server, stop_process
+from pipelines.runtime.connection import ConnectionFailed, connect
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
 from studio.settings import Settings
 
 

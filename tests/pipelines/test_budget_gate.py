@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import answer_budget, wait_batch
-from studio.budget import BudgetError, raise_budget, stop_spending
-from studio.catalog import Catalog
+from pipelines.client.batches import answer_budget, wait_batch
+from studio.spending.budget import BudgetError, raise_budget, stop_spending
+from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.status import batch_summary
+from studio.views.status import batch_summary
 from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.pipelines.waiting import eventually

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.catalog import Catalog
-from studio.launch_preview import render_notices
-from studio.project import load_project
+from studio.catalog.store import Catalog
+from studio.batches.preview import render_notices
+from studio.project.loader import load_project
 from studio.settings import Settings
 from tests.conftest import SAMPLES, write_project
 from tests.pipelines.processes import worker_env

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import start_batch, wait_batch
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.backends import TEST_DATABASE_URL, stored_keys
 from tests.conftest import write_project

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.service import TLSConfig
 
-from pipelines.connect_options import (
+from pipelines.runtime.connect_options import (
     ConnectOptions,
     TemporalSettingsInvalid,
     connect_options,

@@ -9,11 +9,11 @@ from pathlib import Path
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from pipelines.client import decide, start_batch, wait_batch
+from pipelines.client.batches import decide, start_batch, wait_batch
 from pipelines.messages import Decision
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually

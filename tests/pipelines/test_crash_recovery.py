@@ -7,13 +7,13 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from pipelines.devserver import free_port, start_dev_server, stop_process
-from studio.assets import AssetStore, open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
-from studio.publish import CONTACT_SHEET
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
+from studio.storage.local import AssetStore, open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
+from studio.batches.publish import CONTACT_SHEET
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import wait_batch
-from studio.catalog import Catalog
+from pipelines.client.batches import wait_batch
+from studio.catalog.store import Catalog
 from tests.conftest import write_project
 
 PROJECT = """

@@ -13,12 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
-from pipelines.client import decide, wait_batch
-from pipelines.devserver import free_port
+from pipelines.client.batches import decide, wait_batch
+from pipelines.runtime.devserver import free_port
 from pipelines.messages import Decision
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.sharing import open_share_link
+from studio.review.sharing import open_share_link
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
 from tests.pipelines.webhooks import Receiver, webhook

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from temporalio.testing import ActivityEnvironment
 
-from pipelines.activities import StudioActivities
+from pipelines.activities.stages import StudioActivities
 from pipelines.messages import PublishInput, StageInput
-from pipelines.provider_registry import ProviderSet
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
-from studio.models import ProviderAttempt
+from pipelines.runtime.provider_registry import ProviderSet
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
+from studio.catalog.models import ProviderAttempt
 from studio.settings import Settings
 from tests.backends import stored_keys
 from tests.conftest import write_project

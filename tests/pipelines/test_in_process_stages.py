@@ -13,15 +13,15 @@ from PIL import Image
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from pipelines.client import wait_batch
+from pipelines.client.batches import wait_batch
 from pipelines.messages import BatchPlan, post_stages_in_process
-from pipelines.provider_registry import ProviderSet, build_providers
-from pipelines.shot_plans import batch_plan
+from pipelines.runtime.provider_registry import ProviderSet, build_providers
+from pipelines.workflows.shot_plans import batch_plan
 from providers.base import Unavailable, UpscaleResult
-from providers.local import LocalUpscaler
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.models import Shot, Take, detached
+from providers.local.adapters import LocalUpscaler
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.catalog.models import Shot, Take, detached
 from studio.settings import Settings
 from tests.conftest import write_project
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from pipelines.client import decide
+from pipelines.client.batches import decide
 from pipelines.messages import Decision
-from studio.catalog import Catalog
-from studio.models import Take
+from studio.catalog.store import Catalog
+from studio.catalog.models import Take
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.processes import worker_env

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import wait_batch
-from pipelines.provider_registry import ProviderSet, build_providers
-from providers.local import LocalRenderer
-from studio.catalog import Catalog
+from pipelines.client.batches import wait_batch
+from pipelines.runtime.provider_registry import ProviderSet, build_providers
+from providers.local.adapters import LocalRenderer
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 from tests.conftest import write_project
 

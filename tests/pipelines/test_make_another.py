@@ -9,14 +9,14 @@ import pytest
 from PIL import Image
 from temporalio.client import Client
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.provider_registry import ProviderSet, build_providers
-from providers.local import LocalRenderer
-from studio.assets import AssetStore
-from studio.catalog import Catalog
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.provider_registry import ProviderSet, build_providers
+from providers.local.adapters import LocalRenderer
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
 from studio.errors import StudioError
-from studio.replay import ReplayError, ReplayRequest, plan_replay
-from studio.rerun import RerunError, plan_rerun
+from studio.batches.replay import ReplayError, ReplayRequest, plan_replay
+from studio.batches.rerun import RerunError, plan_rerun
 from studio.settings import Settings
 from tests.conftest import write_project
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from pipelines.client import start_batch, wait_batch
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, pid_of, spawn_worker, wait_polling

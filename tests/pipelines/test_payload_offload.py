@@ -15,15 +15,15 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the sandbox (STUDIO_WORKFLOW_SANDBOX=1) re-imports this module
-    from pipelines.payload_offload import (
+    from pipelines.runtime.payload_offload import (
         OFFLOAD_ENCODING,
         OffloadCorrupt,
         PayloadOffloadCodec,
         is_reference,
         iter_payloads,
     )
-    from pipelines.worker import workflow_runner
-    from studio.assets import (
+    from pipelines.runtime.worker import workflow_runner
+    from studio.storage.local import (
         AssetMissing,
         AssetStore,
         LocalAssetStore,

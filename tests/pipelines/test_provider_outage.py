@@ -11,11 +11,11 @@ import time
 import uuid
 from pathlib import Path
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import running_workers, write_project
 from tests.pipelines.outage_checks import assert_whole

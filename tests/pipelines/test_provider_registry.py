@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipelines.provider_registry import build_providers
-from providers.fal_upscale import FalUpscaler
-from providers.replicate_upscale import ReplicateUpscaler
+from pipelines.runtime.provider_registry import build_providers
+from providers.fal.upscale import FalUpscaler
+from providers.replicate.upscale import ReplicateUpscaler
 from studio.settings import Settings
 
 VENDOR_ENV = ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY")
@@ -47,7 +47,7 @@ async def test_provider_limits_reach_the_workers(settings: Settings, client) -> 
     """The rate limit rides on the vendor's task queue (Temporal enforces it across workers), and
     the in-flight cap and circuit breaker reach the activities' policy."""
     from pipelines.messages import provider_queue
-    from pipelines.worker import build_workers, call_policy
+    from pipelines.runtime.worker import build_workers, call_policy
 
     limited = settings.model_copy(update={
         "replicate_api_token": SecretStr("r8_test"), "replicate_base_url": "http://127.0.0.1:9",

@@ -7,9 +7,9 @@ from pathlib import Path
 from PIL import Image
 from temporalio.client import Client
 
-from pipelines.client import wait_batch
-from studio.assets import AssetStore
-from studio.catalog import Catalog
+from pipelines.client.batches import wait_batch
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
 from tests.conftest import write_project
 
 PROJECT = """
@@ -40,7 +40,7 @@ async def test_sketch_is_stored_with_the_batch_and_rendered_from(
     sketch.paste((0, 0, 0), (8, 40, 56, 48))  # a black hull line
     sketch.save(folder / "sketches" / "boat.png")
     # Render the unsketched twin with the same seed the sketched shot derives, to compare.
-    from studio.storyboard import derive_seed
+    from studio.project.storyboard import derive_seed
 
     body = PROJECT.format(seed=derive_seed(11, "drawn", 1))
     batch_id = await launch(write_project(folder, body))

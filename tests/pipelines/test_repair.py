@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.assets import AssetStore
-from studio.catalog import Catalog
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
 from studio.cli.repair import repair
-from studio.launch import prepare_batch
-from studio.rerun import plan_rerun
+from studio.batches.launch import prepare_batch
+from studio.batches.rerun import plan_rerun
 from studio.settings import Settings
-from studio.storyboard import storyboard_rows
+from studio.project.storyboard import storyboard_rows
 from tests.conftest import write_project
 
 PROJECT = '[project]\nname = "Lost"\nseed = 8\n[defaults]\nsize = "64x64"\nupscale = 1\n' + "".join(

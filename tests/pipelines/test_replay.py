@@ -22,13 +22,13 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from pipelines.batch_workflow import BatchWorkflow
-from pipelines.client import decide, start_batch, wait_batch
+from pipelines.workflows.batch import BatchWorkflow
+from pipelines.client.batches import decide, start_batch, wait_batch
 from pipelines.messages import Decision
-from pipelines.shot_workflow import ShotWorkflow
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.workflows.shot import ShotWorkflow
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import running_workers, write_project
 from tests.pipelines.waiting import eventually

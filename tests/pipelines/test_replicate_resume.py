@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import start_batch, wait_batch
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
-from studio.models import ProviderAttempt
+from pipelines.client.batches import start_batch, wait_batch
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
+from studio.catalog.models import ProviderAttempt
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker

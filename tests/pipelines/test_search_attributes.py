@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from pipelines.devserver import (
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.devserver import (
     die_with_parent,
     free_port,
     port_open,
@@ -29,11 +29,11 @@ from pipelines.devserver import (
     temporal_binary,
 )
 from pipelines.search_attributes import BATCH, BATCH_KIND, CLIENT, NAMES, PROJECT, register_command
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
-from studio.replay import ReplayRequest, plan_replay
-from studio.rerun import plan_rerun
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
+from studio.batches.replay import ReplayRequest, plan_replay
+from studio.batches.rerun import plan_rerun
 from studio.settings import Settings
 from tests.conftest import running_workers, write_project
 
@@ -149,9 +149,9 @@ async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     catalog, client = Catalog.open(settings.catalog_url), await connect(settings)
     folder = write_project(tmp_path / "p", project("Bare Cluster", 1))
     first, _ = prepare_batch(settings, catalog, assets, folder)
-    with caplog.at_level(logging.WARNING, logger="pipelines.client"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.client.batches"):
         await start_batch(client, settings, first.id)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.client"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.client.batches"]
     command = register_command("default")
     assert len(warnings) == 1 and "\n" not in warnings[0] and command in warnings[0]
     described = await client.get_workflow_handle(first.id).describe()
@@ -165,7 +165,7 @@ async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     caplog.clear()
     second, _ = prepare_batch(settings, catalog, assets, folder)
     await start_batch(client, settings, second.id, client_name="Acme")
-    assert not [r for r in caplog.records if r.name == "pipelines.client"]
+    assert not [r for r in caplog.records if r.name == "pipelines.client.batches"]
     attributes = (await client.get_workflow_handle(second.id).describe()).typed_search_attributes
     assert {pair.key.name: pair.value for pair in attributes if pair.key.name in NAMES} == {
         "StudioProject": "bare-cluster", "StudioBatchKind": "project", "StudioBatch": second.id, "StudioClient": "Acme",

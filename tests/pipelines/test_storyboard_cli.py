@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from studio.project import load_project
+from studio.project.loader import load_project
 from tests.providers.fakes import FakeGemini, FakeMistral
 
 MISTRAL_KEY = "mistral-secret-key-0001"

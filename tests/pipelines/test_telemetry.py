@@ -30,19 +30,19 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import OpenTelemetryInterceptor
 from temporalio.runtime import Runtime
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from pipelines.telemetry import ActivityIdsInterceptor, client_plugins, setup_process
-from pipelines.tracing import (
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from pipelines.runtime.telemetry import ActivityIdsInterceptor, client_plugins, setup_process
+from pipelines.runtime.tracing import (
     build_tracer_provider,
     install_tracing,
     installed_provider,
     stop_httpx_tracing,
 )
-from pipelines.worker import build_workers
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.runtime.worker import build_workers
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker, worker_env
@@ -209,8 +209,8 @@ async def test_without_the_settings_no_tracing_is_wired(settings: Settings, clie
     # A fresh process that connects and builds workers never loads OpenTelemetry at all.
     probe = (
         "import sys\n"
-        "from pipelines.telemetry import client_plugins\n"
-        "import pipelines.worker, pipelines.connection, studio.cli, studio.cli.stack\n"
+        "from pipelines.runtime.telemetry import client_plugins\n"
+        "import pipelines.runtime.worker, pipelines.runtime.connection, studio.cli, studio.cli.stack\n"
         "from studio.settings import Settings\n"
         "for fmt in ('text', 'json'):\n"
         "    plugins = client_plugins(Settings(_env_file=None, log_format=fmt))\n"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import ConnectionFailed, connect
-from studio.assets import AssetStore
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import ConnectionFailed, connect
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
 from tests.backends import catalog_dump
 from tests.conftest import running_workers, write_project

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from pipelines.client import start_batch, wait_batch
-from pipelines.connection import connect
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
+from pipelines.client.batches import start_batch, wait_batch
+from pipelines.runtime.connection import connect
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
 from studio.settings import Settings
-from studio.status import batch_summary
+from studio.views.status import batch_summary
 from tests.backends import catalog_dump
 from tests.conftest import running_workers, write_project
 from tests.providers.fakes import FakeGemini, FakeMistral

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module for the workflow
-    from pipelines.worker import workflow_runner
+    from pipelines.runtime.worker import workflow_runner
     from studio.settings import Settings
 
 

@@ -18,7 +18,7 @@ from providers.base import (
     RenderRequest,
     Unavailable,
 )
-from providers.fal_flux import DEFAULT_IMG2IMG_STRENGTH, FalRenderer
+from providers.fal.flux import DEFAULT_IMG2IMG_STRENGTH, FalRenderer
 from tests.providers.fake_fal import DEFAULT_SEED
 from tests.providers.fakes import FakeFal, image_size, make_png
 

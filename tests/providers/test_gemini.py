@@ -18,7 +18,7 @@ from providers.base import (
     Reviewer,
     Unavailable,
 )
-from providers.gemini import GeminiRenderer, GeminiReviewer, nearest_aspect
+from providers.gemini.adapter import GeminiRenderer, GeminiReviewer, nearest_aspect
 from tests.providers.fakes import FakeGemini, make_png
 
 KEY = "test-key-123"

@@ -17,7 +17,7 @@ from providers.base import (
     RateLimited,
     Unavailable,
 )
-from providers.http_errors import (
+from providers._http.errors import (
     check_image,
     decode_data_uri,
     error_for_status,

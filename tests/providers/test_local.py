@@ -24,8 +24,8 @@ from providers.base import (
     Unavailable,
     Upscaler,
 )
-from providers.local import LocalRenderer, LocalReviewer, LocalUpscaler
-from providers.local_card import plan_card
+from providers.local.adapters import LocalRenderer, LocalReviewer, LocalUpscaler
+from providers.local.card import plan_card
 
 
 def decode(data: bytes) -> Image.Image:
@@ -271,7 +271,7 @@ async def test_the_caption_strip_shows_the_prompt_and_only_the_prompt() -> None:
 
 def test_same_request_gives_the_same_bytes_in_another_process() -> None:
     # A recipe replays on any worker: nothing may hang on per-process state such as str hashing.
-    code = ("import asyncio, hashlib; from providers.local import LocalRenderer; "
+    code = ("import asyncio, hashlib; from providers.local.adapters import LocalRenderer; "
             "from providers.base import RenderRequest; "
             "r = asyncio.run(LocalRenderer().render(RenderRequest(prompt=" + repr(LONG_PROMPT) + ", "
             "width=400, height=240, seed=11, negative='text'))); print(hashlib.sha256(r.image).hexdigest())")

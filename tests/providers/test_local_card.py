@@ -9,8 +9,8 @@ import random
 
 import pytest
 
-from providers.local_card import font, plan_card
-from providers.local_shot import Angle, Framing, Light, read_shot
+from providers.local.card import font, plan_card
+from providers.local.shot import Angle, Framing, Light, read_shot
 
 LONG_PROMPT = ("A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
                "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette")

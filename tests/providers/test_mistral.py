@@ -17,7 +17,7 @@ from providers.base import (
     Reviewer,
     Unavailable,
 )
-from providers.mistral import MistralRenderer, MistralReviewer
+from providers.mistral.adapter import MistralRenderer, MistralReviewer
 from tests.providers.fakes import FakeMistral, make_png
 
 KEY = "test-key-123"

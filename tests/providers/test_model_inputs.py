@@ -11,11 +11,11 @@ import fal_client.client
 import pytest
 
 from providers.base import InvalidRequest, RenderRequest
-from providers.fal_flux import FalRenderer
-from providers.fal_upscale import CLARITY, FalUpscaler
+from providers.fal.flux import FalRenderer
+from providers.fal.upscale import CLARITY, FalUpscaler
 from providers.model_inputs import MODEL_INPUTS, size_inputs
-from providers.replicate_flux import ReplicateRenderer
-from providers.replicate_upscale import ReplicateUpscaler
+from providers.replicate.flux import ReplicateRenderer
+from providers.replicate.upscale import ReplicateUpscaler
 from tests.providers.fakes import FakeFal, FakeReplicate, image_size, make_png
 from tests.providers.model_schemas import FAL_SCHEMAS, REPLICATE_SCHEMAS
 

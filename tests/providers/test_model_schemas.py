@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from providers.base import InvalidRequest, RenderRequest
-from providers.fal_flux import FalRenderer
-from providers.replicate_flux import ReplicateRenderer
+from providers.fal.flux import FalRenderer
+from providers.replicate.flux import ReplicateRenderer
 from tests.providers.fakes import FakeFal, FakeReplicate
 
 KEY = "test-key-123"

@@ -17,7 +17,7 @@ from providers.base import (
     RenderRequest,
     Unavailable,
 )
-from providers.replicate_flux import ReplicateRenderer
+from providers.replicate.flux import ReplicateRenderer
 from tests.providers.fakes import FakeReplicate, image_size, make_png
 
 KEY = "test-key-123"

@@ -22,9 +22,9 @@ from providers.base import (
     Unavailable,
     Upscaler,
 )
-from providers.fal_upscale import CLARITY, FalUpscaler
-from providers.http_errors import to_data_uri
-from providers.replicate_upscale import DEFAULT_ESRGAN_VERSION, ReplicateUpscaler
+from providers.fal.upscale import CLARITY, FalUpscaler
+from providers._http.errors import to_data_uri
+from providers.replicate.upscale import DEFAULT_ESRGAN_VERSION, ReplicateUpscaler
 from tests.providers.fake_base import FakeServer
 from tests.providers.fakes import FakeFal, FakeReplicate, image_size, make_png
 

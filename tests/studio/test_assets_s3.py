@@ -8,15 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
-from pipelines.devserver import free_port
-from studio.assets import (
+from pipelines.runtime.devserver import free_port
+from studio.storage.local import (
     AssetMissing,
     AssetStoreError,
     LocalAssetStore,
     asset_key,
     open_asset_store,
 )
-from studio.assets_s3 import S3AssetStore
+from studio.storage.s3 import S3AssetStore
 from studio.settings import Settings
 from tests.backends import new_bucket
 
@@ -49,7 +49,7 @@ def test_put_get_exists_round_trip(store: S3AssetStore) -> None:
     key = store.put(PNG, "image/png")
     assert key == asset_key(PNG, "image/png") and key.endswith(".png")
     assert store.exists(key) and store.get(key) == PNG
-    head = store.client.head_object(Bucket=store.bucket, Key=f"studio/assets/{key[:2]}/{key}")
+    head = store.client.head_object(Bucket=store.bucket, Key=f"studio/storage/local/{key[:2]}/{key}")
     assert head["ContentType"] == "image/png", "laid out like the local store, typed for browsers"
 
 

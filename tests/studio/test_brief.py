@@ -1,4 +1,4 @@
-"""studio.brief: JSON answer → project TOML, validation, and the retry/fallback policy (no HTTP)."""
+"""studio.project.brief: JSON answer → project TOML, validation, and the retry/fallback policy (no HTTP)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from providers.base import AuthFailed, RateLimited, Unavailable
 from providers.brief_chat import ChatAnswer, ChatTurn
-from studio.brief import (
+from studio.project.brief import (
     MAX_BRIEF_CHARS,
     BadAnswer,
     BriefError,
@@ -27,7 +27,7 @@ from studio.brief import (
     read_brief,
     system_prompt,
 )
-from studio.project import parse_project
+from studio.project.loader import parse_project
 
 TARGET = Path("/tmp/brief-test/project.toml")
 

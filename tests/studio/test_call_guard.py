@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from studio.call_guard import CallPolicy, RecentCall, circuit_until
-from studio.catalog import Catalog
-from studio.models import Batch, ProviderAttempt, Shot, Take, utcnow
-from studio.prices import price_of
-from studio.stages import begin_render
+from studio.spending.call_guard import CallPolicy, RecentCall, circuit_until
+from studio.catalog.store import Catalog
+from studio.catalog.models import Batch, ProviderAttempt, Shot, Take, utcnow
+from studio.spending.prices import price_of
+from studio.catalog.stages import begin_render
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
-from studio.catalog import Catalog
-from studio.migrations.revisions import head_revision
-from studio.models import Batch
+from studio.catalog.store import Catalog
+from studio.catalog.migrations.revisions import head_revision
+from studio.catalog.models import Batch
 from tests.backends import TEST_DATABASE_URL, fresh_database
 
 PROCESSES = 3
@@ -30,7 +30,7 @@ ROUND_GAP_S = 0.5
 # at the first, so the test says how many rounds went wrong.
 OPEN_EACH_ROUND = """
 import json, sys, time
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 urls = json.loads(sys.argv[1])
 print("ready", flush=True)
 start = float(sys.stdin.readline())
@@ -102,7 +102,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 statements = []
 event.listen(Engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(statement))
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 Catalog.open(sys.argv[1])
 print(json.dumps({"statements": statements, "alembic": any(m.split(".")[0] == "alembic" for m in sys.modules)}))
 """

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, make_url, text
 from sqlmodel import SQLModel
 
-from studio.catalog import Catalog
-from studio.models import Batch, Shot, Take
+from studio.catalog.store import Catalog
+from studio.catalog.models import Batch, Shot, Take
 from tests.backends import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(
@@ -61,7 +61,7 @@ def test_json_columns_round_trip(database_url: str) -> None:
 # of four fail on "duplicate key value violates unique constraint pg_type_typname_nsp_index".
 OPEN_AT_ONCE = """
 import sys, time
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 Catalog.open(sys.argv[1]).batches()
 """

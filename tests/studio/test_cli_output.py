@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
 from studio.cli import display, lineage, main
-from studio.money import usd
+from studio.spending.money import usd
 from studio.settings import Settings
 from tests.conftest import SAMPLES, write_project
 from tests.ui.app_harness import populate_batch

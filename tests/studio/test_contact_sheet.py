@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from studio.contact_sheet import (
+from studio.images.contact_sheet import (
     GAP,
     LABEL_CELL,
     LABEL,

@@ -16,7 +16,7 @@ import pytest
 from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 
-from studio.image_metadata import (
+from studio.images.metadata import (
     RecipeUnreadable,
     embed_recipe,
     has_c2pa,
@@ -24,7 +24,7 @@ from studio.image_metadata import (
     read_recipe_file,
     sidecar_path,
 )
-from studio.infotext import recipe_infotext
+from studio.images.infotext import recipe_infotext
 
 RECIPE: dict[str, Any] = {
     "recipe_version": 1,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sd_parsers.parsers import AUTOMATIC1111Parser
 
-from studio.infotext import (
+from studio.images.infotext import (
     format_infotext,
     parse_infotext,
     quote,

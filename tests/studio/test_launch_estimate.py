@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipelines.provider_registry import build_providers
-from studio.batch_views import budget_panel
-from studio.budget import Spend
-from studio.launch_preview import CallPlan, CostLine, call_plan, cost_words, estimate
-from studio.project import Project, parse_project
+from pipelines.runtime.provider_registry import build_providers
+from studio.views.batches import budget_panel
+from studio.spending.budget import Spend
+from studio.batches.preview import CallPlan, CostLine, call_plan, cost_words, estimate
+from studio.project.loader import Project, parse_project
 from studio.settings import Settings
 
 PROJECT = """

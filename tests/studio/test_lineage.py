@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from studio.assets import LocalAssetStore
-from studio.catalog import Catalog
+from studio.storage.local import LocalAssetStore
+from studio.catalog.store import Catalog
 from studio.errors import NotFound
-from studio.lineage import find_takes, lineage_json, take_lineage
-from studio.lineage_views import lineage_view
-from studio.models import Batch, Shot, Take
+from studio.batches.lineage import find_takes, lineage_json, take_lineage
+from studio.views.lineage import lineage_view
+from studio.catalog.models import Batch, Shot, Take
 from studio.settings import load_settings
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -23,12 +23,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Integer, MetaData, create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.cli import main
-from studio.migrations import upgrade
-from studio.migrations.revisions import head_revision, known_revisions
-from studio.migrations.schema import alembic_config
-from studio.models import Approval, Batch
+from studio.catalog.migrations import upgrade
+from studio.catalog.migrations.revisions import head_revision, known_revisions
+from studio.catalog.migrations.schema import alembic_config
+from studio.catalog.models import Approval, Batch
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog-prev-release.db"
 BATCH, RERUN = "harbour-lights-469a6a", "harbour-lights-954917"
@@ -164,14 +164,14 @@ def fresh_url(tmp_path: Path, backend: dict[str, str]) -> str:
 
 
 def test_the_models_match_the_newest_revision(tmp_path: Path, backend: dict[str, str]) -> None:
-    # Fails when a model changes without a revision: see `python -m studio.migrations new`.
+    # Fails when a model changes without a revision: see `python -m studio.catalog.migrations new`.
     url = fresh_url(tmp_path, backend)
     engine = create_engine(url)
     upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
     engine.dispose()
-    assert diff == [], 'the models differ from the newest revision: run `python -m studio.migrations new "..."`'
+    assert diff == [], 'the models differ from the newest revision: run `python -m studio.catalog.migrations new "..."`'
 
 
 def test_the_head_read_from_the_files_is_alembics() -> None:
@@ -211,7 +211,7 @@ def test_studio_db_says_in_one_line_when_the_catalog_is_unreachable(
 
 
 # A process of a studio older than the catalog: it opens it (revisions only add) and says so.
-OPEN_NEWER = "import sys; from studio.catalog import Catalog; print(len(Catalog.open(sys.argv[1]).batches()))"
+OPEN_NEWER = "import sys; from studio.catalog.store import Catalog; print(len(Catalog.open(sys.argv[1]).batches()))"
 
 
 def test_a_catalog_newer_than_the_studio_still_opens_but_is_not_upgraded(
@@ -238,28 +238,28 @@ def test_a_catalog_newer_than_the_studio_still_opens_but_is_not_upgraded(
 
 
 # What an engineer does for a new table, in a copy of the scripts: add the model, write the
-# revision with `python -m studio.migrations new`, and open a catalog that has rows. (A table no
+# revision with `python -m studio.catalog.migrations new`, and open a catalog that has rows. (A table no
 # release will have, so the test does not depend on what the models hold.)
 NEXT_REVISION = """
 import json, shutil, sys
 from datetime import datetime
 from pathlib import Path
 from sqlmodel import Field, SQLModel
-import studio.migrations.revisions as revisions
-import studio.migrations.schema as schema
+import studio.catalog.migrations.revisions as revisions
+import studio.catalog.migrations.schema as schema
 scripts = Path(sys.argv[1])
 shutil.copytree(schema.SCRIPTS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
 schema.SCRIPTS_DIR, revisions.VERSIONS_DIR = scripts, scripts / "versions"
-import studio.models
+import studio.catalog.models
 
 class Rehearsal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     stage: str = Field(index=True)
     started_at: datetime
 
-from studio.migrations.__main__ import main
+from studio.catalog.migrations.__main__ import main
 main(["new", "add rehearsal table"])
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 catalog = Catalog.open(sys.argv[2])
 print(json.dumps({"batches": [b.id for b in catalog.batches()]}))
 """

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
 from studio.cli.next_steps import main, next_steps
 from studio.settings import Settings
 from tests.conftest import ROOT, SAMPLES

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from studio.assets import AssetStoreError, AssetStoreUnavailable
-from studio.assets_s3 import S3AssetStore, s3_client
-from studio.batch_close import close_batch
-from studio.catalog import Catalog
-from studio.failover import provider_wait
-from studio.models import Batch, Shot
-from studio.outage_notes import catalog_outage, clear_outage, current_outages, note_outage
-from studio.outages import (
+from studio.storage.local import AssetStoreError, AssetStoreUnavailable
+from studio.storage.s3 import S3AssetStore, s3_client
+from studio.batches.close import close_batch
+from studio.catalog.store import Catalog
+from studio.rendering.failover import provider_wait
+from studio.catalog.models import Batch, Shot
+from studio.outages.notes import catalog_outage, clear_outage, current_outages, note_outage
+from studio.outages.classify import (
     LOCAL_OUTAGE_ATTEMPTS,
     OutageLog,
     Resource,
@@ -170,7 +170,7 @@ def test_an_outage_does_not_use_up_a_stage_s_tries_for_other_errors() -> None:
     from temporalio.exceptions import ApplicationError
     from temporalio.testing import ActivityEnvironment
 
-    from pipelines.outage_guard import verdict
+    from pipelines.runtime.outage_guard import verdict
 
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=40)

@@ -1,4 +1,4 @@
-"""Tests for studio.project: the sample projects, defaults and overrides, and one-line errors."""
+"""Tests for studio.project.loader: the sample projects, defaults and overrides, and one-line errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from studio.errors import StudioError
-from studio.project import (
+from studio.project.loader import (
     ASPECT_SIZES,
     KNOWN_PROVIDERS,
     ApprovalSpec,

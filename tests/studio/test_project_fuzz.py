@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studio.chain import canonical
+from studio.rendering.chain import canonical
 from studio.cli import main
-from studio.project import (
+from studio.project.loader import (
     KNOWN_PROVIDERS,
     MAX_BUDGET_USD,
     MAX_NAME,
@@ -33,8 +33,8 @@ from studio.project import (
     Project,
     load_project,
 )
-from studio.project_paths import MAX_REFERENCE_MEGAPIXELS, PATH_MAX
-from studio.project_schema import MAX_DEADLINE_DAYS, NEGATIVE_MAX, SIZE_MAX, SIZE_MIN, STYLE_MAX
+from studio.project.paths import MAX_REFERENCE_MEGAPIXELS, PATH_MAX
+from studio.project.schema import MAX_DEADLINE_DAYS, NEGATIVE_MAX, SIZE_MAX, SIZE_MIN, STYLE_MAX
 from tests.studio.project_files import Raw, toml_text, write_sketches
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"

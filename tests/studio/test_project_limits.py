@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.project import Project, ProjectError, load_project, parse_project
+from studio.project.loader import Project, ProjectError, load_project, parse_project
 from tests.studio.project_files import write_sketches
 
 SRC = "proj/project.toml"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.assets import open_asset_store
-from studio.catalog import Catalog
-from studio.launch import prepare_batch
-from studio.launch_preview import load_upload, save_upload, upload_folder
-from studio.project import ProjectError, load_project
+from studio.storage.local import open_asset_store
+from studio.catalog.store import Catalog
+from studio.batches.launch import prepare_batch
+from studio.batches.preview import load_upload, save_upload, upload_folder
+from studio.project.loader import ProjectError, load_project
 from studio.settings import Settings
 
 HEAD = '[project]\nname = "Upload"\n'

@@ -13,11 +13,11 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from studio.assets import LocalAssetStore
-from studio.catalog import Catalog
-from studio.image_metadata import read_recipe, read_recipe_file, sidecar_path
-from studio.models import Batch, Publication, Shot, Take
-from studio.publish import (
+from studio.storage.local import LocalAssetStore
+from studio.catalog.store import Catalog
+from studio.images.metadata import read_recipe, read_recipe_file, sidecar_path
+from studio.catalog.models import Batch, Publication, Shot, Take
+from studio.batches.publish import (
     CONTACT_SHEET,
     MANIFEST,
     publish_batch,
@@ -25,7 +25,7 @@ from studio.publish import (
     unpublish_batch,
     write_manifest,
 )
-from studio.recipes import take_recipe
+from studio.images.recipes import take_recipe
 
 BATCH = "lighthouse-abc123"
 

@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 from sd_parsers import ParserManager
 
-from studio.assets import LocalAssetStore
-from studio.catalog import Catalog
-from studio.image_metadata import has_c2pa, read_recipe_file, sidecar_path
-from studio.models import Batch, Shot, Take
-from studio.publish import CONTACT_SHEET, MANIFEST, publish_take, write_manifest
-from studio.stages import begin_call
+from studio.storage.local import LocalAssetStore
+from studio.catalog.store import Catalog
+from studio.images.metadata import has_c2pa, read_recipe_file, sidecar_path
+from studio.catalog.models import Batch, Shot, Take
+from studio.batches.publish import CONTACT_SHEET, MANIFEST, publish_take, write_manifest
+from studio.catalog.stages import begin_call
 
 BATCH = "keeper-d4e5f6"
 VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"

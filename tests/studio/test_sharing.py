@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from studio.models import Batch
+from studio.catalog.models import Batch
 from studio.settings import Settings
-from studio.sharing import (
+from studio.review.sharing import (
     LinkInvalid,
     make_share_token,
     open_share_link,

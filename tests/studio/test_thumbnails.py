@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.assets import AssetMissing, LocalAssetStore
-from studio.thumbnails import (
+from studio.storage.local import AssetMissing, LocalAssetStore
+from studio.images.thumbnails import (
     THUMBS_DIR,
     thumbnail,
     thumbnail_cache_key,

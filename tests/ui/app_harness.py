@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.assets import AssetStore
-from studio.catalog import Catalog
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 from tests.backends import backend_env
 
@@ -95,9 +95,9 @@ async def populate_batch(settings: Settings, catalog: Catalog, assets: AssetStor
     Faster than running the workflows when a test only needs a big batch to look at.
     """
     from providers.base import RenderRequest
-    from providers.local import LocalRenderer
-    from studio.launch import prepare_batch
-    from studio.storyboard import storyboard_rows
+    from providers.local.adapters import LocalRenderer
+    from studio.batches.launch import prepare_batch
+    from studio.project.storyboard import storyboard_rows
 
     batch, project = prepare_batch(settings, catalog, assets, project_dir)
     shots, takes = storyboard_rows(project, batch.id, batch.seed, lambda _requested: ["local"])

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from studio.budget import batch_spend
-from studio.catalog import Catalog
+from studio.spending.budget import batch_spend
+from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.sharing import share_url
+from studio.review.sharing import share_url
 from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.ui import app_harness
@@ -99,7 +99,7 @@ async def test_batch_page_stops_spending_after_a_confirmation(
 
 async def test_raise_the_budget_in_a_browser(settings: Settings, worker: None, launch, catalog: Catalog,
                                              tmp_path: Path) -> None:
-    from pipelines.devserver import free_port, stop_process
+    from pipelines.runtime.devserver import free_port, stop_process
     from studio.cli.dashboard import start_dashboard
     from tests.ui.browser import (
         CHROMIUM,

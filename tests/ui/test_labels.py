@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.proto.Block_pb2 import Block as BlockProto
 from streamlit.testing.v1 import AppTest
 
-from studio.catalog import Catalog
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.ui.app_harness import app_env, new_app, populate_batch, run, texts  # noqa: F401

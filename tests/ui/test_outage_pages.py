@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.catalog import Catalog
-from studio.outage_notes import clear_outage, note_outage
+from studio.catalog.store import Catalog
+from studio.outages.notes import clear_outage, note_outage
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.ui.app_harness import app_env, new_app, populate_batch, run, texts  # noqa: F401

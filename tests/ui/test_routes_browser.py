@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.devserver import free_port, stop_process
-from studio.catalog import Catalog
+from pipelines.runtime.devserver import free_port, stop_process
+from studio.catalog.store import Catalog
 from studio.cli.dashboard import start_dashboard
 from studio.settings import Settings
 from tests.conftest import write_project

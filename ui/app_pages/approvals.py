@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.ui_actions import (
+from pipelines.client.ui_actions import (
     ActionFailed,
     ConnectionFailed,
     GateRefused,
     answer_gate,
 )
-from studio.gate_views import GateChoice, PendingGate, pending_gates
+from studio.views.gates import GateChoice, PendingGate, pending_gates
 from ui import routes
 from ui.badges import ago
 from ui.notices import notify, show_notices

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.ui_actions import raise_batch_budget, stop_batch_spending
-from studio.batch_views import (
+from pipelines.client.ui_actions import raise_batch_budget, stop_batch_spending
+from studio.views.batches import (
     SHOT_FILTERS,
     BudgetPanel,
     ShotCard,
@@ -19,8 +19,8 @@ from studio.batch_views import (
     workflow_url,
 )
 from studio.errors import NotFound, StudioError
-from studio.sharing import DEFAULT_HOURS, share_url
-from studio.status import TERMINAL_STATES, batch_summary
+from studio.review.sharing import DEFAULT_HOURS, share_url
+from studio.views.status import TERMINAL_STATES, batch_summary
 from ui import routes
 from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
 from ui.resources import current_settings, open_catalog, warm

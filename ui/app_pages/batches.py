@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.batch_views import BatchLine, batches_board, board_totals
-from studio.status import TERMINAL_STATES
+from studio.views.batches import BatchLine, batches_board, board_totals
+from studio.views.status import TERMINAL_STATES
 from ui import routes
 from ui.badges import SKIPPED, ago, clock, money, state_badge
 from ui.resources import current_settings, open_catalog

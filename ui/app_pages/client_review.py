@@ -11,15 +11,15 @@ from typing import NoReturn
 
 import streamlit as st
 
-from pipelines.ui_actions import (
+from pipelines.client.ui_actions import (
     ActionFailed,
     ConnectionFailed,
     GateRefused,
     answer_gate,
 )
 from studio.errors import NotFound
-from studio.gate_views import PendingGate, pending_gates
-from studio.sharing import LinkInvalid, open_share_link
+from studio.views.gates import PendingGate, pending_gates
+from studio.review.sharing import LinkInvalid, open_share_link
 from ui import routes
 from ui.notices import notify, show_notices
 from ui.resources import current_settings, open_catalog, thumb, warm

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from pipelines.ui_actions import ActionFailed, ConnectionFailed, launch_project
-from studio.assets import AssetStoreError
-from studio.launch_preview import (
+from pipelines.client.ui_actions import ActionFailed, ConnectionFailed, launch_project
+from studio.storage.local import AssetStoreError
+from studio.batches.preview import (
     call_plan,
     estimate,
     load_sample,
@@ -17,7 +17,7 @@ from studio.launch_preview import (
     sample_projects,
     save_upload,
 )
-from studio.project import Project, ProjectError
+from studio.project.loader import Project, ProjectError
 from ui import routes
 from ui.badges import money
 from ui.notices import notify, show_notices

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.access import owner_token_ok
+from studio.review.access import owner_token_ok
 from ui.resources import current_settings
 
 settings = current_settings()

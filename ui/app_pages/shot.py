@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.batch_views import (
+from studio.views.batches import (
     ShotDetail,
     TakeCard,
     TakeDetail,

@@ -1,0 +1,79 @@
+"""Activities at the ends of gates and batches: notices, the manifest, and closing a batch truthfully.
+
+A mixin of :class:`pipelines.activities.stages.StudioActivities` (which gives it ``catalog`` and
+``notifier``), kept apart so each file holds one subject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from pipelines.messages import BatchTally, ProviderWaitNotice
+from studio.batches.close import close_batch
+from studio.catalog.store import Catalog
+from studio.review.notify import GateNotice, GateNotifier, NotifyFailed, ProviderNotice
+from studio.batches.publish import write_manifest
+from studio.review.sharing import share_url
+
+
+class BatchEndActivities:
+    """Notices and batch endings (mixed into StudioActivities)."""
+
+    catalog: Catalog
+    notifier: GateNotifier | None
+
+    @activity.defn(name="notify_gate")
+    async def notify_gate(self, shot_key: str) -> list[str]:
+        """Tell whoever settings name that a shot waits at its gate, with the signed client link."""
+        if self.notifier is None or not self.notifier.enabled:
+            return []
+        notifier = self.notifier
+
+        def _send() -> list[str]:
+            shot = self.catalog.shot(shot_key)
+            batch = self.catalog.batch(shot.batch_id)
+            link = share_url(notifier.settings, batch.id)
+            return notifier.notify(GateNotice(batch.id, shot.shot_id, batch.project_name, link))
+
+        try:
+            return await asyncio.to_thread(_send)
+        except NotifyFailed as err:
+            raise ApplicationError(str(err), type="NotifyFailed") from None
+
+    @activity.defn(name="finish_batch")
+    async def finish_batch(self, batch_id: str) -> str:
+        """Write the manifest and close the batch; returns the manifest's path."""
+        path = await asyncio.to_thread(write_manifest, self.catalog, batch_id)
+        published = await asyncio.to_thread(self.catalog.publications, batch_id)
+        await asyncio.to_thread(self.catalog.set_batch_state, batch_id, "published" if published else "failed")
+        return str(path)
+
+    @activity.defn(name="close_batch")
+    async def close_batch(self, batch_id: str) -> BatchTally:
+        """Write the manifest, square the batch with the catalog and close it (see studio.batches.close)."""
+        await asyncio.to_thread(write_manifest, self.catalog, batch_id)
+        tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
+        if tally.lost:
+            activity.logger.warning("batch %s: shots %s had no outcome in the catalog: recorded as failed",
+                                    batch_id, ", ".join(tally.lost))
+        return BatchTally(tally.outcomes, tally.state)
+
+    @activity.defn(name="notify_provider_wait")
+    async def notify_provider_wait(self, notice: ProviderWaitNotice) -> list[str]:
+        """Tell whoever settings name that a batch has waited on its providers for a while."""
+        if self.notifier is None or not self.notifier.enabled:
+            return []
+        notifier = self.notifier
+
+        def _send() -> list[str]:
+            batch = self.catalog.batch(notice.batch_id)
+            link = share_url(notifier.settings, batch.id)
+            return notifier.notify(ProviderNotice(batch.id, batch.project_name, notice.shots, notice.seconds, link))
+
+        try:
+            return await asyncio.to_thread(_send)
+        except NotifyFailed as err:
+            raise ApplicationError(str(err), type="NotifyFailed") from None

@@ -1,0 +1,76 @@
+"""What every provider call in an activity shares: heartbeats, error mapping, paid-call rows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from providers.base import JobCallback, ProviderError
+from studio.catalog.store import Catalog
+from studio.rendering.failover import error_policy
+
+
+@asynccontextmanager
+async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
+    """Heartbeat while the body runs, so a dead worker is noticed within the heartbeat timeout."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+# How a blocked call reaches the workflow (the ApplicationError type it branches on).
+BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped", "circuit_open": "CircuitOpen"}
+
+
+def provider_failure(err: ProviderError) -> ApplicationError:
+    """The activity failure for a provider error: retryable or not, and after what delay."""
+    policy = error_policy(type(err).__name__, err.retry_after)
+    # The vendor's own wait travels as the failure's detail: a take waiting for every provider
+    # to come back honours it (pipelines/workflows/shot.py).
+    hint = [err.retry_after] if err.retry_after else []
+    return ApplicationError(
+        f"{err.provider}: {err}",
+        *hint,
+        type=type(err).__name__,
+        non_retryable=not policy.retry_same,
+        next_retry_delay=timedelta(seconds=policy.delay) if policy.delay else None,
+    )
+
+
+@dataclass
+class PaidCall:
+    """A call written down in the catalog (``attempt_id``), or not written (free, in process)."""
+
+    attempt_id: int | None = None
+    job_id: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def latency_ms(self) -> int:
+        """Milliseconds since the call began."""
+        return int((time.monotonic() - self.started) * 1000)
+
+    def save_job(self, catalog: Catalog) -> JobCallback | None:
+        """A callback saving the vendor's job id on this call's row before anyone waits on it."""
+        attempt_id = self.attempt_id
+        if attempt_id is None:
+            return None
+
+        async def save(job_id: str) -> None:
+            await asyncio.to_thread(catalog.set_attempt_job, attempt_id, job_id)
+
+        return save

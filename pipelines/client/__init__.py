@@ -1,0 +1,2 @@
+"""What the CLI and the dashboard ask of Temporal: start a batch, answer a gate, wait, cancel
+(batches), and the dashboard's blocking calls (ui_actions)."""

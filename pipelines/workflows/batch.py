@@ -1,0 +1,249 @@
+"""BatchWorkflow: the storyboard stage, then one ShotWorkflow per shot in a sliding window.
+
+A shot that reaches an approval gate tells the batch by signal (``shot_update``), so shots
+waiting for a human do not hold a rendering slot. The batch counts a shot done when its child
+completes or, for gated shots, when it signals "done" (children are abandoned on close, so a
+gated shot can outlive the batch run that started it: continue-as-new drains only the shots
+still rendering and carries the gated ones over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+from pipelines.workflows.stage_runs import STAGE_FAILED, run_stage
+
+with workflow.unsafe.imports_passed_through():
+    from pipelines.messages import (
+        BatchInput,
+        BatchPlan,
+        BatchTally,
+        ProviderWaitNotice,
+        ShotInput,
+        ShotStageInput,
+        ShotStagesInput,
+        ShotUpdate,
+    )
+    from pipelines.workflows.shot import ShotWorkflow
+
+WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
+FINAL_STAGES = ("published", "rejected", "failed")
+# Patches: batches recorded before them ended a shot that failed abnormally without writing it
+# down, closed on their own count, and sent no notice about providers being down.
+RECORD_ABNORMAL = "record-abnormal-shot-ends"
+CLOSE_FROM_CATALOG = "close-batch-from-catalog"
+PROVIDER_NOTICE = "provider-wait-notice"
+NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
+
+
+@workflow.defn(name="BatchWorkflow")
+class BatchWorkflow:
+    """Runs every shot of a batch, keeping at most ``shots_in_flight`` rendering at once."""
+
+    def __init__(self) -> None:
+        self.active: set[str] = set()
+        self.gated: set[str] = set()
+        self.outcomes: dict[str, int] = {}
+        self.starting = 0
+        self.provider_waiting: set[str] = set()  # shots whose takes wait for a provider to come back
+        self.outage_window = 6 * 3600.0
+        self.queue = "studio"
+
+    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+        """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
+        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window,
+                               result_type=result_type, timeout=timedelta(minutes=5), local_window=timedelta(minutes=5))
+
+    @workflow.run
+    async def run(self, inp: BatchInput) -> dict[str, int]:
+        """Run the batch; returns how many shots ended in each outcome."""
+        self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
+        self.outage_window, self.queue = inp.outage_window, inp.task_queue
+        plan = await self._run("storyboard", inp.batch_id, BatchPlan)
+        assert isinstance(plan, BatchPlan)
+        if workflow.patched(PROVIDER_NOTICE):
+            asyncio.create_task(self._watch_providers(inp))
+        total, cursor = len(plan.shot_ids), inp.cursor
+        if self.active or self.gated:
+            await self._reconcile(inp.batch_id)
+
+        def room() -> bool:
+            return cursor < total and len(self.active) < inp.shots_in_flight
+
+        while True:
+            while room():
+                shot_id = plan.shot_ids[cursor]
+                self.active.add(shot_id)  # before starting, so an early "done" signal finds it
+                self.starting += 1
+                asyncio.create_task(self._start(inp, plan, cursor))
+                cursor += 1
+            if self.done() >= total:
+                break
+            if self._history_full(inp.history_limit):
+                # Drain the shots still rendering (their completion reaches only this run); shots
+                # waiting at a gate carry over and report to the next run by signal.
+                await workflow.wait_condition(
+                    lambda: self.starting == 0 and not self.active and workflow.all_handlers_finished()
+                )
+                workflow.continue_as_new(
+                    dataclasses.replace(
+                        inp,
+                        cursor=cursor,
+                        active=sorted(self.active),
+                        gated=sorted(self.gated),
+                        outcomes=self.outcomes,
+                        runs=inp.runs + 1,
+                    )
+                )
+            await workflow.wait_condition(
+                lambda: room() or self.done() >= total or self._history_full(inp.history_limit)
+            )
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not workflow.patched(CLOSE_FROM_CATALOG):
+            await self._run("finish_batch", inp.batch_id)
+            return self.outcomes
+        # The catalog has the last word: a batch says "published" only when every shot is in a
+        # final state there, and its outcome counts are the catalog's.
+        tally = await self._run("close_batch", inp.batch_id, BatchTally)
+        assert isinstance(tally, BatchTally)
+        if tally.outcomes != self.outcomes:
+            workflow.logger.warning("batch %s: counted %s, the catalog says %s (the catalog's count is kept)",
+                                    inp.batch_id, self.outcomes, tally.outcomes)
+        return tally.outcomes
+
+    async def _watch_providers(self, inp: BatchInput) -> None:
+        """Send one notice per spell in which shots wait on providers for longer than it should take."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.provider_waiting))
+            try:
+                await workflow.wait_condition(lambda: not self.provider_waiting,
+                                              timeout=timedelta(seconds=inp.provider_notice_after))
+            except TimeoutError:
+                notice = ProviderWaitNotice(inp.batch_id, len(self.provider_waiting), int(inp.provider_notice_after))
+                try:
+                    await workflow.execute_local_activity(
+                        "notify_provider_wait", notice, start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=NOTIFY_RETRY,
+                    )
+                except STAGE_FAILED as err:
+                    workflow.logger.warning("could not send the provider notice for %s: %s", inp.batch_id, err)
+                await workflow.wait_condition(lambda: not self.provider_waiting)
+
+    async def _reconcile(self, batch_id: str) -> None:
+        """Square the shots carried over with the catalog.
+
+        A signal that reaches the previous run while it continues as new can be left out of the
+        state it carried (the server replays the task with the new signals, and the run may reach
+        continue-as-new before every handler of that task has run). A shot writes its stage to
+        the catalog before it signals, so the catalog settles what the signal would have said.
+        """
+        carried = sorted(self.active | self.gated)
+        stages = await self._run("shot_stages", ShotStagesInput(batch_id, carried), dict[str, str])
+        assert isinstance(stages, dict)
+        for shot_id in carried:
+            stage = stages.get(shot_id)
+            if stage in FINAL_STAGES:
+                self._done(shot_id, stage)
+            elif stage == "awaiting_approval" and shot_id in self.active:
+                self.active.discard(shot_id)
+                self.gated.add(shot_id)
+
+    def done(self) -> int:
+        """Shots that reached an outcome."""
+        return sum(self.outcomes.values())
+
+    def _history_full(self, limit: int) -> bool:
+        # The default limit (BatchInput) sits well below the server's 10,240-event warning.
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
+
+    async def _start(self, inp: BatchInput, plan: BatchPlan, index: int) -> None:
+        shot_id = plan.shot_ids[index]
+        try:
+            handle = await workflow.start_child_workflow(
+                ShotWorkflow.run,
+                ShotInput(
+                    inp.batch_id,
+                    shot_id,
+                    approval_required=plan.approval_required,
+                    deadline_seconds=plan.deadline_seconds,
+                    on_expiry=plan.on_expiry,
+                    task_queue=inp.task_queue,
+                    plan=plan.shot_plan(inp.batch_id, index),
+                    outage_window=inp.outage_window,
+                    provider_window=inp.provider_window,
+                    provider_retry_cap=inp.provider_retry_cap,
+                ),
+                id=f"{inp.batch_id}/{shot_id}",
+                task_queue=inp.task_queue,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                # A dead worker's in-flight shot moves to a live worker after this (default 10 s).
+                task_timeout=WORKFLOW_TASK_TIMEOUT,
+                # The batch's own labels (pipelines.search_attributes), so operators find a batch and
+                # its shots with one query. A batch started without them passes none: its commands,
+                # and so saved histories, stay as they were.
+                memo=workflow.memo() or None,
+                search_attributes=workflow.info().typed_search_attributes or None,
+            )
+        except WorkflowAlreadyStartedError:
+            # Started by an earlier run of this batch; it reports to us by signal all the same.
+            workflow.logger.info("shot %s already running", shot_id)
+            return
+        finally:
+            self.starting -= 1
+        outcome = "failed"
+        try:
+            outcome = await handle
+        except ChildWorkflowError as err:
+            workflow.logger.warning("shot %s ended abnormally: %s", shot_id, err)
+            if workflow.patched(RECORD_ABNORMAL):
+                # The shot could not write its end itself: write it, so the catalog never shows a
+                # shot "pending" that nothing will render (rerun --only failed picks it up).
+                why = f"its workflow ended abnormally: {err.cause or err}"
+                ended = ShotStageInput(f"{inp.batch_id}/{shot_id}", "failed", error=why[:500])
+                try:
+                    await self._run("set_shot_stage", ended)
+                except STAGE_FAILED as failed:
+                    # Even so the batch must end: closing it records every shot left in flight.
+                    workflow.logger.warning("could not record the end of shot %s: %s", shot_id, failed)
+        finally:
+            self._done(shot_id, outcome)
+
+    def _done(self, shot_id: str, outcome: str | None) -> None:
+        # A gated shot is seen twice (its signal and its completion): count it once.
+        self.provider_waiting.discard(shot_id)
+        if shot_id in self.active or shot_id in self.gated:
+            self.active.discard(shot_id)
+            self.gated.discard(shot_id)
+            key = outcome or "failed"
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    @workflow.signal(name="shot_update")
+    def shot_update(self, update: ShotUpdate) -> None:
+        """A shot reports that it reached a gate, left one, or finished."""
+        sid = update.shot_id
+        if update.phase == "gated":
+            self.active.discard(sid)
+            self.gated.add(sid)
+        elif update.phase == "resumed":
+            self.gated.discard(sid)
+            self.active.add(sid)
+        elif update.phase == "done":
+            self._done(sid, update.outcome)
+        elif update.phase == "provider_wait":
+            self.provider_waiting.add(sid)
+        elif update.phase == "provider_back":
+            self.provider_waiting.discard(sid)
+
+    @workflow.query(name="progress")
+    def progress(self) -> dict[str, int]:
+        """Live counts: shots rendering, waiting at a gate, and each outcome."""
+        return {"active": len(self.active), "gated": len(self.gated), **self.outcomes}

@@ -1,0 +1,292 @@
+"""ShotWorkflow: one shot through render → upscale → review → (approval gate) → publish.
+
+Orchestration only: every side effect is an activity. Cheap local stages run as local
+activities (no server round trip); a render is one regular activity per provider attempt on
+that provider's task queue, so history shows every failover and provider limits hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from pipelines.workflows.render_chain import RENDER_RETRY, RenderChain
+from pipelines.workflows.stage_runs import (
+    STAGE_FAILED,
+    failure_text,
+    raise_if_cancelled,
+    run_stage,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from pipelines.messages import (
+        BudgetAnswer,
+        BudgetHold,
+        Decision,
+        DecisionRecord,
+        GateState,
+        PublishInput,
+        ReworkInput,
+        ShotInput,
+        ShotPlan,
+        ShotStageInput,
+        ShotUpdate,
+        StageInput,
+        TakeOutcome,
+        provider_queue,
+    )
+    from studio.rendering.selection import Candidate, choose_best
+
+NOTIFY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=3))
+
+
+def take_number(take_id: str) -> int:
+    """The number of a take within its shot (the last part of ``<batch>/<shot>/<n>``)."""
+    return int(take_id.rsplit("/", 1)[1])
+
+
+@workflow.defn(name="ShotWorkflow")
+class ShotWorkflow(RenderChain):
+    """Carries one shot of a batch from prompt to published file."""
+
+    def __init__(self) -> None:
+        self.stage = "starting"
+        self.gate_open = False
+        self.decision: Decision | None = None
+        self.reviewed: dict[int, TakeOutcome] = {}
+        self.shot_key = ""
+        self.round = 1
+        # The budget gate: takes that hit the batch's budget wait here for one answer together.
+        self.budget_open = False
+        self.budget_answers = 0
+        self.budget_go = True
+        self.queue = "studio"
+        self.shot_id = ""
+        self.outage_window = 6 * 3600.0
+        self.provider_window = 24 * 3600.0
+        self.provider_retry_cap = 300.0
+        self.waiting_takes: set[str] = set()  # takes waiting for a provider to come back
+        self.prober: str | None = None  # the waiting take whose timer tries the chain again
+        self.stage_lock = asyncio.Lock()
+
+    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+        """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
+        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window, result_type=result_type)
+
+    @workflow.run
+    async def run(self, inp: ShotInput) -> str:
+        """Run the shot; returns its outcome: ``published``, ``rejected`` or ``failed``."""
+        self.shot_key = f"{inp.batch_id}/{inp.shot_id}"
+        self.queue, self.outage_window, self.provider_window = inp.task_queue, inp.outage_window, inp.provider_window
+        self.provider_retry_cap = inp.provider_retry_cap
+        self.shot_id = inp.shot_id
+        plan = inp.plan or await self._run("plan_shot", self.shot_key, ShotPlan)
+        assert isinstance(plan, ShotPlan)
+        self.stage = "rendering"
+        outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
+        self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
+        if not self.reviewed:
+            why = "no take could be rendered" if self.budget_go else "spending stopped at the budget"
+            return await self._finish(inp, "failed", error=why)
+
+        if inp.approval_required:
+            chosen = await self._gate(inp)
+            while self.decision is not None and self.decision.action == "changes":
+                await self._rework(inp, plan)
+                chosen = await self._gate(inp)
+        else:
+            best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
+            chosen = best.number if best else None
+            if chosen is None:
+                return await self._finish(inp, "rejected", error="automated review rejected every take")
+        if chosen is None:
+            return await self._finish(inp, "rejected")
+
+        self.stage = "publishing"
+        take_id = f"{self.shot_key}/{chosen}"
+        await self._run("publish", PublishInput(self.shot_key, take_id))
+        return await self._finish(inp, "published")
+
+    async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
+        outcome = await self._render(take_id, plan, queue)
+        if outcome.ok and not outcome.reviewed:  # not finished by an in-process render
+            if plan.upscale > 1:
+                for upscaler in plan.upscalers or [plan.upscaler]:  # the local upscaler closes the list
+                    outcome = await self._stage("upscale", StageInput(take_id, upscaler, plan.upscale), queue)
+                    if outcome.ok:
+                        break
+            if outcome.ok:
+                for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
+                    outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
+                    if outcome.ok:
+                        break
+        if not outcome.ok:
+            await self._run("mark_take_failed", outcome)
+        return outcome
+
+    async def _budget_gate(self, provider: str) -> bool:
+        """Hold this shot, at no cost, until someone raises the batch's budget (True) or stops (False).
+
+        The shot keeps its slot in the batch: shots not yet started stay unstarted instead of
+        each reaching the same gate. Every take that hits the budget waits for the same answer.
+        """
+        if not self.budget_go:
+            return False  # already told to stop: later takes do not ask again
+        answers = self.budget_answers
+        opener = not self.budget_open
+        if opener:
+            self.budget_open = True
+            held = await self._run("hold_for_budget", BudgetHold(self.shot_key, provider), str)
+            if held != "wait":  # the budget moved between the refused call and now
+                self.budget_open = False
+                self.budget_go = held == "go"
+                self.budget_answers += 1
+                return self.budget_go
+            self.stage = "awaiting_budget"
+        await workflow.wait_condition(lambda: self.budget_answers > answers)
+        if opener and self.budget_go:
+            # Back to rendering, or to waiting for providers when takes of the shot still do.
+            await self._show_stage("waiting_for_provider" if self.waiting_takes else "rendering")
+        return self.budget_go
+
+    async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
+        try:
+            if inp.provider == "local":
+                outcome = await self._run(name, inp, TakeOutcome)
+                assert isinstance(outcome, TakeOutcome)
+                return outcome
+            return await workflow.execute_activity(
+                name,
+                inp,
+                result_type=TakeOutcome,
+                task_queue=provider_queue(queue, inp.provider),
+                start_to_close_timeout=timedelta(minutes=10),
+                schedule_to_close_timeout=timedelta(seconds=self.outage_window),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=RENDER_RETRY,
+            )
+        except STAGE_FAILED as err:
+            raise_if_cancelled(err)
+            return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}")
+
+    async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
+        """Changes were asked for: render a new round of takes (note appended, new seeds)."""
+        assert self.decision is not None
+        self.round += 1
+        self.stage = "rendering"
+        await self._tell_batch(ShotUpdate(inp.shot_id, "resumed"))
+        request = ReworkInput(self.shot_key, self.round, self.decision.note)
+        new_takes = await self._run("add_takes", request, list[str])
+        assert isinstance(new_takes, list)
+        self.decision = None
+        outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in new_takes))
+        self.reviewed.update({take_number(o.take_id): o for o in outcomes if o.ok})
+
+    async def _gate(self, inp: ShotInput) -> int | None:
+        self.stage = "awaiting_approval"
+        self.gate_open = True
+        await self._run("set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"))
+        await self._tell_batch(ShotUpdate(inp.shot_id, "gated"))
+        try:
+            await workflow.execute_local_activity("notify_gate", self.shot_key, result_type=list[str], **NOTIFY)
+        except STAGE_FAILED as err:
+            raise_if_cancelled(err)
+            # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
+            workflow.logger.warning("could not notify for %s: %s", self.shot_key, failure_text(err))
+        try:
+            timeout = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
+            await workflow.wait_condition(lambda: self.decision is not None, timeout=timeout)
+        except TimeoutError:
+            await self._expire(inp.on_expiry)
+        self.gate_open = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self.decision is not None
+        return self.decision.take if self.decision.action == "approve" else None
+
+
+    async def _expire(self, on_expiry: str) -> None:
+        if on_expiry == "hold":
+            await workflow.wait_condition(lambda: self.decision is not None)
+            return
+        best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
+        if on_expiry == "approve-best" and best is not None:
+            decision = Decision("approve", best.number, who="deadline", note="deadline passed: best-reviewed take")
+        else:
+            decision = Decision("reject", None, who="deadline", note="deadline passed")
+        await self._record(decision)
+
+    async def _record(self, decision: Decision) -> None:
+        self.decision = decision
+        take_id = f"{self.shot_key}/{decision.take}" if decision.take is not None else None
+        record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note, self.round)
+        await self._run("record_decision", record)
+
+    async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
+        self.stage = outcome
+        if outcome != "published":  # publishing already recorded it
+            await self._run("set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error))
+        if self.round > 1 or self.gate_open or self.decision is not None:
+            # Gated shots may outlive the batch run that started them (continue-as-new), so they
+            # report by signal; others are seen through their completion by the run that started them.
+            await self._tell_batch(ShotUpdate(inp.shot_id, "done", outcome))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    async def _tell_batch(self, update: ShotUpdate) -> None:
+        parent = workflow.info().parent
+        if parent is not None:
+            # By workflow id only: the batch may have continued-as-new since it started us.
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("shot_update", update)
+
+    @workflow.update(name="decide")
+    async def decide(self, decision: Decision) -> str:
+        """Answer the approval gate. Returns a one-line confirmation."""
+        if self.decision is not None:
+            raise ApplicationError("this gate is already decided", type="AlreadyDecided", non_retryable=True)
+        await self._record(decision)
+        if decision.action == "approve":
+            return f"approved take {decision.take} of {self.shot_key}"
+        if decision.action == "changes":
+            return f"changes requested for {self.shot_key}: it will render again and come back to the gate"
+        return f"rejected {self.shot_key}"
+
+    @decide.validator
+    def validate_decision(self, decision: Decision) -> None:
+        """Refuse, before anything is written, a decision the gate cannot take."""
+        if self.decision is not None:
+            raise ValueError(f"{self.shot_key} is already decided ({self.decision.action} by {self.decision.who})")
+        if not self.gate_open:
+            raise ValueError(f"{self.shot_key} is not waiting for approval (stage: {self.stage})")
+        if decision.action not in ("approve", "reject", "changes"):
+            raise ValueError(f"unknown action {decision.action!r} (use approve, reject or changes)")
+        if decision.action == "approve" and decision.take not in self.reviewed:
+            known = ", ".join(str(n) for n in sorted(self.reviewed)) or "none"
+            raise ValueError(f"{self.shot_key} has no take {decision.take} to approve (takes: {known})")
+
+    @workflow.update(name="budget")
+    async def budget(self, answer: BudgetAnswer) -> str:
+        """Answer the budget gate: go on (the budget was raised) or stop spending."""
+        self.budget_open = False
+        self.budget_go = answer.go
+        self.budget_answers += 1
+        return f"{self.shot_key} {'renders again' if answer.go else 'stops: its unrendered takes fail'}"
+
+    @budget.validator
+    def validate_budget(self, answer: BudgetAnswer) -> None:
+        """Refuse an answer when the shot is not waiting at its budget gate."""
+        if not self.budget_open:
+            raise ValueError(f"{self.shot_key} is not waiting at the budget (stage: {self.stage})")
+
+    @workflow.query(name="gate")
+    def gate(self) -> GateState:
+        """The gate's state: open or not, the stage, the takes one may approve."""
+        return GateState(
+            open=self.gate_open,
+            stage=self.stage,
+            takes=sorted(self.reviewed),
+            decision=self.decision.action if self.decision else None,
+        )

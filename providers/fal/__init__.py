@@ -1,0 +1,2 @@
+"""Flux and the upscalers on fal, through ``fal_client.AsyncClient``: one shared queue-job module
+(jobs), one adapter per model family (flux, upscale)."""

@@ -1,0 +1,1 @@
+"""Mistral: image generation through the Conversations API, and Pixtral review (adapter)."""

@@ -1,0 +1,2 @@
+"""Flux and Real-ESRGAN on Replicate, through the ``replicate`` client: one shared prediction module
+(jobs), one adapter per model family (flux, upscale)."""

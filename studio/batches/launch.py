@@ -1,0 +1,78 @@
+"""Launching a batch, the part before Temporal: validate, store the project, write the batch row."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from studio.storage.local import AssetStore
+from studio.catalog.store import Catalog
+from studio.batches.preview import rules_for
+from studio.catalog.models import Batch
+from studio.project.loader import Project, load_project
+from studio.settings import Settings
+from studio.project.storyboard import new_batch_id, new_batch_seed
+
+
+def project_file(path: str | Path) -> Path:
+    """The project.toml a path names (the path itself, or the file inside the folder)."""
+    p = Path(path)
+    return p / "project.toml" if p.is_dir() else p
+
+
+def prepare_batch(settings: Settings, catalog: Catalog, assets: AssetStore, path: str | Path) -> tuple[Batch, Project]:
+    """Validate the project at ``path`` and write its batch row; nothing is written on bad input.
+
+    A project in the dashboard's uploads folder is held to the upload rules again here, so what
+    starts is what the Launch page checked, whoever calls this.
+
+    Raises:
+        ProjectError: The project file is invalid (one line naming file, shot and field).
+    """
+    project = load_project(path, uploads=rules_for(settings, path))
+    source = project_file(path).resolve()
+    batch = batch_row(settings, assets, project, source, source.read_bytes())
+    return catalog.add_batch(batch), project
+
+
+def store_references(assets: AssetStore, project: Project) -> dict[str, str]:
+    """Store each shot's sketch; returns their asset keys by shot id."""
+    return {
+        spec.id: assets.put(Path(spec.reference).read_bytes(), mimetypes.guess_type(spec.reference)[0] or "image/png")
+        for spec in project.shots if spec.reference
+    }
+
+
+def batch_row(settings: Settings, assets: AssetStore, project: Project, source: Path, text: bytes,
+              **extra: Any) -> Batch:
+    """The batch row of a validated project (not yet written); stores its text and sketches.
+
+    Args:
+        source: The project file (kept so a rerun can read the file as edited since).
+        text: The project file's bytes as launched.
+        extra: Batch fields to set (a rerun's kind, parent, seed, ...).
+    """
+    key = assets.put(text, "text/plain")
+    # Sketches are stored now, with the project text: the folder may change before the renders.
+    references = extra.pop("references", None)
+    if references is None:
+        references = store_references(assets, project)
+    batch_id = new_batch_id(project.slug)
+    base = Path(project.publish.path) if project.publish.path else settings.published_dir
+    fields: dict[str, Any] = dict(
+        id=batch_id,
+        project_name=project.name,
+        project_slug=project.slug,
+        project_source=str(source),
+        project_key=key,
+        seed=project.seed if project.seed is not None else new_batch_seed(),
+        approval_required=project.approval.required,
+        output_dir=str(base / batch_id),
+        total_shots=len(project.shots),
+        total_takes=project.total_takes,
+        budget_usd=project.budget_usd,
+        references=references,
+    )
+    fields.update(extra)
+    return Batch(**fields)

@@ -1,0 +1,175 @@
+"""Publishing: copy a shot's chosen take into the batch's output folder with its recipe inside,
+write the manifest and contact sheet, and take it all back down again.
+
+Every step is idempotent: a re-run overwrites the same file with the same bytes and records the
+publication once. A published file carries the same recipe dict as its manifest line
+(:func:`studio.images.recipes.take_recipe`), inside the file, or in a ``<file>.json`` sidecar when the
+file cannot take it (C2PA credentials that a write would break, or a format the studio does not
+write into). When the provider's original carries C2PA credentials and the published file is an
+upscale (which drops them), the recipe's ``provider_credentials`` names the original, which
+stays in the asset store.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from studio.storage.local import AssetStore, write_atomic
+from studio.catalog.store import Catalog
+from studio.images.contact_sheet import SheetTile, contact_sheet
+from studio.errors import NotFound
+from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
+from studio.catalog.models import Batch, Shot, Take
+from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
+from studio.catalog.stages import publish_rows, record_publication
+
+MANIFEST = "manifest.json"
+CONTACT_SHEET = "contact_sheet.png"
+
+
+def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
+    """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` with its recipe, and record it.
+
+    Returns:
+        The published file. Its recipe is inside it, or in ``<file>.json`` next to it.
+
+    Raises:
+        NotFound: No such take or shot.
+        ValueError: The take has no image yet.
+    """
+    take, shot, batch = publish_rows(catalog, shot_key, take_id)
+    key = take.final_key or take.asset_key
+    if key is None:
+        raise ValueError(f"take {take_id} has no image to publish")
+    target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
+    final = assets.get(key)
+    render = final if key == take.asset_key or take.asset_key is None else assets.get(take.asset_key)
+    recipe = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)),
+                         provider_credentials=provider_credentials(take, render))
+    result = embed_recipe(final, recipe)
+    write_atomic(target, result.data)
+    sidecar = sidecar_path(target)
+    if result.needs_sidecar:
+        write_atomic(sidecar, _json(recipe))
+    else:
+        sidecar.unlink(missing_ok=True)  # left by an earlier take of this shot that needed one
+    record_publication(catalog, shot_key, take_id, str(target))
+    return target
+
+
+def write_manifest(catalog: Catalog, batch_id: str) -> Path:
+    """Write ``manifest.json`` and ``contact_sheet.png`` for every live published file of the batch.
+
+    Files are listed in storyboard order, each with the recipe its file carries (read back
+    from it or its sidecar) and, when it has one, its sidecar's name.
+    """
+    batch = catalog.batch(batch_id)
+    out = Path(batch.output_dir)
+    shots = {shot.key: shot for shot in catalog.shots(batch_id)}
+    entries: list[tuple[int, dict[str, Any], SheetTile]] = []
+    publications = catalog.publications(batch_id)
+    takes = catalog.takes_by_id([pub.take_id for pub in publications])  # one read, not one per file
+    for pub in publications:
+        take, shot = takes.get(pub.take_id), shots[pub.shot_key]
+        if take is None:
+            raise NotFound("take", pub.take_id)
+        path = Path(pub.path)
+        recipe = _file_recipe(path, take, shot, batch, catalog)
+        line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}
+        if sidecar_path(path).exists():
+            line["sidecar"] = sidecar_path(path).name
+        entries.append((shot.position, line, SheetTile(path, shot.shot_id, recipe["seed"])))
+    entries.sort(key=lambda entry: entry[0])  # stable: a shot's files keep their publish order
+
+    sheet = out / CONTACT_SHEET
+    # A shot may be called "contact_sheet": its published file then keeps the name.
+    with_sheet = bool(entries) and all(line["file"] != CONTACT_SHEET for _, line, _ in entries)
+    if with_sheet:
+        title = f"{batch.project_name}  -  {batch.id}"
+        write_atomic(sheet, contact_sheet([tile for _, _, tile in entries], title=title))
+    elif not entries:
+        sheet.unlink(missing_ok=True)
+    manifest = {
+        "batch": batch.id,
+        "project": batch.project_name,
+        "seed": batch.seed,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "contact_sheet": CONTACT_SHEET if with_sheet else None,
+        "files": [line for _, line, _ in entries],
+    }
+    path = out / MANIFEST
+    write_atomic(path, json.dumps(manifest, indent=2).encode())
+    return path
+
+
+def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str) -> list[Path]:
+    """Publish again every shot of a batch that was published, then write the manifest.
+
+    The way back after :func:`unpublish_batch` (which leaves shots ``published`` with their
+    chosen take); on a batch that is still published it rewrites the same files.
+
+    Returns:
+        The published files, in storyboard order.
+    """
+    paths = [
+        publish_take(catalog, assets, shot.key, shot.final_take_id)
+        for shot in catalog.shots(batch_id)
+        if shot.stage == "published" and shot.final_take_id is not None
+    ]
+    write_manifest(catalog, batch_id)
+    return paths
+
+
+def unpublish_batch(catalog: Catalog, batch_id: str) -> list[Path]:
+    """Remove what a batch published (files, sidecars, manifest, contact sheet) and record it.
+
+    Files go first and the catalog after, so a crash in between leaves live rows whose files
+    are gone, and running this again finishes the job. Takes, shots and the batch itself are
+    kept: :func:`publish_batch` puts the same files back.
+
+    Returns:
+        The paths that existed and were deleted.
+
+    Raises:
+        NotFound: No such batch.
+    """
+    batch = catalog.batch(batch_id)
+    out = Path(batch.output_dir)
+    publications = catalog.publications(batch_id)
+    candidates: list[Path] = []
+    for pub in publications:
+        candidates += [Path(pub.path), sidecar_path(Path(pub.path))]
+    candidates += [out / MANIFEST, out / CONTACT_SHEET]
+    removed = []
+    for path in dict.fromkeys(candidates):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    catalog.mark_unpublished([pub.id for pub in publications if pub.id is not None])
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()  # the folder was the batch's own (<publish root>/<batch id>)
+    return removed
+
+
+def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Catalog) -> dict[str, Any]:
+    """The recipe ``path`` carries; the catalog's own when the file is gone or holds another take's.
+
+    Read back rather than built again: part of it (``provider_credentials``) comes from the
+    asset store, which a manifest writer may not have at hand.
+    """
+    try:
+        recipe = read_recipe_file(path)
+    except (FileNotFoundError, RecipeUnreadable):
+        recipe = {}
+    if recipe.get("take_id") == take.id and recipe.get("recipe_version") == RECIPE_VERSION:
+        return recipe
+    fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)))
+    del fallback["provider_credentials"]  # unknown without the asset store, which is not "none"
+    return fallback
+
+
+def _json(recipe: dict[str, Any]) -> bytes:
+    return json.dumps(recipe, indent=2, ensure_ascii=False).encode()

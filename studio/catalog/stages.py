@@ -1,0 +1,193 @@
+"""The catalog side of each pipeline stage, one transaction per step.
+
+A shot used to cost ~20 small transactions; the worker spent more CPU in them than in anything
+else. Each function here does one step's reads and writes together, with Core statements, and
+stays idempotent. What they return are read-only snapshots, attached to no session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from studio.spending.call_guard import Blocked, CallPolicy, check_call, lock_for_call
+from studio.catalog.store import Catalog
+from studio.catalog.tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
+from studio.errors import NotFound
+from studio.catalog.models import Batch, Shot, Take, utcnow
+
+DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
+# Stages a shot moves through on its own; a stage outside these (a gate) is left to whoever set it.
+WORKING_STAGES = ("pending", "rendering", "upscaling", "reviewing")
+
+
+@dataclass(frozen=True)
+class RenderStart:
+    """What a render attempt needs to know before it calls a provider.
+
+    Attributes:
+        take: The take (a detached snapshot).
+        done: An earlier run already rendered it: do not call the provider.
+        attempt_id: The call row written for this attempt (``None`` when ``done``).
+        job_id: A vendor job an interrupted earlier call left running: resume it.
+        blocked: Why the call may not start now (budget, busy, circuit open); nothing was written.
+    """
+
+    take: Take
+    done: bool
+    attempt_id: int | None = None
+    job_id: str | None = None
+    blocked: Blocked | None = None
+
+
+def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int, price: float = 0.0,
+                 policy: CallPolicy | None = None) -> RenderStart:
+    """Look for an earlier result; if none, check the limits and write the call down before it is made.
+
+    Args:
+        price: What the call will cost; reserved against the batch's budget until it ends.
+        policy: Budget, in-flight and circuit-breaker rules; ``None`` checks nothing.
+    """
+    with catalog.engine.connect() as conn:
+        start = _begin_render(conn, take_id, provider=provider, attempt=attempt, price=price, policy=policy)
+        if start.blocked is None:
+            conn.commit()
+        else:
+            conn.rollback()  # the lost calls stay "started", so their vendor job is still resumed later
+        return start
+
+
+def _begin_render(conn: Connection, take_id: str, *, provider: str, attempt: int, price: float,
+                  policy: CallPolicy | None) -> RenderStart:
+    row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
+    if row is None:
+        raise NotFound("take", take_id)
+    take = snapshot(Take, row)
+    started_calls = (ATTEMPT.c.take_id == take_id, ATTEMPT.c.stage == "render", ATTEMPT.c.status == "started")
+    now = utcnow()
+    if take.status in DONE_RENDERING and take.asset_key:
+        # Rendered by an attempt whose reply was lost: close calls a dead worker left open,
+        # so they hold no budget reservation or in-flight slot.
+        conn.execute(update(ATTEMPT).where(*started_calls).values(status="lost", finished_at=now, cost_usd=0.0))
+        return RenderStart(take, done=True)
+    guarded = policy is not None and policy.watches(provider, price)
+    if guarded:
+        lock_for_call(conn, take.batch_id, provider)
+    # A call begun and never finished: its worker died. Count it as lost, but keep its vendor
+    # job so this attempt polls that job instead of paying for a new one.
+    lost = conn.execute(
+        update(ATTEMPT).where(*started_calls, ATTEMPT.c.provider == provider)
+        .values(status="lost", finished_at=now, cost_usd=0.0).returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
+    ).all()
+    job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)  # the latest job
+    if guarded:
+        assert policy is not None
+        budget, stopped = conn.execute(
+            select(BATCH.c.budget_usd, BATCH.c.spending_stopped).where(BATCH.c.id == take.batch_id)
+        ).first() or (None, False)
+        blocked = check_call(conn, batch_id=take.batch_id, budget=budget, provider=provider, price=price,
+                             policy=policy, stopped=bool(stopped))
+        if blocked is not None:
+            return RenderStart(take, done=False, blocked=blocked)
+    if take.status == "planned":
+        take = snapshot(Take, row, status="rendering")
+        conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status="rendering"))
+        conn.execute(
+            update(SHOT).where(SHOT.c.key == take.shot_key, SHOT.c.stage == "pending")
+            .values(stage="rendering", updated_at=now)
+        )
+    attempt_id = conn.execute(
+        insert(ATTEMPT).values(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
+                               attempt=attempt, status="started", job_id=job_id, cost_usd=price,
+                               # After the checks: a half-open circuit counts probes started since it half-opened.
+                               started_at=utcnow())
+        .returning(ATTEMPT.c.id)
+    ).scalar_one()
+    return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id)
+
+
+def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]:
+    """Read a take and its shot for a stage, and show the shot in that stage."""
+    with catalog.engine.begin() as conn:
+        take_row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
+        shot_row = conn.execute(select(SHOT).where(SHOT.c.key == take_row.shot_key)).first() if take_row else None
+        if take_row is None or shot_row is None:
+            raise NotFound("take", take_id)
+        take, shot = snapshot(Take, take_row), snapshot(Shot, shot_row)
+        if shot.stage in WORKING_STAGES and shot.stage != stage:
+            # A conditional update, not read-modify-write: a sibling take may park the shot at a
+            # gate between our read and our write, and that stage must not be overwritten.
+            conn.execute(
+                update(SHOT).where(SHOT.c.key == shot.key, SHOT.c.stage.in_(WORKING_STAGES))
+                .values(stage=stage, updated_at=utcnow())
+            )
+        return take, shot
+
+
+def publish_rows(catalog: Catalog, shot_key: str, take_id: str) -> tuple[Take, Shot, Batch]:
+    """The take, shot and batch a publication needs, in one read.
+
+    Raises:
+        NotFound: No such take, shot or batch.
+    """
+    with catalog.engine.connect() as conn:
+        take_row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
+        shot_row = conn.execute(select(SHOT).where(SHOT.c.key == shot_key)).first()
+        batch_row = conn.execute(select(BATCH).where(BATCH.c.id == shot_row.batch_id)).first() if shot_row else None
+    if take_row is None or shot_row is None or batch_row is None:
+        raise NotFound("take", take_id)
+    return snapshot(Take, take_row), snapshot(Shot, shot_row), snapshot(Batch, batch_row)
+
+
+def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str) -> None:
+    """Record a published file (once), mark the take approved and the shot published.
+
+    Plain UPDATE statements rather than loading both rows: this runs once per shot, and the
+    ORM's load-modify-flush cost more than the rest of publishing together.
+    """
+    with catalog.engine.begin() as conn:
+        batch_id = conn.execute(select(SHOT.c.batch_id).where(SHOT.c.key == shot_key)).scalar()
+        approved = conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status="approved"))
+        if batch_id is None or approved.rowcount == 0:
+            raise NotFound("take", take_id)
+        existing = conn.execute(
+            select(PUBLICATION.c.id).where(
+                PUBLICATION.c.shot_key == shot_key, PUBLICATION.c.path == path, PUBLICATION.c.removed_at.is_(None)
+            )
+        ).first()
+        now = utcnow()
+        if existing is None:
+            conn.execute(insert(PUBLICATION).values(batch_id=batch_id, shot_key=shot_key, take_id=take_id, path=path,
+                                                    published_at=now))
+        conn.execute(
+            update(SHOT).where(SHOT.c.key == shot_key).values(stage="published", final_take_id=take_id, updated_at=now)
+        )
+
+
+def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int,
+               price: float) -> tuple[int, str | None]:
+    """Write down an upscale or review call to a paid provider before it is made.
+
+    Returns:
+        The call's row id, and the vendor job a dead worker's call left running (to resume
+        instead of paying for a new one), if any.
+    """
+    with catalog.engine.begin() as conn:
+        batch_id = conn.execute(select(TAKE.c.batch_id).where(TAKE.c.id == take_id)).scalar()
+        if batch_id is None:
+            raise NotFound("take", take_id)
+        now = utcnow()
+        # A dead worker's call: it holds no reservation any more, but its job may still finish.
+        lost = conn.execute(
+            update(ATTEMPT).where(ATTEMPT.c.take_id == take_id, ATTEMPT.c.stage == stage,
+                                  ATTEMPT.c.provider == provider, ATTEMPT.c.status == "started")
+            .values(status="lost", finished_at=now, cost_usd=0.0).returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
+        ).all()
+        job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)
+        call_id = conn.execute(
+            insert(ATTEMPT).values(take_id=take_id, batch_id=batch_id, stage=stage, provider=provider,
+                                   attempt=attempt, status="started", cost_usd=price, job_id=job_id, started_at=now)
+            .returning(ATTEMPT.c.id)
+        ).scalar_one()
+        return call_id, job_id
