@@ -29,8 +29,10 @@ async def main(shots: int) -> None:
         batch_id = await stack.launch(shots)
         await wait_batch(stack.client, batch_id)
         w, s = cpu_seconds(stack.worker.pid) - w0, cpu_seconds(stack.server.pid) - s0
-        print(f"{shots} shots: worker {w:.2f} s CPU ({w / shots * 1000:.1f} ms/shot), "
-              f"server {s:.2f} s CPU ({s / shots * 1000:.1f} ms/shot)")
+        print(
+            f"{shots} shots: worker {w:.2f} s CPU ({w / shots * 1000:.1f} ms/shot), "
+            f"server {s:.2f} s CPU ({s / shots * 1000:.1f} ms/shot)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.runtime.devserver import free_port, stop_process  # noqa: E402
-from studio.storage.local import open_asset_store  # noqa: E402
 from studio.catalog.store import Catalog  # noqa: E402
 from studio.cli.dashboard import start_dashboard  # noqa: E402
 from studio.settings import Settings  # noqa: E402
+from studio.storage.local import open_asset_store  # noqa: E402
 from tests.ui.app_harness import populate_batch, wait_for  # noqa: E402
 from tests.ui.browser import all_images_loaded, chromium, healthy  # noqa: E402
 
@@ -39,8 +39,13 @@ SAMPLE = ROOT / "sample_projects" / "batch-200"
 
 async def one_run() -> tuple[float, float]:
     work = Path(tempfile.mkdtemp(prefix="studio-dash-"))
-    settings = Settings(home=work / "home", temporal_address=f"127.0.0.1:{free_port()}", dashboard_port=free_port(),
-                        task_queue=f"dash-{uuid.uuid4().hex[:6]}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        home=work / "home",
+        temporal_address=f"127.0.0.1:{free_port()}",
+        dashboard_port=free_port(),
+        task_queue=f"dash-{uuid.uuid4().hex[:6]}",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
     batch_id = await populate_batch(settings, catalog, assets, SAMPLE)
     base = settings.dashboard_url
@@ -77,8 +82,10 @@ def main() -> None:
         firsts.append(first)
         freshes.append(fresh)
         print(f"run {n + 1}: first render {first:.2f} s after following the link; fresh tab {fresh:.2f} s")
-    print(f"median over {args.runs} runs: first render {statistics.median(firsts):.2f} s (target <= 2.0 s), "
-          f"fresh tab {statistics.median(freshes):.2f} s")
+    print(
+        f"median over {args.runs} runs: first render {statistics.median(firsts):.2f} s (target <= 2.0 s), "
+        f"fresh tab {statistics.median(freshes):.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ from bench.run import Stack
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
 from pipelines.runtime.payload_offload import is_reference, iter_payloads
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import load_settings
 from tests.providers.fake_gemini import FakeGemini
 
@@ -68,8 +68,15 @@ async def run_sizes(client: Client, workflow_id: str, *, all_runs: bool = False)
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)
         info = (await handle.describe()).raw_description.workflow_execution_info
         payloads = [p for e in (await handle.fetch_history()).events for p in iter_payloads(e)]
-        sizes.append(RunSize(workflow_id, info.history_length, info.history_size_bytes,
-                             max((p.ByteSize() for p in payloads), default=0), sum(map(is_reference, payloads))))
+        sizes.append(
+            RunSize(
+                workflow_id,
+                info.history_length,
+                info.history_size_bytes,
+                max((p.ByteSize() for p in payloads), default=0),
+                sum(map(is_reference, payloads)),
+            )
+        )
     return sizes
 
 
@@ -82,7 +89,7 @@ async def measure(client: Client, catalog: Catalog, batch_id: str) -> list[str]:
     shot_ids = catalog.shot_ids(batch_id)
     shots: list[RunSize] = []
     for chunk in range(0, len(shot_ids), 50):  # a few requests at a time, not hundreds at once
-        found = await asyncio.gather(*(run_sizes(client, f"{batch_id}/{s}") for s in shot_ids[chunk:chunk + 50]))
+        found = await asyncio.gather(*(run_sizes(client, f"{batch_id}/{s}") for s in shot_ids[chunk : chunk + 50]))
         shots += [size for sizes in found for size in sizes]
     batch = await run_sizes(client, batch_id, all_runs=True)
     every = shots + batch
@@ -90,12 +97,16 @@ async def measure(client: Client, catalog: Catalog, batch_id: str) -> list[str]:
         f"batch {batch_id}: {len(shot_ids)} shots, {len(catalog.batch_takes(batch_id))} takes",
         summary("  per shot workflow, events", [s.events for s in shots], "events"),
         summary("  per shot workflow, bytes ", [s.size_bytes for s in shots], "B"),
-        (f"  batch workflow: {len(batch)} run(s), {sum(b.events for b in batch):,} events, "
-        f"{sum(b.size_bytes for b in batch):,} B in all; largest run {max(b.events for b in batch):,} events, "
-        f"{max(b.size_bytes for b in batch):,} B"),
+        (
+            f"  batch workflow: {len(batch)} run(s), {sum(b.events for b in batch):,} events, "
+            f"{sum(b.size_bytes for b in batch):,} B in all; largest run {max(b.events for b in batch):,} events, "
+            f"{max(b.size_bytes for b in batch):,} B"
+        ),
         f"  per shot, batch + shot histories together: {sum(s.size_bytes for s in every) / len(shot_ids):,.0f} B",
-        (f"  largest payload in any history: {max(s.largest_payload for s in every):,} B; "
-        f"offloaded references: {sum(s.offloaded for s in every)}"),
+        (
+            f"  largest payload in any history: {max(s.largest_payload for s in every):,} B; "
+            f"offloaded references: {sum(s.offloaded for s in every)}"
+        ),
     ]
 
 
@@ -103,8 +114,10 @@ async def launch(stack: Stack, client: Client, shots: int, variants: int, chain:
     """Write a ``shots``-shot project into the stack's folder and start it as a batch."""
     folder = stack.dir / f"p{shots}x{variants}"
     folder.mkdir(exist_ok=True)
-    head = (f'[project]\nname = "History size"\nseed = 1\nchain = ["{chain}"]\n'
-            f'[defaults]\nsize = "64x64"\nvariants = {variants}\nupscale = 2\n')
+    head = (
+        f'[project]\nname = "History size"\nseed = 1\nchain = ["{chain}"]\n'
+        f'[defaults]\nsize = "64x64"\nvariants = {variants}\nupscale = 2\n'
+    )
     shot_lines = "".join(f'[[shots]]\nid = "s{i:04}"\nprompt = "a harbour at dawn, scene {i}"\n' for i in range(shots))
     (folder / "project.toml").write_text(head + shot_lines)
     batch, _ = prepare_batch(stack.settings, stack.catalog, stack.assets, folder)

@@ -45,9 +45,15 @@ async def one_run(shots: int, hold: float, after: int) -> tuple[float, int]:
     try:
         pg.start()
         pg.create_database()
-        settings = Settings(home=work / "home", temporal_address=f"127.0.0.1:{port}", database_url=pg.url,
-                            task_queue=f"outage-{uuid.uuid4().hex[:6]}", local_latency=0.1,
-                            provider_concurrency=CONCURRENCY, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            home=work / "home",
+            temporal_address=f"127.0.0.1:{port}",
+            database_url=pg.url,
+            task_queue=f"outage-{uuid.uuid4().hex[:6]}",
+            local_latency=0.1,
+            provider_concurrency=CONCURRENCY,
+            _env_file=None,
+        )  # type: ignore[call-arg]
         await asyncio.sleep(2)  # the dev server answers a moment after its port opens
         ended = await outage_batch(settings, work, shots, after=after, hold=hold, down=pg.stop, up=pg.start)
         ended.assert_whole(shots=shots, in_flight=CONCURRENCY * 2)
@@ -70,9 +76,11 @@ def main() -> None:
         recoveries.append(recovery)
         repeats.append(repeated)
         print(f"run {n + 1}: next shot {recovery:.2f} s after the database returned; {repeated} render(s) repeated")
-    print(f"median over {args.runs} runs ({args.shots} shots, database down {args.hold:.0f} s): recovery "
-          f"{statistics.median(recoveries):.2f} s (goal <= 5 s), repeated renders {statistics.median(repeats):g} "
-          f"(in flight at the stop: at most {CONCURRENCY})")
+    print(
+        f"median over {args.runs} runs ({args.shots} shots, database down {args.hold:.0f} s): recovery "
+        f"{statistics.median(recoveries):.2f} s (goal <= 5 s), repeated renders {statistics.median(repeats):g} "
+        f"(in flight at the stop: at most {CONCURRENCY})"
+    )
 
 
 if __name__ == "__main__":

@@ -37,15 +37,16 @@ from temporalio.service import RPCError
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import ConnectionFailed, connect
 from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
 
 
-async def temporal_ready(settings: Settings, poll: Callable[[], int | None], *, log: Path,
-                         timeout: float = 60.0) -> Client:
+async def temporal_ready(
+    settings: Settings, poll: Callable[[], int | None], *, log: Path, timeout: float = 60.0
+) -> Client:
     """A client of the dev server at ``settings.address``, once it answers and has its namespace.
 
     Args:
@@ -85,14 +86,18 @@ class Stack:
         self.port = free_port()
         self.env = {"STUDIO_LOCAL_LATENCY": str(latency), "STUDIO_PROVIDER_CONCURRENCY": str(concurrency)}
         self.settings = Settings(
-            home=self.dir / "home", temporal_address=f"127.0.0.1:{self.port}",
-            task_queue=f"bench-{uuid.uuid4().hex[:6]}", _env_file=None,  # type: ignore[call-arg]
+            home=self.dir / "home",
+            temporal_address=f"127.0.0.1:{self.port}",
+            task_queue=f"bench-{uuid.uuid4().hex[:6]}",
+            _env_file=None,  # type: ignore[call-arg]
         )
         self.catalog = Catalog.open(self.settings.catalog_url)
         self.assets = open_asset_store(self.settings)
 
     def __enter__(self) -> Stack:
-        self.server = start_dev_server(port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log")
+        self.server = start_dev_server(
+            port=self.port, ui_port=None, db_file=self.dir / "t.db", log_file=self.dir / "s.log"
+        )
         self.started: list[subprocess.Popen[bytes]] = []  # workers, once ready() has started them
         return self
 
@@ -212,34 +217,46 @@ async def main() -> None:
                 t1000.append(await timed_batch(1000))
             if "e" in only:
                 two.append(await timed_batch(1000, workers=2))
-        report.append(f"(a) 200 shots, zero latency: median {median(t200):.2f} s → {median(t200) / 200 * 1000:.1f} ms/shot "
-                      f"(runs: {', '.join(f'{t:.2f}' for t in t200)}; target ≤ 50 ms/shot)")
+        report.append(
+            f"(a) 200 shots, zero latency: median {median(t200):.2f} s → {median(t200) / 200 * 1000:.1f} ms/shot "
+            f"(runs: {', '.join(f'{t:.2f}' for t in t200)}; target ≤ 50 ms/shot)"
+        )
         print(report[-1], flush=True)
     if only & {"b", "e"}:
         ratios = [big / small for small, big in zip(t200, t1000, strict=True)]
-        report.append(f"(b) 1000 shots: median {median(t1000):.2f} s; ratio to 200: median {median(ratios):.2f} "
-                      f"(pairs: {', '.join(f'{b:.2f}/{a:.2f}' for a, b in zip(t200, t1000, strict=True))}; "
-                      f"target ≤ 5.5)")
+        report.append(
+            f"(b) 1000 shots: median {median(t1000):.2f} s; ratio to 200: median {median(ratios):.2f} "
+            f"(pairs: {', '.join(f'{b:.2f}/{a:.2f}' for a, b in zip(t200, t1000, strict=True))}; "
+            f"target ≤ 5.5)"
+        )
         print(report[-1], flush=True)
     if "c" in only:
         tc = [await timed_batch(200, latency=1.0, concurrency=16) for _ in range(args.runs)]
-        report.append(f"(c) 200 shots × 1 s at concurrency 16: median {median(tc):.2f} s vs 13 s ideal → "
-                      f"{median(tc) / 13:.3f} (runs: {', '.join(f'{t:.2f}' for t in tc)}; target ≤ 1.10)")
+        report.append(
+            f"(c) 200 shots × 1 s at concurrency 16: median {median(tc):.2f} s vs 13 s ideal → "
+            f"{median(tc) / 13:.3f} (runs: {', '.join(f'{t:.2f}' for t in tc)}; target ≤ 1.10)"
+        )
         print(report[-1], flush=True)
     if "d" in only:
         rec = [await recovery() for _ in range(args.runs)]
-        report.append(f"(d) recovery after SIGKILL: first render {median([r[0] for r in rec]):.2f} s, first published "
-                      f"shot {median([r[1] for r in rec]):.2f} s (runs: {', '.join(f'{r:.2f}/{p:.2f}' for r, p in rec)}; "
-                      f"target ≤ 5 s)")
+        report.append(
+            f"(d) recovery after SIGKILL: first render {median([r[0] for r in rec]):.2f} s, first published "
+            f"shot {median([r[1] for r in rec]):.2f} s (runs: {', '.join(f'{r:.2f}/{p:.2f}' for r, p in rec)}; "
+            f"target ≤ 5 s)"
+        )
         print(report[-1], flush=True)
     if "e" in only:
-        report.append(f"(e) 1000 shots on two worker processes: median {median(two):.2f} s against "
-                      f"{median(t1000):.2f} s on one (runs: {', '.join(f'{t:.2f}' for t in two)})")
+        report.append(
+            f"(e) 1000 shots on two worker processes: median {median(two):.2f} s against "
+            f"{median(t1000):.2f} s on one (runs: {', '.join(f'{t:.2f}' for t in two)})"
+        )
         print(report[-1], flush=True)
     if "f" in only:
         mem = [await peak_rss(200, "2048x2048") for _ in range(args.runs)]
-        report.append(f"(f) 200 shots at 2048x2048: worker peak RSS median {median([m[0] for m in mem]):.0f} MB "
-                      f"(runs: {', '.join(f'{m[0]:.0f} MB in {m[1]:.0f} s' for m in mem)}; target ≤ 400 MB)")
+        report.append(
+            f"(f) 200 shots at 2048x2048: worker peak RSS median {median([m[0] for m in mem]):.0f} MB "
+            f"(runs: {', '.join(f'{m[0]:.0f} MB in {m[1]:.0f} s' for m in mem)}; target ≤ 400 MB)"
+        )
         print(report[-1], flush=True)
     print("\n".join(["", "summary:", *report]))
 

@@ -65,9 +65,13 @@ class BatchPlan:
         shot_key = f"{batch_id}/{self.shot_ids[index]}"
         chain = self.chains[self.chain_of[index]]
         return ShotPlan(
-            shot_key, [f"{shot_key}/{n}" for n in range(1, self.takes[index] + 1)], list(chain),
-            upscale=self.upscales[index], reviewers=list(self.reviewers),
-            in_process=[name for name in chain if name in self.in_process], upscalers=list(self.upscalers),
+            shot_key,
+            [f"{shot_key}/{n}" for n in range(1, self.takes[index] + 1)],
+            list(chain),
+            upscale=self.upscales[index],
+            reviewers=list(self.reviewers),
+            in_process=[name for name in chain if name in self.in_process],
+            upscalers=list(self.upscalers),
             finish_in_render=post_stages_in_process(self.upscales[index], self.upscalers, self.reviewers),
         )
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.errors import NotFound
-from studio.catalog.models import Batch
 
 PROJECT = SearchAttributeKey.for_keyword("StudioProject")
 """The project's slug (a replay takes its origin's project)."""
@@ -101,8 +101,12 @@ def batch_labels(catalog: Catalog, batch_id: str, client: str | None = None) -> 
     batch = catalog.batch(batch_id)
     origin = _project_batch(catalog, batch)
     return BatchLabels(
-        batch_id=batch.id, kind=batch.kind, project=origin.project_slug, project_name=origin.project_name,
-        parent_batch_id=batch.parent_batch_id, client=client,
+        batch_id=batch.id,
+        kind=batch.kind,
+        project=origin.project_slug,
+        project_name=origin.project_name,
+        parent_batch_id=batch.parent_batch_id,
+        client=client,
     )
 
 
@@ -126,6 +130,8 @@ def is_unregistered_search_attribute(err: RPCError) -> bool:
     "search attribute X is not defined": both are INVALID_ARGUMENT naming the attribute.
     """
     message = err.message.lower()
-    return err.status == RPCStatusCode.INVALID_ARGUMENT and "search attribute" in message and any(
-        name.lower() in message for name in NAMES
+    return (
+        err.status == RPCStatusCode.INVALID_ARGUMENT
+        and "search attribute" in message
+        and any(name.lower() in message for name in NAMES)
     )

@@ -162,8 +162,9 @@ class Upscaler(Protocol):
 
     name: str
 
-    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
-                      job_id: str | None = None) -> UpscaleResult:
+    async def upscale(
+        self, image: bytes, *, factor: int, on_job: JobCallback | None = None, job_id: str | None = None
+    ) -> UpscaleResult:
         """Upscale ``image`` by ``factor`` in each dimension.
 
         Args:

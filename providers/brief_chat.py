@@ -22,9 +22,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
+from providers._http.errors import json_body
 from providers.base import Unavailable
 from providers.gemini.adapter import _first_candidate, _GeminiHTTP, _parts
-from providers._http.errors import json_body
 from providers.mistral.adapter import _MistralHTTP
 
 DEFAULT_MISTRAL_MODEL = "mistral-large-latest"
@@ -102,9 +102,16 @@ class MistralJSONChat:
 
     name = "mistral"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://api.mistral.ai",
-                 http: httpx.AsyncClient | None = None, model: str = DEFAULT_MISTRAL_MODEL,
-                 temperature: float = DEFAULT_TEMPERATURE, timeout: float = 120) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.mistral.ai",
+        http: httpx.AsyncClient | None = None,
+        model: str = DEFAULT_MISTRAL_MODEL,
+        temperature: float = DEFAULT_TEMPERATURE,
+        timeout: float = 120,
+    ) -> None:
         self._api = _MistralHTTP(api_key, base_url, http, timeout)
         self.model = model
         self.temperature = temperature
@@ -132,8 +139,12 @@ class MistralJSONChat:
             choice = data["choices"][0]
             content = choice["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise Unavailable(f"{self.name} answered without a message", provider=self.name,
-                              status_code=response.status_code, detail="no choices[0].message") from None
+            raise Unavailable(
+                f"{self.name} answered without a message",
+                provider=self.name,
+                status_code=response.status_code,
+                detail="no choices[0].message",
+            ) from None
         return ChatAnswer(
             text=_content_text(content),
             provider=self.name,
@@ -156,9 +167,16 @@ class GeminiJSONChat:
 
     name = "gemini"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://generativelanguage.googleapis.com",
-                 http: httpx.AsyncClient | None = None, model: str = DEFAULT_GEMINI_MODEL,
-                 temperature: float = DEFAULT_TEMPERATURE, timeout: float = 120) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://generativelanguage.googleapis.com",
+        http: httpx.AsyncClient | None = None,
+        model: str = DEFAULT_GEMINI_MODEL,
+        temperature: float = DEFAULT_TEMPERATURE,
+        timeout: float = 120,
+    ) -> None:
         self._api = _GeminiHTTP(api_key, base_url, http, timeout)
         self.model = model
         self.temperature = temperature
@@ -184,9 +202,7 @@ class GeminiJSONChat:
         data = await self._api.generate(self.model, body)
         candidate = _first_candidate(data)
         # Thinking models may return thought summaries as parts; only the answer counts.
-        text = "".join(
-            p["text"] for p in _parts(candidate) if isinstance(p.get("text"), str) and not p.get("thought")
-        )
+        text = "".join(p["text"] for p in _parts(candidate) if isinstance(p.get("text"), str) and not p.get("thought"))
         finish = candidate.get("finishReason") if candidate else None
         return ChatAnswer(
             text=text,

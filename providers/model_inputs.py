@@ -78,71 +78,143 @@ class ModelInputs:
 
 # -- Replicate -----------------------------------------------------------------------------------
 _FLUX_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
-_FLUX_COMMON = frozenset({"prompt", "aspect_ratio", "num_outputs", "num_inference_steps", "seed",
-                          "output_format", "output_quality", "disable_safety_checker", "go_fast",
-                          "megapixels"})
+_FLUX_COMMON = frozenset(
+    {
+        "prompt",
+        "aspect_ratio",
+        "num_outputs",
+        "num_inference_steps",
+        "seed",
+        "output_format",
+        "output_quality",
+        "disable_safety_checker",
+        "go_fast",
+        "megapixels",
+    }
+)
 _FLUX_OWNED = frozenset({"prompt", "seed", "aspect_ratio", "num_outputs"})
 # go_fast (default true) runs a quantized fp8 path that is not deterministic even with a seed.
 _FLUX_ALWAYS = MappingProxyType({"num_outputs": 1, "output_format": "png", "go_fast": False})
 
 _REPLICATE: dict[str, ModelInputs] = {
     "black-forest-labs/flux-schnell": ModelInputs(
-        fields=_FLUX_COMMON, aspect_ratios=_FLUX_RATIOS, always=_FLUX_ALWAYS, owned=_FLUX_OWNED,
-        replay_needs={"go_fast": False}, defaults={"go_fast": True}),
+        fields=_FLUX_COMMON,
+        aspect_ratios=_FLUX_RATIOS,
+        always=_FLUX_ALWAYS,
+        owned=_FLUX_OWNED,
+        replay_needs={"go_fast": False},
+        defaults={"go_fast": True},
+    ),
     "black-forest-labs/flux-dev": ModelInputs(
-        fields=_FLUX_COMMON | {"image", "prompt_strength", "guidance"}, aspect_ratios=_FLUX_RATIOS,
-        always=_FLUX_ALWAYS, owned=_FLUX_OWNED | {"image", "prompt_strength"},
-        image_input="image", strength_input="prompt_strength",
-        replay_needs={"go_fast": False}, defaults={"go_fast": True}),
+        fields=_FLUX_COMMON | {"image", "prompt_strength", "guidance"},
+        aspect_ratios=_FLUX_RATIOS,
+        always=_FLUX_ALWAYS,
+        owned=_FLUX_OWNED | {"image", "prompt_strength"},
+        image_input="image",
+        strength_input="prompt_strength",
+        replay_needs={"go_fast": False},
+        defaults={"go_fast": True},
+    ),
     "black-forest-labs/flux-1.1-pro": ModelInputs(
         # No 21:9 or 9:21, and no num_outputs or go_fast; "custom" takes width/height instead.
-        fields=frozenset({"prompt", "aspect_ratio", "width", "height", "seed", "image_prompt",
-                          "output_format", "output_quality", "safety_tolerance", "prompt_upsampling"}),
+        fields=frozenset(
+            {
+                "prompt",
+                "aspect_ratio",
+                "width",
+                "height",
+                "seed",
+                "image_prompt",
+                "output_format",
+                "output_quality",
+                "safety_tolerance",
+                "prompt_upsampling",
+            }
+        ),
         aspect_ratios=("custom", "1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3"),
         custom_size=SizeRange(256, 1440, 32),
         always={"output_format": "png"},
         owned=frozenset({"prompt", "seed", "aspect_ratio", "width", "height"}),
         # Prompt upsampling rewrites the prompt with a language model first: not replayable.
-        replay_needs={"prompt_upsampling": False}, defaults={"prompt_upsampling": False}),
+        replay_needs={"prompt_upsampling": False},
+        defaults={"prompt_upsampling": False},
+    ),
     "nightmareai/real-esrgan": ModelInputs(
-        fields=frozenset({"image", "scale", "face_enhance"}), owned=frozenset({"image", "scale"}),
-        image_input="image", factor=("scale", 0, 10)),
+        fields=frozenset({"image", "scale", "face_enhance"}),
+        owned=frozenset({"image", "scale"}),
+        image_input="image",
+        factor=("scale", 0, 10),
+    ),
 }
 
 # -- fal -----------------------------------------------------------------------------------------
-_FAL_FLUX = frozenset({"prompt", "image_size", "num_inference_steps", "seed", "guidance_scale",
-                       "sync_mode", "num_images", "enable_safety_checker", "output_format",
-                       "acceleration"})
+_FAL_FLUX = frozenset(
+    {
+        "prompt",
+        "image_size",
+        "num_inference_steps",
+        "seed",
+        "guidance_scale",
+        "sync_mode",
+        "num_images",
+        "enable_safety_checker",
+        "output_format",
+        "acceleration",
+    }
+)
 _FAL_SIZE = SizeRange(1, 14142)
 _FAL_ALWAYS = MappingProxyType({"num_images": 1, "enable_safety_checker": True, "output_format": "png"})
 _FAL_OWNED = frozenset({"prompt", "seed", "image_size", "num_images", "image_url", "strength"})
 
 _FAL: dict[str, ModelInputs] = {
-    "fal-ai/flux/schnell": ModelInputs(fields=_FAL_FLUX, custom_size=_FAL_SIZE, always=_FAL_ALWAYS,
-                                       owned=_FAL_OWNED),
-    "fal-ai/flux/dev": ModelInputs(fields=_FAL_FLUX, custom_size=_FAL_SIZE, always=_FAL_ALWAYS,
-                                   owned=_FAL_OWNED),
+    "fal-ai/flux/schnell": ModelInputs(fields=_FAL_FLUX, custom_size=_FAL_SIZE, always=_FAL_ALWAYS, owned=_FAL_OWNED),
+    "fal-ai/flux/dev": ModelInputs(fields=_FAL_FLUX, custom_size=_FAL_SIZE, always=_FAL_ALWAYS, owned=_FAL_OWNED),
     # Image-to-image keeps the input image's size: no image_size is sent.
     "fal-ai/flux/dev/image-to-image": ModelInputs(
-        fields=(_FAL_FLUX - {"image_size"}) | {"image_url", "strength"}, always=_FAL_ALWAYS,
-        owned=_FAL_OWNED, image_input="image_url", strength_input="strength"),
+        fields=(_FAL_FLUX - {"image_size"}) | {"image_url", "strength"},
+        always=_FAL_ALWAYS,
+        owned=_FAL_OWNED,
+        image_input="image_url",
+        strength_input="strength",
+    ),
     "fal-ai/flux-lora/image-to-image": ModelInputs(
-        fields=_FAL_FLUX | {"image_url", "strength", "loras"}, always=_FAL_ALWAYS,
-        owned=_FAL_OWNED, image_input="image_url", strength_input="strength"),
+        fields=_FAL_FLUX | {"image_url", "strength", "loras"},
+        always=_FAL_ALWAYS,
+        owned=_FAL_OWNED,
+        image_input="image_url",
+        strength_input="strength",
+    ),
     # ESRGAN's scale range is the least certain figure here; the studio asks 2..4.
     "fal-ai/esrgan": ModelInputs(
         fields=frozenset({"image_url", "scale", "tile", "face", "model", "output_format"}),
-        owned=frozenset({"image_url", "scale"}), image_input="image_url", factor=("scale", 1, 8)),
+        owned=frozenset({"image_url", "scale"}),
+        image_input="image_url",
+        factor=("scale", 1, 8),
+    ),
     "fal-ai/clarity-upscaler": ModelInputs(
-        fields=frozenset({"image_url", "prompt", "upscale_factor", "negative_prompt", "creativity",
-                          "resemblance", "guidance_scale", "num_inference_steps", "seed",
-                          "enable_safety_checker"}),
-        owned=frozenset({"image_url", "upscale_factor"}), image_input="image_url",
-        factor=("upscale_factor", 1, 4)),
+        fields=frozenset(
+            {
+                "image_url",
+                "prompt",
+                "upscale_factor",
+                "negative_prompt",
+                "creativity",
+                "resemblance",
+                "guidance_scale",
+                "num_inference_steps",
+                "seed",
+                "enable_safety_checker",
+            }
+        ),
+        owned=frozenset({"image_url", "upscale_factor"}),
+        image_input="image_url",
+        factor=("upscale_factor", 1, 4),
+    ),
 }
 
 MODEL_INPUTS: Mapping[str, Mapping[str, ModelInputs]] = MappingProxyType(
-    {"replicate": MappingProxyType(_REPLICATE), "fal": MappingProxyType(_FAL)})
+    {"replicate": MappingProxyType(_REPLICATE), "fal": MappingProxyType(_FAL)}
+)
 """Vendor → model id → its inputs."""
 
 
@@ -155,9 +227,12 @@ def model_inputs(vendor: str, model: str) -> ModelInputs:
     found = MODEL_INPUTS.get(vendor, {}).get(model.split(":", 1)[0])
     if found is None:
         known = ", ".join(sorted(MODEL_INPUTS.get(vendor, {})))
-        raise InvalidRequest(f"{vendor} model {model!r} has no input table (known: {known}); add its "
-                             "schema to providers/model_inputs.py", provider=vendor,
-                             detail=f"unknown model {model}")
+        raise InvalidRequest(
+            f"{vendor} model {model!r} has no input table (known: {known}); add its "
+            "schema to providers/model_inputs.py",
+            provider=vendor,
+            detail=f"unknown model {model}",
+        )
     return found
 
 
@@ -240,14 +315,29 @@ def check_factor(spec: ModelInputs, factor: float, *, vendor: str, model: str) -
             (nothing is sent).
     """
     if spec.factor is None:
-        raise InvalidRequest(f"{vendor} model {model} takes no scale factor", provider=vendor,
-                             detail=f"{model} is not an upscaler")
+        raise InvalidRequest(
+            f"{vendor} model {model} takes no scale factor", provider=vendor, detail=f"{model} is not an upscaler"
+        )
     name, low, high = spec.factor
     if not low <= factor <= high:
-        raise InvalidRequest(f"{vendor} model {model} takes {name} {low:g}..{high:g}, not {factor:g}",
-                             provider=vendor, detail=f"{name} out of range")
+        raise InvalidRequest(
+            f"{vendor} model {model} takes {name} {low:g}..{high:g}, not {factor:g}",
+            provider=vendor,
+            detail=f"{name} out of range",
+        )
     return name
 
 
-__all__ = ["MODEL_INPUTS", "RATIO_TOLERANCE", "ModelInputs", "SizeRange", "check_factor", "fit_size",
-           "is_reproducible", "model_inputs", "nearest_aspect", "size_inputs", "tunable"]
+__all__ = [
+    "MODEL_INPUTS",
+    "RATIO_TOLERANCE",
+    "ModelInputs",
+    "SizeRange",
+    "check_factor",
+    "fit_size",
+    "is_reproducible",
+    "model_inputs",
+    "nearest_aspect",
+    "size_inputs",
+    "tunable",
+]

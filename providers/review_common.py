@@ -13,8 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from providers.base import Review, Unavailable
 from providers._http.errors import check_image
+from providers.base import Review, Unavailable
 
 REVIEW_MAX_SIDE = 1024
 """Longest side sent for review: vendors cap image size and bill by pixels; detail beyond
@@ -95,8 +95,9 @@ def parse_review(text: str, *, provider: str, model: str) -> Review:
         notes = data.get("notes", "")
         notes = notes if isinstance(notes, str) else json.dumps(notes, ensure_ascii=False)
     except (ValueError, KeyError, TypeError):
-        raise Unavailable(f"{provider} gave an unparseable review", provider=provider,
-                          detail="unparseable review") from None
+        raise Unavailable(
+            f"{provider} gave an unparseable review", provider=provider, detail="unparseable review"
+        ) from None
     return Review(score=score, passed=passed, notes=notes.strip(), model=model)
 
 

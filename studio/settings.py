@@ -22,9 +22,7 @@ class Settings(BaseSettings):
     ``DATABASE_URL`` / ``TEMPORAL_ADDRESS`` names).
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="STUDIO_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", env_file=".env", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path.home() / ".studio", description="Where the embedded stack keeps its files.")
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
@@ -55,11 +53,13 @@ class Settings(BaseSettings):
         default=None, alias="TEMPORAL_API_KEY", description="Temporal Cloud API key (implies TLS)."
     )
     temporal_tls: bool | None = Field(
-        default=None, alias="TEMPORAL_TLS",
+        default=None,
+        alias="TEMPORAL_TLS",
         description="Force TLS on (without a client certificate) or off; default on when any TLS option or an API key is set.",
     )
     payload_offload_bytes: int = Field(
-        default=256 * 1024, ge=1024,
+        default=256 * 1024,
+        ge=1024,
         description="Payloads larger than this go to the asset store; Temporal's history keeps a reference.",
     )
     temporal_port: int = 17233
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     max_takes_per_run: int = Field(default=2000, ge=10)
     upload_publish_roots: list[Path] = Field(
         default_factory=list,
-        description='Folders besides HOME/published that a project uploaded on the dashboard may publish '
+        description="Folders besides HOME/published that a project uploaded on the dashboard may publish "
         'into (JSON: ["/srv/renders"]).',
     )
 
@@ -130,18 +130,24 @@ class Settings(BaseSettings):
     circuit_failures: int = Field(default=5, ge=1, description="Failures in a row that open a provider's circuit.")
     circuit_cooldown: float = Field(default=120.0, gt=0, description="Seconds an open circuit skips a provider.")
     outage_window: float = Field(
-        default=6 * 3600.0, gt=0,
+        default=6 * 3600.0,
+        gt=0,
         description="Seconds a stage waits and retries while the catalog, the asset store or the disk is down.",
     )
     provider_wait_window: float = Field(
-        default=24 * 3600.0, gt=0,
+        default=24 * 3600.0,
+        gt=0,
         description="Seconds a take waits while every provider of its chain is down or rate-limiting.",
     )
     provider_wait_notice: float = Field(
-        default=1800.0, gt=0, description="Seconds of waiting on providers before a batch sends a notice.",
+        default=1800.0,
+        gt=0,
+        description="Seconds of waiting on providers before a batch sends a notice.",
     )
     provider_retry_max: float = Field(
-        default=300.0, ge=1, description="Longest pause between two tries of a chain whose providers are all down.",
+        default=300.0,
+        ge=1,
+        description="Longest pause between two tries of a chain whose providers are all down.",
     )
     prices: dict[str, float] = Field(
         default_factory=dict,

@@ -23,10 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from pipelines.runtime.devserver import die_with_parent, free_port, port_open, stop_process
-from studio.storage.local import AssetStore, LocalAssetStore
-from studio.storage.s3 import S3AssetStore, s3_client
 from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore, LocalAssetStore
+from studio.storage.s3 import S3AssetStore, s3_client
 
 TEST_ASSETS = os.environ.get("STUDIO_TEST_ASSETS", "local")
 TEST_DATABASE_URL = os.environ.get("STUDIO_TEST_DATABASE_URL") or None
@@ -49,7 +49,10 @@ def start_moto(log_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     deadline = time.monotonic() + 30
     while not port_open(port):

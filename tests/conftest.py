@@ -22,10 +22,10 @@ from pipelines.runtime.connection import connect
 from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
 from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from pipelines.runtime.worker import build_workers
-from studio.storage.local import AssetStore, open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore, open_asset_store
 from tests.backends import (
     AWS_OVERRIDES,
     MOTO_ENV,
@@ -132,8 +132,9 @@ def providers(settings: Settings) -> ProviderSet:
 
 
 @asynccontextmanager
-async def running_workers(client: Client, settings: Settings,
-                          providers: ProviderSet | None = None) -> AsyncIterator[None]:
+async def running_workers(
+    client: Client, settings: Settings, providers: ProviderSet | None = None
+) -> AsyncIterator[None]:
     """The workers of one `studio worker` process, run in this process until the block ends."""
     workers = build_workers(client, settings, providers)
     tasks = [asyncio.create_task(w.run()) for w in workers]

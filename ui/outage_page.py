@@ -16,14 +16,17 @@ def wait_for_catalog(line: str) -> None:
     Never returns: the rest of the page needs the catalog.
     """
     st.title("the studio")
-    st.warning(f"{line[0].upper()}{line[1:]}. Batches wait and carry on by themselves; this page comes "
-               "back as soon as the catalog answers.", icon=":material/cloud_off:")
+    st.warning(
+        f"{line[0].upper()}{line[1:]}. Batches wait and carry on by themselves; this page comes "
+        "back as soon as the catalog answers.",
+        icon=":material/cloud_off:",
+    )
 
     @st.fragment(run_every=PROBE_SECONDS)
     def _probe() -> None:
         try:
             open_catalog(current_settings()).batches(1)
-        except Exception as err:  # noqa: BLE001 - only the outage is waited out
+        except Exception as err:
             if catalog_outage(err) is None:
                 raise
             st.caption(f"Still waiting: {catalog_outage(err)}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.outages.notes import catalog_outage
 from studio.review.access import owner_login_required
 from studio.views.gates import pending_gates
-from studio.outages.notes import catalog_outage
 from ui import routes
 from ui.outage_page import wait_for_catalog
 from ui.resources import current_settings, open_catalog
@@ -31,7 +31,7 @@ if owner_login_required(settings) and not st.session_state.get("owner_signed_in"
 
 try:
     waiting = len(pending_gates(open_catalog(settings)))
-except Exception as err:  # noqa: BLE001 - only the catalog being down is shown as a page
+except Exception as err:
     line = catalog_outage(err)
     if line is None:
         raise

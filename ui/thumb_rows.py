@@ -34,6 +34,8 @@ def thumbnail_rows(
         st.image(ready[0][1], caption=ready[0][2], width="stretch")  # no column wrapper for a lone take
         return [i for i, data, _ in images if data is None]
     for start in range(0, len(ready), slots):
-        for column, (_, data, caption) in zip(st.columns(slots, gap="small"), ready[start : start + slots], strict=False):
+        for column, (_, data, caption) in zip(
+            st.columns(slots, gap="small"), ready[start : start + slots], strict=False
+        ):
             column.image(data, caption=caption, width="stretch")
     return [i for i, data, _ in images if data is None]

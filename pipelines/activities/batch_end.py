@@ -13,9 +13,9 @@ from temporalio.exceptions import ApplicationError
 
 from pipelines.messages import BatchTally, ProviderWaitNotice
 from studio.batches.close import close_batch
+from studio.batches.publish import write_manifest
 from studio.catalog.store import Catalog
 from studio.review.notify import GateNotice, GateNotifier, NotifyFailed, ProviderNotice
-from studio.batches.publish import write_manifest
 from studio.review.sharing import share_url
 
 
@@ -57,8 +57,9 @@ class BatchEndActivities:
         await asyncio.to_thread(write_manifest, self.catalog, batch_id)
         tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
         if tally.lost:
-            activity.logger.warning("batch %s: shots %s had no outcome in the catalog: recorded as failed",
-                                    batch_id, ", ".join(tally.lost))
+            activity.logger.warning(
+                "batch %s: shots %s had no outcome in the catalog: recorded as failed", batch_id, ", ".join(tally.lost)
+            )
         return BatchTally(tally.outcomes, tally.state)
 
     @activity.defn(name="notify_provider_wait")

@@ -15,6 +15,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from pipelines.activities.batch_end import BatchEndActivities
+from pipelines.activities.provider_calls import (
+    BLOCKED_ERRORS,
+    PaidCall,
+    heartbeating,
+    provider_failure,
+)
+from pipelines.activities.unsaved import UnsavedRenders
 from pipelines.messages import (
     BatchPlan,
     BudgetHold,
@@ -27,30 +34,23 @@ from pipelines.messages import (
     StageInput,
     TakeOutcome,
 )
-from pipelines.activities.provider_calls import (
-    BLOCKED_ERRORS,
-    PaidCall,
-    heartbeating,
-    provider_failure,
-)
 from pipelines.runtime.provider_registry import ProviderSet
 from pipelines.workflows.shot_plans import batch_plan, shot_plan
-from pipelines.activities.unsaved import UnsavedRenders
 from providers.base import ProviderError, RenderRequest
-from studio.storage.local import AssetStore, image_size
-from studio.spending.budget import hold_at_budget
-from studio.spending.call_guard import BUSY_WAIT, CallPolicy
-from studio.catalog.store import Catalog
-from studio.rendering.chain import resolve_chain
-from studio.errors import StudioError
-from studio.catalog.models import Approval, Shot
-from studio.review.notify import GateNotifier
-from studio.spending.prices import price_of
-from studio.project.loader import ProjectError, parse_project
 from studio.batches.publish import publish_take
 from studio.batches.rerun import carried_rows, project_positions
+from studio.catalog.models import Approval, Shot
 from studio.catalog.stages import begin_call, begin_render, begin_stage
+from studio.catalog.store import Catalog
+from studio.errors import StudioError
+from studio.project.loader import ProjectError, parse_project
 from studio.project.storyboard import storyboard_rows, variant_seeds
+from studio.rendering.chain import resolve_chain
+from studio.review.notify import GateNotifier
+from studio.spending.budget import hold_at_budget
+from studio.spending.call_guard import BUSY_WAIT, CallPolicy
+from studio.spending.prices import price_of
+from studio.storage.local import AssetStore, image_size
 
 
 class StudioActivities(BatchEndActivities):
@@ -64,8 +64,14 @@ class StudioActivities(BatchEndActivities):
         policy: Prices, budget and provider limits every worker applies alike.
     """
 
-    def __init__(self, catalog: Catalog, assets: AssetStore, providers: ProviderSet,
-                 notifier: GateNotifier | None = None, policy: CallPolicy | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        assets: AssetStore,
+        providers: ProviderSet,
+        notifier: GateNotifier | None = None,
+        policy: CallPolicy | None = None,
+    ) -> None:
         self.catalog = catalog
         self.assets = assets
         self.providers = providers
@@ -92,8 +98,13 @@ class StudioActivities(BatchEndActivities):
         price = price_of(stage, provider, model, self.policy.prices)
         if provider not in self.providers.in_process or price > 0:
             call.attempt_id, call.job_id = await asyncio.to_thread(
-                begin_call, self.catalog, take_id, stage=stage, provider=provider,
-                attempt=activity.info().attempt, price=price,
+                begin_call,
+                self.catalog,
+                take_id,
+                stage=stage,
+                provider=provider,
+                attempt=activity.info().attempt,
+                price=price,
             )
         try:
             if activity.info().is_local:
@@ -104,8 +115,13 @@ class StudioActivities(BatchEndActivities):
         except ProviderError as err:
             if call.attempt_id is not None:
                 await asyncio.to_thread(
-                    self.catalog.finish_attempt, call.attempt_id, status="failed", error_class=type(err).__name__,
-                    error=str(err)[:500], latency_ms=call.latency_ms(), cost_usd=0.0,
+                    self.catalog.finish_attempt,
+                    call.attempt_id,
+                    status="failed",
+                    error_class=type(err).__name__,
+                    error=str(err)[:500],
+                    latency_ms=call.latency_ms(),
+                    cost_usd=0.0,
                 )
             raise provider_failure(err) from None
 
@@ -143,15 +159,21 @@ class StudioActivities(BatchEndActivities):
     def _storyboard(self, batch_id: str) -> BatchPlan:
         batch = self.catalog.batch(batch_id)
         if batch.kind == "replay":  # `studio replay` planned the rows already
-            return batch_plan(self.catalog.shots(batch_id), self.catalog.batch_takes(batch_id),
-                              BatchPlan([], approval_required=False), self.providers)
+            return batch_plan(
+                self.catalog.shots(batch_id),
+                self.catalog.batch_takes(batch_id),
+                BatchPlan([], approval_required=False),
+                self.providers,
+            )
         source = Path(batch.project_source)
         # The project as launched; its sketches were stored at launch (batch.references).
-        project = parse_project(self.assets.get(batch.project_key).decode(), source=str(source),
-                                base_dir=source.parent, check_files=False)
+        project = parse_project(
+            self.assets.get(batch.project_key).decode(), source=str(source), base_dir=source.parent, check_files=False
+        )
         available = self.providers.available()
-        shots, takes = storyboard_rows(project, batch_id, batch.seed, lambda req: resolve_chain(req, available)[0],
-                                       batch.references)
+        shots, takes = storyboard_rows(
+            project, batch_id, batch.seed, lambda req: resolve_chain(req, available)[0], batch.references
+        )
         carried: list[Shot] = []
         if batch.kind == "rerun":
             only = set(batch.rerun_only)
@@ -159,8 +181,9 @@ class StudioActivities(BatchEndActivities):
             takes = [t for t in takes if t.shot_key in {s.key for s in shots}]
             assert batch.parent_batch_id is not None
             parent_takes = {t.id: t for t in self.catalog.batch_takes(batch.parent_batch_id)}
-            carried, kept = carried_rows(batch, self.catalog.shots(batch.parent_batch_id), parent_takes,
-                                         project_positions(project))
+            carried, kept = carried_rows(
+                batch, self.catalog.shots(batch.parent_batch_id), parent_takes, project_positions(project)
+            )
             shots, takes = shots + carried, takes + kept
         self.catalog.add_shots(batch_id, shots, takes)
         for shot in carried:  # the kept shots' files go into the new batch's folder too
@@ -187,12 +210,21 @@ class StudioActivities(BatchEndActivities):
         """Render one take with one provider, unless an earlier run already did."""
         renderer = self.providers.renderers.get(inp.provider)
         if renderer is None:
-            raise ApplicationError(f"{inp.provider}: not configured on this worker", type="InvalidRequest", non_retryable=True)
+            raise ApplicationError(
+                f"{inp.provider}: not configured on this worker", type="InvalidRequest", non_retryable=True
+            )
         info = activity.info()
         price = price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
         while True:
-            start = await asyncio.to_thread(begin_render, self.catalog, inp.take_id, provider=inp.provider,
-                                            attempt=info.attempt, price=price, policy=self.policy)
+            start = await asyncio.to_thread(
+                begin_render,
+                self.catalog,
+                inp.take_id,
+                provider=inp.provider,
+                attempt=info.attempt,
+                price=price,
+                policy=self.policy,
+            )
             if start.blocked is None:
                 break
             if start.blocked.reason != "busy":
@@ -214,9 +246,15 @@ class StudioActivities(BatchEndActivities):
 
         init_image = await asyncio.to_thread(self.assets.get, take.init_key) if take.init_key else None
         request = RenderRequest(
-            prompt=take.prompt, width=take.width, height=take.height, negative=take.negative,
-            seed=take.seed, params=dict(take.params or {}), job_id=start.job_id,
-            init_image=init_image, strength=take.strength if init_image is not None else None,
+            prompt=take.prompt,
+            width=take.width,
+            height=take.height,
+            negative=take.negative,
+            seed=take.seed,
+            params=dict(take.params or {}),
+            job_id=start.job_id,
+            init_image=init_image,
+            strength=take.strength if init_image is not None else None,
         )
         started = time.monotonic()
         try:
@@ -231,15 +269,26 @@ class StudioActivities(BatchEndActivities):
                     result = await renderer.render(request, on_job=save_job)
         except ProviderError as err:
             await asyncio.to_thread(
-                self.catalog.finish_attempt, attempt_id, status="failed", error_class=type(err).__name__,
-                error=str(err)[:500], latency_ms=int((time.monotonic() - started) * 1000), cost_usd=0.0,
+                self.catalog.finish_attempt,
+                attempt_id,
+                status="failed",
+                error_class=type(err).__name__,
+                error=str(err)[:500],
+                latency_ms=int((time.monotonic() - started) * 1000),
+                cost_usd=0.0,
             )
             raise provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
         self._unsaved.keep(take.id, inp.provider, result)
         take_fields = dict(
-            status="rendered", provider=inp.provider, model=result.model, seed_used=result.seed,
-            reproducible=result.reproducible, revised_prompt=result.revised_prompt, params=result.params, error=None,
+            status="rendered",
+            provider=inp.provider,
+            model=result.model,
+            seed_used=result.seed,
+            reproducible=result.reproducible,
+            revised_prompt=result.revised_prompt,
+            params=result.params,
+            error=None,
         )
 
         def _store() -> None:
@@ -249,8 +298,14 @@ class StudioActivities(BatchEndActivities):
                 take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
             key = self.assets.put(result.image, result.mime_type)
             cost = price_of("render", inp.provider, result.model, self.policy.prices)
-            self.catalog.complete_attempt(attempt_id, take.id, {**take_fields, "asset_key": key},
-                                          latency_ms=latency_ms, job_id=result.job_id or start.job_id, cost_usd=cost)
+            self.catalog.complete_attempt(
+                attempt_id,
+                take.id,
+                {**take_fields, "asset_key": key},
+                latency_ms=latency_ms,
+                job_id=result.job_id or start.job_id,
+                cost_usd=cost,
+            )
 
         await asyncio.to_thread(_store)
         self._unsaved.stored(take.id, inp.provider)
@@ -270,8 +325,9 @@ class StudioActivities(BatchEndActivities):
                 await self.upscale(StageInput(rendered.take_id, "local", inp.upscale))
             return await self.review(StageInput(rendered.take_id, "local"))
         except (ApplicationError, StudioError, OSError, ValueError) as err:
-            activity.logger.warning("in-process stages of %s failed; the workflow runs them one by one: %s",
-                                    rendered.take_id, err)
+            activity.logger.warning(
+                "in-process stages of %s failed; the workflow runs them one by one: %s", rendered.take_id, err
+            )
             return rendered
 
     @activity.defn(name="upscale")
@@ -285,16 +341,18 @@ class StudioActivities(BatchEndActivities):
         image = await asyncio.to_thread(self.assets.get, take.asset_key)
         upscaler = self.providers.upscalers[inp.provider]
         async with self._paid_call(take.id, "upscale", inp.provider, getattr(upscaler, "model", None)) as call:
-            result = await upscaler.upscale(image, factor=inp.upscale, on_job=call.save_job(self.catalog),
-                                            job_id=call.job_id)
+            result = await upscaler.upscale(
+                image, factor=inp.upscale, on_job=call.save_job(self.catalog), job_id=call.job_id
+            )
 
         def _store() -> None:
             key = self.assets.put(result.image, result.mime_type)
             if call.attempt_id is None:
                 self.catalog.update_take(take.id, status="upscaled", final_key=key)
             else:
-                self.catalog.complete_attempt(call.attempt_id, take.id, {"status": "upscaled", "final_key": key},
-                                              latency_ms=call.latency_ms())
+                self.catalog.complete_attempt(
+                    call.attempt_id, take.id, {"status": "upscaled", "final_key": key}, latency_ms=call.latency_ms()
+                )
 
         await asyncio.to_thread(_store)
         return TakeOutcome(take.id, ok=True, provider=inp.provider)
@@ -314,13 +372,20 @@ class StudioActivities(BatchEndActivities):
         reviewer = self.providers.reviewers[inp.provider]
         async with self._paid_call(take.id, "review", inp.provider, getattr(reviewer, "model", None)) as call:
             verdict = await reviewer.review(image, prompt=take.prompt, expected_size=expected)
-        fields = dict(status="reviewed", final_key=key, review_score=verdict.score, review_passed=verdict.passed,
-                      review_notes=verdict.notes, review_model=verdict.model)
+        fields = dict(
+            status="reviewed",
+            final_key=key,
+            review_score=verdict.score,
+            review_passed=verdict.passed,
+            review_notes=verdict.notes,
+            review_model=verdict.model,
+        )
         if call.attempt_id is None:
             await asyncio.to_thread(self.catalog.update_take, take.id, **fields)
         else:
-            await asyncio.to_thread(self.catalog.complete_attempt, call.attempt_id, take.id, fields,
-                                    latency_ms=call.latency_ms())
+            await asyncio.to_thread(
+                self.catalog.complete_attempt, call.attempt_id, take.id, fields, latency_ms=call.latency_ms()
+            )
         return TakeOutcome(take.id, True, inp.provider, verdict.score, verdict.passed, reviewed=True)
 
     @activity.defn(name="add_takes")
@@ -369,8 +434,13 @@ class StudioActivities(BatchEndActivities):
         """Write down a gate decision (once per gate round)."""
         batch_id = rec.shot_key.split("/", 1)[0]
         approval = Approval(
-            shot_key=rec.shot_key, batch_id=batch_id, round=rec.round, decision=rec.action,
-            take_id=rec.take_id, who=rec.who, note=rec.note,
+            shot_key=rec.shot_key,
+            batch_id=batch_id,
+            round=rec.round,
+            decision=rec.action,
+            take_id=rec.take_id,
+            who=rec.who,
+            note=rec.note,
         )
         await asyncio.to_thread(self.catalog.add_approval, approval)
         if rec.action == "approve":

@@ -15,9 +15,9 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from pipelines.workflows.batch import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState
 from pipelines.search_attributes import batch_labels, is_unregistered_search_attribute, register_command
+from pipelines.workflows.batch import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
@@ -40,8 +40,14 @@ class GateRefused(StudioError):
         self.reason = reason
 
 
-async def start_batch(client: Client, settings: Settings, batch_id: str, *, history_limit: int | None = None,
-                      client_name: str | None = None) -> str:
+async def start_batch(
+    client: Client,
+    settings: Settings,
+    batch_id: str,
+    *,
+    history_limit: int | None = None,
+    client_name: str | None = None,
+) -> str:
     """Start the batch workflow (id = batch id); returns its run id.
 
     The workflow carries search attributes and a memo naming its project, kind and batch (and
@@ -59,10 +65,15 @@ async def start_batch(client: Client, settings: Settings, batch_id: str, *, hist
         NotFound: No such batch in the catalog.
     """
     labels = await asyncio.to_thread(batch_labels, Catalog.open(settings.catalog_url), batch_id, client_name)
-    inp = BatchInput(batch_id, shots_in_flight=settings.shots_in_flight, task_queue=settings.task_queue,
-                     outage_window=settings.outage_window, provider_window=settings.provider_wait_window,
-                     provider_notice_after=settings.provider_wait_notice,
-                     provider_retry_cap=settings.provider_retry_max)
+    inp = BatchInput(
+        batch_id,
+        shots_in_flight=settings.shots_in_flight,
+        task_queue=settings.task_queue,
+        outage_window=settings.outage_window,
+        provider_window=settings.provider_wait_window,
+        provider_notice_after=settings.provider_wait_notice,
+        provider_retry_cap=settings.provider_retry_max,
+    )
     if history_limit is not None:
         inp.history_limit = history_limit
     start = partial(
@@ -81,8 +92,12 @@ async def start_batch(client: Client, settings: Settings, batch_id: str, *, hist
         if not is_unregistered_search_attribute(err):
             raise
         # The refused start created nothing, so starting again under the same id is safe.
-        log.warning("batch %s started without search attributes (%s): register them once with `%s`",
-                    batch_id, err.message, register_command(settings.temporal_namespace))
+        log.warning(
+            "batch %s started without search attributes (%s): register them once with `%s`",
+            batch_id,
+            err.message,
+            register_command(settings.temporal_namespace),
+        )
         handle = await start()
     return handle.result_run_id or ""
 
@@ -152,8 +167,10 @@ class BatchAlreadyEnded(StudioError):
     """
 
     def __init__(self, batch_id: str, state: str) -> None:
-        super().__init__(f"batch {batch_id} already ended ({state}): nothing to cancel "
-                         f"(`studio unpublish {batch_id}` takes its files down)")
+        super().__init__(
+            f"batch {batch_id} already ended ({state}): nothing to cancel "
+            f"(`studio unpublish {batch_id}` takes its files down)"
+        )
         self.batch_id = batch_id
         self.state = state
 
@@ -179,8 +196,9 @@ class BatchCancellation:
     still_running: list[str] = field(default_factory=list)
 
 
-async def cancel_batch(client: Client, catalog: Catalog, batch_id: str, *,
-                       wait_seconds: float = 30.0) -> BatchCancellation:
+async def cancel_batch(
+    client: Client, catalog: Catalog, batch_id: str, *, wait_seconds: float = 30.0
+) -> BatchCancellation:
     """Cancel a batch's workflow and its shots' workflows, and record the batch ``cancelled``.
 
     The batch goes first, so it starts no more shots; then every shot not yet ended (shot
@@ -200,8 +218,9 @@ async def cancel_batch(client: Client, catalog: Catalog, batch_id: str, *,
     if batch_cancelled and not await _wait_closed(client, batch_id, wait_seconds):
         still_running.append(batch_id)
     # Read after the batch has closed: it writes the shot rows (storyboard) before starting any.
-    open_shots = [shot for shot in await asyncio.to_thread(catalog.shots, batch_id)
-                  if shot.stage not in ENDED_SHOT_STAGES]
+    open_shots = [
+        shot for shot in await asyncio.to_thread(catalog.shots, batch_id) if shot.stage not in ENDED_SHOT_STAGES
+    ]
     state = (await asyncio.to_thread(catalog.batch, batch_id)).state
     if not batch_cancelled and not open_shots and state in ("published", "failed"):
         raise BatchAlreadyEnded(batch_id, state)
@@ -213,8 +232,9 @@ async def cancel_batch(client: Client, catalog: Catalog, batch_id: str, *,
     # A shot workflow that ended cancelled did not finish, whatever its row says: a local activity
     # of a workflow task that then failed (the cancel request arriving mid-task) may have written
     # "published" and been run again, cancelled, on retry. One that completed wrote its own outcome.
-    stopped = [key for key, end in zip(cancelled, ends, strict=True)
-               if end not in (None, WorkflowExecutionStatus.COMPLETED)]
+    stopped = [
+        key for key, end in zip(cancelled, ends, strict=True) if end not in (None, WorkflowExecutionStatus.COMPLETED)
+    ]
     marked = await asyncio.to_thread(catalog.cancel_shots, stopped, unless=())
     idle = [key for key in keys if key not in cancelled]  # never started, or ended before the cancel
     marked += await asyncio.to_thread(catalog.cancel_shots, idle)

@@ -17,15 +17,15 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from pipelines.client.batches import GateRefused, answer_budget, decide, start_batch
-from pipelines.runtime.connection import ConnectionFailed, connect
 from pipelines.messages import Decision
-from studio.storage.local import open_asset_store
-from studio.spending.budget import Spend, raise_budget, stop_spending
-from studio.catalog.store import Catalog
-from studio.errors import StudioError
+from pipelines.runtime.connection import ConnectionFailed, connect
 from studio.batches.launch import prepare_batch
 from studio.batches.replay import ReplayRequest, plan_replay
+from studio.catalog.store import Catalog
+from studio.errors import StudioError
 from studio.settings import Settings
+from studio.spending.budget import Spend, raise_budget, stop_spending
+from studio.storage.local import open_asset_store
 
 GATE_ACTIONS = ("approve", "reject", "changes")
 T = TypeVar("T")
@@ -133,8 +133,9 @@ class BudgetAnswered:
     lines: list[str]
 
 
-def _answer_budget(settings: Settings, batch_id: str, change: Callable[[Catalog], Spend], *, go: bool,
-                   who: str) -> BudgetAnswered:
+def _answer_budget(
+    settings: Settings, batch_id: str, change: Callable[[Catalog], Spend], *, go: bool, who: str
+) -> BudgetAnswered:
     async def _answer(client: Client) -> BudgetAnswered:
         # Temporal is reached before the catalog changes, so a budget is not raised (or spending
         # stopped) with nobody able to wake the shots that wait for it.

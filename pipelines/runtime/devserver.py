@@ -80,9 +80,18 @@ def start_dev_server(
     db_file.parent.mkdir(parents=True, exist_ok=True)
     existing_db = db_file.exists()
     args = [
-        str(temporal_binary()), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port), "--db-filename", str(db_file),
-        "--log-level", "warn", "--ui-disable-news-fetch",
+        str(temporal_binary()),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db-filename",
+        str(db_file),
+        "--log-level",
+        "warn",
+        "--ui-disable-news-fetch",
         *SQLITE_PRAGMAS,
     ]
     for name in SEARCH_ATTRIBUTES:
@@ -122,8 +131,9 @@ def register_search_attributes(address: str, namespace: str = DEV_NAMESPACE) -> 
     cli = [str(temporal_binary()), "operator", "search-attribute"]
     where = ["--address", address, "--namespace", namespace]
     try:
-        listed = subprocess.run([*cli, "list", *where, "--output", "json"],
-                                capture_output=True, text=True, timeout=30, check=True)
+        listed = subprocess.run(
+            [*cli, "list", *where, "--output", "json"], capture_output=True, text=True, timeout=30, check=True
+        )
         present = json.loads(listed.stdout).get("customAttributes", {})
         missing = [name for name in SEARCH_ATTRIBUTES if name not in present]
         if missing:
@@ -135,8 +145,9 @@ def register_search_attributes(address: str, namespace: str = DEV_NAMESPACE) -> 
         if isinstance(stderr, bytes):
             stderr = stderr.decode(errors="replace")
         detail = (stderr or str(err)).strip().splitlines()
-        log.warning("could not register the studio's search attributes on %s: %s",
-                    address, detail[-1] if detail else err)
+        log.warning(
+            "could not register the studio's search attributes on %s: %s", address, detail[-1] if detail else err
+        )
         return []
     return missing
 

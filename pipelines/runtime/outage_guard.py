@@ -26,10 +26,9 @@ from temporalio.worker import (
 )
 
 from studio.catalog.store import Catalog
-from studio.rendering.failover import WEATHER
-from studio.outages.notes import clear_outage, note_outage
 from studio.outages.classify import OUTAGE_TYPES, OutageLog, classify_outage, retry_allowed, retry_delay
-
+from studio.outages.notes import clear_outage, note_outage
+from studio.rendering.failover import WEATHER
 
 # Activities that write or read the asset store (or the disk): their success ends such an outage.
 STORING = frozenset({"storyboard", "render", "upscale", "review", "publish", "finish_batch", "close_batch"})
@@ -79,7 +78,7 @@ class _GuardedActivity(ActivityInboundInterceptor):
         tries = self._guard.tries
         try:
             result = await super().execute_activity(input)
-        except Exception as err:  # noqa: BLE001 - sorted below, and always raised again
+        except Exception as err:
             tracked = execution in tries or len(tries) < MAX_TRACKED
             failures = tries.get(execution, 0) + (classify_outage(err) is None) if tracked else info.attempt
             final = verdict(err, self._log, provider, failures)
@@ -117,7 +116,7 @@ class _GuardedActivity(ActivityInboundInterceptor):
             return
         try:
             await asyncio.to_thread(fn, catalog, *args)
-        except Exception as err:  # noqa: BLE001 - a note is advice for readers, never worth a stage
+        except Exception as err:
             # The catalog down too, or two workers noting the same outage at once: the note is
             # written at the next failure or success; the stage's own outcome must not change.
             log.debug("could not write down an outage note: %s", err, exc_info=True)
@@ -125,8 +124,14 @@ class _GuardedActivity(ActivityInboundInterceptor):
 
 def log_extra(info: activity.Info) -> dict[str, Any]:
     """The extras Temporal's own activity logger adds, for the outage log's line."""
-    return {"temporal_activity": {"activity_type": info.activity_type, "workflow_id": info.workflow_id,
-                                  "workflow_type": info.workflow_type, "attempt": info.attempt}}
+    return {
+        "temporal_activity": {
+            "activity_type": info.activity_type,
+            "workflow_id": info.workflow_id,
+            "workflow_type": info.workflow_type,
+            "attempt": info.attempt,
+        }
+    }
 
 
 def verdict(err: Exception, log: OutageLog, provider: str | None = None, failures: int | None = None) -> Exception:
@@ -158,9 +163,14 @@ def verdict(err: Exception, log: OutageLog, provider: str | None = None, failure
         retry = not err.non_retryable and retry_allowed(err.type, failures)
         if not weather and (retry or err.non_retryable):
             return err
-        return ApplicationError(err.message, *err.details, type=err.type, non_retryable=not retry,
-                                next_retry_delay=err.next_retry_delay,
-                                category=ApplicationErrorCategory.BENIGN if weather else err.category)
+        return ApplicationError(
+            err.message,
+            *err.details,
+            type=err.type,
+            non_retryable=not retry,
+            next_retry_delay=err.next_retry_delay,
+            category=ApplicationErrorCategory.BENIGN if weather else err.category,
+        )
     if retry_allowed(type(err).__name__, failures):
         return err
     return ApplicationError(str(err) or type(err).__name__, type=type(err).__name__, non_retryable=True)

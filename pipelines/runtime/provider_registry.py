@@ -75,7 +75,9 @@ def build_providers(settings: Settings) -> ProviderSet:
     if settings.replicate_api_token:
         token = settings.replicate_api_token.get_secret_value()
         found.renderers["replicate"] = ReplicateRenderer(
-            token, base_url=settings.replicate_base_url, model=settings.replicate_model,
+            token,
+            base_url=settings.replicate_base_url,
+            model=settings.replicate_model,
         )
         found.upscalers["replicate"] = ReplicateUpscaler(token, base_url=settings.replicate_base_url)
     if settings.fal_key:

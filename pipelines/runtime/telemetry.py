@@ -120,7 +120,9 @@ def forward_core_logs() -> None:
     )
 
     forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
-    logging_config = LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding)
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding
+    )
     Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=logging_config)), error_if_already_set=False)
 
 
@@ -142,4 +144,3 @@ def setup_process(settings: Settings, *, service: str, level: int = logging.INFO
         from pipelines.runtime.tracing import install_tracing
 
         install_tracing(settings, service=service)
-

@@ -136,7 +136,9 @@ def install_tracing(
             raise TracingUnavailable("another OpenTelemetry tracer provider was already set in this process")
         _installed = provider
         add_context_fields(current_trace_fields)
-        where = _without_credentials(settings.otlp_endpoint) if exporter is None and settings.otlp_endpoint else "memory"
+        where = (
+            _without_credentials(settings.otlp_endpoint) if exporter is None and settings.otlp_endpoint else "memory"
+        )
         log.info("tracing to %s as %s", where, settings.service_name or service)
     instrumentor = HTTPXClientInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:

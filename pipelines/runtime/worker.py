@@ -19,17 +19,17 @@ from temporalio.worker.workflow_sandbox import (
 )
 
 from pipelines.activities.stages import StudioActivities
-from pipelines.workflows.batch import BatchWorkflow
-from pipelines.runtime.connection import connect
 from pipelines.messages import provider_queue
+from pipelines.runtime.connection import connect
 from pipelines.runtime.outage_guard import OutageGuard
 from pipelines.runtime.provider_registry import ProviderSet, build_providers
+from pipelines.workflows.batch import BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
-from studio.storage.local import open_asset_store
-from studio.spending.call_guard import CallPolicy
 from studio.catalog.store import Catalog
 from studio.review.notify import GateNotifier
 from studio.settings import Settings
+from studio.spending.call_guard import CallPolicy
+from studio.storage.local import open_asset_store
 
 # A dead worker's workflows move to a live one after this (SDK default: 10 s).
 STICKY_TIMEOUT = timedelta(seconds=2)
@@ -65,7 +65,10 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
     """The workers one process runs: the main queue and each render provider's queue."""
     providers = providers or build_providers(settings)
     acts = StudioActivities(
-        Catalog.open(settings.catalog_url), open_asset_store(settings), providers, GateNotifier(settings),
+        Catalog.open(settings.catalog_url),
+        open_asset_store(settings),
+        providers,
+        GateNotifier(settings),
         call_policy(settings, providers),
     )
     guard = OutageGuard(acts.catalog)  # one outage log per process, shared by its queues

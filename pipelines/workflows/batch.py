@@ -58,8 +58,15 @@ class BatchWorkflow:
 
     async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
-        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window,
-                               result_type=result_type, timeout=timedelta(minutes=5), local_window=timedelta(minutes=5))
+        return await run_stage(
+            name,
+            arg,
+            task_queue=self.queue,
+            window=self.outage_window,
+            result_type=result_type,
+            timeout=timedelta(minutes=5),
+            local_window=timedelta(minutes=5),
+        )
 
     @workflow.run
     async def run(self, inp: BatchInput) -> dict[str, int]:
@@ -115,8 +122,12 @@ class BatchWorkflow:
         tally = await self._run("close_batch", inp.batch_id, BatchTally)
         assert isinstance(tally, BatchTally)
         if tally.outcomes != self.outcomes:
-            workflow.logger.warning("batch %s: counted %s, the catalog says %s (the catalog's count is kept)",
-                                    inp.batch_id, self.outcomes, tally.outcomes)
+            workflow.logger.warning(
+                "batch %s: counted %s, the catalog says %s (the catalog's count is kept)",
+                inp.batch_id,
+                self.outcomes,
+                tally.outcomes,
+            )
         return tally.outcomes
 
     async def _watch_providers(self, inp: BatchInput) -> None:
@@ -124,13 +135,16 @@ class BatchWorkflow:
         while True:
             await workflow.wait_condition(lambda: bool(self.provider_waiting))
             try:
-                await workflow.wait_condition(lambda: not self.provider_waiting,
-                                              timeout=timedelta(seconds=inp.provider_notice_after))
+                await workflow.wait_condition(
+                    lambda: not self.provider_waiting, timeout=timedelta(seconds=inp.provider_notice_after)
+                )
             except TimeoutError:
                 notice = ProviderWaitNotice(inp.batch_id, len(self.provider_waiting), int(inp.provider_notice_after))
                 try:
                     await workflow.execute_local_activity(
-                        "notify_provider_wait", notice, start_to_close_timeout=timedelta(seconds=30),
+                        "notify_provider_wait",
+                        notice,
+                        start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=NOTIFY_RETRY,
                     )
                 except STAGE_FAILED as err:

@@ -155,11 +155,20 @@ class RenderChain:
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
             # Cheap stages after it run in the same local activity when they are in-process too.
-            stage = (StageInput(take_id, provider, plan.upscale, finish=True) if plan.finish_in_render
-                     else StageInput(take_id, provider))
-            outcome = await run_stage("render", stage, task_queue=queue, window=self.outage_window,
-                                      result_type=TakeOutcome, timeout=timedelta(minutes=2),
-                                      local_window=timedelta(minutes=2))
+            stage = (
+                StageInput(take_id, provider, plan.upscale, finish=True)
+                if plan.finish_in_render
+                else StageInput(take_id, provider)
+            )
+            outcome = await run_stage(
+                "render",
+                stage,
+                task_queue=queue,
+                window=self.outage_window,
+                result_type=TakeOutcome,
+                timeout=timedelta(minutes=2),
+                local_window=timedelta(minutes=2),
+            )
             assert isinstance(outcome, TakeOutcome)
             return outcome
         return await workflow.execute_activity(

@@ -171,7 +171,9 @@ class ShotWorkflow(RenderChain):
             )
         except STAGE_FAILED as err:
             raise_if_cancelled(err)
-            return TakeOutcome(inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}")
+            return TakeOutcome(
+                inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}"
+            )
 
     async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
         """Changes were asked for: render a new round of takes (note appended, new seeds)."""
@@ -206,7 +208,6 @@ class ShotWorkflow(RenderChain):
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.decision is not None
         return self.decision.take if self.decision.action == "approve" else None
-
 
     async def _expire(self, on_expiry: str) -> None:
         if on_expiry == "hold":

@@ -18,8 +18,13 @@ def shot_plan(shot: Shot, take_ids: list[str], providers: ProviderSet) -> ShotPl
     """The plan of ``shot`` with its takes ``take_ids``, on a worker with ``providers``."""
     reviewers, upscalers = providers.review_chain(), providers.upscale_chain()
     return ShotPlan(
-        shot.key, take_ids, list(shot.chain), upscale=shot.upscale, reviewers=reviewers,
-        in_process=[name for name in shot.chain if name in providers.in_process], upscalers=upscalers,
+        shot.key,
+        take_ids,
+        list(shot.chain),
+        upscale=shot.upscale,
+        reviewers=reviewers,
+        in_process=[name for name in shot.chain if name in providers.in_process],
+        upscalers=upscalers,
         finish_in_render=post_stages_in_process(shot.upscale, upscalers, reviewers),
     )
 

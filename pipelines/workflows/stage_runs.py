@@ -95,8 +95,12 @@ async def run_stage(
     """
     try:
         return await workflow.execute_local_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=timeout,
-            schedule_to_close_timeout=max(local_window, timedelta(seconds=1)), retry_policy=STAGE_RETRY,
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=timeout,
+            schedule_to_close_timeout=max(local_window, timedelta(seconds=1)),
+            retry_policy=STAGE_RETRY,
         )
     except (ActivityError, ApplicationError) as err:
         if not is_outage(err):

@@ -23,8 +23,9 @@ class VendorHTTP:
         timeout: Seconds per request.
     """
 
-    def __init__(self, provider: str, api_key: str, base_url: str, http: httpx.AsyncClient | None,
-                 timeout: float) -> None:
+    def __init__(
+        self, provider: str, api_key: str, base_url: str, http: httpx.AsyncClient | None, timeout: float
+    ) -> None:
         self.provider = provider
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")

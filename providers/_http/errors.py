@@ -218,9 +218,7 @@ def error_from_response(
     )
 
 
-def raise_for_status(
-    response: httpx.Response, provider: str, *, secrets: Iterable[str | None] = ()
-) -> None:
+def raise_for_status(response: httpx.Response, provider: str, *, secrets: Iterable[str | None] = ()) -> None:
     """Raise the mapped :class:`ProviderError` unless ``response`` is 2xx."""
     if not response.is_success:
         raise error_from_response(response, provider, secrets=secrets)
@@ -233,8 +231,7 @@ def error_from_transport(exc: Exception, provider: str) -> Unavailable:
     where a careless caller might have put a key.
     """
     kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "unreachable"
-    return Unavailable(f"{provider} {kind} ({type(exc).__name__})", provider=provider,
-                       detail=type(exc).__name__)
+    return Unavailable(f"{provider} {kind} ({type(exc).__name__})", provider=provider, detail=type(exc).__name__)
 
 
 def json_body(response: httpx.Response, provider: str) -> Any:
@@ -242,8 +239,12 @@ def json_body(response: httpx.Response, provider: str) -> Any:
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError):
-        raise Unavailable(f"{provider} sent an unparseable answer", provider=provider,
-                          status_code=response.status_code, detail="unparseable answer") from None
+        raise Unavailable(
+            f"{provider} sent an unparseable answer",
+            provider=provider,
+            status_code=response.status_code,
+            detail="unparseable answer",
+        ) from None
 
 
 def check_image(data: bytes | None, provider: str) -> tuple[str, int, int]:
@@ -271,9 +272,12 @@ def check_image(data: bytes | None, provider: str) -> tuple[str, int, int]:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             width, height = im.size
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many unrelated types for bad input
-        raise BadImage(f"{provider} returned undecodable image bytes ({type(exc).__name__})",
-                       provider=provider, detail=f"{len(data)} bytes, {type(exc).__name__}") from None
+    except Exception as exc:
+        raise BadImage(
+            f"{provider} returned undecodable image bytes ({type(exc).__name__})",
+            provider=provider,
+            detail=f"{len(data)} bytes, {type(exc).__name__}",
+        ) from None
     mime = Image.MIME.get(fmt or "", "application/octet-stream")
     return mime, width, height
 
@@ -298,8 +302,7 @@ def check_input_image(data: bytes | None, provider: str, *, what: str = "input i
     try:
         mime, _, _ = check_image(data, provider)
     except BadImage:
-        raise InvalidRequest(f"{what} is not a decodable image", provider=provider,
-                             detail=f"bad {what}") from None
+        raise InvalidRequest(f"{what} is not a decodable image", provider=provider, detail=f"bad {what}") from None
     return mime
 
 
@@ -308,16 +311,17 @@ def summarize_inline_images(params: Mapping[str, Any] | None) -> dict[str, Any]:
 
     What a take records must stay small: a data URI is the whole image again.
     """
-    return {key: f"<data URI, {len(value)} chars>" if isinstance(value, str) and value.startswith("data:")
-            else value for key, value in (params or {}).items()}
+    return {
+        key: f"<data URI, {len(value)} chars>" if isinstance(value, str) and value.startswith("data:") else value
+        for key, value in (params or {}).items()
+    }
 
 
 def decode_data_uri(uri: str, provider: str) -> bytes:
     """Decode a ``data:[mime][;base64],payload`` URI; garbage is :class:`BadImage`."""
     header, sep, payload = uri.partition(",")
     if not sep:
-        raise BadImage(f"{provider} returned a malformed data URI", provider=provider,
-                       detail="malformed data URI")
+        raise BadImage(f"{provider} returned a malformed data URI", provider=provider, detail="malformed data URI")
     try:
         if header.endswith(";base64"):
             return base64.b64decode(payload, validate=False)
@@ -325,8 +329,9 @@ def decode_data_uri(uri: str, provider: str) -> bytes:
 
         return unquote_to_bytes(payload)
     except (binascii.Error, ValueError):
-        raise BadImage(f"{provider} returned a malformed data URI", provider=provider,
-                       detail="malformed data URI") from None
+        raise BadImage(
+            f"{provider} returned a malformed data URI", provider=provider, detail="malformed data URI"
+        ) from None
 
 
 async def fetch_image(
@@ -355,8 +360,7 @@ async def fetch_image(
     if url.startswith("data:"):
         return decode_data_uri(url, provider)
     if not url.startswith(("http://", "https://")):
-        raise BadImage(f"{provider} returned an unusable output reference", provider=provider,
-                       detail="not a URL")
+        raise BadImage(f"{provider} returned an unusable output reference", provider=provider, detail="not a URL")
     try:
         if http is None:
             async with new_client(follow_redirects=True) as own:

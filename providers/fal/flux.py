@@ -11,9 +11,9 @@ from typing import Any
 
 import fal_client
 
+from providers._http.errors import summarize_inline_images
 from providers.base import JobCallback, Rejected, RenderRequest, RenderResult
 from providers.fal.jobs import PROVIDER, FalJobs, inline_image
-from providers._http.errors import summarize_inline_images
 from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 
 _log = logging.getLogger(__name__)
@@ -58,20 +58,30 @@ class FalRenderer:
 
     name = PROVIDER
 
-    def __init__(self, key: str, *, base_url: str = "https://queue.fal.run",
-                 model: str = "fal-ai/flux/schnell", img2img_model: str = DEFAULT_IMG2IMG_MODEL,
-                 client: fal_client.AsyncClient | None = None, timeout: float = 120,
-                 max_wait: float = 600, poll_interval: float = 0.5) -> None:
-        self._jobs = FalJobs(key, base_url=base_url, client=client, timeout=timeout,
-                             max_wait=max_wait, poll_interval=poll_interval)
+    def __init__(
+        self,
+        key: str,
+        *,
+        base_url: str = "https://queue.fal.run",
+        model: str = "fal-ai/flux/schnell",
+        img2img_model: str = DEFAULT_IMG2IMG_MODEL,
+        client: fal_client.AsyncClient | None = None,
+        timeout: float = 120,
+        max_wait: float = 600,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._jobs = FalJobs(
+            key, base_url=base_url, client=client, timeout=timeout, max_wait=max_wait, poll_interval=poll_interval
+        )
         self.model = model
         self.img2img_model = img2img_model
 
     def __repr__(self) -> str:
         return f"FalRenderer(model={self.model!r}, base_url={self._jobs.base_url!r})"
 
-    def _arguments(self, request: RenderRequest, spec: ModelInputs, model: str,
-                   extra: dict[str, Any]) -> dict[str, Any]:
+    def _arguments(
+        self, request: RenderRequest, spec: ModelInputs, model: str, extra: dict[str, Any]
+    ) -> dict[str, Any]:
         kept, unknown = tunable(spec, extra)
         if unknown:
             _log.info("%s %s has no argument named %s: not sent", PROVIDER, model, ", ".join(unknown))
@@ -108,8 +118,9 @@ class FalRenderer:
         request_id, result = await self._jobs.run(model, arguments, job_id=request.job_id, on_job=on_job)
         nsfw = result.get("has_nsfw_concepts")
         if nsfw is True or (isinstance(nsfw, list) and any(flag is True for flag in nsfw)):
-            raise Rejected(f"{PROVIDER} safety checker flagged the image", provider=PROVIDER,
-                           detail="has_nsfw_concepts")
+            raise Rejected(
+                f"{PROVIDER} safety checker flagged the image", provider=PROVIDER, detail="has_nsfw_concepts"
+            )
         images = result.get("images") or []
         image, mime, _, _ = await self._jobs.image(images[0] if isinstance(images, list) and images else None)
         try:  # the seed fal actually used; fall back to the one we sent

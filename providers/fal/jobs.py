@@ -32,7 +32,6 @@ import fal_client
 import fal_client.client as fal_module
 import httpx
 
-from providers.base import BadImage, JobCallback, Unavailable
 from providers._http.errors import (
     check_image,
     check_input_image,
@@ -43,6 +42,7 @@ from providers._http.errors import (
     redact,
     to_data_uri,
 )
+from providers.base import BadImage, JobCallback, Unavailable
 
 PROVIDER = "fal"
 T = TypeVar("T")
@@ -62,7 +62,7 @@ def _queue_base(base_url: str) -> Iterator[None]:
     """
     global _in_flight, _saved_queue_url
     wanted = base_url.rstrip("/") + "/"
-    if _in_flight and fal_module.QUEUE_URL_FORMAT != wanted:
+    if _in_flight and wanted != fal_module.QUEUE_URL_FORMAT:
         raise RuntimeError("fal adapters with different base URLs cannot run concurrently")
     if _in_flight == 0:
         _saved_queue_url = fal_module.QUEUE_URL_FORMAT
@@ -88,8 +88,16 @@ class FalJobs:
         poll_interval: Seconds between status polls.
     """
 
-    def __init__(self, key: str, *, base_url: str, client: fal_client.AsyncClient | None,
-                 timeout: float, max_wait: float, poll_interval: float) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        base_url: str,
+        client: fal_client.AsyncClient | None,
+        timeout: float,
+        max_wait: float,
+        poll_interval: float,
+    ) -> None:
         self._key = key
         self.base_url = base_url
         # default_timeout bounds the submit POST; status/result polls use the client's own
@@ -108,19 +116,22 @@ class FalJobs:
             headers = {k.lower(): v for k, v in (exc.response_headers or {}).items()}
             retry_after = parse_retry_after(headers.get("retry-after")) if exc.status_code == 429 else None
             detail = redact(str(exc.message or ""), (self._key,)) or None
-            raise error_for_status(exc.status_code, provider=PROVIDER, detail=detail,
-                                   retry_after=retry_after) from None
+            raise error_for_status(exc.status_code, provider=PROVIDER, detail=detail, retry_after=retry_after) from None
         except fal_client.FalClientTimeoutError as exc:
             raise error_from_transport(exc, PROVIDER) from None
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, PROVIDER) from exc
         except (KeyError, ValueError, TypeError) as exc:
             # Unknown status or a payload missing fields the client indexes directly.
-            raise Unavailable(f"{PROVIDER} sent an unexpected queue payload ({type(exc).__name__})",
-                              provider=PROVIDER, detail="unexpected queue payload") from None
+            raise Unavailable(
+                f"{PROVIDER} sent an unexpected queue payload ({type(exc).__name__})",
+                provider=PROVIDER,
+                detail="unexpected queue payload",
+            ) from None
 
-    async def run(self, model: str, arguments: dict[str, Any], *, job_id: str | None,
-                  on_job: JobCallback | None) -> tuple[str, dict[str, Any]]:
+    async def run(
+        self, model: str, arguments: dict[str, Any], *, job_id: str | None, on_job: JobCallback | None
+    ) -> tuple[str, dict[str, Any]]:
         """Submit (or resume) and wait; returns ``(request_id, result)``."""
         if job_id:
             handle = await self.call(lambda: self.client.get_handle(model, job_id))
@@ -132,12 +143,15 @@ class FalJobs:
             async with asyncio.timeout(self.max_wait):
                 result = await self.call(lambda: handle.get(interval=self.poll_interval))
         except TimeoutError:
-            raise Unavailable(f"{PROVIDER} request not finished after {self.max_wait:g}s",
-                              provider=PROVIDER,
-                              detail=f"request {handle.request_id} not finished") from None
+            raise Unavailable(
+                f"{PROVIDER} request not finished after {self.max_wait:g}s",
+                provider=PROVIDER,
+                detail=f"request {handle.request_id} not finished",
+            ) from None
         if not isinstance(result, dict):
-            raise BadImage(f"{PROVIDER} returned an unexpected result", provider=PROVIDER,
-                           detail="result is not an object")
+            raise BadImage(
+                f"{PROVIDER} returned an unexpected result", provider=PROVIDER, detail="result is not an object"
+            )
         return handle.request_id, result
 
     async def image(self, entry: Any) -> tuple[bytes, str, int, int]:
@@ -148,7 +162,6 @@ class FalJobs:
         data = await fetch_image(url, provider=PROVIDER, timeout=self.timeout)
         mime, width, height = check_image(data, PROVIDER)
         return data, mime, width, height
-
 
 
 def inline_image(image: bytes, *, what: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import fal_client
 
+from providers._http.errors import summarize_inline_images
 from providers.base import JobCallback, UpscaleResult
 from providers.fal.jobs import PROVIDER, FalJobs, inline_image
-from providers._http.errors import summarize_inline_images
 from providers.model_inputs import check_factor, model_inputs
 
 ESRGAN = "fal-ai/esrgan"
@@ -38,18 +38,28 @@ class FalUpscaler:
 
     name = PROVIDER
 
-    def __init__(self, key: str, *, base_url: str = "https://queue.fal.run", model: str = ESRGAN,
-                 client: fal_client.AsyncClient | None = None,
-                 timeout: float = 120, max_wait: float = 600, poll_interval: float = 0.5) -> None:
-        self._jobs = FalJobs(key, base_url=base_url, client=client, timeout=timeout,
-                             max_wait=max_wait, poll_interval=poll_interval)
+    def __init__(
+        self,
+        key: str,
+        *,
+        base_url: str = "https://queue.fal.run",
+        model: str = ESRGAN,
+        client: fal_client.AsyncClient | None = None,
+        timeout: float = 120,
+        max_wait: float = 600,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._jobs = FalJobs(
+            key, base_url=base_url, client=client, timeout=timeout, max_wait=max_wait, poll_interval=poll_interval
+        )
         self.model = model
 
     def __repr__(self) -> str:
         return f"FalUpscaler(model={self.model!r}, base_url={self._jobs.base_url!r})"
 
-    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
-                      job_id: str | None = None) -> UpscaleResult:
+    async def upscale(
+        self, image: bytes, *, factor: int, on_job: JobCallback | None = None, job_id: str | None = None
+    ) -> UpscaleResult:
         """Upscale ``image`` by ``factor`` in each dimension.
 
         Args:
@@ -72,8 +82,7 @@ class FalUpscaler:
         arguments = {str(spec.image_input): inline_image(image, what="image to upscale"), factor_name: factor}
         _, result = await self._jobs.run(self.model, arguments, job_id=job_id, on_job=on_job)
         out, mime, _, _ = await self._jobs.image(result.get("image"))
-        return UpscaleResult(image=out, mime_type=mime, model=self.model,
-                             params=summarize_inline_images(arguments))
+        return UpscaleResult(image=out, mime_type=mime, model=self.model, params=summarize_inline_images(arguments))
 
 
 __all__ = ["CLARITY", "ESRGAN", "FalUpscaler"]

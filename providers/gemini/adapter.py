@@ -21,6 +21,12 @@ from typing import Any
 
 import httpx
 
+from providers._http.client import VendorHTTP
+from providers._http.errors import (
+    check_image,
+    error_from_response,
+    json_body,
+)
 from providers.base import (
     AuthFailed,
     BadImage,
@@ -31,11 +37,6 @@ from providers.base import (
     RenderResult,
     Review,
 )
-from providers._http.errors import (
-    check_image,
-    error_from_response,
-    json_body,
-)
 from providers.model_inputs import nearest_aspect as closest_ratio
 from providers.review_common import (
     apply_size_check,
@@ -43,17 +44,24 @@ from providers.review_common import (
     prepare_image,
     review_instructions,
 )
-from providers._http.client import VendorHTTP
 
 PROVIDER = "gemini"
 
 ASPECT_RATIOS: tuple[str, ...] = ("1:1", "2:3", "3:2", "3:4", "4:3", "9:16", "16:9", "21:9")
 """Aspect ratios ``imageConfig.aspectRatio`` accepts."""
 
-SAFETY_FINISH = frozenset({
-    "SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST",
-    "SPII", "RECITATION", "IMAGE_RECITATION",
-})
+SAFETY_FINISH = frozenset(
+    {
+        "SAFETY",
+        "IMAGE_SAFETY",
+        "PROHIBITED_CONTENT",
+        "IMAGE_PROHIBITED_CONTENT",
+        "BLOCKLIST",
+        "SPII",
+        "RECITATION",
+        "IMAGE_RECITATION",
+    }
+)
 """``finishReason`` values that mean the content was refused (google-genai ``FinishReason``).
 ``NO_IMAGE`` and ``IMAGE_OTHER`` are not among them: they are failed attempts (BadImage)."""
 
@@ -81,13 +89,11 @@ class _GeminiHTTP(VendorHTTP):
         if not response.is_success:
             error = error_from_response(response, PROVIDER, secrets=(self._api_key,))
             if isinstance(error, InvalidRequest) and "API_KEY_INVALID" in response.text:
-                raise AuthFailed(str(error), provider=PROVIDER, status_code=error.status_code,
-                                 detail=error.detail)
+                raise AuthFailed(str(error), provider=PROVIDER, status_code=error.status_code, detail=error.detail)
             raise error
         data = json_body(response, PROVIDER)
         if not isinstance(data, dict):
-            raise BadImage(f"{PROVIDER} answered with an unexpected shape", provider=PROVIDER,
-                           detail="not an object")
+            raise BadImage(f"{PROVIDER} answered with an unexpected shape", provider=PROVIDER, detail="not an object")
         return data
 
 
@@ -136,9 +142,15 @@ class GeminiRenderer:
 
     name = "gemini"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://generativelanguage.googleapis.com",
-                 http: httpx.AsyncClient | None = None, model: str = "gemini-2.5-flash-image",
-                 timeout: float = 120) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://generativelanguage.googleapis.com",
+        http: httpx.AsyncClient | None = None,
+        model: str = "gemini-2.5-flash-image",
+        timeout: float = 120,
+    ) -> None:
         self._api = _GeminiHTTP(api_key, base_url, http, timeout)
         self.model = model
 
@@ -162,10 +174,12 @@ class GeminiRenderer:
             try:
                 init_mime, _, _ = check_image(request.init_image, PROVIDER)
             except BadImage:
-                raise InvalidRequest("init_image is not a decodable image", provider=PROVIDER,
-                                     detail="bad init_image") from None
-            parts.append({"inlineData": {"mimeType": init_mime,
-                                         "data": base64.b64encode(request.init_image).decode("ascii")}})
+                raise InvalidRequest(
+                    "init_image is not a decodable image", provider=PROVIDER, detail="bad init_image"
+                ) from None
+            parts.append(
+                {"inlineData": {"mimeType": init_mime, "data": base64.b64encode(request.init_image).decode("ascii")}}
+            )
         config: dict[str, Any] = {
             "responseModalities": ["TEXT", "IMAGE"],
             "imageConfig": {"aspectRatio": nearest_aspect(request.width, request.height)},
@@ -188,16 +202,18 @@ class GeminiRenderer:
                 break
         if image is None:
             finish = candidate.get("finishReason") if candidate else "no candidates"
-            raise BadImage(f"{PROVIDER} finished without an image", provider=PROVIDER,
-                           detail=f"finishReason={finish}, no image part")
+            raise BadImage(
+                f"{PROVIDER} finished without an image",
+                provider=PROVIDER,
+                detail=f"finishReason={finish}, no image part",
+            )
         mime, _, _ = check_image(image, PROVIDER)
         return RenderResult(
             image=image,
             mime_type=mime,
             model=str(data.get("modelVersion") or model),
             seed=request.seed,
-            params={"model": model, "generationConfig": config,
-                    "init_image": request.init_image is not None},
+            params={"model": model, "generationConfig": config, "init_image": request.init_image is not None},
             reproducible=False,
             revised_prompt=None,
             job_id=None,
@@ -218,9 +234,15 @@ class GeminiReviewer:
 
     name = "gemini"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://generativelanguage.googleapis.com",
-                 http: httpx.AsyncClient | None = None, model: str = "gemini-2.5-flash",
-                 timeout: float = 60) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://generativelanguage.googleapis.com",
+        http: httpx.AsyncClient | None = None,
+        model: str = "gemini-2.5-flash",
+        timeout: float = 60,
+    ) -> None:
         self._api = _GeminiHTTP(api_key, base_url, http, timeout)
         self.model = model
 
@@ -238,10 +260,15 @@ class GeminiReviewer:
         """
         payload, mime, width, height = prepare_image(image, PROVIDER)
         body = {
-            "contents": [{"role": "user", "parts": [
-                {"text": review_instructions(prompt)},
-                {"inlineData": {"mimeType": mime, "data": base64.b64encode(payload).decode("ascii")}},
-            ]}],
+            "contents": [
+                {
+                    "role": "user",
+                    "parts": [
+                        {"text": review_instructions(prompt)},
+                        {"inlineData": {"mimeType": mime, "data": base64.b64encode(payload).decode("ascii")}},
+                    ],
+                }
+            ],
             "generationConfig": {"responseMimeType": "application/json", "temperature": 0},
         }
         data = await self._api.generate(self.model, body)

@@ -44,7 +44,7 @@ def wrap(text: str, face: Font, width: float, max_lines: int) -> list[str]:
     for word in text.split():
         length = face.getlength(word)
         if length > width:  # a monster word (a URL, say): cut it to about a line, then trim
-            word = word[:int(len(word) * width / length) + 1]
+            word = word[: int(len(word) * width / length) + 1]
             while len(word) > 1 and face.getlength(word) > width:
                 word = word[:-1]
         candidate = f"{current} {word}" if current else word

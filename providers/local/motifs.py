@@ -19,8 +19,7 @@ Point = tuple[float, float]
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """The colour ``t`` of the way from ``a`` to ``b``."""
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
-            round(a[2] + (b[2] - a[2]) * t))
+    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
 
 
 def glow(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, colour: RGB) -> None:
@@ -30,8 +29,16 @@ def glow(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, colour: RGB)
     draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
 
 
-def figure(draw: ImageDraw.ImageDraw, cx: float, top: float, height: float, colour: RGB, *,
-           full_body: bool = False, rim: RGB | None = None) -> None:
+def figure(
+    draw: ImageDraw.ImageDraw,
+    cx: float,
+    top: float,
+    height: float,
+    colour: RGB,
+    *,
+    full_body: bool = False,
+    rim: RGB | None = None,
+) -> None:
     """A person: head and shoulders down to ``top + height`` (with legs when ``full_body``)."""
     head = height * (0.09 if full_body else 0.16)
     hy = top + head
@@ -41,25 +48,35 @@ def figure(draw: ImageDraw.ImageDraw, cx: float, top: float, height: float, colo
     if rim is not None:  # a thin edge of light, as from a lamp behind
         pad = max(1.0, height * 0.012)
         draw.ellipse((cx - head - pad, hy - head - pad, cx + head + pad, hy + head + pad), fill=rim)
-        draw.rounded_rectangle((cx - width / 2 - pad, torso_top - pad, cx + width / 2 + pad, torso_bottom),
-                               radius=width * 0.3, fill=rim)
+        draw.rounded_rectangle(
+            (cx - width / 2 - pad, torso_top - pad, cx + width / 2 + pad, torso_bottom), radius=width * 0.3, fill=rim
+        )
     draw.ellipse((cx - head, hy - head, cx + head, hy + head), fill=colour)
     draw.rectangle((cx - head * 0.45, hy, cx + head * 0.45, torso_top + head * 0.3), fill=colour)
-    draw.rounded_rectangle((cx - width / 2, torso_top, cx + width / 2, torso_bottom),
-                           radius=width * 0.3, fill=colour)
+    draw.rounded_rectangle((cx - width / 2, torso_top, cx + width / 2, torso_bottom), radius=width * 0.3, fill=colour)
     if full_body:
         leg = width * 0.32
         draw.rectangle((cx - width * 0.38, torso_bottom - leg, cx - width * 0.38 + leg, top + height), fill=colour)
         draw.rectangle((cx + width * 0.38 - leg, torso_bottom - leg, cx + width * 0.38, top + height), fill=colour)
 
 
-def tower(draw: ImageDraw.ImageDraw, cx: float, base: float, height: float, colour: RGB, light: RGB,
-          *, lit: bool, beam_to: float | None = None) -> None:
+def tower(
+    draw: ImageDraw.ImageDraw,
+    cx: float,
+    base: float,
+    height: float,
+    colour: RGB,
+    light: RGB,
+    *,
+    lit: bool,
+    beam_to: float | None = None,
+) -> None:
     """A lighthouse: a tapered tower with a lamp room; a beam towards ``beam_to`` (x) when lit."""
     bw, tw = height * 0.22, height * 0.13
     lamp_top, lamp_bottom = base - height, base - height * 0.84
-    draw.polygon([(cx - bw / 2, base), (cx - tw / 2, lamp_bottom), (cx + tw / 2, lamp_bottom),
-                  (cx + bw / 2, base)], fill=colour)
+    draw.polygon(
+        [(cx - bw / 2, base), (cx - tw / 2, lamp_bottom), (cx + tw / 2, lamp_bottom), (cx + bw / 2, base)], fill=colour
+    )
     stripe = mix(colour, (235, 235, 235), 0.55)
     for k in (0.3, 0.6):  # two pale bands, so it reads as a lighthouse and not a chimney
         y0, y1 = base - height * k, base - height * (k + 0.1)
@@ -68,8 +85,14 @@ def tower(draw: ImageDraw.ImageDraw, cx: float, base: float, height: float, colo
     draw.rectangle((cx - tw * 0.7, lamp_bottom - height * 0.02, cx + tw * 0.7, lamp_bottom), fill=colour)
     lamp = light if lit else mix(colour, light, 0.35)
     draw.rectangle((cx - tw * 0.38, lamp_top + height * 0.05, cx + tw * 0.38, lamp_bottom - height * 0.02), fill=lamp)
-    draw.polygon([(cx - tw * 0.5, lamp_top + height * 0.05), (cx, lamp_top - height * 0.02),
-                  (cx + tw * 0.5, lamp_top + height * 0.05)], fill=colour)
+    draw.polygon(
+        [
+            (cx - tw * 0.5, lamp_top + height * 0.05),
+            (cx, lamp_top - height * 0.02),
+            (cx + tw * 0.5, lamp_top + height * 0.05),
+        ],
+        fill=colour,
+    )
     ly = lamp_top + height * 0.1
     if lit and beam_to is not None:
         spread = height * 0.12
@@ -78,26 +101,49 @@ def tower(draw: ImageDraw.ImageDraw, cx: float, base: float, height: float, colo
         glow(draw, cx, ly, tw * 0.3, light)
 
 
-def boat(draw: ImageDraw.ImageDraw, cx: float, waterline: float, length: float, colour: RGB,
-         light: RGB, *, lit: bool, tilt: float = 0.0) -> None:
+def boat(
+    draw: ImageDraw.ImageDraw,
+    cx: float,
+    waterline: float,
+    length: float,
+    colour: RGB,
+    light: RGB,
+    *,
+    lit: bool,
+    tilt: float = 0.0,
+) -> None:
     """A small fishing boat: hull, wheelhouse and mast, rolled by ``tilt`` radians."""
+
     def at(x: float, y: float) -> Point:  # boat-local (x along, y up) to frame pixels
         c, s = math.cos(tilt), math.sin(tilt)
         return (cx + x * c + y * s, waterline - (y * c - x * s))
 
     L = length
-    draw.polygon([at(-L / 2, L * 0.12), at(L / 2 + L * 0.06, L * 0.16), at(L * 0.38, -L * 0.06),
-                  at(-L * 0.42, -L * 0.06)], fill=colour)
-    draw.polygon([at(-L * 0.25, L * 0.12), at(L * 0.05, L * 0.12), at(L * 0.05, L * 0.3),
-                  at(-L * 0.25, L * 0.3)], fill=colour)
+    draw.polygon(
+        [at(-L / 2, L * 0.12), at(L / 2 + L * 0.06, L * 0.16), at(L * 0.38, -L * 0.06), at(-L * 0.42, -L * 0.06)],
+        fill=colour,
+    )
+    draw.polygon(
+        [at(-L * 0.25, L * 0.12), at(L * 0.05, L * 0.12), at(L * 0.05, L * 0.3), at(-L * 0.25, L * 0.3)], fill=colour
+    )
     draw.line([at(L * 0.2, L * 0.12), at(L * 0.2, L * 0.62)], fill=colour, width=max(1, round(L * 0.025)))
     if lit:
         wx, wy = at(-L * 0.1, L * 0.22)
         glow(draw, wx, wy, max(1.0, L * 0.025), light)
 
 
-def dial(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, rim: RGB, face: RGB, ink: RGB,
-         rng: random.Random, *, words: str = "") -> None:
+def dial(
+    draw: ImageDraw.ImageDraw,
+    cx: float,
+    cy: float,
+    r: float,
+    rim: RGB,
+    face: RGB,
+    ink: RGB,
+    rng: random.Random,
+    *,
+    words: str = "",
+) -> None:
     """A gauge, clock or lens face: rim, ticks, ``words`` on the face, a needle and a glint."""
     draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=rim)
     inner = r * 0.86
@@ -106,24 +152,45 @@ def dial(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, rim: RGB, fa
     for k in range(36):
         a = math.tau * k / 36
         r0 = inner * (0.78 if k % 3 == 0 else 0.86)
-        draw.line([(cx + r0 * math.cos(a), cy + r0 * math.sin(a)),
-                   (cx + inner * 0.95 * math.cos(a), cy + inner * 0.95 * math.sin(a))],
-                  fill=ink, width=width * (2 if k % 3 == 0 else 1))
+        draw.line(
+            [
+                (cx + r0 * math.cos(a), cy + r0 * math.sin(a)),
+                (cx + inner * 0.95 * math.cos(a), cy + inner * 0.95 * math.sin(a)),
+            ],
+            fill=ink,
+            width=width * (2 if k % 3 == 0 else 1),
+        )
     if words:
         size = int(inner * 0.22)
         if size >= 4:
             draw.text((cx, cy - inner * 0.4), words, font=font(size), fill=ink, anchor="mm")
     a = rng.uniform(0.6, 2.5)  # the needle leans somewhere in the lower-left half: falling
-    draw.line([(cx, cy), (cx - inner * 0.8 * math.cos(a), cy + inner * 0.8 * math.sin(a))],
-              fill=ink, width=max(1, round(r * 0.04)))
+    draw.line(
+        [(cx, cy), (cx - inner * 0.8 * math.cos(a), cy + inner * 0.8 * math.sin(a))],
+        fill=ink,
+        width=max(1, round(r * 0.04)),
+    )
     hub = r * 0.06
     draw.ellipse((cx - hub, cy - hub, cx + hub, cy + hub), fill=rim)
-    draw.arc((cx - inner * 0.8, cy - inner * 0.8, cx + inner * 0.8, cy + inner * 0.8), 200, 250,
-             fill=(255, 255, 255, 150), width=max(1, round(r * 0.05)))
+    draw.arc(
+        (cx - inner * 0.8, cy - inner * 0.8, cx + inner * 0.8, cy + inner * 0.8),
+        200,
+        250,
+        fill=(255, 255, 255, 150),
+        width=max(1, round(r * 0.05)),
+    )
 
 
-def page(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], paper: RGB, ink: RGB,
-         rng: random.Random, *, lines: int = 9, words: str = "") -> None:
+def page(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[float, float, float, float],
+    paper: RGB,
+    ink: RGB,
+    rng: random.Random,
+    *,
+    lines: int = 9,
+    words: str = "",
+) -> None:
     """A sheet of paper with ruled lines, handwriting-like scribbles, and ``words`` on one line."""
     x0, y0, x1, y1 = box
     skew = (x1 - x0) * 0.05
@@ -152,8 +219,18 @@ def tree(draw: ImageDraw.ImageDraw, cx: float, base: float, height: float, colou
         draw.polygon([(cx - half, y), (cx, y - height * 0.42), (cx + half, y)], fill=colour)
 
 
-def skyline(draw: ImageDraw.ImageDraw, rng: random.Random, x0: float, x1: float, base: float,
-            height: float, colour: RGB, window: RGB, *, lit: bool) -> None:
+def skyline(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    x0: float,
+    x1: float,
+    base: float,
+    height: float,
+    colour: RGB,
+    window: RGB,
+    *,
+    lit: bool,
+) -> None:
     """A row of houses or towers between ``x0`` and ``x1`` standing on ``base``."""
     x = x0
     step = max(2.0, height * 0.08)

@@ -56,8 +56,9 @@ class LocalUpscaler:
 
     name = PROVIDER
 
-    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
-                      job_id: str | None = None) -> UpscaleResult:
+    async def upscale(
+        self, image: bytes, *, factor: int, on_job: JobCallback | None = None, job_id: str | None = None
+    ) -> UpscaleResult:
         """Upscale ``image`` by ``factor`` (1..8) in each dimension; factor 1 just re-encodes.
 
         ``on_job`` and ``job_id`` are accepted for the interface's sake: there are no jobs here.
@@ -69,8 +70,7 @@ class LocalUpscaler:
         if not isinstance(factor, int) or not 1 <= factor <= MAX_FACTOR:
             raise InvalidRequest(f"factor {factor!r} outside 1..{MAX_FACTOR}", provider=PROVIDER)
         data = await asyncio.to_thread(self._upscale, image, factor)
-        return UpscaleResult(image=data, mime_type="image/png", model=UPSCALE_MODEL,
-                             params={"factor": factor})
+        return UpscaleResult(image=data, mime_type="image/png", model=UPSCALE_MODEL, params={"factor": factor})
 
     @staticmethod
     def _upscale(image: bytes, factor: int) -> bytes:

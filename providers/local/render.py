@@ -46,8 +46,7 @@ def derive_seed(prompt: str) -> int:
 def _draw_frame(prompt: str, negative: str, seed: int, w: int, h: int) -> Image.Image:
     # One generator for the whole frame, seeded by everything that may change it: the same
     # request draws the same numbers in the same order, hence the same bytes.
-    rng = random.Random(int.from_bytes(
-        hashlib.sha256(f"{prompt}\x1f{negative}\x1f{seed}".encode()).digest(), "big"))
+    rng = random.Random(int.from_bytes(hashlib.sha256(f"{prompt}\x1f{negative}\x1f{seed}".encode()).digest(), "big"))
     shot = read_shot(prompt, negative, rng)
     card = plan_card(prompt, w, h)
     picture = draw_picture(shot, rng, w, h - card.strip)
@@ -134,8 +133,9 @@ class LocalRenderer:
             return _encode(im)
 
         image = await asyncio.to_thread(work)
-        return RenderResult(image=image, mime_type="image/png", model=MODEL, seed=seed,
-                            params=params, reproducible=True)
+        return RenderResult(
+            image=image, mime_type="image/png", model=MODEL, seed=seed, params=params, reproducible=True
+        )
 
     @staticmethod
     def _raise_fault(fault: str | None) -> None:
@@ -143,11 +143,11 @@ class LocalRenderer:
         if fault == "rejected":
             raise Rejected("prompt rejected (test knob)", provider=PROVIDER, status_code=400, detail=detail)
         if fault == "unavailable":
-            raise Unavailable("renderer unavailable (test knob)", provider=PROVIDER, status_code=503,
-                              detail=detail)
+            raise Unavailable("renderer unavailable (test knob)", provider=PROVIDER, status_code=503, detail=detail)
         if fault == "rate_limited":
-            raise RateLimited("rate limited (test knob)", provider=PROVIDER, status_code=429,
-                              retry_after=1.0, detail=detail)
+            raise RateLimited(
+                "rate limited (test knob)", provider=PROVIDER, status_code=429, retry_after=1.0, detail=detail
+            )
 
 
 __all__ = ["LocalRenderer", "derive_seed"]

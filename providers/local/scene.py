@@ -16,8 +16,12 @@ from providers.local.shot import RGB, Angle, Framing, Light, Motif, Shot
 
 BLACK, WHITE = (0, 0, 0), (255, 255, 255)
 # Horizon height (fraction of the frame, from the top) per framing: a wide shot gives the sky room.
-_HORIZON = {Framing.WIDE: (0.6, 0.72), Framing.MEDIUM: (0.5, 0.6), Framing.CLOSE: (0.5, 0.62),
-            Framing.EXTREME: (0.5, 0.62)}
+_HORIZON = {
+    Framing.WIDE: (0.6, 0.72),
+    Framing.MEDIUM: (0.5, 0.6),
+    Framing.CLOSE: (0.5, 0.62),
+    Framing.EXTREME: (0.5, 0.62),
+}
 # A low camera looks up (the horizon drops, the sky fills the frame); a high one looks down.
 _ANGLE_HORIZON = {Angle.LOW: (0.8, 0.9), Angle.HIGH: (0.18, 0.28)}
 
@@ -47,21 +51,34 @@ def _backdrop(shot: Shot, rng: random.Random, w: int, h: int, hz: float) -> Imag
     if shot.interior:
         wall_top, wall_low = m.mix(ground, top, 0.35), m.mix(ground, bottom, 0.5)
         floor = 0.78 if shot.framing is Framing.WIDE else 0.86
-        im = _gradient(w, h, [(0.0, wall_top), (floor, wall_low), (floor + 0.001, m.mix(ground, BLACK, 0.35)),
-                              (1.0, m.mix(ground, BLACK, 0.55))])
+        im = _gradient(
+            w,
+            h,
+            [
+                (0.0, wall_top),
+                (floor, wall_low),
+                (floor + 0.001, m.mix(ground, BLACK, 0.35)),
+                (1.0, m.mix(ground, BLACK, 0.55)),
+            ],
+        )
         draw = ImageDraw.Draw(im, "RGBA")
         wx = rng.uniform(0.08, 0.62) * w  # a window onto the time of day
         ww, wy, wh = 0.26 * w, 0.14 * h, 0.36 * h
-        draw.rectangle((wx - 0.012 * w, wy - 0.012 * w, wx + ww + 0.012 * w, wy + wh + 0.012 * w),
-                       fill=m.mix(ground, BLACK, 0.5))
+        draw.rectangle(
+            (wx - 0.012 * w, wy - 0.012 * w, wx + ww + 0.012 * w, wy + wh + 0.012 * w), fill=m.mix(ground, BLACK, 0.5)
+        )
         im.paste(_gradient(round(ww), round(wh), [(0.0, top), (1.0, bottom)]), (round(wx), round(wy)))
-        draw.line([(wx + ww / 2, wy), (wx + ww / 2, wy + wh)], fill=m.mix(ground, BLACK, 0.5),
-                  width=max(1, round(0.008 * w)))
+        draw.line(
+            [(wx + ww / 2, wy), (wx + ww / 2, wy + wh)], fill=m.mix(ground, BLACK, 0.5), width=max(1, round(0.008 * w))
+        )
         return im
     water_near = m.mix(ground, BLACK, 0.45)
     low = (hz / h, m.mix(bottom, ground, 0.45) if shot.water else ground)
-    im = _gradient(w, h, [(0.0, top), (hz / h - 0.001, bottom), low,
-                          (1.0, water_near if shot.water else m.mix(ground, BLACK, 0.5))])
+    im = _gradient(
+        w,
+        h,
+        [(0.0, top), (hz / h - 0.001, bottom), low, (1.0, water_near if shot.water else m.mix(ground, BLACK, 0.5))],
+    )
     draw = ImageDraw.Draw(im, "RGBA")
     unit = min(w, h)
     if shot.light is Light.NIGHT:  # stars first, so everything else covers them
@@ -103,8 +120,10 @@ def _waves(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h:
         y = hz + (h - hz) * f
         amp = (h - hz) * (0.05 + 0.12 * f) * (2.2 if rough else 1.0)
         n = max(4, round(6 + 10 * (1 - f)))
-        pts = [(x * w / n + rng.uniform(-0.3, 0.3) * w / n, y - (amp if x % 2 else 0) * rng.uniform(0.5, 1.0))
-               for x in range(n + 1)]
+        pts = [
+            (x * w / n + rng.uniform(-0.3, 0.3) * w / n, y - (amp if x % 2 else 0) * rng.uniform(0.5, 1.0))
+            for x in range(n + 1)
+        ]
         crest = m.mix(m.mix(bottom, ground, 0.3), WHITE, 0.35 if rough else 0.15)
         draw.polygon([(0, h), *pts, (w, h)], fill=m.mix(m.mix(bottom, ground, 0.55 + 0.3 * f), BLACK, 0.35 * f))
         draw.line(pts, fill=(*crest, 200), width=max(1, round(amp * 0.12)))
@@ -116,8 +135,12 @@ def _weather(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, 
         colour = _silhouette(shot, 1.2)
         for _ in range(rng.randint(3, 6)):
             x, y, s = rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.7) * hz, rng.uniform(0.012, 0.025) * unit
-            draw.line([(x - s, y - s * 0.5), (x, y), (x + s, y - s * 0.5)], fill=colour,
-                      width=max(1, round(s * 0.25)), joint="curve")
+            draw.line(
+                [(x - s, y - s * 0.5), (x, y), (x + s, y - s * 0.5)],
+                fill=colour,
+                width=max(1, round(s * 0.25)),
+                joint="curve",
+            )
     if shot.rain and not shot.interior:
         slant = rng.uniform(0.25, 0.6) * (1 if rng.random() < 0.5 else -1)
         streak = 0.08 * h
@@ -142,16 +165,26 @@ def _wide(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h: 
             cliff = hz - 0.1 * h
             far = 0.0 if x < w / 2 else float(w)
             draw.polygon([(far, h), (far, cliff), (x, cliff - 0.01 * h), (edge, hz), (edge, h)], fill=dark)
-            m.tower(draw, x, cliff, 0.26 * h, m.mix(dark, WHITE, 0.15), accent, lit=lit,
-                    beam_to=w - far if lit else None)
+            m.tower(
+                draw, x, cliff, 0.26 * h, m.mix(dark, WHITE, 0.15), accent, lit=lit, beam_to=w - far if lit else None
+            )
         elif motif is Motif.BOAT and not shot.interior:
             bx = (1 - _place(shot)) * w
             m.boat(draw, bx, hz + 0.12 * (h - hz), 0.1 * w, dark, accent, lit=lit, tilt=rng.uniform(-0.2, 0.2))
         elif motif is Motif.BUILDING and motif is shot.motifs[0]:  # the city is the subject: all across
             m.skyline(draw, rng, 0.0, float(w), hz + 0.02 * h, 0.3 * h, dark, accent, lit=lit)
         elif motif is Motif.BUILDING:
-            m.skyline(draw, rng, 0.0 if x > w / 2 else 0.55 * w, 0.45 * w if x > w / 2 else w, hz + 0.02 * h,
-                      0.12 * h, dark, accent, lit=lit)
+            m.skyline(
+                draw,
+                rng,
+                0.0 if x > w / 2 else 0.55 * w,
+                0.45 * w if x > w / 2 else w,
+                hz + 0.02 * h,
+                0.12 * h,
+                dark,
+                accent,
+                lit=lit,
+            )
         elif motif is Motif.TREE:
             for _ in range(rng.randint(3, 6)):
                 m.tree(draw, rng.uniform(0.05, 0.95) * w, hz + rng.uniform(0.0, 0.08) * h, 0.14 * h, dark)
@@ -174,8 +207,17 @@ def _medium(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h
     side = _place(shot)
     rim = m.mix(accent, WHITE, 0.2) if Motif.LAMP in shot.motifs or shot.interior else None
     if Motif.DIAL in shot.motifs and shot.interior and shot.people:  # on the wall behind them
-        m.dial(draw, (1 - side) * w, 0.3 * h, 0.1 * h, (180, 140, 70), m.mix(accent, WHITE, 0.5), (40, 30, 20),
-               rng, words=next(iter(shot.quoted), ""))
+        m.dial(
+            draw,
+            (1 - side) * w,
+            0.3 * h,
+            0.1 * h,
+            (180, 140, 70),
+            m.mix(accent, WHITE, 0.5),
+            (40, 30, 20),
+            rng,
+            words=next(iter(shot.quoted), ""),
+        )
     if Motif.LAMP in shot.motifs and shot.people:
         m.glow(draw, (1 - side + 0.12) * w, 0.55 * h, 0.025 * h, accent)
     if not shot.people:
@@ -193,14 +235,32 @@ def _medium(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h
         draw.rectangle((0, 0.86 * h, w, h), fill=m.mix(dark, shot.palette[2], 0.4))
 
 
-def _behind(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h: int, hz: float,
-            side: float, dark: RGB, accent: RGB, lit: bool) -> None:
+def _behind(
+    draw: ImageDraw.ImageDraw,
+    shot: Shot,
+    rng: random.Random,
+    w: int,
+    h: int,
+    hz: float,
+    side: float,
+    dark: RGB,
+    accent: RGB,
+    lit: bool,
+) -> None:
     far = m.mix(dark, shot.palette[1], 0.35)  # hazier with distance
     x = side * w
     for motif in shot.motifs:
         if motif is Motif.TOWER:
-            m.tower(draw, x, hz + 0.02 * h, 0.4 * h, m.mix(far, WHITE, 0.15), accent, lit=lit,
-                    beam_to=float(w) if x > w / 2 else 0.0)
+            m.tower(
+                draw,
+                x,
+                hz + 0.02 * h,
+                0.4 * h,
+                m.mix(far, WHITE, 0.15),
+                accent,
+                lit=lit,
+                beam_to=float(w) if x > w / 2 else 0.0,
+            )
         elif motif is Motif.BOAT:
             m.boat(draw, x, hz + 0.08 * (h - hz), 0.16 * w, far, accent, lit=lit, tilt=rng.uniform(-0.2, 0.2))
         elif motif is Motif.BUILDING:
@@ -210,18 +270,45 @@ def _behind(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h
                 m.tree(draw, rng.uniform(0.05, 0.95) * w, hz + 0.02 * h, 0.25 * h, far)
 
 
-def _medium_object(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h: int, hz: float,
-                   side: float, dark: RGB, accent: RGB, lit: bool) -> None:
+def _medium_object(
+    draw: ImageDraw.ImageDraw,
+    shot: Shot,
+    rng: random.Random,
+    w: int,
+    h: int,
+    hz: float,
+    side: float,
+    dark: RGB,
+    accent: RGB,
+    lit: bool,
+) -> None:
     first = next(iter(shot.motifs), None)
     x = side * w
     if first is Motif.DIAL:  # at arm's length: a third of the frame across
-        m.dial(draw, x, 0.5 * h, 0.3 * h, (180, 140, 70), m.mix(accent, WHITE, 0.5), (40, 30, 20), rng,
-               words=next(iter(shot.quoted), ""))
+        m.dial(
+            draw,
+            x,
+            0.5 * h,
+            0.3 * h,
+            (180, 140, 70),
+            m.mix(accent, WHITE, 0.5),
+            (40, 30, 20),
+            rng,
+            words=next(iter(shot.quoted), ""),
+        )
     elif first is Motif.LAMP:
         m.glow(draw, x, 0.5 * h, 0.06 * min(w, h), accent)
     elif first is Motif.TOWER:
-        m.tower(draw, x, h * 1.02, 0.85 * h, m.mix(dark, WHITE, 0.15), accent, lit=lit,
-                beam_to=float(w) if x < w / 2 else 0.0)
+        m.tower(
+            draw,
+            x,
+            h * 1.02,
+            0.85 * h,
+            m.mix(dark, WHITE, 0.15),
+            accent,
+            lit=lit,
+            beam_to=float(w) if x < w / 2 else 0.0,
+        )
     elif first is Motif.BOAT:
         m.boat(draw, x, hz + 0.35 * (h - hz), 0.42 * w, dark, accent, lit=lit, tilt=rng.uniform(-0.25, 0.25))
     elif first is Motif.BUILDING:
@@ -230,11 +317,23 @@ def _medium_object(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w:
         m.tree(draw, x, h * 1.02, 0.85 * h, dark)
     elif first is Motif.PAGE:
         draw.rectangle((0, 0.7 * h, w, h), fill=m.mix(dark, shot.palette[2], 0.4))
-        m.page(draw, (x - 0.15 * w, 0.73 * h, x + 0.15 * w, 0.97 * h), m.mix(accent, WHITE, 0.6),
-               (40, 30, 30), rng, lines=5, words=next(iter(shot.quoted), ""))
+        m.page(
+            draw,
+            (x - 0.15 * w, 0.73 * h, x + 0.15 * w, 0.97 * h),
+            m.mix(accent, WHITE, 0.6),
+            (40, 30, 30),
+            rng,
+            lines=5,
+            words=next(iter(shot.quoted), ""),
+        )
     elif not shot.motifs:  # nothing named: a rock or hill close enough to be the subject
-        pts = [(x - 0.35 * w, h), (x - 0.2 * w, 0.55 * h), (x + 0.02 * w, 0.42 * h), (x + 0.25 * w, 0.6 * h),
-               (x + 0.4 * w, h)]
+        pts = [
+            (x - 0.35 * w, h),
+            (x - 0.2 * w, 0.55 * h),
+            (x + 0.02 * w, 0.42 * h),
+            (x + 0.25 * w, 0.6 * h),
+            (x + 0.4 * w, h),
+        ]
         draw.polygon(pts, fill=dark)
 
 
@@ -259,17 +358,41 @@ def _close(draw: ImageDraw.ImageDraw, shot: Shot, rng: random.Random, w: int, h:
             m.figure(draw, fx, top, size, m.mix(dark, BLACK, 0.15 * i), rim=m.mix(accent, WHITE, 0.2))
     elif first is Motif.DIAL:
         r = 0.4 * h * scale
-        m.dial(draw, x, h * (0.5 + 0.35 * extreme), r, (176, 136, 64), m.mix(accent, WHITE, 0.55), (35, 28, 20), rng,
-               words=next(iter(shot.quoted), ""))
+        m.dial(
+            draw,
+            x,
+            h * (0.5 + 0.35 * extreme),
+            r,
+            (176, 136, 64),
+            m.mix(accent, WHITE, 0.55),
+            (35, 28, 20),
+            rng,
+            words=next(iter(shot.quoted), ""),
+        )
     elif first is Motif.PAGE:
         pad = -0.2 if extreme else 0.1
-        m.page(draw, (pad * w, pad * h, (1 - pad) * w, (1 - pad) * h), m.mix(accent, WHITE, 0.6), (35, 30, 40),
-               rng, lines=4 if extreme else 8, words=next(iter(shot.quoted), ""))
+        m.page(
+            draw,
+            (pad * w, pad * h, (1 - pad) * w, (1 - pad) * h),
+            m.mix(accent, WHITE, 0.6),
+            (35, 30, 40),
+            rng,
+            lines=4 if extreme else 8,
+            words=next(iter(shot.quoted), ""),
+        )
     elif first is Motif.LAMP:
         m.glow(draw, x, 0.5 * h, 0.1 * unit * scale, accent)
     elif first is Motif.TOWER:
-        m.tower(draw, x, 1.9 * h, 2.2 * h * scale, m.mix(dark, WHITE, 0.15), accent,
-                lit=shot.light is not Light.DAY, beam_to=float(w) if x < w / 2 else 0.0)
+        m.tower(
+            draw,
+            x,
+            1.9 * h,
+            2.2 * h * scale,
+            m.mix(dark, WHITE, 0.15),
+            accent,
+            lit=shot.light is not Light.DAY,
+            beam_to=float(w) if x < w / 2 else 0.0,
+        )
     elif first is Motif.BOAT:
         m.boat(draw, x, 0.75 * h, 1.3 * w * scale, dark, accent, lit=shot.light is not Light.DAY, tilt=0.15)
     elif first is Motif.TREE:

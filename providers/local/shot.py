@@ -65,13 +65,30 @@ _FRAMING_PATTERNS: tuple[tuple[Framing, str], ...] = (
     (Framing.WIDE, r"wide|establishing|long shot|panoram\w*|aerial|landscape|vista|bird'?s[ -]eye"),
 )
 _LIGHT_WORDS: dict[str, Light] = {
-    "night": Light.NIGHT, "nights": Light.NIGHT, "midnight": Light.NIGHT, "moon": Light.NIGHT,
-    "moonlight": Light.NIGHT, "moonlit": Light.NIGHT, "dark": Light.NIGHT, "darkness": Light.NIGHT,
-    "stars": Light.NIGHT, "starry": Light.NIGHT, "nocturnal": Light.NIGHT,
-    "dusk": Light.DUSK, "sunset": Light.DUSK, "evening": Light.DUSK, "twilight": Light.DUSK,
+    "night": Light.NIGHT,
+    "nights": Light.NIGHT,
+    "midnight": Light.NIGHT,
+    "moon": Light.NIGHT,
+    "moonlight": Light.NIGHT,
+    "moonlit": Light.NIGHT,
+    "dark": Light.NIGHT,
+    "darkness": Light.NIGHT,
+    "stars": Light.NIGHT,
+    "starry": Light.NIGHT,
+    "nocturnal": Light.NIGHT,
+    "dusk": Light.DUSK,
+    "sunset": Light.DUSK,
+    "evening": Light.DUSK,
+    "twilight": Light.DUSK,
     "sundown": Light.DUSK,
-    "dawn": Light.DAWN, "sunrise": Light.DAWN, "morning": Light.DAWN, "daybreak": Light.DAWN,
-    "noon": Light.DAY, "daylight": Light.DAY, "sunny": Light.DAY, "afternoon": Light.DAY,
+    "dawn": Light.DAWN,
+    "sunrise": Light.DAWN,
+    "morning": Light.DAWN,
+    "daybreak": Light.DAWN,
+    "noon": Light.DAY,
+    "daylight": Light.DAY,
+    "sunny": Light.DAY,
+    "afternoon": Light.DAY,
 }
 # light -> (sky top, sky bottom, ground, accent)
 _LIGHT_PALETTES: dict[Light, tuple[RGB, RGB, RGB, RGB]] = {
@@ -95,43 +112,140 @@ _THEMES: dict[str, tuple[RGB, RGB, RGB, RGB]] = {
     "warm": ((120, 75, 40), (225, 160, 95), (70, 45, 30), (255, 215, 140)),
 }
 _THEME_WORDS = {
-    "woods": "forest", "jungle": "forest", "tree": "forest", "forest": "forest", "sand": "desert",
-    "dune": "desert", "desert": "desert", "sea": "ocean", "ocean": "ocean", "beach": "ocean",
-    "water": "ocean", "harbour": "ocean", "harbor": "ocean", "wave": "ocean", "winter": "snow",
-    "snow": "snow", "ice": "snow", "arctic": "snow", "urban": "city", "street": "city",
-    "neon": "city", "city": "city", "volcano": "fire", "lava": "fire", "fire": "fire",
-    "flame": "fire", "rain": "storm", "storm": "storm", "fog": "storm", "mist": "storm",
-    "galaxy": "space", "space": "space", "cosmic": "space", "autumn": "autumn", "fall": "autumn",
-    "garden": "spring", "flower": "spring", "spring": "spring", "lamp": "warm", "candle": "warm",
-    "cosy": "warm", "cozy": "warm", "fireplace": "warm", "golden": "warm",
+    "woods": "forest",
+    "jungle": "forest",
+    "tree": "forest",
+    "forest": "forest",
+    "sand": "desert",
+    "dune": "desert",
+    "desert": "desert",
+    "sea": "ocean",
+    "ocean": "ocean",
+    "beach": "ocean",
+    "water": "ocean",
+    "harbour": "ocean",
+    "harbor": "ocean",
+    "wave": "ocean",
+    "winter": "snow",
+    "snow": "snow",
+    "ice": "snow",
+    "arctic": "snow",
+    "urban": "city",
+    "street": "city",
+    "neon": "city",
+    "city": "city",
+    "volcano": "fire",
+    "lava": "fire",
+    "fire": "fire",
+    "flame": "fire",
+    "rain": "storm",
+    "storm": "storm",
+    "fog": "storm",
+    "mist": "storm",
+    "galaxy": "space",
+    "space": "space",
+    "cosmic": "space",
+    "autumn": "autumn",
+    "fall": "autumn",
+    "garden": "spring",
+    "flower": "spring",
+    "spring": "spring",
+    "lamp": "warm",
+    "candle": "warm",
+    "cosy": "warm",
+    "cozy": "warm",
+    "fireplace": "warm",
+    "golden": "warm",
 }
 _MOTIF_WORDS: dict[str, Motif] = {
-    **dict.fromkeys(("keeper", "girl", "boy", "man", "woman", "child", "person", "people",
-                     "villager", "figure", "fisherman", "sailor", "king", "queen", "knight",
-                     "soldier", "detective", "face", "she", "he", "villain", "hero", "couple",
-                     "crowd", "family", "stranger", "fishermen", "sailors", "villagers"),
-                    Motif.PERSON),
+    **dict.fromkeys(
+        (
+            "keeper",
+            "girl",
+            "boy",
+            "man",
+            "woman",
+            "child",
+            "person",
+            "people",
+            "villager",
+            "figure",
+            "fisherman",
+            "sailor",
+            "king",
+            "queen",
+            "knight",
+            "soldier",
+            "detective",
+            "face",
+            "she",
+            "he",
+            "villain",
+            "hero",
+            "couple",
+            "crowd",
+            "family",
+            "stranger",
+            "fishermen",
+            "sailors",
+            "villagers",
+        ),
+        Motif.PERSON,
+    ),
     **dict.fromkeys(("lighthouse", "tower", "castle", "spire", "church", "windmill"), Motif.TOWER),
     **dict.fromkeys(("boat", "ship", "vessel", "yacht", "sailboat", "ferry", "trawler"), Motif.BOAT),
-    **dict.fromkeys(("barometer", "clock", "compass", "gauge", "watch", "eye", "wheel",
-                     "dial", "coin", "mechanism", "clockwork"), Motif.DIAL),
-    **dict.fromkeys(("logbook", "book", "letter", "map", "page", "notebook", "journal", "note",
-                     "newspaper", "photograph", "scroll"), Motif.PAGE),
-    **dict.fromkeys(("lamp", "lantern", "candle", "torch", "torches", "beam", "fire", "flame"),
-                    Motif.LAMP),
+    **dict.fromkeys(
+        ("barometer", "clock", "compass", "gauge", "watch", "eye", "wheel", "dial", "coin", "mechanism", "clockwork"),
+        Motif.DIAL,
+    ),
+    **dict.fromkeys(
+        (
+            "logbook",
+            "book",
+            "letter",
+            "map",
+            "page",
+            "notebook",
+            "journal",
+            "note",
+            "newspaper",
+            "photograph",
+            "scroll",
+        ),
+        Motif.PAGE,
+    ),
+    **dict.fromkeys(("lamp", "lantern", "candle", "torch", "torches", "beam", "fire", "flame"), Motif.LAMP),
     **dict.fromkeys(("tree", "trees", "forest", "woods", "jungle"), Motif.TREE),
-    **dict.fromkeys(("city", "village", "house", "houses", "building", "skyline", "street",
-                     "quay", "harbour", "harbor"), Motif.BUILDING),
+    **dict.fromkeys(
+        ("city", "village", "house", "houses", "building", "skyline", "street", "quay", "harbour", "harbor"),
+        Motif.BUILDING,
+    ),
 }
-_ANGLES = ((Angle.LOW, r"low[ -]angle|worm'?s[ -]eye|looking up"),
-           (Angle.HIGH, r"high[ -]angle|bird'?s[ -]eye|overhead|top[ -]down|looking down|aerial"))
+_ANGLES = (
+    (Angle.LOW, r"low[ -]angle|worm'?s[ -]eye|looking up"),
+    (Angle.HIGH, r"high[ -]angle|bird'?s[ -]eye|overhead|top[ -]down|looking down|aerial"),
+)
 # Words in quotes ("the words 'wind rising'") are written on the page or dial in the picture. A
 # quote must open after a space and close before one, so "keeper's" opens nothing.
 _QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c]([^'\"\u2019\u201d]{1,40})['\"\u2019\u201d](?!\w)")
-_INTERIOR = {"inside", "interior", "indoor", "indoors", "room", "kitchen", "cabin", "hall",
-             "bedroom", "office", "studio", "bar", "cafe", "library", "corridor"}
-_WATER = {"sea", "ocean", "waves", "wave", "harbour", "harbor", "bay", "lake", "river", "beach",
-          "shore", "coast"}
+_INTERIOR = {
+    "inside",
+    "interior",
+    "indoor",
+    "indoors",
+    "room",
+    "kitchen",
+    "cabin",
+    "hall",
+    "bedroom",
+    "office",
+    "studio",
+    "bar",
+    "cafe",
+    "library",
+    "corridor",
+}
+_WATER = {"sea", "ocean", "waves", "wave", "harbour", "harbor", "bay", "lake", "river", "beach", "shore", "coast"}
 _PLURAL_PEOPLE = {"people", "villagers", "crowd", "family", "fishermen", "sailors"}
 
 
@@ -180,8 +294,12 @@ def _singular(word: str) -> str:
 
 def _framing(prompt: str) -> Framing | None:
     text = prompt.lower()
-    found = [(m.start(), framing) for framing, pattern in _FRAMING_PATTERNS
-             for m in [re.search(rf"\b(?:{pattern})\b", text)] if m]
+    found = [
+        (m.start(), framing)
+        for framing, pattern in _FRAMING_PATTERNS
+        for m in [re.search(rf"\b(?:{pattern})\b", text)]
+        if m
+    ]
     # An extreme close-up also matches "close-up" at a later offset: the earliest start wins,
     # and on a tie the table's order (tighter first) does.
     return min(found, key=lambda f: f[0])[1] if found else None
@@ -196,8 +314,7 @@ def _light(words: list[str], banned: set[str]) -> Light:
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
-            round(a[2] + (b[2] - a[2]) * t))
+    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
 
 
 def _palette(rng: random.Random, light: Light, themes: list[str]) -> tuple[RGB, RGB, RGB, RGB]:
@@ -209,10 +326,12 @@ def _palette(rng: random.Random, light: Light, themes: list[str]) -> tuple[RGB, 
 
     # The seed's mood: its own hues, mixed in at a strength of its choosing, so two seeds of one
     # prompt are cousins rather than twins.
-    mood = (hsv(hue, rng.uniform(0.4, 0.8), rng.uniform(0.35, 0.7)),
-            hsv(hue + rng.uniform(0.05, 0.25), rng.uniform(0.2, 0.5), rng.uniform(0.8, 1.0)),
-            hsv(hue + 0.5, rng.uniform(0.3, 0.6), rng.uniform(0.2, 0.45)),
-            hsv(hue + rng.uniform(0.4, 0.6), 0.3, 1.0))
+    mood = (
+        hsv(hue, rng.uniform(0.4, 0.8), rng.uniform(0.35, 0.7)),
+        hsv(hue + rng.uniform(0.05, 0.25), rng.uniform(0.2, 0.5), rng.uniform(0.8, 1.0)),
+        hsv(hue + 0.5, rng.uniform(0.3, 0.6), rng.uniform(0.2, 0.45)),
+        hsv(hue + rng.uniform(0.4, 0.6), 0.3, 1.0),
+    )
     base = _LIGHT_PALETTES[light]
     if themes:
         picks = [_THEMES[t] for t in themes]
@@ -240,8 +359,7 @@ def read_shot(prompt: str, negative: str, rng: random.Random) -> Shot:
         motif = _MOTIF_WORDS.get(w) or _MOTIF_WORDS.get(_singular(w))
         if motif is not None and motif not in motifs:
             motifs.append(motif)
-    named_people = {w for w in words if _MOTIF_WORDS.get(w) is Motif.PERSON
-                    and w not in {"she", "he", "face"}}
+    named_people = {w for w in words if _MOTIF_WORDS.get(w) is Motif.PERSON and w not in {"she", "he", "face"}}
     people = 0
     if Motif.PERSON in motifs:
         people = 4 if _PLURAL_PEOPLE & set(words) else min(3, max(1, len(named_people)))
@@ -254,14 +372,20 @@ def read_shot(prompt: str, negative: str, rng: random.Random) -> Shot:
         framing = Framing.MEDIUM if rng.random() < tight else Framing.WIDE
     word_set = set(words)
     return Shot(
-        framing=framing, light=light,
+        framing=framing,
+        light=light,
         angle=angle,
-        interior=bool(_INTERIOR & word_set), water=bool(_WATER & word_set), motifs=tuple(motifs),
-        people=people, rain=bool({"rain", "raining", "rainy", "downpour", "storm"} & word_set),
-        rough=bool({"storm", "stormy", "huge", "enormous", "crashing", "tossed", "gale", "tempest",
-                    "rough"} & word_set),
+        interior=bool(_INTERIOR & word_set),
+        water=bool(_WATER & word_set),
+        motifs=tuple(motifs),
+        people=people,
+        rain=bool({"rain", "raining", "rainy", "downpour", "storm"} & word_set),
+        rough=bool(
+            {"storm", "stormy", "huge", "enormous", "crashing", "tossed", "gale", "tempest", "rough"} & word_set
+        ),
         birds=bool({"gull", "gulls", "birds", "bird", "seagulls", "crows"} & word_set),
-        palette=palette, quoted=tuple(q.strip() for q in _QUOTED.findall(prompt) if q.strip()),
+        palette=palette,
+        quoted=tuple(q.strip() for q in _QUOTED.findall(prompt) if q.strip()),
         mood=rng.random(),
     )
 

@@ -20,6 +20,13 @@ from typing import Any
 
 import httpx
 
+from providers._http.client import VendorHTTP
+from providers._http.errors import (
+    check_image,
+    json_body,
+    raise_for_status,
+    to_data_uri,
+)
 from providers.base import (
     BadImage,
     JobCallback,
@@ -27,19 +34,12 @@ from providers.base import (
     RenderResult,
     Review,
 )
-from providers._http.errors import (
-    check_image,
-    json_body,
-    raise_for_status,
-    to_data_uri,
-)
 from providers.review_common import (
     apply_size_check,
     parse_review,
     prepare_image,
     review_instructions,
 )
-from providers._http.client import VendorHTTP
 
 PROVIDER = "mistral"
 
@@ -50,8 +50,9 @@ class _MistralHTTP(VendorHTTP):
     def __init__(self, api_key: str, base_url: str, http: httpx.AsyncClient | None, timeout: float) -> None:
         super().__init__(PROVIDER, api_key, base_url, http, timeout)
 
-    async def request(self, method: str, path: str, *, json_payload: Any = None,
-                      accept: str = "application/json") -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, json_payload: Any = None, accept: str = "application/json"
+    ) -> httpx.Response:
         """Send one authenticated request; raise a ProviderError for any failure.
 
         Args:
@@ -127,9 +128,15 @@ class MistralRenderer:
 
     name = "mistral"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://api.mistral.ai",
-                 http: httpx.AsyncClient | None = None, model: str = "mistral-medium-latest",
-                 timeout: float = 120) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.mistral.ai",
+        http: httpx.AsyncClient | None = None,
+        model: str = "mistral-medium-latest",
+        timeout: float = 120,
+    ) -> None:
         self._api = _MistralHTTP(api_key, base_url, http, timeout)
         self.model = model
 
@@ -168,10 +175,14 @@ class MistralRenderer:
         if file_id is None:
             # The model chose to talk instead of draw; a retry may well draw, so this is a
             # bad take, not a bad request.
-            raise BadImage(f"{PROVIDER} answered without an image", provider=PROVIDER,
-                           detail=("model said: " + said[:200]) if said else "no tool_file")
-        file_response = await self._api.request("GET", f"/v1/files/{file_id}/content",
-                                                accept="application/octet-stream")
+            raise BadImage(
+                f"{PROVIDER} answered without an image",
+                provider=PROVIDER,
+                detail=("model said: " + said[:200]) if said else "no tool_file",
+            )
+        file_response = await self._api.request(
+            "GET", f"/v1/files/{file_id}/content", accept="application/octet-stream"
+        )
         image = file_response.content
         mime, _, _ = check_image(image, PROVIDER)
         params = {k: v for k, v in body.items() if k != "inputs"}
@@ -202,9 +213,15 @@ class MistralReviewer:
 
     name = "pixtral"
 
-    def __init__(self, api_key: str, *, base_url: str = "https://api.mistral.ai",
-                 http: httpx.AsyncClient | None = None, model: str = "pixtral-large-latest",
-                 timeout: float = 60) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.mistral.ai",
+        http: httpx.AsyncClient | None = None,
+        model: str = "pixtral-large-latest",
+        timeout: float = 60,
+    ) -> None:
         self._api = _MistralHTTP(api_key, base_url, http, timeout)
         self.model = model
 
@@ -224,13 +241,15 @@ class MistralReviewer:
         data_uri = to_data_uri(payload, mime)
         body = {
             "model": self.model,
-            "messages": [{
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": review_instructions(prompt)},
-                    {"type": "image_url", "image_url": data_uri},
-                ],
-            }],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": review_instructions(prompt)},
+                        {"type": "image_url", "image_url": data_uri},
+                    ],
+                }
+            ],
             "response_format": {"type": "json_object"},
             "temperature": 0,
         }

@@ -12,8 +12,8 @@ from typing import Any
 
 import replicate
 
-from providers.base import JobCallback, RenderRequest, RenderResult
 from providers._http.errors import summarize_inline_images
+from providers.base import JobCallback, RenderRequest, RenderResult
 from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 from providers.replicate.jobs import PROVIDER, ReplicateJobs, model_label
 
@@ -52,30 +52,45 @@ class ReplicateRenderer:
 
     name = PROVIDER
 
-    def __init__(self, api_token: str, *, base_url: str = "https://api.replicate.com",
-                 model: str = "black-forest-labs/flux-schnell", poll_interval: float = 1.0,
-                 client: replicate.Client | None = None, timeout: float = 60,
-                 max_wait: float = 600, inline_limit: int = 256 * 1024) -> None:
-        self._jobs = ReplicateJobs(api_token, base_url=base_url, client=client,
-                                   poll_interval=poll_interval, timeout=timeout, max_wait=max_wait)
+    def __init__(
+        self,
+        api_token: str,
+        *,
+        base_url: str = "https://api.replicate.com",
+        model: str = "black-forest-labs/flux-schnell",
+        poll_interval: float = 1.0,
+        client: replicate.Client | None = None,
+        timeout: float = 60,
+        max_wait: float = 600,
+        inline_limit: int = 256 * 1024,
+    ) -> None:
+        self._jobs = ReplicateJobs(
+            api_token, base_url=base_url, client=client, poll_interval=poll_interval, timeout=timeout, max_wait=max_wait
+        )
         self.model = model
         self.inline_limit = inline_limit
 
     def __repr__(self) -> str:
         return f"ReplicateRenderer(model={self.model!r})"
 
-    async def _input(self, request: RenderRequest, spec: ModelInputs, model: str,
-                     params: dict[str, Any]) -> dict[str, Any]:
+    async def _input(
+        self, request: RenderRequest, spec: ModelInputs, model: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         extra, unknown = tunable(spec, params)
         if unknown:
             _log.info("%s %s has no input named %s: not sent", PROVIDER, model, ", ".join(unknown))
-        inp: dict[str, Any] = {"prompt": request.prompt, **size_inputs(spec, request.width, request.height),
-                               **spec.always, **extra}
+        inp: dict[str, Any] = {
+            "prompt": request.prompt,
+            **size_inputs(spec, request.width, request.height),
+            **spec.always,
+            **extra,
+        }
         if request.seed is not None:
             inp["seed"] = request.seed
         if request.init_image is not None and spec.image_input:
             inp[spec.image_input] = await self._jobs.image_input(
-                request.init_image, inline_limit=self.inline_limit, what="init_image")
+                request.init_image, inline_limit=self.inline_limit, what="init_image"
+            )
             if request.strength is not None and spec.strength_input:
                 inp[spec.strength_input] = request.strength
         return inp
@@ -97,8 +112,9 @@ class ReplicateRenderer:
         sent: dict[str, Any] | None = None
         if not request.job_id:
             sent = await self._input(request, spec, model, extra)
-        prediction = await self._jobs.run(model=model, version=None, input=sent or {},
-                                          job_id=request.job_id, on_job=on_job)
+        prediction = await self._jobs.run(
+            model=model, version=None, input=sent or {}, job_id=request.job_id, on_job=on_job
+        )
         image, mime = await self._jobs.download(prediction)
         inp = sent if sent is not None else dict(prediction.input or {})
         seed = inp.get("seed")

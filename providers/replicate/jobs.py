@@ -37,7 +37,6 @@ try:  # the client parses with pydantic's v1 API when pydantic 2 is installed
 except ImportError:  # pragma: no cover - pydantic 1
     from pydantic import ValidationError  # type: ignore[assignment]
 
-from providers.base import BadImage, InvalidRequest, JobCallback, Rejected, Unavailable
 from providers._http.errors import (
     check_image,
     check_input_image,
@@ -48,6 +47,7 @@ from providers._http.errors import (
     redact,
     to_data_uri,
 )
+from providers.base import BadImage, InvalidRequest, JobCallback, Rejected, Unavailable
 
 PROVIDER = "replicate"
 T = TypeVar("T")
@@ -57,8 +57,7 @@ TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _NSFW = re.compile(r"(?i)nsfw|safety|sensitive|explicit|content polic|flagged|inappropriate")
 _INVALID = re.compile(r"(?i)\binvalid\b|validation|must be|not a valid|out of range|unsupported")
 
-_retry_after: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "replicate_retry_after", default=None)
+_retry_after: contextvars.ContextVar[float | None] = contextvars.ContextVar("replicate_retry_after", default=None)
 
 
 async def _remember_retry_after(response: httpx.Response) -> None:
@@ -98,12 +97,19 @@ class ReplicateJobs:
             keeps running and can be resumed with its id.
     """
 
-    def __init__(self, api_token: str, *, base_url: str, client: replicate.Client | None,
-                 poll_interval: float, timeout: float, max_wait: float) -> None:
+    def __init__(
+        self,
+        api_token: str,
+        *,
+        base_url: str,
+        client: replicate.Client | None,
+        poll_interval: float,
+        timeout: float,
+        max_wait: float,
+    ) -> None:
         self._token = api_token
         if client is None:
-            client = replicate.Client(api_token=api_token, base_url=base_url,
-                                      timeout=httpx.Timeout(timeout))
+            client = replicate.Client(api_token=api_token, base_url=base_url, timeout=httpx.Timeout(timeout))
         _install_hook(client)
         self.client = client
         self.poll_interval = poll_interval
@@ -123,48 +129,54 @@ class ReplicateJobs:
         except ReplicateError as exc:
             status = exc.status or 0
             detail = redact(exc.detail or exc.title or "", (self._token,)) or None
-            raise error_for_status(status, provider=PROVIDER, detail=detail,
-                                   retry_after=_retry_after.get() if status == 429 else None) from None
+            raise error_for_status(
+                status, provider=PROVIDER, detail=detail, retry_after=_retry_after.get() if status == 429 else None
+            ) from None
         except ValidationError as exc:
-            given = [str(e.get("ctx", {}).get("given")) for e in exc.errors()
-                     if e.get("loc") == ("status",) and e.get("ctx", {}).get("given")]
+            given = [
+                str(e.get("ctx", {}).get("given"))
+                for e in exc.errors()
+                if e.get("loc") == ("status",) and e.get("ctx", {}).get("given")
+            ]
             what = f"status {given[0]}" if given else "unparseable prediction"
-            raise Unavailable(f"{PROVIDER} prediction ended with {what}", provider=PROVIDER,
-                              detail=what) from None
+            raise Unavailable(f"{PROVIDER} prediction ended with {what}", provider=PROVIDER, detail=what) from None
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, PROVIDER) from exc
 
-    async def run(self, *, model: str, version: str | None, input: dict[str, Any],
-                  job_id: str | None, on_job: JobCallback | None) -> Prediction:
+    async def run(
+        self, *, model: str, version: str | None, input: dict[str, Any], job_id: str | None, on_job: JobCallback | None
+    ) -> Prediction:
         """Create (or resume) a prediction and wait for a terminal status."""
         if job_id:
             prediction = await self.call(lambda: self.client.predictions.async_get(job_id))
         else:
             if version:
-                prediction = await self.call(
-                    lambda: self.client.predictions.async_create(version=version, input=input))
+                prediction = await self.call(lambda: self.client.predictions.async_create(version=version, input=input))
             else:
                 prediction = await self.call(
-                    lambda: self.client.models.predictions.async_create(model=model, input=input))
+                    lambda: self.client.models.predictions.async_create(model=model, input=input)
+                )
             if on_job is not None:
                 await on_job(prediction.id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait
         while prediction.status not in TERMINAL:
             if loop.time() >= deadline:
-                raise Unavailable(f"{PROVIDER} prediction still {prediction.status} after "
-                                  f"{self.max_wait:g}s", provider=PROVIDER,
-                                  detail=f"prediction {prediction.id} not finished")
+                raise Unavailable(
+                    f"{PROVIDER} prediction still {prediction.status} after {self.max_wait:g}s",
+                    provider=PROVIDER,
+                    detail=f"prediction {prediction.id} not finished",
+                )
             await asyncio.sleep(self.poll_interval)
-            prediction = await self.call(
-                lambda pid=prediction.id: self.client.predictions.async_get(pid))
+            prediction = await self.call(lambda pid=prediction.id: self.client.predictions.async_get(pid))
         if prediction.status == "failed":
             error = redact(str(prediction.error or "failed without a message"), (self._token,))
             cls = Rejected if _NSFW.search(error) else InvalidRequest if _INVALID.search(error) else Unavailable
             raise cls(f"{PROVIDER} prediction failed: {error}", provider=PROVIDER, detail=error)
         if prediction.status == "canceled":
-            raise Unavailable(f"{PROVIDER} prediction was canceled", provider=PROVIDER,
-                              detail=f"prediction {prediction.id} canceled")
+            raise Unavailable(
+                f"{PROVIDER} prediction was canceled", provider=PROVIDER, detail=f"prediction {prediction.id} canceled"
+            )
         return prediction
 
     async def download(self, prediction: Prediction) -> tuple[bytes, str]:
@@ -172,8 +184,7 @@ class ReplicateJobs:
         output = prediction.output
         first = output[0] if isinstance(output, list) and output else output
         if not isinstance(first, str) or not first:
-            raise BadImage(f"{PROVIDER} prediction succeeded without an output", provider=PROVIDER,
-                           detail="no output")
+            raise BadImage(f"{PROVIDER} prediction succeeded without an output", provider=PROVIDER, detail="no output")
         image = await fetch_image(first, provider=PROVIDER, timeout=self.timeout)
         mime, _, _ = check_image(image, PROVIDER)
         return image, mime
@@ -189,8 +200,9 @@ class ReplicateJobs:
         if len(image) <= inline_limit:
             return to_data_uri(image, mime)
         ext = mime.rsplit("/", 1)[-1]
-        uploaded = await self.call(lambda: self.client.files.async_create(
-            io.BytesIO(image), filename=f"input.{ext}", content_type=mime))
+        uploaded = await self.call(
+            lambda: self.client.files.async_create(io.BytesIO(image), filename=f"input.{ext}", content_type=mime)
+        )
         return uploaded.urls["get"]
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import replicate
 
-from providers.base import JobCallback, UpscaleResult
 from providers._http.errors import summarize_inline_images
+from providers.base import JobCallback, UpscaleResult
 from providers.model_inputs import check_factor, model_inputs
 from providers.replicate.jobs import PROVIDER, ReplicateJobs, model_label
 
@@ -43,13 +43,23 @@ class ReplicateUpscaler:
 
     name = PROVIDER
 
-    def __init__(self, api_token: str, *, base_url: str = "https://api.replicate.com",
-                 model: str = DEFAULT_ESRGAN_MODEL, version: str | None = DEFAULT_ESRGAN_VERSION,
-                 poll_interval: float = 1.0, client: replicate.Client | None = None,
-                 timeout: float = 60, max_wait: float = 600, face_enhance: bool = False,
-                 inline_limit: int = 256 * 1024) -> None:
-        self._jobs = ReplicateJobs(api_token, base_url=base_url, client=client,
-                                   poll_interval=poll_interval, timeout=timeout, max_wait=max_wait)
+    def __init__(
+        self,
+        api_token: str,
+        *,
+        base_url: str = "https://api.replicate.com",
+        model: str = DEFAULT_ESRGAN_MODEL,
+        version: str | None = DEFAULT_ESRGAN_VERSION,
+        poll_interval: float = 1.0,
+        client: replicate.Client | None = None,
+        timeout: float = 60,
+        max_wait: float = 600,
+        face_enhance: bool = False,
+        inline_limit: int = 256 * 1024,
+    ) -> None:
+        self._jobs = ReplicateJobs(
+            api_token, base_url=base_url, client=client, poll_interval=poll_interval, timeout=timeout, max_wait=max_wait
+        )
         self.model = model
         self.version = version
         self.face_enhance = face_enhance
@@ -58,8 +68,9 @@ class ReplicateUpscaler:
     def __repr__(self) -> str:
         return f"ReplicateUpscaler(model={self.model!r}, version={self.version!r})"
 
-    async def upscale(self, image: bytes, *, factor: int, on_job: JobCallback | None = None,
-                      job_id: str | None = None) -> UpscaleResult:
+    async def upscale(
+        self, image: bytes, *, factor: int, on_job: JobCallback | None = None, job_id: str | None = None
+    ) -> UpscaleResult:
         """Upscale ``image`` by ``factor`` in each dimension.
 
         Args:
@@ -83,17 +94,23 @@ class ReplicateUpscaler:
         if not job_id:
             factor_name = check_factor(spec, factor, vendor=PROVIDER, model=self.model)
             sent = {
-                str(spec.image_input): await self._jobs.image_input(image, inline_limit=self.inline_limit,
-                                                                    what="image to upscale"),
+                str(spec.image_input): await self._jobs.image_input(
+                    image, inline_limit=self.inline_limit, what="image to upscale"
+                ),
                 factor_name: factor,
             }
             if "face_enhance" in spec.fields:
                 sent["face_enhance"] = self.face_enhance
-        prediction = await self._jobs.run(model=self.model, version=self.version, input=sent or {},
-                                          job_id=job_id, on_job=on_job)
+        prediction = await self._jobs.run(
+            model=self.model, version=self.version, input=sent or {}, job_id=job_id, on_job=on_job
+        )
         out, mime = await self._jobs.download(prediction)
-        return UpscaleResult(image=out, mime_type=mime, model=model_label(prediction, self.model),
-                             params=summarize_inline_images(sent if sent is not None else prediction.input))
+        return UpscaleResult(
+            image=out,
+            mime_type=mime,
+            model=model_label(prediction, self.model),
+            params=summarize_inline_images(sent if sent is not None else prediction.input),
+        )
 
 
 __all__ = ["DEFAULT_ESRGAN_MODEL", "DEFAULT_ESRGAN_VERSION", "ReplicateUpscaler"]

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from studio.catalog.store import Catalog
 from studio.catalog.models import Batch, Shot
+from studio.catalog.store import Catalog
 
 FINAL_STAGES = frozenset({"published", "rejected", "failed", "cancelled"})
 # A batch in one of these states has seen every shot end: a shot still in flight there is lost.
 ENDED_BATCH_STATES = frozenset({"published", "failed"})
-LOST = "ended without an outcome (its workflow closed while the shot was {stage}); render it again with " \
-       "`studio rerun {batch} --only failed`"
+LOST = (
+    "ended without an outcome (its workflow closed while the shot was {stage}); render it again with "
+    "`studio rerun {batch} --only failed`"
+)
 
 
 @dataclass

@@ -6,13 +6,13 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.preview import rules_for
 from studio.catalog.models import Batch
+from studio.catalog.store import Catalog
 from studio.project.loader import Project, load_project
-from studio.settings import Settings
 from studio.project.storyboard import new_batch_id, new_batch_seed
+from studio.settings import Settings
+from studio.storage.local import AssetStore
 
 
 def project_file(path: str | Path) -> Path:
@@ -40,12 +40,14 @@ def store_references(assets: AssetStore, project: Project) -> dict[str, str]:
     """Store each shot's sketch; returns their asset keys by shot id."""
     return {
         spec.id: assets.put(Path(spec.reference).read_bytes(), mimetypes.guess_type(spec.reference)[0] or "image/png")
-        for spec in project.shots if spec.reference
+        for spec in project.shots
+        if spec.reference
     }
 
 
-def batch_row(settings: Settings, assets: AssetStore, project: Project, source: Path, text: bytes,
-              **extra: Any) -> Batch:
+def batch_row(
+    settings: Settings, assets: AssetStore, project: Project, source: Path, text: bytes, **extra: Any
+) -> Batch:
     """The batch row of a validated project (not yet written); stores its text and sketches.
 
     Args:

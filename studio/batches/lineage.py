@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from studio.storage.local import AssetMissing, AssetStore, AssetStoreError
+from studio.catalog.models import Take
 from studio.catalog.store import Catalog
 from studio.errors import NotFound
-from studio.catalog.models import Take
 from studio.images.recipes import provider_credentials, recipe_of
+from studio.storage.local import AssetMissing, AssetStore, AssetStoreError
 
 # A take replayed in a loop for hours could have thousands of descendants: show the first ones.
 MAX_DESCENDANTS = 200
@@ -74,8 +74,9 @@ class Lineage:
         return sum(node.count() for node in self.children)
 
 
-def take_lineage(catalog: Catalog, take_id: str, *, max_descendants: int = MAX_DESCENDANTS,
-                 assets: AssetStore | None = None) -> Lineage:
+def take_lineage(
+    catalog: Catalog, take_id: str, *, max_descendants: int = MAX_DESCENDANTS, assets: AssetStore | None = None
+) -> Lineage:
     """Everything ``studio show TAKE`` prints about one take.
 
     Args:
@@ -126,8 +127,10 @@ def credentials_text(lineage: Lineage) -> str | None:
     if found["in_published_file"]:
         return f"{found['carries']} ({found['where']}), kept: the final image is the provider's original"
     # An upscale has new pixels and no manifest: say where the signed original is.
-    return (f"{found['carries']} ({found['where']}) in the provider's original only, "
-            f"kept in the asset store as {found['asset_key']}")
+    return (
+        f"{found['carries']} ({found['where']}) in the provider's original only, "
+        f"kept in the asset store as {found['asset_key']}"
+    )
 
 
 def _ancestors(catalog: Catalog, take: Take) -> tuple[list[Take], str | None, str | None]:
@@ -172,8 +175,16 @@ def _descendants(catalog: Catalog, root: Take, limit: int) -> tuple[tuple[Lineag
     return build(root.id), truncated
 
 
-def find_takes(catalog: Catalog, *, prompt: str | None = None, seed: int | None = None, provider: str | None = None,
-               approved: bool = False, batch: str | None = None, limit: int = 50) -> list[Take]:
+def find_takes(
+    catalog: Catalog,
+    *,
+    prompt: str | None = None,
+    seed: int | None = None,
+    provider: str | None = None,
+    approved: bool = False,
+    batch: str | None = None,
+    limit: int = 50,
+) -> list[Take]:
     """Takes matching every filter given, newest first (no filter: the newest takes).
 
     Args:
@@ -190,8 +201,14 @@ def find_takes(catalog: Catalog, *, prompt: str | None = None, seed: int | None 
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1 (got {limit})")
-    return catalog.search_takes(prompt=prompt, seed=seed, provider=provider,
-                                status="approved" if approved else None, batch_id=batch, limit=limit)
+    return catalog.search_takes(
+        prompt=prompt,
+        seed=seed,
+        provider=provider,
+        status="approved" if approved else None,
+        batch_id=batch,
+        limit=limit,
+    )
 
 
 def take_summary(take: Take) -> dict[str, Any]:

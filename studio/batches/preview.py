@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.rendering.chain import chain_notices, resolve_chain
-from studio.spending.prices import price_of
 from studio.project.loader import (
     PROJECT_FILE,
     Project,
@@ -17,7 +15,9 @@ from studio.project.loader import (
     load_project,
     parse_project,
 )
+from studio.rendering.chain import chain_notices, resolve_chain
 from studio.settings import Settings
+from studio.spending.prices import price_of
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
 UPLOADS_DIR = "uploads"
@@ -25,8 +25,12 @@ MAX_UPLOAD_BYTES = 1_000_000
 
 # The settings field holding each vendor's key. Only whether it is set is read here: the values
 # stay with the worker (pipelines.runtime.provider_registry), which builds an adapter for each key set.
-KEY_FIELDS = {"mistral": "mistral_api_key", "gemini": "gemini_api_key", "replicate": "replicate_api_token",
-              "fal": "fal_key"}
+KEY_FIELDS = {
+    "mistral": "mistral_api_key",
+    "gemini": "gemini_api_key",
+    "replicate": "replicate_api_token",
+    "fal": "fal_key",
+}
 # The vendors with an upscaler and the order reviewers are tried in, as the worker builds them.
 UPSCALE_VENDORS = ("replicate", "fal")
 REVIEW_ORDER = ("mistral", "gemini", "local")
@@ -198,8 +202,11 @@ def upload_rules(settings: Settings, folder: Path) -> UploadRules:
     Whoever can upload on the dashboard need not have any other access to the server: the
     upload must not read an image elsewhere into the asset store, or write anywhere on disk.
     """
-    return UploadRules(folder=folder, published=settings.published_dir,
-                       publish_roots=(settings.published_dir, *settings.upload_publish_roots))
+    return UploadRules(
+        folder=folder,
+        published=settings.published_dir,
+        publish_roots=(settings.published_dir, *settings.upload_publish_roots),
+    )
 
 
 def rules_for(settings: Settings, project: str | Path) -> UploadRules | None:
@@ -231,8 +238,7 @@ def load_upload(settings: Settings, name: str, data: bytes) -> Project:
         ProjectError: Too large, not UTF-8, or an invalid project.
     """
     folder = upload_folder(settings, data)
-    return parse_project(_upload_text(name, data), source=name, base_dir=folder,
-                         uploads=upload_rules(settings, folder))
+    return parse_project(_upload_text(name, data), source=name, base_dir=folder, uploads=upload_rules(settings, folder))
 
 
 def save_upload(settings: Settings, name: str, data: bytes) -> Path:

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from studio.storage.local import AssetStore, write_atomic
-from studio.catalog.store import Catalog
-from studio.images.contact_sheet import SheetTile, contact_sheet
-from studio.errors import NotFound
-from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.catalog.models import Batch, Shot, Take
-from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
 from studio.catalog.stages import publish_rows, record_publication
+from studio.catalog.store import Catalog
+from studio.errors import NotFound
+from studio.images.contact_sheet import SheetTile, contact_sheet
+from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
+from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
+from studio.storage.local import AssetStore, write_atomic
 
 MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
@@ -47,8 +47,13 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
     target = Path(batch.output_dir) / f"{shot.shot_id}.{key.rsplit('.', 1)[-1]}"
     final = assets.get(key)
     render = final if key == take.asset_key or take.asset_key is None else assets.get(take.asset_key)
-    recipe = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)),
-                         provider_credentials=provider_credentials(take, render))
+    recipe = take_recipe(
+        take,
+        shot,
+        batch,
+        upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)),
+        provider_credentials=provider_credentials(take, render),
+    )
     result = embed_recipe(final, recipe)
     write_atomic(target, result.data)
     sidecar = sidecar_path(target)

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.storage.local import AssetStore
+from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.store import Catalog
 from studio.errors import NotFound, StudioError
 from studio.images.metadata import read_recipe_file
-from studio.catalog.models import Batch, Shot, Take
-from studio.settings import Settings
 from studio.project.storyboard import (
     derive_seed,
     new_batch_id,
@@ -30,6 +28,8 @@ from studio.project.storyboard import (
     shot_key,
     take_id,
 )
+from studio.settings import Settings
+from studio.storage.local import AssetStore
 
 MODES = ("exact", "remix", "vary-subtle", "vary-strong")
 VARY_STRENGTH = {"vary-subtle": 0.5, "vary-strong": 0.85}
@@ -120,10 +120,21 @@ def origin_of_take(catalog: Catalog, take: Take) -> Origin:
         raise ReplayError(take.id, f"it was never rendered (status: {take.status})")
     shot = catalog.shot(take.shot_key)
     return Origin(
-        take_id=take.id, batch_id=take.batch_id, shot_id=shot.shot_id, provider=take.provider, model=take.model,
-        seed=take.seed_used, reproducible=bool(take.reproducible), prompt=take.prompt, negative=take.negative,
-        size=(take.width, take.height), params=dict(take.params or {}), upscale=shot.upscale,
-        image_key=take.asset_key, init_key=take.init_key, strength=take.strength,
+        take_id=take.id,
+        batch_id=take.batch_id,
+        shot_id=shot.shot_id,
+        provider=take.provider,
+        model=take.model,
+        seed=take.seed_used,
+        reproducible=bool(take.reproducible),
+        prompt=take.prompt,
+        negative=take.negative,
+        size=(take.width, take.height),
+        params=dict(take.params or {}),
+        upscale=shot.upscale,
+        image_key=take.asset_key,
+        init_key=take.init_key,
+        strength=take.strength,
     )
 
 
@@ -147,12 +158,21 @@ def origin_of_file(catalog: Catalog, assets: AssetStore, path: Path) -> Origin:
     data = path.read_bytes()
     image_key = assets.put(data, _mime_of(path))
     return Origin(
-        take_id=str(known or path.name), batch_id=None, shot_id=str(recipe.get("shot_id") or path.stem),
-        provider=provider, model=recipe.get("model"), seed=recipe.get("seed"),
+        take_id=str(known or path.name),
+        batch_id=None,
+        shot_id=str(recipe.get("shot_id") or path.stem),
+        provider=provider,
+        model=recipe.get("model"),
+        seed=recipe.get("seed"),
         reproducible=bool(recipe.get("reproducible", recipe.get("seed") is not None)),
-        prompt=recipe["prompt"], negative=str(recipe.get("negative") or ""), size=(int(size[0]), int(size[1])),
-        params=dict(recipe.get("params") or {}), upscale=int(recipe.get("upscale") or 1),
-        image_key=image_key, init_key=None, strength=recipe.get("strength"),
+        prompt=recipe["prompt"],
+        negative=str(recipe.get("negative") or ""),
+        size=(int(size[0]), int(size[1])),
+        params=dict(recipe.get("params") or {}),
+        upscale=int(recipe.get("upscale") or 1),
+        image_key=image_key,
+        init_key=None,
+        strength=recipe.get("strength"),
     )
 
 
@@ -193,8 +213,11 @@ def check_request(req: ReplayRequest, origin: Origin) -> str:
         raise ReplayError(req.source, "--prompt must not be empty")
     provider = req.provider or origin.provider
     if req.mode in VARY_STRENGTH and provider not in IMAGE_INPUT:
-        raise ReplayError(req.source, f"{provider} cannot start from an image; pick one that can with "
-                                      f"--provider ({', '.join(sorted(IMAGE_INPUT))})")
+        raise ReplayError(
+            req.source,
+            f"{provider} cannot start from an image; pick one that can with "
+            f"--provider ({', '.join(sorted(IMAGE_INPUT))})",
+        )
     if req.mode in VARY_STRENGTH and origin.image_key is None:
         raise ReplayError(req.source, "its image is not in this studio's asset store")
     return provider
@@ -217,7 +240,11 @@ def replay_takes(req: ReplayRequest, origin: Origin, provider: str, batch_seed: 
         elif req.mode == "remix":
             seed, init_key, strength = derive_seed(batch_seed, origin.take_id, n), origin.init_key, origin.strength
         else:
-            seed, init_key, strength = derive_seed(batch_seed, origin.take_id, n), origin.image_key, VARY_STRENGTH[req.mode]
+            seed, init_key, strength = (
+                derive_seed(batch_seed, origin.take_id, n),
+                origin.image_key,
+                VARY_STRENGTH[req.mode],
+            )
         takes.append({"seed": seed, "prompt": prompt, "params": params, "init_key": init_key, "strength": strength})
     return takes
 
@@ -239,17 +266,51 @@ def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: R
     for position, recipe in enumerate(planned):
         sid = origin.shot_id if req.count == 1 else f"{origin.shot_id}-{position + 1}"
         key = shot_key(batch_id, sid)
-        shots.append(Shot(key=key, batch_id=batch_id, shot_id=sid, position=position, prompt=recipe["prompt"],
-                          negative=origin.negative, width=width, height=height, variants=1,
-                          upscale=origin.upscale, chain=[provider], stage="pending"))
-        takes.append(Take(id=take_id(key, 1), batch_id=batch_id, shot_key=key, number=1, seed=recipe["seed"],
-                          prompt=recipe["prompt"], negative=origin.negative, width=width, height=height,
-                          params=recipe["params"], init_key=recipe["init_key"], strength=recipe["strength"],
-                          parent_take_id=origin.take_id))
+        shots.append(
+            Shot(
+                key=key,
+                batch_id=batch_id,
+                shot_id=sid,
+                position=position,
+                prompt=recipe["prompt"],
+                negative=origin.negative,
+                width=width,
+                height=height,
+                variants=1,
+                upscale=origin.upscale,
+                chain=[provider],
+                stage="pending",
+            )
+        )
+        takes.append(
+            Take(
+                id=take_id(key, 1),
+                batch_id=batch_id,
+                shot_key=key,
+                number=1,
+                seed=recipe["seed"],
+                prompt=recipe["prompt"],
+                negative=origin.negative,
+                width=width,
+                height=height,
+                params=recipe["params"],
+                init_key=recipe["init_key"],
+                strength=recipe["strength"],
+                parent_take_id=origin.take_id,
+            )
+        )
     batch = Batch(
-        id=batch_id, kind="replay", project_name=f"{req.mode} of {origin.take_id}", project_slug="replay",
-        project_source="", project_key="", seed=seed, output_dir=str(settings.published_dir / batch_id),
-        parent_batch_id=origin.batch_id, total_shots=len(shots), total_takes=len(takes),
+        id=batch_id,
+        kind="replay",
+        project_name=f"{req.mode} of {origin.take_id}",
+        project_slug="replay",
+        project_source="",
+        project_key="",
+        seed=seed,
+        output_dir=str(settings.published_dir / batch_id),
+        parent_batch_id=origin.batch_id,
+        total_shots=len(shots),
+        total_takes=len(takes),
     )
     catalog.add_batch(batch)
     catalog.add_shots(batch_id, shots, takes)

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from studio.storage.local import AssetStore
 from studio.batches.close import ENDED_BATCH_STATES, mark_lost, rendered_shots
-from studio.catalog.store import Catalog
-from studio.errors import StudioError
 from studio.batches.launch import batch_row
 from studio.catalog.models import Batch, Shot, Take
+from studio.catalog.store import Catalog
+from studio.errors import StudioError
 from studio.project.loader import Project, load_project, parse_project
-from studio.settings import Settings
 from studio.project.storyboard import new_batch_seed, shot_key, take_id
+from studio.settings import Settings
+from studio.storage.local import AssetStore
 
 STAGE_WORDS = ("rejected", "failed")
 
@@ -53,8 +53,10 @@ def shots_to_rerun(only: Sequence[str], parent_shots: Sequence[Shot], project: P
         elif word in known:
             wanted.add(word)
         else:
-            raise RerunError(batch_id, f"the project has no shot {word!r} (shots: {', '.join(known)}; "
-                                       f"or say {' / '.join(STAGE_WORDS)})")
+            raise RerunError(
+                batch_id,
+                f"the project has no shot {word!r} (shots: {', '.join(known)}; or say {' / '.join(STAGE_WORDS)})",
+            )
     chosen = [sid for sid in known if sid in wanted]
     if not chosen:
         raise RerunError(batch_id, f"no shot matches {' '.join(only)} (nothing to render again)")
@@ -75,8 +77,9 @@ def current_project(assets: AssetStore, parent: Batch) -> tuple[Project, Path, b
     return project, source, text, False
 
 
-def plan_rerun(settings: Settings, catalog: Catalog, assets: AssetStore, batch_id: str,
-               only: Sequence[str]) -> tuple[Batch, bool]:
+def plan_rerun(
+    settings: Settings, catalog: Catalog, assets: AssetStore, batch_id: str, only: Sequence[str]
+) -> tuple[Batch, bool]:
     """Write the rerun batch's row; its storyboard stage renders ``rerun_only`` and carries the rest.
 
     Returns:
@@ -91,9 +94,12 @@ def plan_rerun(settings: Settings, catalog: Catalog, assets: AssetStore, batch_i
         mark_lost(catalog, parent, rendered_shots(parent, catalog.shots(batch_id)))
     chosen = shots_to_rerun(only, catalog.shots(batch_id), project, batch_id)
     extra: dict[str, object] = dict(
-        kind="rerun", parent_batch_id=parent.id, rerun_only=chosen,
+        kind="rerun",
+        parent_batch_id=parent.id,
+        rerun_only=chosen,
         # New seeds: the same seed would render a rejected shot the same way again.
-        seed=new_batch_seed(), budget_usd=parent.budget_usd if project.budget_usd is None else project.budget_usd,
+        seed=new_batch_seed(),
+        budget_usd=parent.budget_usd if project.budget_usd is None else project.budget_usd,
     )
     if not from_disk:
         extra["references"] = parent.references
@@ -101,8 +107,9 @@ def plan_rerun(settings: Settings, catalog: Catalog, assets: AssetStore, batch_i
     return catalog.add_batch(batch), from_disk
 
 
-def carried_rows(batch: Batch, parent_shots: Sequence[Shot], parent_takes: dict[str, Take],
-                 positions: dict[str, int]) -> tuple[list[Shot], list[Take]]:
+def carried_rows(
+    batch: Batch, parent_shots: Sequence[Shot], parent_takes: dict[str, Take], positions: dict[str, int]
+) -> tuple[list[Shot], list[Take]]:
     """Copies of the parent's published shots that a rerun keeps, as rows of the new batch.
 
     Args:
@@ -123,15 +130,40 @@ def carried_rows(batch: Batch, parent_shots: Sequence[Shot], parent_takes: dict[
         key = shot_key(batch.id, old.shot_id)
         copy = take_id(key, 1)
         # New rows from plain field values: a model_copy of a loaded row would share its identity.
-        shots.append(Shot(**{**old.model_dump(), **dict(key=key, batch_id=batch.id, position=positions[old.shot_id],
-                                                         stage="published", final_take_id=copy, variants=1)}))
-        takes.append(Take(**{**chosen.model_dump(exclude={"created_at"}),
-                             **dict(id=copy, batch_id=batch.id, shot_key=key, number=1, round=1,
-                                    parent_take_id=chosen.id, cost_usd=0.0)}))
+        shots.append(
+            Shot(
+                **{
+                    **old.model_dump(),
+                    **dict(
+                        key=key,
+                        batch_id=batch.id,
+                        position=positions[old.shot_id],
+                        stage="published",
+                        final_take_id=copy,
+                        variants=1,
+                    ),
+                }
+            )
+        )
+        takes.append(
+            Take(
+                **{
+                    **chosen.model_dump(exclude={"created_at"}),
+                    **dict(
+                        id=copy,
+                        batch_id=batch.id,
+                        shot_key=key,
+                        number=1,
+                        round=1,
+                        parent_take_id=chosen.id,
+                        cost_usd=0.0,
+                    ),
+                }
+            )
+        )
     return shots, takes
 
 
 def project_positions(project: Project) -> dict[str, int]:
     """Each shot id's position in the project."""
     return {spec.id: n for n, spec in enumerate(project.shots)}
-

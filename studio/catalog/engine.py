@@ -72,6 +72,7 @@ def new_engine(url: str) -> Engine:
         # keeps stored times meaning UTC with either.
         # A bounded connect: a server that is unreachable (not refusing) must fail a stage in
         # seconds, so the outage guard sees it and retries, instead of hanging the worker's threads.
-        return create_engine(url, pool_pre_ping=True,
-                             connect_args={"options": "-c timezone=UTC", "connect_timeout": 10})
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC", "connect_timeout": 10}
+        )
     return create_engine(url, pool_pre_ping=True)

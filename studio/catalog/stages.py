@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from studio.spending.call_guard import Blocked, CallPolicy, check_call, lock_for_call
+from studio.catalog.models import Batch, Shot, Take, utcnow
 from studio.catalog.store import Catalog
 from studio.catalog.tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
 from studio.errors import NotFound
-from studio.catalog.models import Batch, Shot, Take, utcnow
+from studio.spending.call_guard import Blocked, CallPolicy, check_call, lock_for_call
 
 DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
 # Stages a shot moves through on its own; a stage outside these (a gate) is left to whoever set it.
@@ -41,8 +41,9 @@ class RenderStart:
     blocked: Blocked | None = None
 
 
-def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int, price: float = 0.0,
-                 policy: CallPolicy | None = None) -> RenderStart:
+def begin_render(
+    catalog: Catalog, take_id: str, *, provider: str, attempt: int, price: float = 0.0, policy: CallPolicy | None = None
+) -> RenderStart:
     """Look for an earlier result; if none, check the limits and write the call down before it is made.
 
     Args:
@@ -58,8 +59,9 @@ def begin_render(catalog: Catalog, take_id: str, *, provider: str, attempt: int,
         return start
 
 
-def _begin_render(conn: Connection, take_id: str, *, provider: str, attempt: int, price: float,
-                  policy: CallPolicy | None) -> RenderStart:
+def _begin_render(
+    conn: Connection, take_id: str, *, provider: str, attempt: int, price: float, policy: CallPolicy | None
+) -> RenderStart:
     row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
     if row is None:
         raise NotFound("take", take_id)
@@ -77,8 +79,10 @@ def _begin_render(conn: Connection, take_id: str, *, provider: str, attempt: int
     # A call begun and never finished: its worker died. Count it as lost, but keep its vendor
     # job so this attempt polls that job instead of paying for a new one.
     lost = conn.execute(
-        update(ATTEMPT).where(*started_calls, ATTEMPT.c.provider == provider)
-        .values(status="lost", finished_at=now, cost_usd=0.0).returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
+        update(ATTEMPT)
+        .where(*started_calls, ATTEMPT.c.provider == provider)
+        .values(status="lost", finished_at=now, cost_usd=0.0)
+        .returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
     ).all()
     job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)  # the latest job
     if guarded:
@@ -86,22 +90,39 @@ def _begin_render(conn: Connection, take_id: str, *, provider: str, attempt: int
         budget, stopped = conn.execute(
             select(BATCH.c.budget_usd, BATCH.c.spending_stopped).where(BATCH.c.id == take.batch_id)
         ).first() or (None, False)
-        blocked = check_call(conn, batch_id=take.batch_id, budget=budget, provider=provider, price=price,
-                             policy=policy, stopped=bool(stopped))
+        blocked = check_call(
+            conn,
+            batch_id=take.batch_id,
+            budget=budget,
+            provider=provider,
+            price=price,
+            policy=policy,
+            stopped=bool(stopped),
+        )
         if blocked is not None:
             return RenderStart(take, done=False, blocked=blocked)
     if take.status == "planned":
         take = snapshot(Take, row, status="rendering")
         conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status="rendering"))
         conn.execute(
-            update(SHOT).where(SHOT.c.key == take.shot_key, SHOT.c.stage == "pending")
+            update(SHOT)
+            .where(SHOT.c.key == take.shot_key, SHOT.c.stage == "pending")
             .values(stage="rendering", updated_at=now)
         )
     attempt_id = conn.execute(
-        insert(ATTEMPT).values(take_id=take_id, batch_id=take.batch_id, stage="render", provider=provider,
-                               attempt=attempt, status="started", job_id=job_id, cost_usd=price,
-                               # After the checks: a half-open circuit counts probes started since it half-opened.
-                               started_at=utcnow())
+        insert(ATTEMPT)
+        .values(
+            take_id=take_id,
+            batch_id=take.batch_id,
+            stage="render",
+            provider=provider,
+            attempt=attempt,
+            status="started",
+            job_id=job_id,
+            cost_usd=price,
+            # After the checks: a half-open circuit counts probes started since it half-opened.
+            started_at=utcnow(),
+        )
         .returning(ATTEMPT.c.id)
     ).scalar_one()
     return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id)
@@ -119,7 +140,8 @@ def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]
             # A conditional update, not read-modify-write: a sibling take may park the shot at a
             # gate between our read and our write, and that stage must not be overwritten.
             conn.execute(
-                update(SHOT).where(SHOT.c.key == shot.key, SHOT.c.stage.in_(WORKING_STAGES))
+                update(SHOT)
+                .where(SHOT.c.key == shot.key, SHOT.c.stage.in_(WORKING_STAGES))
                 .values(stage=stage, updated_at=utcnow())
             )
         return take, shot
@@ -158,15 +180,19 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
         ).first()
         now = utcnow()
         if existing is None:
-            conn.execute(insert(PUBLICATION).values(batch_id=batch_id, shot_key=shot_key, take_id=take_id, path=path,
-                                                    published_at=now))
+            conn.execute(
+                insert(PUBLICATION).values(
+                    batch_id=batch_id, shot_key=shot_key, take_id=take_id, path=path, published_at=now
+                )
+            )
         conn.execute(
             update(SHOT).where(SHOT.c.key == shot_key).values(stage="published", final_take_id=take_id, updated_at=now)
         )
 
 
-def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int,
-               price: float) -> tuple[int, str | None]:
+def begin_call(
+    catalog: Catalog, take_id: str, *, stage: str, provider: str, attempt: int, price: float
+) -> tuple[int, str | None]:
     """Write down an upscale or review call to a paid provider before it is made.
 
     Returns:
@@ -180,14 +206,30 @@ def begin_call(catalog: Catalog, take_id: str, *, stage: str, provider: str, att
         now = utcnow()
         # A dead worker's call: it holds no reservation any more, but its job may still finish.
         lost = conn.execute(
-            update(ATTEMPT).where(ATTEMPT.c.take_id == take_id, ATTEMPT.c.stage == stage,
-                                  ATTEMPT.c.provider == provider, ATTEMPT.c.status == "started")
-            .values(status="lost", finished_at=now, cost_usd=0.0).returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
+            update(ATTEMPT)
+            .where(
+                ATTEMPT.c.take_id == take_id,
+                ATTEMPT.c.stage == stage,
+                ATTEMPT.c.provider == provider,
+                ATTEMPT.c.status == "started",
+            )
+            .values(status="lost", finished_at=now, cost_usd=0.0)
+            .returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
         ).all()
         job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)
         call_id = conn.execute(
-            insert(ATTEMPT).values(take_id=take_id, batch_id=batch_id, stage=stage, provider=provider,
-                                   attempt=attempt, status="started", cost_usd=price, job_id=job_id, started_at=now)
+            insert(ATTEMPT)
+            .values(
+                take_id=take_id,
+                batch_id=batch_id,
+                stage=stage,
+                provider=provider,
+                attempt=attempt,
+                status="started",
+                cost_usd=price,
+                job_id=job_id,
+                started_at=now,
+            )
             .returning(ATTEMPT.c.id)
         ).scalar_one()
         return call_id, job_id

@@ -16,8 +16,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from studio.catalog.engine import engine_for
-from studio.catalog.tables import ATTEMPT, BATCH, SHOT, TAKE, row_values
-from studio.errors import NotFound
 from studio.catalog.models import (
     Approval,
     Batch,
@@ -27,6 +25,8 @@ from studio.catalog.models import (
     Take,
     utcnow,
 )
+from studio.catalog.tables import ATTEMPT, BATCH, SHOT, TAKE, row_values
+from studio.errors import NotFound
 
 
 class Catalog:
@@ -105,10 +105,14 @@ class Catalog:
                 conn.execute(insert(SHOT), new_shots)
             if new_takes:
                 conn.execute(insert(TAKE), new_takes)
-            conn.execute(update(BATCH).where(BATCH.c.id == batch_id).values(
-                total_shots=len(have_shots | {shot.key for shot in shots}),
-                total_takes=len(have_takes | {take.id for take in takes}),
-            ))
+            conn.execute(
+                update(BATCH)
+                .where(BATCH.c.id == batch_id)
+                .values(
+                    total_shots=len(have_shots | {shot.key for shot in shots}),
+                    total_takes=len(have_takes | {take.id for take in takes}),
+                )
+            )
             conn.execute(update(BATCH).where(BATCH.c.id == batch_id, BATCH.c.state == "queued").values(state="running"))
 
     def shot_ids(self, batch_id: str) -> list[str]:
@@ -162,7 +166,7 @@ class Catalog:
         found: dict[str, Take] = {}
         with self.session() as s:
             for start in range(0, len(wanted), 500):  # under every database's bound-parameter limit
-                query = select(Take).where(Take.id.in_(wanted[start:start + 500]))  # type: ignore[attr-defined]
+                query = select(Take).where(Take.id.in_(wanted[start : start + 500]))  # type: ignore[attr-defined]
                 found.update((take.id, take) for take in s.exec(query))
         return found
 
@@ -180,9 +184,16 @@ class Catalog:
             prompt = f"{latest.prompt}, {note.strip()}" if note.strip() else latest.prompt
             new = [
                 Take(
-                    id=f"{shot_key}/{latest.number + i}", batch_id=latest.batch_id, shot_key=shot_key,
-                    number=latest.number + i, round=round_, seed=seed, prompt=prompt, negative=latest.negative,
-                    width=latest.width, height=latest.height,
+                    id=f"{shot_key}/{latest.number + i}",
+                    batch_id=latest.batch_id,
+                    shot_key=shot_key,
+                    number=latest.number + i,
+                    round=round_,
+                    seed=seed,
+                    prompt=prompt,
+                    negative=latest.negative,
+                    width=latest.width,
+                    height=latest.height,
                 )
                 for i, seed in enumerate(seeds, start=1)
             ]
@@ -220,7 +231,9 @@ class Catalog:
                 setattr(row, name, value)
             s.add(row)
 
-    def complete_attempt(self, attempt_id: int, take_id: str, take_fields: dict[str, Any], **attempt_fields: Any) -> None:
+    def complete_attempt(
+        self, attempt_id: int, take_id: str, take_fields: dict[str, Any], **attempt_fields: Any
+    ) -> None:
         """Close a successful call, store its result on the take and charge the take, in one transaction.
 
         One transaction, so a crash leaves either a ``started`` call (to be made again) or a
@@ -228,8 +241,10 @@ class Catalog:
         """
         with self.engine.begin() as conn:
             closed = conn.execute(
-                update(ATTEMPT).where(ATTEMPT.c.id == attempt_id)
-                .values(status="succeeded", finished_at=utcnow(), **attempt_fields).returning(ATTEMPT.c.cost_usd)
+                update(ATTEMPT)
+                .where(ATTEMPT.c.id == attempt_id)
+                .values(status="succeeded", finished_at=utcnow(), **attempt_fields)
+                .returning(ATTEMPT.c.cost_usd)
             ).first()
             # A succeeded call charges its take.
             charged = {"cost_usd": func.coalesce(TAKE.c.cost_usd, 0.0) + closed.cost_usd} if closed is not None else {}
@@ -315,8 +330,16 @@ class Catalog:
             query = select(Take).where(Take.parent_take_id.in_(list(parent_ids)))  # type: ignore[union-attr]
             return list(s.exec(query.order_by(Take.created_at, Take.id)))  # type: ignore[arg-type]
 
-    def search_takes(self, *, prompt: str | None = None, seed: int | None = None, provider: str | None = None,
-                     status: str | None = None, batch_id: str | None = None, limit: int = 50) -> list[Take]:
+    def search_takes(
+        self,
+        *,
+        prompt: str | None = None,
+        seed: int | None = None,
+        provider: str | None = None,
+        status: str | None = None,
+        batch_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Take]:
         """Takes matching every filter given, newest first, filtered in SQL.
 
         Args:
@@ -346,7 +369,8 @@ class Catalog:
         """Live (not unpublished) files made from a take."""
         with self.session() as s:
             query = select(Publication).where(
-                Publication.take_id == take_id, Publication.removed_at.is_(None)  # type: ignore[union-attr]
+                Publication.take_id == take_id,
+                Publication.removed_at.is_(None),  # type: ignore[union-attr]
             )
             return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]
 
@@ -372,10 +396,12 @@ class Catalog:
                 s.add(shot)
             if marked:
                 # Rendered takes keep their status: their images exist and can still be replayed.
-                takes = s.exec(select(Take).where(
-                    Take.shot_key.in_([shot.key for shot in marked]),  # type: ignore[attr-defined]
-                    Take.status.in_(("planned", "rendering")),  # type: ignore[attr-defined]
-                ))
+                takes = s.exec(
+                    select(Take).where(
+                        Take.shot_key.in_([shot.key for shot in marked]),  # type: ignore[attr-defined]
+                        Take.status.in_(("planned", "rendering")),  # type: ignore[attr-defined]
+                    )
+                )
                 for take in takes:
                     take.status = "cancelled"
                     s.add(take)

@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as err:  # noqa: BLE001 - only an outage becomes a line; anything else is a bug
+    except Exception as err:
         from studio.outages.classify import classify_outage
 
         outage = classify_outage(err)

@@ -9,13 +9,13 @@ import os
 import sys
 from typing import Any
 
-from studio.storage.local import AssetStore, open_asset_store
-from studio.catalog.store import Catalog
-from studio.cli.display import follow_batch, print_batch, print_batches
 from studio.batches.launch import prepare_batch
 from studio.batches.preview import render_notices
+from studio.catalog.store import Catalog
+from studio.cli.display import follow_batch, print_batch, print_batches
 from studio.project.loader import Project, load_project
 from studio.settings import Settings, load_settings
+from studio.storage.local import AssetStore, open_asset_store
 from studio.views.status import batch_summary, batches_overview
 
 
@@ -84,8 +84,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog = Catalog.open(settings.catalog_url)
     if args.batch:
-        data: Any = batch_summary(catalog, args.batch, circuit_failures=settings.circuit_failures,
-                                  circuit_cooldown=settings.circuit_cooldown)
+        data: Any = batch_summary(
+            catalog, args.batch, circuit_failures=settings.circuit_failures, circuit_cooldown=settings.circuit_cooldown
+        )
     else:
         data = batches_overview(catalog)
     if args.json:
@@ -100,8 +101,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     """Approve or reject at a gate through the shot workflow's Update."""
     from pipelines.client.batches import decide
-    from pipelines.runtime.connection import connect
     from pipelines.messages import Decision
+    from pipelines.runtime.connection import connect
 
     settings = load_settings()
     Catalog.open(settings.catalog_url).batch(args.batch)  # a clear "no batch" before asking Temporal

@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import os
 
-from studio.spending.budget import Spend, batch_spend, raise_budget, stop_spending
 from studio.catalog.store import Catalog
-from studio.spending.money import usd
 from studio.settings import load_settings
+from studio.spending.budget import Spend, batch_spend, raise_budget, stop_spending
+from studio.spending.money import usd
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

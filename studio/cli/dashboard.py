@@ -24,16 +24,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def dashboard_command(settings: Settings) -> list[str]:
     """The `streamlit run` command line for the dashboard under ``settings``."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(settings.dashboard_port),
-        "--server.address", settings.dashboard_host,
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(settings.dashboard_port),
+        "--server.address",
+        settings.dashboard_host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
         # Client pages must not show tracebacks or the developer menu to whoever holds a link.
-        "--client.showErrorDetails", "none",
-        "--client.toolbarMode", "minimal",
+        "--client.showErrorDetails",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
         # Teal rather than Streamlit's red: the primary button here means "approve", not "danger".
-        "--theme.primaryColor", "#0f766e",
+        "--theme.primaryColor",
+        "#0f766e",
     ]
 
 
@@ -84,8 +95,13 @@ def start_dashboard(settings: Settings, log_file: Path) -> subprocess.Popen[byte
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as out:
         return subprocess.Popen(
-            dashboard_command(settings), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dashboard_env(settings), start_new_session=True, preexec_fn=die_with_parent,
+            dashboard_command(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dashboard_env(settings),
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
 

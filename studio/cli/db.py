@@ -53,11 +53,14 @@ def cmd_current(_args: argparse.Namespace) -> int:
     if state.up_to_date:
         line = f"revision {state.current} (the newest)"
     elif not state.known:
-        line = (f"revision {state.current}, newer than this studio knows (its newest is {state.head}): "
-                "upgrade the studio")
+        line = (
+            f"revision {state.current}, newer than this studio knows (its newest is {state.head}): upgrade the studio"
+        )
     else:
-        line = (f"{'revision ' + state.current if state.current else _NONE}; the newest is {state.head}: "
-                "run `studio db upgrade` (opening it with the studio does too)")
+        line = (
+            f"{'revision ' + state.current if state.current else _NONE}; the newest is {state.head}: "
+            "run `studio db upgrade` (opening it with the studio does too)"
+        )
     print(f"catalog {where}: {line}")
     return 0
 

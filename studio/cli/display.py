@@ -18,9 +18,9 @@ from rich.table import Table
 
 from studio.catalog.store import Catalog
 from studio.cli.tables import Column, excerpt, fitted_table
-from studio.views.batches import waiting_text
-from studio.spending.money import usd
 from studio.outages.notes import catalog_outage
+from studio.spending.money import usd
+from studio.views.batches import waiting_text
 from studio.views.status import TERMINAL_STATES, batch_summary, shots_waiting
 
 console = Console()
@@ -37,14 +37,18 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
     """Show a progress bar per stage until the batch ends; returns its final summary."""
     hinted: set[str] = set()
     with Progress(
-        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[extra]}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:<11}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[extra]}"),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         bars = {stage: progress.add_task(stage, total=None, extra="") for stage in STAGES}
         while True:
             try:
                 summary = await asyncio.to_thread(batch_summary, catalog, batch_id)
-            except Exception as err:  # noqa: BLE001 - only an outage of the catalog is waited out
+            except Exception as err:
                 line = catalog_outage(err)
                 if line is None:
                     raise
@@ -80,11 +84,15 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> di
                 if key not in hinted:
                     progress.console.print(f"[yellow]{waiting_text(wait)}")
                     hinted.add(key)
-            hinted -= {k for k in hinted if k.startswith("wait:")} - {f"wait:{w['for']}" for w in summary["waiting_for"]}
+            hinted -= {k for k in hinted if k.startswith("wait:")} - {
+                f"wait:{w['for']}" for w in summary["waiting_for"]
+            }
             for alert in summary["alerts"]:
                 key = f"alert:{alert['provider']}:{alert['error_class']}"
                 if key not in hinted:
-                    progress.console.print(f"[bold red]{alert['provider']}: {alert['message']}[/] ({alert['last_error']})")
+                    progress.console.print(
+                        f"[bold red]{alert['provider']}: {alert['message']}[/] ({alert['last_error']})"
+                    )
                     hinted.add(key)
             waiting = [s for s in await asyncio.to_thread(shots_waiting, catalog, batch_id) if s not in hinted]
             for shot in waiting:
@@ -130,7 +138,9 @@ def print_batch(summary: dict[str, Any]) -> None:
     approval = summary["stages"]["approval"]
     if approval["required"]:
         table.add_row(
-            "approval", str(approval["approved"] + approval["rejected"]), "",
+            "approval",
+            str(approval["approved"] + approval["rejected"]),
+            "",
             f"{approval['waiting']} waiting, {approval['approved']} approved, {approval['rejected']} rejected",
         )
     console.print(table)
@@ -147,8 +157,10 @@ def print_batch(summary: dict[str, Any]) -> None:
     for wait in summary.get("waiting_for", []):
         console.print(f"[yellow]{waiting_text(wait)}")
     for alert in summary["alerts"]:
-        console.print(f"[bold red]{alert['provider']}: {alert['message']}[/] — {alert['calls']} call(s), "
-                      f"last: {alert['last_error']}")
+        console.print(
+            f"[bold red]{alert['provider']}: {alert['message']}[/] — {alert['calls']} call(s), "
+            f"last: {alert['last_error']}"
+        )
     print_takes(summary["take_details"])
     console.print(f"output: {summary['output_dir']}")
     if summary.get("error"):
@@ -163,14 +175,22 @@ def print_cost(cost: dict[str, Any]) -> None:
     if cost["spending_stopped"]:
         console.print("[yellow]spending was stopped at the budget")
     if cost["waiting_at_budget"]:
-        console.print(f"[yellow]{len(cost['waiting_at_budget'])} shot(s) wait at the budget: "
-                      f"{', '.join(cost['waiting_at_budget'])}")
+        console.print(
+            f"[yellow]{len(cost['waiting_at_budget'])} shot(s) wait at the budget: "
+            f"{', '.join(cost['waiting_at_budget'])}"
+        )
 
 
 # Review notes and errors in the takes table: enough to see what is wrong (`studio show` has all).
 NOTES_EXCERPT = 80
-TAKE_COLUMNS = (Column("take", "id"), Column("status"), Column("provider"), Column("seed", justify="right"),
-                Column("cost", justify="right"), Column("review", "prose"))
+TAKE_COLUMNS = (
+    Column("take", "id"),
+    Column("status"),
+    Column("provider"),
+    Column("seed", justify="right"),
+    Column("cost", justify="right"),
+    Column("review", "prose"),
+)
 
 
 def print_takes(takes: list[dict[str, Any]], limit: int = 40) -> None:
@@ -183,18 +203,30 @@ def print_takes(takes: list[dict[str, Any]], limit: int = 40) -> None:
         if t["review_score"] is not None:
             review = f"{t['review_score']:.2f}" + ("" if t["review_passed"] else " ✗")
         notes = excerpt(t["review_notes"] or t["error"] or "", NOTES_EXCERPT)
-        rows.append([
-            t["take"].split("/", 1)[1], t["status"], t["provider"] or "",
-            str(t["seed"] if t["seed"] is not None else ""), usd(t["cost_usd"]), f"{review} {notes}".strip(),
-        ])
+        rows.append(
+            [
+                t["take"].split("/", 1)[1],
+                t["status"],
+                t["provider"] or "",
+                str(t["seed"] if t["seed"] is not None else ""),
+                usd(t["cost_usd"]),
+                f"{review} {notes}".strip(),
+            ]
+        )
     console.print(fitted_table(TAKE_COLUMNS, rows, width=console.width, title="takes"))
     if len(takes) > limit:
         console.print(f"… and {len(takes) - limit} more takes (`studio status BATCH --json` lists them all)")
 
 
-BATCH_COLUMNS = (Column("batch", "id"), Column("project", "prose"), Column("state"),
-                 Column("published", justify="right"), Column("waiting", justify="right"),
-                 Column("failed", justify="right"), Column("created"))
+BATCH_COLUMNS = (
+    Column("batch", "id"),
+    Column("project", "prose"),
+    Column("state"),
+    Column("published", justify="right"),
+    Column("waiting", justify="right"),
+    Column("failed", justify="right"),
+    Column("created"),
+)
 
 
 def _batch_in_words(row: Sequence[str]) -> str:
@@ -211,8 +243,15 @@ def print_batches(rows: list[dict[str, Any]]) -> None:
         console.print("no batches yet: launch one with `studio run sample_projects/short-film`")
         return
     cells = [
-        [r["batch"], r["project"], r["state"], f"{r['published']}/{r['shots']}", str(r["waiting"]),
-         str(r["failed"]), (r["created_at"] or "")[:16].replace("T", " ")]
+        [
+            r["batch"],
+            r["project"],
+            r["state"],
+            f"{r['published']}/{r['shots']}",
+            str(r["waiting"]),
+            str(r["failed"]),
+            (r["created_at"] or "")[:16].replace("T", " "),
+        ]
         for r in rows
     ]
     console.print(fitted_table(BATCH_COLUMNS, cells, width=console.width, compact=_batch_in_words))

@@ -12,11 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from studio.storage.local import AssetStore, AssetStoreError, open_asset_store
-from studio.catalog.store import Catalog
-from studio.cli.display import console
-from studio.cli.tables import Column, fitted_table
-from studio.errors import StudioError
 from studio.batches.lineage import (
     Lineage,
     LineageNode,
@@ -26,10 +21,15 @@ from studio.batches.lineage import (
     take_lineage,
     take_summary,
 )
-from studio.catalog.models import Take
-from studio.spending.money import usd
 from studio.batches.publish import unpublish_batch
+from studio.catalog.models import Take
+from studio.catalog.store import Catalog
+from studio.cli.display import console
+from studio.cli.tables import Column, fitted_table
+from studio.errors import StudioError
 from studio.settings import load_settings
+from studio.spending.money import usd
+from studio.storage.local import AssetStore, AssetStoreError, open_asset_store
 
 if TYPE_CHECKING:
     from pipelines.client.batches import BatchCancellation
@@ -91,7 +91,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 def seed_text(take: Take) -> str:
     """The seed as a user should read it: the number, or why there is none to replay with."""
     if take.seed_used is not None:
-        return str(take.seed_used) + (" (not reproducible: the vendor does not promise it)" if take.reproducible is False else "")
+        return str(take.seed_used) + (
+            " (not reproducible: the vendor does not promise it)" if take.reproducible is False else ""
+        )
     if take.provider is None:
         return f"{take.seed} (planned; not rendered yet)" if take.seed is not None else "none yet"
     return "not reproducible"
@@ -99,8 +101,12 @@ def seed_text(take: Take) -> str:
 
 def _line(take: Take) -> str:
     seed = take.seed_used if take.seed_used is not None else take.seed
-    parts = [f"[bold]{escape(take.id)}[/]", take.status, take.provider or "not rendered",
-             f"seed {seed}" if seed is not None else "no seed"]
+    parts = [
+        f"[bold]{escape(take.id)}[/]",
+        take.status,
+        take.provider or "not rendered",
+        f"seed {seed}" if seed is not None else "no seed",
+    ]
     return " · ".join(parts) + f"  [dim]{escape(_excerpt(take.prompt))}[/]"
 
 
@@ -117,8 +123,10 @@ def print_lineage(lineage: Lineage) -> None:
         rows.append(("negative", take.negative))
     if take.revised_prompt:
         rows.append(("revised prompt", take.revised_prompt))
-    rows += [("size", f"{take.width}x{take.height}"),
-             ("params", json.dumps(take.params, sort_keys=True) if take.params else "none")]
+    rows += [
+        ("size", f"{take.width}x{take.height}"),
+        ("params", json.dumps(take.params, sort_keys=True) if take.params else "none"),
+    ]
     if take.init_key:
         rows.append(("image-to-image", f"from {take.init_key} at strength {take.strength}"))
     if take.review_score is not None:
@@ -173,8 +181,15 @@ def cmd_find(args: argparse.Namespace) -> int:
     """Print the takes matching every filter given."""
     if args.limit < 1:
         raise StudioError(f"--limit must be at least 1 (got {args.limit})")
-    takes = find_takes(_catalog(), prompt=args.prompt, seed=args.seed, provider=args.provider,
-                       approved=args.approved, batch=args.batch, limit=args.limit)
+    takes = find_takes(
+        _catalog(),
+        prompt=args.prompt,
+        seed=args.seed,
+        provider=args.provider,
+        approved=args.approved,
+        batch=args.batch,
+        limit=args.limit,
+    )
     if args.json:
         print(json.dumps([take_summary(t) for t in takes], indent=2))
     else:
@@ -187,8 +202,14 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= PROMPT_EXCERPT else flat[: PROMPT_EXCERPT - 1] + "…"
 
 
-FOUND_COLUMNS = (Column("take", "id"), Column("provider"), Column("seed", justify="right"),
-                 Column("score", justify="right"), Column("status"), Column("prompt", "prose"))
+FOUND_COLUMNS = (
+    Column("take", "id"),
+    Column("provider"),
+    Column("seed", justify="right"),
+    Column("score", justify="right"),
+    Column("status"),
+    Column("prompt", "prose"),
+)
 
 
 def _found_in_words(row: Sequence[str]) -> str:
@@ -206,8 +227,16 @@ def print_found(takes: list[Take], limit: int) -> None:
     for t in takes:
         row = take_summary(t)
         score = f"{row['review_score']:.2f}" if row["review_score"] is not None else ""
-        rows.append([t.id, t.provider or "", "" if row["seed"] is None else str(row["seed"]), score, t.status,
-                     _excerpt(t.prompt)])
+        rows.append(
+            [
+                t.id,
+                t.provider or "",
+                "" if row["seed"] is None else str(row["seed"]),
+                score,
+                t.status,
+                _excerpt(t.prompt),
+            ]
+        )
     # Take ids stay whole, to copy into `studio show`; the prompt is what a narrow terminal cuts.
     console.print(fitted_table(FOUND_COLUMNS, rows, width=console.width, compact=_found_in_words))
     if len(takes) == limit:

@@ -13,8 +13,8 @@ import asyncio
 from datetime import UTC, timedelta
 
 from studio.batches.close import ENDED_BATCH_STATES, FINAL_STAGES, mark_lost, rendered_shots
-from studio.catalog.store import Catalog
 from studio.catalog.models import utcnow
+from studio.catalog.store import Catalog
 from studio.settings import Settings, load_settings
 
 LIVE_BATCH_STATES = ("queued", "running")
@@ -36,8 +36,10 @@ def cmd_repair(args: argparse.Namespace) -> int:
     ids = list(args.batches) or [b.id for b in catalog.batches(200)]
     found = asyncio.run(repair(settings, catalog, ids))
     for batch_id, lost in found.items():
-        print(f"{batch_id}: {len(lost)} shot(s) had no outcome and are now recorded as failed "
-              f"({', '.join(lost)}); render them again with: studio rerun {batch_id} --only failed")
+        print(
+            f"{batch_id}: {len(lost)} shot(s) had no outcome and are now recorded as failed "
+            f"({', '.join(lost)}); render them again with: studio rerun {batch_id} --only failed"
+        )
     if not found:
         print(f"nothing to repair in {len(ids)} batch(es): every shot of every ended batch has an outcome")
     return 0

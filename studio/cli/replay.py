@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
-from studio.cli.display import follow_batch
-from studio.catalog.models import Batch
 from studio.batches.replay import MODES, ReplayRequest, plan_replay
 from studio.batches.rerun import plan_rerun
+from studio.catalog.models import Batch
+from studio.catalog.store import Catalog
+from studio.cli.display import follow_batch
 from studio.settings import Settings, load_settings
+from studio.storage.local import open_asset_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the replay and rerun subcommands."""
     p = sub.add_parser("replay", help="make another like a take or a published image file")
     p.add_argument("source", help="a take id (BATCH/SHOT/N) or an image file the studio published")
-    p.add_argument("--mode", choices=MODES, default="exact",
-                   help="exact: same seed and recipe; remix: new seeds; vary-*: image-to-image from it")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="exact",
+        help="exact: same seed and recipe; remix: new seeds; vary-*: image-to-image from it",
+    )
     p.add_argument("--count", type=int, default=1, help="new takes to make (exact: 1)")
     text = p.add_mutually_exclusive_group()
     text.add_argument("--prompt", help="a new prompt instead of the original")
@@ -30,8 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("rerun", help="a new batch keeping a batch's published shots, rendering others again")
     p.add_argument("batch")
-    p.add_argument("--only", nargs="+", required=True, metavar="WHAT",
-                   help="rejected, failed and/or shot ids: the shots to render again")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        required=True,
+        metavar="WHAT",
+        help="rejected, failed and/or shot ids: the shots to render again",
+    )
     p.add_argument("--detach", action="store_true", help="print the batch id and return at once")
     p.set_defaults(func=cmd_rerun)
 
@@ -44,8 +53,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     batch = plan_replay(settings, catalog, assets, request)
     takes = catalog.batch_takes(batch.id)
     if args.mode == "exact" and takes and takes[0].seed is None:
-        print(f"note: {takes[0].parent_take_id} has no seed (its vendor does not take one): this renders the "
-              "same recipe again, but the image will differ")
+        print(
+            f"note: {takes[0].parent_take_id} has no seed (its vendor does not take one): this renders the "
+            "same recipe again, but the image will differ"
+        )
     return asyncio.run(_start(settings, catalog, batch, args.detach))
 
 

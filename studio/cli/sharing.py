@@ -6,15 +6,17 @@ import argparse
 
 from studio.catalog.store import Catalog
 from studio.cli.stack import read_stack
-from studio.settings import load_settings
 from studio.review.sharing import DEFAULT_HOURS, share_url
+from studio.settings import load_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the share subcommand."""
     p = sub.add_parser("share", help="print a signed client-review link for a batch")
     p.add_argument("batch", help="a batch id")
-    p.add_argument("--hours", type=float, default=DEFAULT_HOURS, help=f"how long the link works (default {DEFAULT_HOURS})")
+    p.add_argument(
+        "--hours", type=float, default=DEFAULT_HOURS, help=f"how long the link works (default {DEFAULT_HOURS})"
+    )
     p.set_defaults(func=cmd_share)
 
 

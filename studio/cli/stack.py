@@ -68,7 +68,11 @@ def _spawn(args: list[str], log: Path, *, tied: bool = True) -> subprocess.Popen
 
     with open(log, "ab") as out:
         return subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=die_with_parent if tied else None,
         )
 
@@ -124,17 +128,24 @@ def _up_foreground(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     server = start_dev_server(
-        port=settings.temporal_port, ui_port=settings.temporal_ui_port,
-        db_file=settings.home / "temporal.db", log_file=logs / "temporal.log",
+        port=settings.temporal_port,
+        ui_port=settings.temporal_ui_port,
+        db_file=settings.home / "temporal.db",
+        log_file=logs / "temporal.log",
     )
     worker = _spawn([sys.executable, "-m", "studio.cli", "worker"], logs / "worker.log")
     from studio.cli.dashboard import start_dashboard
 
     dashboard = start_dashboard(settings, logs / "dashboard.log")
     state = {
-        "up_pid": os.getpid(), "server_pid": server.pid, "worker_pid": worker.pid, "dashboard_pid": dashboard.pid,
-        "home": str(settings.home), "address": settings.address,
-        "ui_url": f"http://127.0.0.1:{settings.temporal_ui_port}", "dashboard_url": settings.dashboard_url,
+        "up_pid": os.getpid(),
+        "server_pid": server.pid,
+        "worker_pid": worker.pid,
+        "dashboard_pid": dashboard.pid,
+        "home": str(settings.home),
+        "address": settings.address,
+        "ui_url": f"http://127.0.0.1:{settings.temporal_ui_port}",
+        "dashboard_url": settings.dashboard_url,
         "ready": True,
     }
     stack_file = settings.home / STACK_FILE
@@ -144,7 +155,9 @@ def _up_foreground(settings: Settings) -> int:
         while not stop["now"]:
             time.sleep(0.5)
             if server.poll() is not None:
-                raise StudioError(f"the Temporal dev server stopped (code {server.returncode}); see {logs / 'temporal.log'}")
+                raise StudioError(
+                    f"the Temporal dev server stopped (code {server.returncode}); see {logs / 'temporal.log'}"
+                )
             if worker.poll() is not None and not stop["now"]:
                 # A crashed worker costs only its in-flight calls; start another one.
                 print(f"worker exited with code {worker.returncode}; restarting it", flush=True)
@@ -193,8 +206,10 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     server = start_dev_server(
-        port=settings.temporal_port, ui_port=settings.temporal_ui_port,
-        db_file=settings.home / "temporal.db", log_file=_logs(settings) / "temporal.log",
+        port=settings.temporal_port,
+        ui_port=settings.temporal_ui_port,
+        db_file=settings.home / "temporal.db",
+        log_file=_logs(settings) / "temporal.log",
     )
     print(f"Temporal dev server on {settings.address}, Web UI http://127.0.0.1:{settings.temporal_ui_port}")
     try:

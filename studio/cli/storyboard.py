@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from providers.brief_chat import GeminiJSONChat, JSONChat, MistralJSONChat
-from studio.storage.local import write_atomic
+from studio.errors import StudioError
 from studio.project.brief import (
     DEFAULT_SHOTS,
     MAX_SHOTS,
@@ -19,9 +19,9 @@ from studio.project.brief import (
     draft_storyboard,
     read_brief,
 )
-from studio.errors import StudioError
 from studio.project.loader import PROJECT_FILE
 from studio.settings import Settings, load_settings
+from studio.storage.local import write_atomic
 
 
 class OutputExists(StudioError):
@@ -45,10 +45,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "a storyboard, and write it as PROJECT_DIR/project.toml, validated like any project file.",
     )
     p.add_argument("brief", help="the brief: a markdown or text file")
-    p.add_argument("--shots", type=_shot_count, default=DEFAULT_SHOTS,
-                   help=f"number of shots, {MIN_SHOTS} to {MAX_SHOTS} (default {DEFAULT_SHOTS})")
-    p.add_argument("-o", "--output", required=True, metavar="PROJECT_DIR",
-                   help=f"folder to write {PROJECT_FILE} into (made if missing)")
+    p.add_argument(
+        "--shots",
+        type=_shot_count,
+        default=DEFAULT_SHOTS,
+        help=f"number of shots, {MIN_SHOTS} to {MAX_SHOTS} (default {DEFAULT_SHOTS})",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PROJECT_DIR",
+        help=f"folder to write {PROJECT_FILE} into (made if missing)",
+    )
     p.add_argument("--force", action="store_true", help=f"replace an existing {PROJECT_FILE}")
     p.set_defaults(func=cmd_storyboard)
 
@@ -90,10 +99,16 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     if not chats:
         raise NoChatKeys()
     print(f"asking {chats[0].name} ({chats[0].model}) for {args.shots} shots...", file=sys.stderr)
-    draft = asyncio.run(draft_storyboard(
-        brief, shots=args.shots, chats=chats, brief_name=args.brief, project_file=target,
-        on_note=lambda line: print(line, file=sys.stderr),
-    ))
+    draft = asyncio.run(
+        draft_storyboard(
+            brief,
+            shots=args.shots,
+            chats=chats,
+            brief_name=args.brief,
+            project_file=target,
+            on_note=lambda line: print(line, file=sys.stderr),
+        )
+    )
     if target.exists() and not args.force:  # created by someone else while the model was writing
         raise OutputExists(target)
     try:
@@ -101,7 +116,9 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     except OSError as exc:  # a read-only or full disk is the user's to fix: one line, no traceback
         raise StudioError(f"{target}: cannot write: {exc.strerror or exc} (nothing was written)") from None
     project = draft.project
-    print(f"wrote {target}: {project.name!r}, {len(project.shots)} shots, {project.total_takes} takes "
-          f"(drafted by {draft.provider}, {draft.model})")
+    print(
+        f"wrote {target}: {project.name!r}, {len(project.shots)} shots, {project.total_takes} takes "
+        f"(drafted by {draft.provider}, {draft.model})"
+    )
     print(f"next: studio run {shlex.quote(args.output)} --wait")
     return 0

@@ -105,20 +105,32 @@ def fitted_table(
         allotted = dict(zip(prose, shares, strict=True))
         for i, column in enumerate(columns):
             if i in allotted:
-                table.add_column(column.header, no_wrap=True, overflow="ellipsis", justify=column.justify,
-                                 min_width=allotted[i], max_width=allotted[i])
+                table.add_column(
+                    column.header,
+                    no_wrap=True,
+                    overflow="ellipsis",
+                    justify=column.justify,
+                    min_width=allotted[i],
+                    max_width=allotted[i],
+                )
             else:
                 # min_width: rich would otherwise shrink every column evenly as a last resort.
-                table.add_column(column.header, no_wrap=True, overflow="fold", justify=column.justify,
-                                 min_width=widths[i])
+                table.add_column(
+                    column.header, no_wrap=True, overflow="fold", justify=column.justify, min_width=widths[i]
+                )
         for row in rows:
             table.add_row(*(Text(value) for value in row))
         return table
     return _stacked(columns, rows, title=title, compact=compact)
 
 
-def _stacked(columns: Sequence[Column], rows: Sequence[Sequence[str]], *, title: str | None,
-             compact: Callable[[Sequence[str]], str] | None) -> Group:
+def _stacked(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    title: str | None,
+    compact: Callable[[Sequence[str]], str] | None,
+) -> Group:
     ids = [i for i, c in enumerate(columns) if c.kind == "id"]
     others = [i for i in range(len(columns)) if i not in ids]
     lines: list[RenderableType] = [Text(title, style="italic", justify="center")] if title else []

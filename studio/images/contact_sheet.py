@@ -111,7 +111,7 @@ def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DE
         # A few at a time: Pillow decodes outside the GIL, and only this many full-size images
         # are ever open at once.
         for start in range(0, len(shown), 2 * _WORKERS):
-            chunk = shown[start:start + 2 * _WORKERS]
+            chunk = shown[start : start + 2 * _WORKERS]
             for offset, thumb in enumerate(pool.map(lambda t: _thumbnail(t.image, plan.cell), chunk)):
                 _draw_tile(sheet, draw, font, plan, start + offset, chunk[offset], thumb)
     out = io.BytesIO()
@@ -149,8 +149,15 @@ def _thumbnail(source: Path | bytes, cell: int) -> Image.Image | None:
         return None  # drawn as an "unreadable" cell; the sheet is a preview, not the record
 
 
-def _draw_tile(sheet: Image.Image, draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-               plan: SheetLayout, index: int, tile: SheetTile, thumb: Image.Image | None) -> None:
+def _draw_tile(
+    sheet: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    plan: SheetLayout,
+    index: int,
+    tile: SheetTile,
+    thumb: Image.Image | None,
+) -> None:
     row, column = divmod(index, plan.columns)
     x = GAP + column * (plan.cell + GAP)
     y = TITLE + GAP + row * (plan.cell + GAP + LABEL)

@@ -133,7 +133,7 @@ def exif_undefined_types(exif: bytes, start: int = 0) -> bytes:
     Raises:
         MalformedImage: The TIFF structure is broken.
     """
-    order = {b"MM": ">", b"II": "<"}.get(exif[start:start + 2])
+    order = {b"MM": ">", b"II": "<"}.get(exif[start : start + 2])
     if order is None or len(exif) < start + 8:
         raise MalformedImage("exif", "no TIFF header")
     out = bytearray(exif)
@@ -143,22 +143,22 @@ def exif_undefined_types(exif: bytes, start: int = 0) -> bytes:
         position = start + ifd
         if position + 2 > len(exif):
             raise MalformedImage("exif", f"IFD at {ifd} runs past the end")
-        (count,) = struct.unpack(order + "H", exif[position:position + 2])
+        (count,) = struct.unpack(order + "H", exif[position : position + 2])
         if position + 2 + 12 * count > len(exif):
             raise MalformedImage("exif", f"IFD at {ifd} runs past the end")
         for index in range(count):
             entry = position + 2 + 12 * index
-            tag, kind = struct.unpack(order + "HH", exif[entry:entry + 4])
+            tag, kind = struct.unpack(order + "HH", exif[entry : entry + 4])
             yield entry, tag, kind
 
-    (first,) = struct.unpack(order + "I", exif[start + 4:start + 8])
+    (first,) = struct.unpack(order + "I", exif[start + 4 : start + 8])
     for entry, tag, _kind in entries(first):
         if tag != _EXIF_IFD_POINTER:
             continue
-        (exif_ifd,) = struct.unpack(order + "I", exif[entry + 8:entry + 12])
+        (exif_ifd,) = struct.unpack(order + "I", exif[entry + 8 : entry + 12])
         for sub, sub_tag, sub_kind in entries(exif_ifd):
             if sub_tag in EXIF_UNDEFINED_TAGS and sub_kind == _TIFF_BYTE:
-                out[sub + 2:sub + 4] = struct.pack(order + "H", _TIFF_UNDEFINED)
+                out[sub + 2 : sub + 4] = struct.pack(order + "H", _TIFF_UNDEFINED)
     return bytes(out)
 
 
@@ -192,11 +192,11 @@ def _png_blocks(data: bytes) -> Iterator[Block]:
     while position < len(data):
         if position + 12 > len(data):
             raise MalformedImage("png", "a chunk is cut short")
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
         end = position + 12 + length
         if end > len(data):
             raise MalformedImage("png", f"chunk {kind!r} runs past the end of the file")
-        yield Block(kind, data[position + 8:end - 4], position, end)
+        yield Block(kind, data[position + 8 : end - 4], position, end)
         if kind == b"IEND":
             return
         position = end
@@ -207,8 +207,9 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def _png_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
-                add: Sequence[tuple[bytes, bytes]]) -> bytes:
+def _png_splice(
+    data: bytes, found: list[Block], drop: Callable[[Block], bool], add: Sequence[tuple[bytes, bytes]]
+) -> bytes:
     if not any(b.kind == b"IDAT" for b in found):
         raise MalformedImage("png", "no image data (IDAT)")
     out = [PNG_SIGNATURE]
@@ -218,7 +219,7 @@ def _png_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
             out.extend(_png_chunk(kind, payload) for kind, payload in add)
             added = True
         if not drop(block):
-            out.append(data[block.start:block.end])
+            out.append(data[block.start : block.end])
     return b"".join(out)
 
 
@@ -239,16 +240,17 @@ def _jpeg_blocks(data: bytes) -> Iterator[Block]:
             return  # what follows is entropy-coded image data: copied, never parsed
         if position + 4 > len(data):
             raise MalformedImage("jpeg", "a segment is cut short")
-        (length,) = struct.unpack(">H", data[position + 2:position + 4])
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
         end = position + 2 + length
         if length < 2 or end > len(data):
             raise MalformedImage("jpeg", f"segment 0x{marker:02X} runs past the end of the file")
-        yield Block(bytes([marker]), data[position + 4:end], position, end)
+        yield Block(bytes([marker]), data[position + 4 : end], position, end)
         position = end
 
 
-def _jpeg_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
-                 add: Sequence[tuple[bytes, bytes]]) -> bytes:
+def _jpeg_splice(
+    data: bytes, found: list[Block], drop: Callable[[Block], bool], add: Sequence[tuple[bytes, bytes]]
+) -> bytes:
     for kind, payload in add:
         if len(payload) > MAX_JPEG_SEGMENT:
             raise ValueError(f"a JPEG segment holds at most {MAX_JPEG_SEGMENT} bytes (got {len(payload)})")
@@ -261,10 +263,10 @@ def _jpeg_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
         if index == insert_at:
             out.append(new)
         if not drop(block):
-            out.append(data[block.start:block.end])
+            out.append(data[block.start : block.end])
     if insert_at == len(found):
         out.append(new)
-    out.append(data[found[-1].end if found else 2:])
+    out.append(data[found[-1].end if found else 2 :])
     return b"".join(out)
 
 
@@ -276,11 +278,11 @@ def _webp_blocks(data: bytes) -> Iterator[Block]:
     while position < limit:
         if position + 8 > limit:
             raise MalformedImage("webp", "a chunk is cut short")
-        kind, length = struct.unpack("<4sI", data[position:position + 8])
+        kind, length = struct.unpack("<4sI", data[position : position + 8])
         end = position + 8 + length
         if end > limit:
             raise MalformedImage("webp", f"chunk {kind!r} runs past the end of the file")
-        yield Block(kind, data[position + 8:end], position, end + (length & 1))
+        yield Block(kind, data[position + 8 : end], position, end + (length & 1))
         position = end + (length & 1)
 
 
@@ -288,8 +290,9 @@ def _webp_chunk(kind: bytes, payload: bytes) -> bytes:
     return kind + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
 
 
-def _webp_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
-                 add: Sequence[tuple[bytes, bytes]]) -> bytes:
+def _webp_splice(
+    data: bytes, found: list[Block], drop: Callable[[Block], bool], add: Sequence[tuple[bytes, bytes]]
+) -> bytes:
     if not found:
         raise MalformedImage("webp", "no chunks")
     flags = {b"EXIF": WEBP_EXIF, b"XMP ": WEBP_XMP}
@@ -300,14 +303,14 @@ def _webp_splice(data: bytes, found: list[Block], drop: Callable[[Block], bool],
     if first.kind == b"VP8X":
         header = bytearray(first.payload)
         header[0] = (header[0] & ~(WEBP_EXIF | WEBP_XMP)) | wanted
-        body = [_webp_chunk(b"VP8X", bytes(header))] + [data[b.start:b.end] for b in kept if b.kind != b"VP8X"]
+        body = [_webp_chunk(b"VP8X", bytes(header))] + [data[b.start : b.end] for b in kept if b.kind != b"VP8X"]
     else:
         # A simple-format file (one VP8 or VP8L chunk) has no room for metadata: it becomes
         # the extended format, which only adds a VP8X header saying the canvas size.
         width, height, alpha = _webp_canvas(first)
         header = struct.pack("<B3s", wanted | (WEBP_ALPHA if alpha else 0), b"\0\0\0")
         header += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
-        body = [_webp_chunk(b"VP8X", header)] + [data[b.start:b.end] for b in kept]
+        body = [_webp_chunk(b"VP8X", header)] + [data[b.start : b.end] for b in kept]
     body.extend(_webp_chunk(kind, payload) for kind, payload in add)
     content = b"WEBP" + b"".join(body)
     return b"RIFF" + struct.pack("<I", len(content)) + content

@@ -141,7 +141,7 @@ def parse_infotext(text: str) -> Infotext:
     for raw in lines:
         line = raw.strip()
         if not negative and line.startswith(NEGATIVE_PREFIX):
-            negative.append(line[len(NEGATIVE_PREFIX):].strip())
+            negative.append(line[len(NEGATIVE_PREFIX) :].strip())
         elif negative:
             negative.append(line)
         else:
@@ -208,8 +208,9 @@ def _is_parameters_line(line: str, pairs: list[tuple[str, str]]) -> bool:
 def _is_marker(value: str) -> bool:
     """A value the studio writes when there is nothing true to say: ``unknown``, ``none``,
     ``fal (unknown)``, ``none (procedural)``."""
-    return (value in (UNKNOWN, NOT_APPLICABLE) or value.endswith(f" ({UNKNOWN})")
-            or value.startswith(f"{NOT_APPLICABLE} ("))
+    return (
+        value in (UNKNOWN, NOT_APPLICABLE) or value.endswith(f" ({UNKNOWN})") or value.startswith(f"{NOT_APPLICABLE} (")
+    )
 
 
 def _unquote(value: str) -> str:

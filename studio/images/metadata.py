@@ -239,10 +239,12 @@ def _embed_jpeg(image: bytes, recipe: Mapping[str, Any]) -> bytes:
     found = blocks(image, "jpeg")
     exif, xmp = _first(found, _is_exif), _first(found, _is_xmp)
     exif_payload = _exif_with_comment(exif.payload if exif else None, recipe_infotext(recipe))
-    xmp_payload = _XMP_HEADER + _xmp_with_recipe(xmp.payload[len(_XMP_HEADER):] if xmp else None, recipe)
+    xmp_payload = _XMP_HEADER + _xmp_with_recipe(xmp.payload[len(_XMP_HEADER) :] if xmp else None, recipe)
     if max(len(exif_payload), len(xmp_payload)) > MAX_JPEG_SEGMENT:
         raise _CannotEmbed("too-large", "the recipe does not fit in a 64 KB JPEG segment")
-    return splice(image, "jpeg", drop=lambda b: _is_exif(b) or _is_xmp(b), add=[(_APP1, exif_payload), (_APP1, xmp_payload)])
+    return splice(
+        image, "jpeg", drop=lambda b: _is_exif(b) or _is_xmp(b), add=[(_APP1, exif_payload), (_APP1, xmp_payload)]
+    )
 
 
 def _embed_webp(image: bytes, recipe: Mapping[str, Any]) -> bytes:
@@ -250,9 +252,14 @@ def _embed_webp(image: bytes, recipe: Mapping[str, Any]) -> bytes:
     exif = _first(found, lambda b: b.kind == b"EXIF")
     xmp = _first(found, lambda b: b.kind == b"XMP ")
     # The WebP EXIF chunk holds the bare TIFF structure, without JPEG's "Exif\0\0" header.
-    exif_payload = _exif_with_comment(exif.payload if exif else None, recipe_infotext(recipe))[len(_EXIF_HEADER):]
+    exif_payload = _exif_with_comment(exif.payload if exif else None, recipe_infotext(recipe))[len(_EXIF_HEADER) :]
     xmp_payload = _xmp_with_recipe(xmp.payload if xmp else None, recipe)
-    return splice(image, "webp", drop=lambda b: b.kind in (b"EXIF", b"XMP "), add=[(b"EXIF", exif_payload), (b"XMP ", xmp_payload)])
+    return splice(
+        image,
+        "webp",
+        drop=lambda b: b.kind in (b"EXIF", b"XMP "),
+        add=[(b"EXIF", exif_payload), (b"XMP ", xmp_payload)],
+    )
 
 
 def _read_png(found: list[Block]) -> tuple[str | None, str | None]:
@@ -268,7 +275,7 @@ def _read_png(found: list[Block]) -> tuple[str | None, str | None]:
 
 def _read_jpeg(found: list[Block]) -> tuple[str | None, str | None]:
     exif, xmp = _first(found, _is_exif), _first(found, _is_xmp)
-    return _read_exif_xmp(exif.payload if exif else None, xmp.payload[len(_XMP_HEADER):] if xmp else None)
+    return _read_exif_xmp(exif.payload if exif else None, xmp.payload[len(_XMP_HEADER) :] if xmp else None)
 
 
 def _read_webp(found: list[Block]) -> tuple[str | None, str | None]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from studio.catalog.models import Batch, ProviderAttempt, Shot, Take
 from studio.images.containers import MalformedImage
 from studio.images.metadata import find_c2pa
-from studio.catalog.models import Batch, ProviderAttempt, Shot, Take
 
 RECIPE_VERSION = 1
 # The worker writes down no attempt for a free in-process call, and the only in-process upscaler
@@ -35,8 +35,14 @@ def recipe_of(take: Take) -> dict[str, Any]:
     }
 
 
-def take_recipe(take: Take, shot: Shot, batch: Batch, *, upscaler: str | None = None,
-                provider_credentials: dict[str, Any] | None = None) -> dict[str, Any]:
+def take_recipe(
+    take: Take,
+    shot: Shot,
+    batch: Batch,
+    *,
+    upscaler: str | None = None,
+    provider_credentials: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The recipe a published file carries, in its metadata and in the batch's manifest.
 
     Publishing builds it once and writes it into the file; the manifest reads it back from

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from studio.storage.local import AssetStoreUnavailable
 from studio.errors import StudioError
+from studio.storage.local import AssetStoreUnavailable
 
 log = logging.getLogger("studio.outages")
 
@@ -36,8 +36,11 @@ class Resource(StrEnum):
     @property
     def label(self) -> str:
         """How a user is told what is being waited for."""
-        return {"CatalogUnavailable": "the catalog", "AssetStoreUnavailable": "the asset store",
-                "DiskUnavailable": "the disk"}[self.value]
+        return {
+            "CatalogUnavailable": "the catalog",
+            "AssetStoreUnavailable": "the asset store",
+            "DiskUnavailable": "the disk",
+        }[self.value]
 
 
 # A failed activity of one of these types is retried for the whole outage window.
@@ -47,8 +50,21 @@ OUTAGE_TYPES = frozenset(r.value for r in Resource)
 # first kind is weather. Postgres's OperationalError is always about the server or connection.
 _SQLITE_WEATHER = ("locked", "busy", "unable to open", "disk i/o", "readonly", "read-only", "disk is full")
 # A full, read-only or failing disk, and a network-mounted one that stopped answering.
-_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO,
-                          errno.ESTALE, errno.ENOTCONN, errno.ETIMEDOUT, errno.EHOSTDOWN, errno.ENETUNREACH})
+_DISK_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.ESTALE,
+        errno.ENOTCONN,
+        errno.ETIMEDOUT,
+        errno.EHOSTDOWN,
+        errno.ENETUNREACH,
+    }
+)
 
 # Attempts a stage gets for an error that is neither weather nor already final (a bug, a flaky
 # notifier): what the retry policies allowed before outages were told apart.
@@ -189,8 +205,9 @@ class OutageLog:
         spell = self.spells.get(what)
         if spell is None:
             spell = self.spells[what] = _Spell(since=now, last_failure=now)
-            log.warning("%s is unavailable; work waits and retries until it is back: %s", what, detail,
-                        extra=dict(extra or {}))
+            log.warning(
+                "%s is unavailable; work waits and retries until it is back: %s", what, detail, extra=dict(extra or {})
+            )
         spell.failures += 1
         spell.last_failure = now
         spell.last_error = detail
@@ -222,8 +239,9 @@ class OutageLog:
             if what in touched and now - spell.last_failure >= quiet:
                 del self.spells[what]
                 ended.append(what)
-                log.warning("%s is back after %.0f s (%d failed tries)", what, spell.last_failure - spell.since,
-                            spell.failures)
+                log.warning(
+                    "%s is back after %.0f s (%d failed tries)", what, spell.last_failure - spell.since, spell.failures
+                )
         return ended
 
     def current(self) -> dict[str, str]:

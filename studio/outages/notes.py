@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import delete, select
 
-from studio.catalog.store import Catalog
 from studio.catalog.models import Outage, utcnow
+from studio.catalog.store import Catalog
 from studio.outages.classify import classify_outage
 
 FRESH = timedelta(seconds=90)
@@ -48,7 +48,8 @@ def current_outages(catalog: Catalog) -> list[dict[str, Any]]:
         rows = list(s.exec(select(Outage)))
     return [
         {"for": r.what, "since": _aware(r.since).isoformat(timespec="seconds"), "last_error": r.detail}
-        for r in sorted(rows, key=lambda r: _aware(r.since)) if _aware(r.seen_at) >= cutoff
+        for r in sorted(rows, key=lambda r: _aware(r.since))
+        if _aware(r.seen_at) >= cutoff
     ]
 
 

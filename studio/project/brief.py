@@ -25,8 +25,8 @@ from pathlib import Path
 
 from providers.base import ProviderError
 from providers.brief_chat import ChatAnswer, ChatTurn, JSONChat
-from studio.project.brief_toml import PROMPT_HINT_CHARS, BadAnswer, answer_to_toml
 from studio.errors import StudioError
+from studio.project.brief_toml import PROMPT_HINT_CHARS, BadAnswer, answer_to_toml
 from studio.project.loader import ASPECT_SIZES, Project, ProjectError, parse_project
 
 __all__ = [

@@ -68,7 +68,7 @@ def _shorten(pieces: list[str], limit: int) -> str:
         used += len(piece)
     tail: list[str] = []
     used = 0
-    for piece in reversed(pieces[len(head):]):
+    for piece in reversed(pieces[len(head) :]):
         if used + len(piece) > budget_tail:
             break
         tail.append(piece)

@@ -249,8 +249,9 @@ def _project_file(given: str) -> tuple[Path, str]:
     raise ProjectError(given, "file not found")
 
 
-def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool = True,
-                  uploads: UploadRules | None = None) -> Project:
+def parse_project(
+    text: str, *, source: str, base_dir: Path, check_files: bool = True, uploads: UploadRules | None = None
+) -> Project:
     """Parse and validate project TOML text.
 
     Args:
@@ -282,8 +283,9 @@ def parse_project(text: str, *, source: str, base_dir: Path, check_files: bool =
         raise ProjectError(source, exc.reason, shot=exc.shot, field=exc.field) from None
 
 
-def _build(data: dict[str, Any], source: str, base_dir: Path, check_files: bool,
-           uploads: UploadRules | None) -> Project:
+def _build(
+    data: dict[str, Any], source: str, base_dir: Path, check_files: bool, uploads: UploadRules | None
+) -> Project:
     root = Section(data)
     root.reject_unknown(_TOP_KEYS)
 
@@ -344,8 +346,14 @@ def _read_budget(section: Section | None) -> float | None:
     return section.positive_number("usd", MAX_BUDGET_USD)
 
 
-def _read_shots(root: Section, look: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path,
-                check_files: bool, uploads: UploadRules | None) -> tuple[ShotSpec, ...]:
+def _read_shots(
+    root: Section,
+    look: dict[str, Any],
+    chain: tuple[str, ...] | None,
+    base_dir: Path,
+    check_files: bool,
+    uploads: UploadRules | None,
+) -> tuple[ShotSpec, ...]:
     raw = root.data.get("shots")
     if raw is None or raw == []:
         root.fail("shots", "at least one [[shots]] entry is required")
@@ -371,8 +379,14 @@ def _read_shots(root: Section, look: dict[str, Any], chain: tuple[str, ...] | No
     return tuple(shots)
 
 
-def _read_shot(section: Section, defaults: dict[str, Any], chain: tuple[str, ...] | None, base_dir: Path,
-               check_files: bool, uploads: UploadRules | None) -> ShotSpec:
+def _read_shot(
+    section: Section,
+    defaults: dict[str, Any],
+    chain: tuple[str, ...] | None,
+    base_dir: Path,
+    check_files: bool,
+    uploads: UploadRules | None,
+) -> ShotSpec:
     section.reject_unknown(_SHOT_KEYS)
     assert section.shot is not None  # _read_shots names the shot once its id is known good
     prompt = section.text("prompt", required=True, nonempty=True, max_len=MAX_PROMPT, prose=True)

@@ -68,8 +68,10 @@ def image_problem(path: str) -> str | None:
             with Image.open(path) as im:
                 width, height = im.size
                 if width * height > MAX_REFERENCE_MEGAPIXELS * 1_000_000:
-                    return (f"image is {width}x{height} pixels ({width * height / 1e6:,.0f} MP); "
-                            f"a reference may have at most {MAX_REFERENCE_MEGAPIXELS} MP")
+                    return (
+                        f"image is {width}x{height} pixels ({width * height / 1e6:,.0f} MP); "
+                        f"a reference may have at most {MAX_REFERENCE_MEGAPIXELS} MP"
+                    )
                 im.verify()
     except Image.DecompressionBombError:
         return f"image is larger than Pillow will open; a reference may have at most {MAX_REFERENCE_MEGAPIXELS} MP"
@@ -91,13 +93,13 @@ def _path_text(section: Section, key: str) -> str | None:
         return None
     for name in Path(given.strip()).parts:
         if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
-            section.fail(key, f"a file or folder name in it is longer than {NAME_MAX_BYTES} bytes "
-                              f"({show(name)})")
+            section.fail(key, f"a file or folder name in it is longer than {NAME_MAX_BYTES} bytes ({show(name)})")
     return given
 
 
-def read_reference(section: Section, base_dir: Path, *, check_files: bool = True,
-                   uploads: UploadRules | None = None) -> str | None:
+def read_reference(
+    section: Section, base_dir: Path, *, check_files: bool = True, uploads: UploadRules | None = None
+) -> str | None:
     """Read a shot's ``reference``: the absolute path of a readable image, or None.
 
     Raises:
@@ -109,8 +111,11 @@ def read_reference(section: Section, base_dir: Path, *, check_files: bool = True
         return None
     reference = resolve_path(base_dir, given)
     if uploads is not None and not _inside(reference, (uploads.folder,)):
-        section.fail("reference", f"must be inside the uploaded project's folder (got {shown_path(given)}); "
-                                  "a project with sketches is launched from its folder with `studio run`")
+        section.fail(
+            "reference",
+            f"must be inside the uploaded project's folder (got {shown_path(given)}); "
+            "a project with sketches is launched from its folder with `studio run`",
+        )
     if check_files:
         if not os.path.isfile(reference):
             section.fail("reference", f"file not found: {shown_path(reference)}")

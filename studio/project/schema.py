@@ -19,8 +19,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from studio.rendering.chain import canonical
 from studio.project.display import got, show, toml_type
+from studio.rendering.chain import canonical
 
 __all__ = ["Invalid", "Section", "got", "read_look", "show", "slugify", "toml_location", "toml_type"]
 
@@ -261,8 +261,11 @@ class Section:
             return None
         match = _DURATION_RE.fullmatch(value.strip())
         if match is None:
-            self.fail(key, f"invalid duration {show(value)} ({_ascii_hint(value)}use a number and s, m, h or d: "
-                           "90s, 30m, 48h, 7d)")
+            self.fail(
+                key,
+                f"invalid duration {show(value)} ({_ascii_hint(value)}use a number and s, m, h or d: "
+                "90s, 30m, 48h, 7d)",
+            )
         digits, unit = match.groups()
         cap = MAX_DEADLINE_DAYS * _DURATION_UNITS["d"]
         seconds = int(digits) * _DURATION_UNITS[unit] if len(digits) <= _MAX_DIGITS else cap + 1

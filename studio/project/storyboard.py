@@ -55,8 +55,9 @@ def shot_key(batch_id: str, shot_id: str) -> str:
     return f"{batch_id}/{shot_id}"
 
 
-def storyboard_rows(project: Project, batch_id: str, batch_seed: int, chain_for: ChainFor,
-                    references: Mapping[str, str] | None = None) -> tuple[list[Shot], list[Take]]:
+def storyboard_rows(
+    project: Project, batch_id: str, batch_seed: int, chain_for: ChainFor, references: Mapping[str, str] | None = None
+) -> tuple[list[Shot], list[Take]]:
     """Expand a project into catalog rows: one shot row per shot, one planned take per variant.
 
     Args:

@@ -13,9 +13,7 @@ def canonical(name: str) -> str:
     return ALIASES.get(name, name)
 
 
-def resolve_chain(
-    requested: Sequence[str] | None, available: Iterable[str]
-) -> tuple[list[str], list[str]]:
+def resolve_chain(requested: Sequence[str] | None, available: Iterable[str]) -> tuple[list[str], list[str]]:
     """Resolve a requested chain against the providers this installation can call.
 
     Args:

@@ -11,8 +11,9 @@ LOUD = frozenset({"InvalidRequest", "AuthFailed"})
 MAX_RETRY_WAIT = 30.0
 # Failures that say a provider is down or throttling, not that it refused this take: when every
 # provider left in a chain fails so, the take waits and tries the chain again (see provider_wait).
-WEATHER = frozenset({"Unavailable", "RateLimited", "CircuitOpen", "CatalogUnavailable",
-                     "AssetStoreUnavailable", "DiskUnavailable"})
+WEATHER = frozenset(
+    {"Unavailable", "RateLimited", "CircuitOpen", "CatalogUnavailable", "AssetStoreUnavailable", "DiskUnavailable"}
+)
 PROVIDER_WAIT_FIRST = 10.0
 PROVIDER_WAIT_CAP = 300.0
 
@@ -47,8 +48,9 @@ def error_policy(error_class: str, retry_after: float | None = None) -> ErrorPol
     return ErrorPolicy(retry_same=True, delay=None, loud=False)
 
 
-def provider_wait(round: int, hint: float | None = None, *, first: float = PROVIDER_WAIT_FIRST,
-                  cap: float = PROVIDER_WAIT_CAP) -> float:
+def provider_wait(
+    round: int, hint: float | None = None, *, first: float = PROVIDER_WAIT_FIRST, cap: float = PROVIDER_WAIT_CAP
+) -> float:
     """Seconds a take waits before its ``round``-th new try of a chain whose providers are all down.
 
     Doubles from ``first`` up to ``cap``, and never less than the provider asked for

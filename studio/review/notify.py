@@ -40,8 +40,13 @@ class GateNotice:
 
     def payload(self) -> dict[str, Any]:
         """The webhook's JSON body (stable keys)."""
-        return {"event": "gate_opened", "batch": self.batch_id, "shot": self.shot_id,
-                "project": self.project, "link": self.link}
+        return {
+            "event": "gate_opened",
+            "batch": self.batch_id,
+            "shot": self.shot_id,
+            "project": self.project,
+            "link": self.link,
+        }
 
     def subject(self) -> str:
         """The email's subject."""
@@ -49,8 +54,10 @@ class GateNotice:
 
     def body(self) -> str:
         """The email's text."""
-        return (f"Shot {self.shot_id} of {self.project} (batch {self.batch_id}) is ready for review.\n\n"
-                f"Open this link to approve a take or ask for changes:\n{self.link}\n")
+        return (
+            f"Shot {self.shot_id} of {self.project} (batch {self.batch_id}) is ready for review.\n\n"
+            f"Open this link to approve a take or ask for changes:\n{self.link}\n"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,14 @@ class ProviderNotice:
 
     def payload(self) -> dict[str, Any]:
         """The webhook's JSON body (stable keys)."""
-        return {"event": "waiting_for_providers", "batch": self.batch_id, "project": self.project,
-                "shots": self.shots, "seconds": self.seconds, "link": self.link}
+        return {
+            "event": "waiting_for_providers",
+            "batch": self.batch_id,
+            "project": self.project,
+            "shots": self.shots,
+            "seconds": self.seconds,
+            "link": self.link,
+        }
 
     def subject(self) -> str:
         """The email's subject."""
@@ -74,10 +87,12 @@ class ProviderNotice:
 
     def body(self) -> str:
         """The email's text."""
-        return (f"Every provider in the chain of {self.shots} shot(s) of {self.project} (batch {self.batch_id}) "
-                f"has been down or rate-limiting for over {self.seconds // 60} minutes. The shots wait and try "
-                f"again by themselves; nothing is lost. Check the providers' status pages or your keys' quotas.\n\n"
-                f"Batch: {self.link}\n")
+        return (
+            f"Every provider in the chain of {self.shots} shot(s) of {self.project} (batch {self.batch_id}) "
+            f"has been down or rate-limiting for over {self.seconds // 60} minutes. The shots wait and try "
+            f"again by themselves; nothing is lost. Check the providers' status pages or your keys' quotas.\n\n"
+            f"Batch: {self.link}\n"
+        )
 
 
 Notice = GateNotice | ProviderNotice

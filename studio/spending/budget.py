@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import select
 
-from studio.spending.call_guard import committed_spend, lock_batch, over_budget
+from studio.catalog.models import Batch, ProviderAttempt, Shot, utcnow
 from studio.catalog.store import Catalog
 from studio.errors import NotFound, StudioError
-from studio.catalog.models import Batch, ProviderAttempt, Shot, utcnow
+from studio.spending.call_guard import committed_spend, lock_batch, over_budget
 
 
 class BudgetError(StudioError):
@@ -88,8 +88,9 @@ def raise_budget(catalog: Catalog, batch_id: str, usd: float) -> Spend:
     """
     spend = batch_spend(catalog, batch_id)
     if usd <= spend.committed_usd:
-        raise BudgetError(batch_id, f"a budget of ${usd:.2f} is not above the ${spend.committed_usd:.2f} "
-                                    "already spent or committed")
+        raise BudgetError(
+            batch_id, f"a budget of ${usd:.2f} is not above the ${spend.committed_usd:.2f} already spent or committed"
+        )
     with catalog.session() as s:
         batch = s.get(Batch, batch_id)
         assert batch is not None

@@ -108,8 +108,9 @@ def recent_calls(session: Db, provider: str, limit: int, stage: str = "render") 
     """
     rows = session.execute(
         select(ProviderAttempt.status, ProviderAttempt.error_class, ProviderAttempt.finished_at)
-        .where(ProviderAttempt.provider == provider, ProviderAttempt.stage == stage,
-               ProviderAttempt.finished_at != None)
+        .where(
+            ProviderAttempt.provider == provider, ProviderAttempt.stage == stage, ProviderAttempt.finished_at != None
+        )
         .order_by(ProviderAttempt.finished_at.desc())  # type: ignore[union-attr]
         .limit(limit)
     ).all()
@@ -145,8 +146,16 @@ def lock_for_call(session: Db, batch_id: str, provider: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"studio-call:{provider}"})
 
 
-def check_call(session: Db, *, batch_id: str, budget: float | None, provider: str, price: float,
-               policy: CallPolicy, stopped: bool = False) -> Blocked | None:
+def check_call(
+    session: Db,
+    *,
+    batch_id: str,
+    budget: float | None,
+    provider: str,
+    price: float,
+    policy: CallPolicy,
+    stopped: bool = False,
+) -> Blocked | None:
     """Whether a call to ``provider`` for ``batch_id`` may start; ``None`` when it may.
 
     Call :func:`lock_for_call` first in the same transaction.
@@ -160,21 +169,30 @@ def check_call(session: Db, *, batch_id: str, budget: float | None, provider: st
     if budget is not None and price > 0:
         committed = committed_spend(session, batch_id)
         if over_budget(committed, price, budget):
-            return Blocked("over_budget", f"budget ${budget:.2f} reached (${committed:.2f} spent or "
-                                          f"committed; this call costs ${price:.3f})")
+            return Blocked(
+                "over_budget",
+                f"budget ${budget:.2f} reached (${committed:.2f} spent or committed; this call costs ${price:.3f})",
+            )
     if provider in policy.breakers:
         recent = recent_calls(session, provider, policy.circuit_failures)
         until = circuit_until(recent, policy.circuit_failures, policy.circuit_cooldown)
         if until is not None:
             if now < until:
-                return Blocked("circuit_open", f"{provider} skipped: circuit open until "
-                                               f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row",
-                               retry_in=(until - now).total_seconds())
+                return Blocked(
+                    "circuit_open",
+                    f"{provider} skipped: circuit open until "
+                    f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row",
+                    retry_in=(until - now).total_seconds(),
+                )
             # Half open: one probe call at a time until one succeeds.
             probing = session.execute(
-                select(func.count()).select_from(ProviderAttempt).where(
-                    ProviderAttempt.provider == provider, ProviderAttempt.stage == "render",
-                    ProviderAttempt.status == "started", ProviderAttempt.started_at >= until,
+                select(func.count())
+                .select_from(ProviderAttempt)
+                .where(
+                    ProviderAttempt.provider == provider,
+                    ProviderAttempt.stage == "render",
+                    ProviderAttempt.status == "started",
+                    ProviderAttempt.started_at >= until,
                 )
             ).scalar_one()
             if probing:
@@ -183,12 +201,14 @@ def check_call(session: Db, *, batch_id: str, budget: float | None, provider: st
     if limit is not None:
         since = now - STALE_AFTER
         in_flight = session.execute(
-            select(func.count()).select_from(ProviderAttempt).where(
-                ProviderAttempt.provider == provider, ProviderAttempt.status == "started",
+            select(func.count())
+            .select_from(ProviderAttempt)
+            .where(
+                ProviderAttempt.provider == provider,
+                ProviderAttempt.status == "started",
                 ProviderAttempt.started_at >= since,
             )
         ).scalar_one()
         if in_flight >= limit:
             return Blocked("busy", f"{provider}: {in_flight} calls in flight (limit {limit})", retry_in=BUSY_WAIT)
     return None
-

@@ -57,8 +57,9 @@ def _base_model(model: str | None) -> str | None:
     return model
 
 
-def price_of(stage: str, provider: str, model: str | None = None,
-             overrides: Mapping[str, float] | None = None) -> float:
+def price_of(
+    stage: str, provider: str, model: str | None = None, overrides: Mapping[str, float] | None = None
+) -> float:
     """The price in USD of one ``stage`` call (render, upscale, review) to ``provider``.
 
     Overrides win over the defaults at every level of specificity, so ``{"replicate": 0.01}``

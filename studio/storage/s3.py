@@ -29,8 +29,9 @@ MAX_POOL_CONNECTIONS = 64
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 # Answers that mean "not now" (botocore has already retried them a few times): the work waits.
-_UNAVAILABLE_CODES = frozenset({"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
-                                "RequestTimeout"})
+_UNAVAILABLE_CODES = frozenset(
+    {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+)
 _DENIED_CODES = frozenset({"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"})
 # One boto3 session per process: it caches the parsed service models, which makes every client
 # after the first ~15x cheaper to create. Sessions are not thread-safe, hence the lock.

@@ -18,11 +18,11 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import select
 
-from studio.spending.budget import Spend
-from studio.catalog.store import Catalog
 from studio.catalog.models import Approval, ProviderAttempt, Publication, Shot, Take
+from studio.catalog.store import Catalog
 from studio.images.recipes import recipe_of
 from studio.settings import Settings
+from studio.spending.budget import Spend
 from studio.views.status import batch_summary
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
@@ -326,8 +326,13 @@ class BudgetPanel:
 def summary_spend(summary: dict[str, Any]) -> Spend:
     """The spend a :func:`studio.views.status.batch_summary` already holds (no second read of the catalog)."""
     cost = summary["cost"]
-    return Spend(spent_usd=cost["spent_usd"], committed_usd=cost["committed_usd"], budget_usd=cost["budget_usd"],
-                 stopped=cost["spending_stopped"], waiting=list(cost["waiting_at_budget"]))
+    return Spend(
+        spent_usd=cost["spent_usd"],
+        committed_usd=cost["committed_usd"],
+        budget_usd=cost["budget_usd"],
+        stopped=cost["spending_stopped"],
+        waiting=list(cost["waiting_at_budget"]),
+    )
 
 
 def budget_panel(spend: Spend) -> BudgetPanel:
@@ -337,15 +342,27 @@ def budget_panel(spend: Spend) -> BudgetPanel:
     floor = (math.floor(round(spend.committed_usd * 100, 6)) + 1) / 100
     suggested = max(floor, round(2 * spend.budget_usd, 2)) if spend.budget_usd else floor
     return BudgetPanel(
-        spent_usd=spend.spent_usd, committed_usd=spend.committed_usd, budget_usd=spend.budget_usd,
-        stopped=spend.stopped, waiting=tuple(spend.waiting), floor_usd=floor, suggested_usd=suggested,
+        spent_usd=spend.spent_usd,
+        committed_usd=spend.committed_usd,
+        budget_usd=spend.budget_usd,
+        stopped=spend.stopped,
+        waiting=tuple(spend.waiting),
+        floor_usd=floor,
+        suggested_usd=suggested,
     )
 
 
 def _attempt_line(a: ProviderAttempt) -> AttemptLine:
     return AttemptLine(
-        stage=a.stage, provider=a.provider, attempt=a.attempt, status=a.status, error_class=a.error_class,
-        error=a.error, latency_ms=a.latency_ms, cost_usd=a.cost_usd, started_at=a.started_at,
+        stage=a.stage,
+        provider=a.provider,
+        attempt=a.attempt,
+        status=a.status,
+        error_class=a.error_class,
+        error=a.error,
+        latency_ms=a.latency_ms,
+        cost_usd=a.cost_usd,
+        started_at=a.started_at,
         finished_at=a.finished_at,
     )
 
@@ -364,14 +381,20 @@ def shot_detail(catalog: Catalog, shot_key: str) -> ShotDetail:
         card = _take_card(take, _render_providers(attempts).get(take.id, ()), shot.final_take_id)
         details.append(
             TakeDetail(
-                card=card, recipe=recipe_of(take), review_notes=take.review_notes, error=take.error,
+                card=card,
+                recipe=recipe_of(take),
+                review_notes=take.review_notes,
+                error=take.error,
                 attempts=tuple(_attempt_line(a) for a in attempts),
             )
         )
     publications = tuple(p for p in catalog.publications(shot.batch_id) if p.shot_key == shot_key)
     return ShotDetail(
-        shot=shot, project=batch.project_name, takes=tuple(details),
-        approvals=tuple(catalog.approvals(shot_key=shot_key)), publications=publications,
+        shot=shot,
+        project=batch.project_name,
+        takes=tuple(details),
+        approvals=tuple(catalog.approvals(shot_key=shot_key)),
+        publications=publications,
     )
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import select
 
-from studio.catalog.store import Catalog
 from studio.catalog.models import Approval, Batch, Shot, Take
+from studio.catalog.store import Catalog
 
 WAITING_STAGE = "awaiting_approval"
 

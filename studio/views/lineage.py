@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.lineage import LineageNode, credentials_text, take_lineage
-from studio.catalog.models import Take
 from studio.batches.replay import MODES, VARY_STRENGTH, ReplayRequest
+from studio.catalog.models import Take
+from studio.catalog.store import Catalog
+from studio.storage.local import AssetStore
 
 # A take varied for hours could have hundreds of descendants: the page lists the first ones.
 MAX_SHOWN = 30
@@ -78,8 +78,9 @@ class LineageView:
 def seed_label(take: Take) -> str:
     """The seed as a user should read it: the number, or why there is none to replay with."""
     if take.seed_used is not None:
-        return str(take.seed_used) + (" (not reproducible: the vendor does not promise it)"
-                                      if take.reproducible is False else "")
+        return str(take.seed_used) + (
+            " (not reproducible: the vendor does not promise it)" if take.reproducible is False else ""
+        )
     if take.provider is None:
         return f"{take.seed} (planned; not rendered yet)" if take.seed is not None else "not rendered yet"
     return "not reproducible"
@@ -100,8 +101,10 @@ def recipe_rows(take: Take) -> list[tuple[str, str]]:
     if take.init_key:
         rows.append(("Image-to-image", f"from {take.init_key[:12]}… at strength {take.strength}"))
     params = take.params or {}
-    rows += [(f"param · {name}", value if isinstance(value, str) else json.dumps(value))
-             for name, value in sorted(params.items())]
+    rows += [
+        (f"param · {name}", value if isinstance(value, str) else json.dumps(value))
+        for name, value in sorted(params.items())
+    ]
     if not params:
         rows.append(("Params", "none"))
     return rows
@@ -119,8 +122,9 @@ def _flatten(nodes: tuple[LineageNode, ...], depth: int, into: list[KinRow]) -> 
         _flatten(node.children, depth + 1, into)
 
 
-def lineage_view(catalog: Catalog, take_id: str, *, shown: int = MAX_SHOWN,
-                 assets: AssetStore | None = None) -> LineageView:
+def lineage_view(
+    catalog: Catalog, take_id: str, *, shown: int = MAX_SHOWN, assets: AssetStore | None = None
+) -> LineageView:
     """Everything the Shot page's "Recipe & lineage" shows about one take.
 
     Args:
@@ -165,5 +169,6 @@ def replay_request(take_id: str, mode: str, count: int, append: str | None = Non
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (use {', '.join(MODES)})")
     text = (append or "").strip()
-    return ReplayRequest(take_id, mode=mode, count=1 if mode == "exact" else max(1, min(MAX_COUNT, count)),
-                         append=text or None)
+    return ReplayRequest(
+        take_id, mode=mode, count=1 if mode == "exact" else max(1, min(MAX_COUNT, count)), append=text or None
+    )

@@ -8,17 +8,27 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from studio.catalog.models import Batch, ProviderAttempt, Shot, Take, utcnow
+from studio.catalog.store import Catalog
+from studio.outages.notes import current_outages
+from studio.rendering.failover import LOUD
 from studio.spending.budget import batch_spend
 from studio.spending.call_guard import circuit_until, recent_calls
-from studio.catalog.store import Catalog
-from studio.rendering.failover import LOUD
-from studio.catalog.models import Batch, ProviderAttempt, Shot, Take, utcnow
-from studio.outages.notes import current_outages
 
 TERMINAL_STATES = ("published", "failed", "cancelled")
 SHOT_STAGES = (
-    "pending", "rendering", "waiting_for_provider", "upscaling", "reviewing", "awaiting_budget", "awaiting_approval",
-    "publishing", "published", "rejected", "failed", "cancelled",
+    "pending",
+    "rendering",
+    "waiting_for_provider",
+    "upscaling",
+    "reviewing",
+    "awaiting_budget",
+    "awaiting_approval",
+    "publishing",
+    "published",
+    "rejected",
+    "failed",
+    "cancelled",
 )
 WAITING_STAGES = ("awaiting_approval", "awaiting_budget")
 # What to tell the creator when a provider keeps refusing our configuration.
@@ -26,8 +36,12 @@ LOUD_HINTS = {
     "AuthFailed": "the key was refused: check {key}",
     "InvalidRequest": "the vendor refused our request: check the model and parameters in settings",
 }
-KEY_NAMES = {"mistral": "MISTRAL_API_KEY", "gemini": "GEMINI_API_KEY", "replicate": "REPLICATE_API_TOKEN",
-             "fal": "FAL_KEY"}
+KEY_NAMES = {
+    "mistral": "MISTRAL_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "replicate": "REPLICATE_API_TOKEN",
+    "fal": "FAL_KEY",
+}
 
 
 def _iso(value: Any) -> str | None:
@@ -98,13 +112,20 @@ def waiting_for(catalog: Catalog, shots: list[Shot]) -> list[dict[str, Any]]:
     stalled = [s for s in shots if s.stage == "waiting_for_provider"]
     entries: list[dict[str, Any]] = []
     if stalled:
-        entries.append({"for": "a provider", "shots": len(stalled), "since": None,
-                        "last_error": next((s.error for s in stalled if s.error), None)})
+        entries.append(
+            {
+                "for": "a provider",
+                "shots": len(stalled),
+                "since": None,
+                "last_error": next((s.error for s in stalled if s.error), None),
+            }
+        )
     return entries + [{**o, "shots": None} for o in current_outages(catalog)]
 
 
-def batch_summary(catalog: Catalog, batch_id: str, *, circuit_failures: int = 5,
-                  circuit_cooldown: float = 120.0) -> dict[str, Any]:
+def batch_summary(
+    catalog: Catalog, batch_id: str, *, circuit_failures: int = 5, circuit_cooldown: float = 120.0
+) -> dict[str, Any]:
     """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, cost, output.
 
     Args:

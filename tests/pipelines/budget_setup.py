@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from studio.spending.budget import batch_spend
 from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.spending.budget import batch_spend
 
 PRICE = 0.02
 PROJECT = """
@@ -40,4 +40,6 @@ def priced(settings: Settings) -> Settings:
 def parked(catalog: Catalog, batch_id: str) -> bool:
     """Two renders paid, the rest refused, and someone waiting at the budget."""
     spend = batch_spend(catalog, batch_id)
-    return spend.spent_usd == pytest.approx(2 * PRICE) and spend.committed_usd == spend.spent_usd and bool(spend.waiting)
+    return (
+        spend.spent_usd == pytest.approx(2 * PRICE) and spend.committed_usd == spend.spent_usd and bool(spend.waiting)
+    )

@@ -16,10 +16,10 @@ from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
 from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.base import JobCallback, Renderer, RenderRequest, RenderResult
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.conftest import running_workers, write_project
 from tests.pipelines.waiting import eventually
 
@@ -47,8 +47,15 @@ def counted_providers(settings: Settings) -> tuple[ProviderSet, CountingRenderer
     return providers, counter
 
 
-def assert_whole(catalog: Catalog, batch_id: str, outcomes: dict[str, int], *, shots: int, in_flight: int = 0,
-                 renders: int | None = None) -> None:
+def assert_whole(
+    catalog: Catalog,
+    batch_id: str,
+    outcomes: dict[str, int],
+    *,
+    shots: int,
+    in_flight: int = 0,
+    renders: int | None = None,
+) -> None:
     """The batch finished every shot, told the truth about it, and paid for no take twice.
 
     Args:
@@ -80,8 +87,16 @@ def published(catalog: Catalog, batch_id: str) -> int:
     return sum(1 for s in catalog.shots(batch_id) if s.stage == "published")
 
 
-async def outage_batch(settings: Settings, tmp_path: Path, shots: int, *, after: int, hold: float,
-                       down: Callable[[], None], up: Callable[[], None]) -> Outcome:
+async def outage_batch(
+    settings: Settings,
+    tmp_path: Path,
+    shots: int,
+    *,
+    after: int,
+    hold: float,
+    down: Callable[[], None],
+    up: Callable[[], None],
+) -> Outcome:
     """Run a batch, ``down()`` once ``after`` shots are published, ``up()`` ``hold`` seconds later.
 
     The worker must have seen the outage: its log says so once (see saw_outage).
@@ -103,8 +118,7 @@ async def outage_batch(settings: Settings, tmp_path: Path, shots: int, *, after:
         back = datetime.now(UTC)
         outcomes = await wait_batch(client, batch.id)
     # Read once the outage is over (the catalog itself may have been what was down).
-    after_outage = sorted(aware(p.published_at) for p in catalog.publications(batch.id)
-                          if aware(p.published_at) > back)
+    after_outage = sorted(aware(p.published_at) for p in catalog.publications(batch.id) if aware(p.published_at) > back)
     assert after_outage, "every shot was published before the outage ended: it tested nothing"
     return Outcome(catalog, batch.id, outcomes, (after_outage[0] - back).total_seconds(), counter.renders)
 

@@ -49,8 +49,9 @@ class PgServer:
     def start(self) -> None:
         """Start (or start again) and wait until it accepts connections."""
         opts = f"-h 127.0.0.1 -p {self.port} -k {self.work} -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.work / "server.log"), "-w", "-t", "60", "start",
-                  "-o", opts)
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.work / "server.log"), "-w", "-t", "60", "start", "-o", opts
+        )
 
     def create_database(self) -> None:
         """Make the ``studio`` database (once, after the first start)."""

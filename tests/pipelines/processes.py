@@ -64,15 +64,19 @@ def pid_of(identity: str) -> int:
 
 async def polling_pids(client: Client, task_queue: str) -> set[int]:
     """The worker processes polling ``task_queue`` for workflow tasks."""
-    response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    ))
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
     return {pid_of(p.identity) for p in response.pollers}
 
 
-async def wait_polling(client: Client, task_queue: str, workers: list[subprocess.Popen[bytes]],
-                       timeout: float = 60.0) -> None:
+async def wait_polling(
+    client: Client, task_queue: str, workers: list[subprocess.Popen[bytes]], timeout: float = 60.0
+) -> None:
     """Wait until every one of ``workers`` polls ``task_queue`` (a worker takes a second or two to
     import and connect): work started before that all goes to whichever came up first."""
     deadline = time.monotonic() + timeout

@@ -68,8 +68,13 @@ async def test_gate_accepts_valid_answers_and_refuses_invalid_ones(
     # Changes: the note joins the prompt, three new takes render, and the gate opens again.
     await decide(client, batch_id, "c", Decision("changes", who="client", note="with fireworks"))
     await eventually(lambda: len(catalog.takes(f"{batch_id}/c")) == 6, what="a second round of takes")
-    await eventually(lambda: stages(catalog, batch_id)["c"] == "awaiting_approval" and
-                     all(t.review_score is not None for t in catalog.takes(f"{batch_id}/c")), what="gate c to reopen")
+    await eventually(
+        lambda: (
+            stages(catalog, batch_id)["c"] == "awaiting_approval"
+            and all(t.review_score is not None for t in catalog.takes(f"{batch_id}/c"))
+        ),
+        what="gate c to reopen",
+    )
     second = catalog.takes(f"{batch_id}/c")[3:]
     assert all(t.round == 2 and t.prompt.endswith("with fireworks") for t in second)
     assert {t.seed for t in second}.isdisjoint({t.seed for t in catalog.takes(f"{batch_id}/c")[:3]})
@@ -78,7 +83,9 @@ async def test_gate_accepts_valid_answers_and_refuses_invalid_ones(
     assert await wait_batch(client, batch_id) == {"published": 2, "rejected": 1}
     pubs = {p.shot_key.rsplit("/", 1)[1]: p.take_id for p in catalog.publications(batch_id)}
     assert pubs == {"a": f"{batch_id}/a/2", "c": f"{batch_id}/c/5"}
-    decisions = [(a.shot_key.rsplit("/", 1)[1], a.decision, a.round, a.who, a.note) for a in catalog.approvals(batch_id=batch_id)]
+    decisions = [
+        (a.shot_key.rsplit("/", 1)[1], a.decision, a.round, a.who, a.note) for a in catalog.approvals(batch_id=batch_id)
+    ]
     assert sorted(decisions) == [
         ("a", "approve", 1, "ana", "lovely"),
         ("b", "reject", 1, "ana", "wrong mood"),

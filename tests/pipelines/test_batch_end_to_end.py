@@ -8,9 +8,9 @@ from pathlib import Path
 from temporalio.client import Client
 
 from pipelines.client.batches import wait_batch
+from studio.batches.publish import CONTACT_SHEET
 from studio.catalog.store import Catalog
 from studio.images.metadata import read_recipe
-from studio.batches.publish import CONTACT_SHEET
 from tests.conftest import SAMPLES
 
 

@@ -46,8 +46,7 @@ def open_but_not_answering(port: int) -> Iterator[None]:
 
 async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
     port = free_port()
-    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}",
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}", _env_file=None)  # type: ignore[call-arg]
     server: list[subprocess.Popen[bytes]] = []
     ready = asyncio.Event()
 
@@ -58,14 +57,18 @@ async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
                 await connect(settings)
             ready.set()
             await asyncio.sleep(1.0)
-        server.append(await asyncio.to_thread(
-            start_dev_server, port=port, ui_port=None, db_file=tmp_path / "t.db", log_file=tmp_path / "s.log"))
+        server.append(
+            await asyncio.to_thread(
+                start_dev_server, port=port, ui_port=None, db_file=tmp_path / "t.db", log_file=tmp_path / "s.log"
+            )
+        )
 
     later = asyncio.create_task(serve_later())
     try:
         await ready.wait()
-        client = await temporal_ready(settings, lambda: server[0].poll() if server else None,
-                                      log=tmp_path / "s.log", timeout=60)
+        client = await temporal_ready(
+            settings, lambda: server[0].poll() if server else None, log=tmp_path / "s.log", timeout=60
+        )
         answer = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
         assert answer.namespace_info.name == settings.temporal_namespace
     finally:
@@ -75,7 +78,6 @@ async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
 
 
 async def test_a_server_that_exited_is_named_at_once(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{free_port()}",
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{free_port()}", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(RuntimeError, match=r"exited with code 1; see .*s\.log"):
         await asyncio.wait_for(temporal_ready(settings, lambda: 1, log=tmp_path / "s.log"), timeout=5)

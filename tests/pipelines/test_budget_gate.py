@@ -12,9 +12,9 @@ import pytest
 from temporalio.client import Client
 
 from pipelines.client.batches import answer_budget, wait_batch
-from studio.spending.budget import BudgetError, raise_budget, stop_spending
 from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.spending.budget import BudgetError, raise_budget, stop_spending
 from studio.views.status import batch_summary
 from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
@@ -26,8 +26,9 @@ def settings(settings: Settings) -> Settings:
     return priced(settings)
 
 
-async def test_batch_waits_at_its_budget_then_spends_more(worker: None, launch, client: Client, catalog: Catalog,
-                                                          tmp_path: Path) -> None:
+async def test_batch_waits_at_its_budget_then_spends_more(
+    worker: None, launch, client: Client, catalog: Catalog, tmp_path: Path
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     await eventually(lambda: parked(catalog, batch_id), what="the batch to stop at its budget")
 
@@ -53,8 +54,9 @@ async def test_batch_waits_at_its_budget_then_spends_more(worker: None, launch, 
     assert {row["cost_usd"] for row in summary["take_details"]} == {PRICE}
 
 
-async def test_stopping_at_the_budget_spends_nothing_more(worker: None, launch, client: Client, catalog: Catalog,
-                                                          tmp_path: Path) -> None:
+async def test_stopping_at_the_budget_spends_nothing_more(
+    worker: None, launch, client: Client, catalog: Catalog, tmp_path: Path
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     await eventually(lambda: parked(catalog, batch_id), what="the batch to stop at its budget")
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.catalog.store import Catalog
 from studio.batches.preview import render_notices
+from studio.catalog.store import Catalog
 from studio.project.loader import load_project
 from studio.settings import Settings
 from tests.conftest import SAMPLES, write_project
@@ -21,8 +21,13 @@ GATED = '[project]\nname = "Cli gate"\n[defaults]\nsize = "64x64"\nvariants = 2\
 
 
 def studio(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio.cli", *args], env=worker_env(settings),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli", *args],
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_bad_project_is_one_line_and_writes_nothing(settings: Settings, tmp_path: Path) -> None:
@@ -46,8 +51,9 @@ def test_unknown_batch_is_one_line(settings: Settings) -> None:
     assert result.returncode == 2 and result.stderr.strip() == "studio: no batch 'nope-000000'"
 
 
-async def test_run_status_approve_from_the_command_line(worker: None, settings: Settings, catalog: Catalog,
-                                                        tmp_path: Path) -> None:
+async def test_run_status_approve_from_the_command_line(
+    worker: None, settings: Settings, catalog: Catalog, tmp_path: Path
+) -> None:
     # The in-process worker shares this event loop: run the CLI in a thread so it keeps turning.
     async def studio_(*args: str) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(studio, settings, *args)
@@ -60,8 +66,10 @@ async def test_run_status_approve_from_the_command_line(worker: None, settings: 
     said = [f"studio: {line}" for line in render_notices(load_project(project), Settings())]
     assert result.stderr.splitlines() == said
     if not any(os.environ.get(key) for key in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY")):
-        assert said == ["studio: rendering on local (procedural preview): no key for mistral (MISTRAL_API_KEY), "
-                        "gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)"]
+        assert said == [
+            "studio: rendering on local (procedural preview): no key for mistral (MISTRAL_API_KEY), "
+            "gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)"
+        ]
     await eventually(lambda: [s.stage for s in catalog.shots(batch_id)] == ["awaiting_approval"], what="the gate")
     status = json.loads((await studio_("status", batch_id, "--json")).stdout)
     assert status["state"] == "waiting" and status["stages"]["approval"]["waiting"] == 1

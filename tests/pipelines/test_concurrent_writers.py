@@ -9,10 +9,10 @@ import pytest
 from temporalio.client import Client
 
 from pipelines.client.batches import start_batch, wait_batch
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.backends import TEST_DATABASE_URL, stored_keys
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
@@ -26,7 +26,9 @@ SHOTS, VARIANTS = 24, 2
 
 
 def project() -> str:
-    head = f'[project]\nname = "Two writers"\nseed = 21\n[defaults]\nsize = "64x64"\nvariants = {VARIANTS}\nupscale = 2\n'
+    head = (
+        f'[project]\nname = "Two writers"\nseed = 21\n[defaults]\nsize = "64x64"\nvariants = {VARIANTS}\nupscale = 2\n'
+    )
     return head + "".join(f'[[shots]]\nid = "s{i:03}"\nprompt = "harbour scene {i}"\n' for i in range(SHOTS))
 
 
@@ -35,8 +37,11 @@ async def worker_identities(client: Client, batch_id: str, shot_ids: list[str]) 
     seen: set[str] = set()
     for shot_id in shot_ids:
         history = await client.get_workflow_handle(f"{batch_id}/{shot_id}").fetch_history()
-        seen.update(e.workflow_task_completed_event_attributes.identity for e in history.events
-                    if e.HasField("workflow_task_completed_event_attributes"))
+        seen.update(
+            e.workflow_task_completed_event_attributes.identity
+            for e in history.events
+            if e.HasField("workflow_task_completed_event_attributes")
+        )
     return seen
 
 

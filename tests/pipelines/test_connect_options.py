@@ -40,17 +40,25 @@ def test_nothing_set_means_plain_grpc(tmp_path: Path) -> None:
 
 
 def test_mtls_reads_cert_key_and_ca(tmp_path: Path, pem_files: dict[str, Path]) -> None:
-    options = connect_options(settings(
-        tmp_path, temporal_tls_cert=pem_files["cert"], temporal_tls_key=pem_files["key"],
-        temporal_tls_ca=pem_files["ca"], temporal_tls_server_name="temporal.internal",
-    ))
-    assert options.tls == TLSConfig(client_cert=CERT, client_private_key=KEY, server_root_ca_cert=CA,
-                                    domain="temporal.internal")
+    options = connect_options(
+        settings(
+            tmp_path,
+            temporal_tls_cert=pem_files["cert"],
+            temporal_tls_key=pem_files["key"],
+            temporal_tls_ca=pem_files["ca"],
+            temporal_tls_server_name="temporal.internal",
+        )
+    )
+    assert options.tls == TLSConfig(
+        client_cert=CERT, client_private_key=KEY, server_root_ca_cert=CA, domain="temporal.internal"
+    )
     assert options.api_key is None
 
 
 def test_mtls_without_ca_uses_system_roots(tmp_path: Path, pem_files: dict[str, Path]) -> None:
-    options = connect_options(settings(tmp_path, temporal_tls_cert=pem_files["cert"], temporal_tls_key=pem_files["key"]))
+    options = connect_options(
+        settings(tmp_path, temporal_tls_cert=pem_files["cert"], temporal_tls_key=pem_files["key"])
+    )
     assert isinstance(options.tls, TLSConfig)
     assert options.tls.server_root_ca_cert is None and options.tls.domain is None
 
@@ -78,10 +86,14 @@ def test_settings_read_from_the_temporal_cli_environment_names(
     tmp_path: Path, pem_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in {
-        "TEMPORAL_ADDRESS": "us-east-1.aws.api.temporal.io:7233", "TEMPORAL_NAMESPACE": "studio.a1b2c",
-        "TEMPORAL_TLS_CERT": str(pem_files["cert"]), "TEMPORAL_TLS_KEY": str(pem_files["key"]),
-        "TEMPORAL_TLS_CA": str(pem_files["ca"]), "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
-        "TEMPORAL_API_KEY": API_KEY, "TEMPORAL_TLS": "true",
+        "TEMPORAL_ADDRESS": "us-east-1.aws.api.temporal.io:7233",
+        "TEMPORAL_NAMESPACE": "studio.a1b2c",
+        "TEMPORAL_TLS_CERT": str(pem_files["cert"]),
+        "TEMPORAL_TLS_KEY": str(pem_files["key"]),
+        "TEMPORAL_TLS_CA": str(pem_files["ca"]),
+        "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+        "TEMPORAL_API_KEY": API_KEY,
+        "TEMPORAL_TLS": "true",
     }.items():
         monkeypatch.setenv(name, value)
     loaded = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -93,8 +105,9 @@ def test_settings_read_from_the_temporal_cli_environment_names(
 
 
 def test_secrets_stay_out_of_reprs(tmp_path: Path, pem_files: dict[str, Path]) -> None:
-    loaded = settings(tmp_path, temporal_api_key=API_KEY, temporal_tls_cert=pem_files["cert"],
-                      temporal_tls_key=pem_files["key"])
+    loaded = settings(
+        tmp_path, temporal_api_key=API_KEY, temporal_tls_cert=pem_files["cert"], temporal_tls_key=pem_files["key"]
+    )
     options = connect_options(loaded)
     for text in (repr(loaded), str(loaded), repr(options), str(options)):
         assert API_KEY not in text and "PRIVATE KEY" not in text and "MIIE" not in text
@@ -102,8 +115,9 @@ def test_secrets_stay_out_of_reprs(tmp_path: Path, pem_files: dict[str, Path]) -
 
 
 @pytest.mark.parametrize(("given", "missing"), [("cert", "TEMPORAL_TLS_KEY"), ("key", "TEMPORAL_TLS_CERT")])
-def test_cert_without_key_or_key_without_cert(tmp_path: Path, pem_files: dict[str, Path], given: str,
-                                              missing: str) -> None:
+def test_cert_without_key_or_key_without_cert(
+    tmp_path: Path, pem_files: dict[str, Path], given: str, missing: str
+) -> None:
     with pytest.raises(TemporalSettingsInvalid) as caught:
         connect_options(settings(tmp_path, **{f"temporal_tls_{given}": pem_files[given]}))
     assert caught.value.setting == missing

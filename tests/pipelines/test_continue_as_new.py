@@ -11,10 +11,10 @@ from temporalio.client import Client
 
 from pipelines.client.batches import decide, start_batch, wait_batch
 from pipelines.messages import Decision
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
 
@@ -28,13 +28,16 @@ async def assert_continued_as_new(client: Client, workflow_id: str) -> None:
 
 
 def project(shots: int, approval: bool = True) -> str:
-    head = ('[project]\nname = "Long batch"\nseed = 2\n[defaults]\nsize = "64x64"\nupscale = 1\n'
-            f'[approval]\nrequired = {str(approval).lower()}\n')
+    head = (
+        '[project]\nname = "Long batch"\nseed = 2\n[defaults]\nsize = "64x64"\nupscale = 1\n'
+        f"[approval]\nrequired = {str(approval).lower()}\n"
+    )
     return head + "".join(f'[[shots]]\nid = "s{i:03}"\nprompt = "frame {i}"\n' for i in range(shots))
 
 
-async def test_gated_shots_survive_continue_as_new(worker: None, settings: Settings, catalog: Catalog,
-                                                   assets: AssetStore, client: Client, tmp_path: Path) -> None:
+async def test_gated_shots_survive_continue_as_new(
+    worker: None, settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path
+) -> None:
     shots = 60
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(shots)))
     await start_batch(client, settings, batch.id, history_limit=150)
@@ -60,8 +63,12 @@ async def test_gated_shots_survive_continue_as_new(worker: None, settings: Setti
                 payload = e.workflow_execution_signaled_event_attributes.input.payloads[0].data.decode()
                 if '"done"' in payload:
                     done.append(payload[:40])
-            lines.append(f"run {run.run_id[-6:]} {run.status} events={len(h.events)} done-signals={len(done)} last={h.events[-1].event_type}")
-        raise AssertionError(f"batch stuck: workflow sees {progress}, catalog {dict(stages)}; " + " | ".join(lines)) from None
+            lines.append(
+                f"run {run.run_id[-6:]} {run.status} events={len(h.events)} done-signals={len(done)} last={h.events[-1].event_type}"
+            )
+        raise AssertionError(
+            f"batch stuck: workflow sees {progress}, catalog {dict(stages)}; " + " | ".join(lines)
+        ) from None
     assert outcome == {"published": 40, "rejected": 20}
     await assert_continued_as_new(client, batch.id)
     assert len(catalog.publications(batch.id)) == 40
@@ -69,9 +76,9 @@ async def test_gated_shots_survive_continue_as_new(worker: None, settings: Setti
     assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
 
 
-async def test_rendering_shots_drain_before_continue_as_new(worker: None, settings: Settings, catalog: Catalog,
-                                                            assets: AssetStore, client: Client,
-                                                            tmp_path: Path) -> None:
+async def test_rendering_shots_drain_before_continue_as_new(
+    worker: None, settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path
+) -> None:
     shots = 80
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(shots, approval=False)))
     await start_batch(client, settings, batch.id, history_limit=100)

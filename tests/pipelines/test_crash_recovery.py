@@ -10,11 +10,11 @@ from temporalio.client import Client
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
 from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
-from studio.storage.local import AssetStore, open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
 from studio.batches.publish import CONTACT_SHEET
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore, open_asset_store
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.waiting import eventually
@@ -42,8 +42,9 @@ def assert_complete_without_duplicates(catalog: Catalog, batch_id: str, shots: i
     assert sum(1 for a in calls if a.status == "succeeded") == shots
 
 
-async def test_worker_killed_mid_batch(settings: Settings, catalog: Catalog, assets: AssetStore,
-                                       client: Client, tmp_path: Path) -> None:
+async def test_worker_killed_mid_batch(
+    settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path
+) -> None:
     shots = 40
     env = dict(STUDIO_LOCAL_LATENCY="0.4", STUDIO_PROVIDER_CONCURRENCY="6")
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(shots)))
@@ -71,8 +72,13 @@ async def test_temporal_server_restarted_mid_batch(tmp_path: Path, backend: dict
     port = free_port()
     db, log = tmp_path / "temporal.db", tmp_path / "server.log"
     server = start_dev_server(port=port, ui_port=None, db_file=db, log_file=log)
-    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}",
-                        task_queue=f"r-{uuid.uuid4().hex[:8]}", **backend, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        home=tmp_path / "home",
+        temporal_address=f"127.0.0.1:{port}",
+        task_queue=f"r-{uuid.uuid4().hex[:8]}",
+        **backend,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
     shots = 30
     worker = spawn_worker(settings, tmp_path / "w.log", STUDIO_LOCAL_LATENCY="0.3", STUDIO_PROVIDER_CONCURRENCY="4")

@@ -30,8 +30,9 @@ prompt = "a harbour at dawn"
 
 
 @pytest.mark.parametrize(("on_expiry", "outcome"), [("approve-best", "published"), ("reject", "rejected")])
-async def test_deadline_takes_the_configured_path(worker: None, launch, client: Client, catalog: Catalog,
-                                                  tmp_path: Path, on_expiry: str, outcome: str) -> None:
+async def test_deadline_takes_the_configured_path(
+    worker: None, launch, client: Client, catalog: Catalog, tmp_path: Path, on_expiry: str, outcome: str
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT.format(on_expiry=on_expiry)))
     assert await wait_batch(client, batch_id) == {outcome: 1}
     (approval,) = catalog.approvals(batch_id=batch_id)

@@ -14,11 +14,11 @@ from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from pipelines.client.batches import decide, wait_batch
-from pipelines.runtime.devserver import free_port
 from pipelines.messages import Decision
+from pipelines.runtime.devserver import free_port
 from studio.catalog.store import Catalog
-from studio.settings import Settings
 from studio.review.sharing import open_share_link
+from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
 from tests.pipelines.webhooks import Receiver, webhook
@@ -53,12 +53,19 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, temporal_address: str, receiver: Receiver, mailbox: tuple[Mailbox, int],
-             backend: dict[str, str]) -> Settings:
+def settings(
+    tmp_path: Path, temporal_address: str, receiver: Receiver, mailbox: tuple[Mailbox, int], backend: dict[str, str]
+) -> Settings:
     return Settings(
-        home=tmp_path / "home", temporal_address=temporal_address, task_queue=f"n-{uuid.uuid4().hex[:8]}",
-        notify_webhook=f"http://127.0.0.1:{receiver.server_address[1]}/hook", notify_email="client@example.test",
-        smtp_host="127.0.0.1", smtp_port=mailbox[1], **backend, _env_file=None,  # type: ignore[call-arg]
+        home=tmp_path / "home",
+        temporal_address=temporal_address,
+        task_queue=f"n-{uuid.uuid4().hex[:8]}",
+        notify_webhook=f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+        notify_email="client@example.test",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        **backend,
+        _env_file=None,  # type: ignore[call-arg]
     )
 
 
@@ -66,14 +73,25 @@ def token_of(link: str) -> str:
     return parse_qs(urlparse(link).query)["share"][0]
 
 
-async def test_gate_opening_notifies_by_webhook_and_email(worker: None, launch, client: Client, catalog: Catalog,
-                                                          settings: Settings, receiver: Receiver,
-                                                          mailbox: tuple[Mailbox, int], tmp_path: Path) -> None:
+async def test_gate_opening_notifies_by_webhook_and_email(
+    worker: None,
+    launch,
+    client: Client,
+    catalog: Catalog,
+    settings: Settings,
+    receiver: Receiver,
+    mailbox: tuple[Mailbox, int],
+    tmp_path: Path,
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     await eventually(lambda: bool(receiver.bodies) and bool(mailbox[0].messages), what="both notifications")
     (body,) = receiver.bodies
     assert {k: body[k] for k in ("event", "batch", "shot", "project")} == {
-        "event": "gate_opened", "batch": batch_id, "shot": "hero", "project": "Notify me"}
+        "event": "gate_opened",
+        "batch": batch_id,
+        "shot": "hero",
+        "project": "Notify me",
+    }
     assert open_share_link(settings, token_of(body["link"])) == batch_id
     (raw,) = mailbox[0].messages
     mail = message_from_bytes(raw)
@@ -83,8 +101,9 @@ async def test_gate_opening_notifies_by_webhook_and_email(worker: None, launch, 
     assert await wait_batch(client, batch_id) == {"published": 1}
 
 
-async def test_a_dead_receiver_does_not_hold_the_gate(worker: None, launch, client: Client, catalog: Catalog,
-                                                      settings: Settings, tmp_path: Path) -> None:
+async def test_a_dead_receiver_does_not_hold_the_gate(
+    worker: None, launch, client: Client, catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
     settings.notify_webhook = f"http://127.0.0.1:{free_port()}/nobody-listens"
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     await eventually(lambda: [s.stage for s in catalog.shots(batch_id)] == ["awaiting_approval"], what="the gate")

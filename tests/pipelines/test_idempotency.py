@@ -9,19 +9,20 @@ from temporalio.testing import ActivityEnvironment
 from pipelines.activities.stages import StudioActivities
 from pipelines.messages import PublishInput, StageInput
 from pipelines.runtime.provider_registry import ProviderSet
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
 from studio.catalog.models import ProviderAttempt
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.backends import stored_keys
 from tests.conftest import write_project
 
 PROJECT = '[project]\nname = "Idem"\nseed = 5\n[defaults]\nsize = "64x64"\nupscale = 2\n[[shots]]\nid = "a"\nprompt = "a boat"\n'
 
 
-async def test_every_stage_twice_costs_once(settings: Settings, catalog: Catalog, assets: AssetStore,
-                                            providers: ProviderSet, tmp_path: Path) -> None:
+async def test_every_stage_twice_costs_once(
+    settings: Settings, catalog: Catalog, assets: AssetStore, providers: ProviderSet, tmp_path: Path
+) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", PROJECT))
     acts = StudioActivities(catalog, assets, providers)
     env = ActivityEnvironment()
@@ -49,9 +50,9 @@ async def test_every_stage_twice_costs_once(settings: Settings, catalog: Catalog
     assert len(stored) == 2  # the render and its upscale, once each
 
 
-async def test_a_crashed_call_is_marked_lost_and_made_again(settings: Settings, catalog: Catalog,
-                                                             assets: AssetStore, providers: ProviderSet,
-                                                             tmp_path: Path) -> None:
+async def test_a_crashed_call_is_marked_lost_and_made_again(
+    settings: Settings, catalog: Catalog, assets: AssetStore, providers: ProviderSet, tmp_path: Path
+) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", PROJECT))
     acts = StudioActivities(catalog, assets, providers)
     await ActivityEnvironment().run(acts.storyboard, batch.id)

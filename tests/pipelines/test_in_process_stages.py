@@ -19,10 +19,10 @@ from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from pipelines.workflows.shot_plans import batch_plan
 from providers.base import Unavailable, UpscaleResult
 from providers.local.adapters import LocalUpscaler
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.catalog.models import Shot, Take, detached
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 
 PROJECT = """
@@ -59,8 +59,9 @@ def check_finished_takes(catalog: Catalog, assets: AssetStore, batch_id: str) ->
             assert final.size == (192, 128)
 
 
-async def test_a_local_shot_is_two_local_activities(worker: None, launch, client: Client, catalog: Catalog,
-                                                    assets: AssetStore, tmp_path: Path) -> None:
+async def test_a_local_shot_is_two_local_activities(
+    worker: None, launch, client: Client, catalog: Catalog, assets: AssetStore, tmp_path: Path
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     assert await wait_batch(client, batch_id) == {"published": 2}
     for shot in ("dawn", "dusk"):
@@ -93,7 +94,13 @@ class TestFallback:
         return found
 
     async def test_a_failure_there_falls_back_to_one_stage_at_a_time(
-        self, worker: None, launch, client: Client, catalog: Catalog, assets: AssetStore, providers: ProviderSet,
+        self,
+        worker: None,
+        launch,
+        client: Client,
+        catalog: Catalog,
+        assets: AssetStore,
+        providers: ProviderSet,
         tmp_path: Path,
     ) -> None:
         one_take = PROJECT.replace("variants = 2", "variants = 1").split('[[shots]]\nid = "dusk"')[0]
@@ -116,13 +123,26 @@ def test_post_stages_in_process_only_when_the_first_choices_are_local() -> None:
 
 
 def test_batch_plan_gives_each_shot_its_plan() -> None:
-    plan = BatchPlan(["a", "b"], False, takes=[2, 1], upscales=[2, 1], chain_of=[0, 1],
-                     chains=[["local"], ["mistral", "local"]], reviewers=["local"], upscalers=["local"],
-                     in_process=["local"])
+    plan = BatchPlan(
+        ["a", "b"],
+        False,
+        takes=[2, 1],
+        upscales=[2, 1],
+        chain_of=[0, 1],
+        chains=[["local"], ["mistral", "local"]],
+        reviewers=["local"],
+        upscalers=["local"],
+        in_process=["local"],
+    )
     a, b = plan.shot_plan("B1", 0), plan.shot_plan("B1", 1)
     assert a is not None and b is not None
-    assert (a.shot_key, a.take_ids, a.chain, a.upscale, a.finish_in_render) == \
-        ("B1/a", ["B1/a/1", "B1/a/2"], ["local"], 2, True)
+    assert (a.shot_key, a.take_ids, a.chain, a.upscale, a.finish_in_render) == (
+        "B1/a",
+        ["B1/a/1", "B1/a/2"],
+        ["local"],
+        2,
+        True,
+    )
     assert (b.take_ids, b.chain, b.in_process) == (["B1/b/1"], ["mistral", "local"], ["local"])
     assert BatchPlan(["a"], False).shot_plan("B1", 0) is None, "a plan without them: the shot reads its own"
 
@@ -130,12 +150,15 @@ def test_batch_plan_gives_each_shot_its_plan() -> None:
 def test_storyboard_plan_only_for_takes_numbered_one_to_n(settings: Settings) -> None:
     providers = build_providers(settings)
     shots = [detached(Shot, key=f"B1/{sid}", shot_id=sid, chain=["local"], upscale=2) for sid in ("a", "b")]
-    takes = [detached(Take, id=f"B1/{sid}/{n}", shot_key=f"B1/{sid}", number=n) for sid, n in (("a", 2), ("a", 1), ("b", 1))]
+    takes = [
+        detached(Take, id=f"B1/{sid}/{n}", shot_key=f"B1/{sid}", number=n) for sid, n in (("a", 2), ("a", 1), ("b", 1))
+    ]
     plan = batch_plan(shots, takes, BatchPlan([], False), providers)
     a = plan.shot_plan("B1", 0)
     assert plan.shot_ids == ["a", "b"] and a is not None and a.take_ids == ["B1/a/1", "B1/a/2"]
     assert a.finish_in_render is True
     # A take out of line (a round added later, say): every shot reads its own plan instead.
-    odd = batch_plan(shots, [*takes, detached(Take, id="B1/b/7", shot_key="B1/b", number=7)], BatchPlan([], False),
-                     providers)
+    odd = batch_plan(
+        shots, [*takes, detached(Take, id="B1/b/7", shot_key="B1/b", number=7)], BatchPlan([], False), providers
+    )
     assert odd.shot_ids == ["a", "b"] and odd.shot_plan("B1", 0) is None

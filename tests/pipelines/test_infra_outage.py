@@ -37,9 +37,14 @@ SLOW = dict(local_latency=0.3, provider_concurrency=2)
 
 
 def settings_for(tmp_path: Path, temporal_address: str, **fields: object) -> Settings:
-    return Settings(home=tmp_path / "home", temporal_address=temporal_address,
-                    task_queue=f"o-{uuid.uuid4().hex[:8]}", **SLOW, **fields,
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        home=tmp_path / "home",
+        temporal_address=temporal_address,
+        task_queue=f"o-{uuid.uuid4().hex[:8]}",
+        **SLOW,
+        **fields,
+        _env_file=None,
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -58,11 +63,13 @@ def own_postgres() -> PgServer:
 
 
 @pytest.mark.parametrize("hold", [20, 180], ids=["20s", "3min"])
-async def test_postgres_stopped_mid_batch(own_postgres: PgServer, temporal_address: str, tmp_path: Path,
-                                          hold: float, caplog: pytest.LogCaptureFixture) -> None:
+async def test_postgres_stopped_mid_batch(
+    own_postgres: PgServer, temporal_address: str, tmp_path: Path, hold: float, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = settings_for(tmp_path, temporal_address, database_url=own_postgres.url)
-    ended = await outage_batch(settings, tmp_path, 24, after=6, hold=hold, down=own_postgres.stop,
-                               up=own_postgres.start)
+    ended = await outage_batch(
+        settings, tmp_path, 24, after=6, hold=hold, down=own_postgres.stop, up=own_postgres.start
+    )
     ended.assert_whole(shots=24, in_flight=2)
     saw_outage(caplog, "the catalog")
     # A figure for the outage benchmark (bench/outage.py measures it properly), not a limit.
@@ -70,17 +77,20 @@ async def test_postgres_stopped_mid_batch(own_postgres: PgServer, temporal_addre
 
 
 @pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the catalog is SQLite only in the default pass")
-async def test_sqlite_locked_past_its_busy_timeout(temporal_address: str, tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_sqlite_locked_past_its_busy_timeout(
+    temporal_address: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = settings_for(tmp_path, temporal_address)
     database = make_url(settings.catalog_url).database
     holder: list[subprocess.Popen[bytes]] = []
     ready = tmp_path / "locked"
     # Another process takes SQLite's write lock and keeps it 40 s, past the 30 s busy timeout; "up"
     # is its letting go (35 s in, the test starts waiting for that).
-    script = ("import sqlite3, sys, time, pathlib\n"
-              "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\n"
-              "db.execute('BEGIN EXCLUSIVE'); pathlib.Path(sys.argv[2]).touch(); time.sleep(40); db.execute('ROLLBACK')\n")
+    script = (
+        "import sqlite3, sys, time, pathlib\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\n"
+        "db.execute('BEGIN EXCLUSIVE'); pathlib.Path(sys.argv[2]).touch(); time.sleep(40); db.execute('ROLLBACK')\n"
+    )
 
     def lock() -> None:
         holder.append(subprocess.Popen([sys.executable, "-c", script, str(database), str(ready)]))
@@ -93,8 +103,7 @@ async def test_sqlite_locked_past_its_busy_timeout(temporal_address: str, tmp_pa
         assert holder[0].wait(timeout=60) == 0
 
     try:
-        ended = await outage_batch(
-            settings, tmp_path, 24, after=6, hold=35, down=lock, up=wait_unlocked)
+        ended = await outage_batch(settings, tmp_path, 24, after=6, hold=35, down=lock, up=wait_unlocked)
     finally:
         for proc in holder:
             proc.kill()
@@ -102,18 +111,19 @@ async def test_sqlite_locked_past_its_busy_timeout(temporal_address: str, tmp_pa
     saw_outage(caplog, "the catalog")
 
 
-async def test_s3_server_down_mid_batch(s3_endpoint: str, temporal_address: str, tmp_path: Path,
-                                        backend: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+async def test_s3_server_down_mid_batch(
+    s3_endpoint: str, temporal_address: str, tmp_path: Path, backend: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     target = make_url(s3_endpoint.replace("http://", "s3://"))
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 80)
     proxy.up()
     endpoint = f"http://127.0.0.1:{proxy.port}"
     fields = {k: v for k, v in backend.items() if k == "database_url"}
-    settings = settings_for(tmp_path, temporal_address, assets=f"s3://{new_bucket(s3_endpoint)}/assets",
-                            s3_endpoint_url=endpoint, **fields)
+    settings = settings_for(
+        tmp_path, temporal_address, assets=f"s3://{new_bucket(s3_endpoint)}/assets", s3_endpoint_url=endpoint, **fields
+    )
     try:
-        ended = await outage_batch(
-            settings, tmp_path, 24, after=6, hold=25, down=proxy.down, up=proxy.up)
+        ended = await outage_batch(settings, tmp_path, 24, after=6, hold=25, down=proxy.down, up=proxy.up)
     finally:
         proxy.down()
     ended.assert_whole(shots=24, in_flight=2)
@@ -122,8 +132,9 @@ async def test_s3_server_down_mid_batch(s3_endpoint: str, temporal_address: str,
 
 @pytest.mark.skipif(TEST_ASSETS != "local", reason="the asset store is a directory only in the default pass")
 @pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr (e2fsprogs)")
-async def test_asset_directory_read_only_for_a_while(temporal_address: str, tmp_path: Path,
-                                                     backend: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+async def test_asset_directory_read_only_for_a_while(
+    temporal_address: str, tmp_path: Path, backend: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     settings = settings_for(tmp_path, temporal_address, **backend)
     assets_dir = settings.assets_dir
     assets_dir.mkdir(parents=True, exist_ok=True)
@@ -140,8 +151,7 @@ async def test_asset_directory_read_only_for_a_while(temporal_address: str, tmp_
         subprocess.run(["chattr", "-R", "-i", str(assets_dir)], check=True)
 
     try:
-        ended = await outage_batch(
-            settings, tmp_path, 24, after=6, hold=20, down=freeze, up=thaw)
+        ended = await outage_batch(settings, tmp_path, 24, after=6, hold=20, down=freeze, up=thaw)
     finally:
         thaw()
     ended.assert_whole(shots=24, in_flight=2)

@@ -13,8 +13,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from pipelines.client.batches import decide
 from pipelines.messages import Decision
-from studio.catalog.store import Catalog
 from studio.catalog.models import Take
+from studio.catalog.store import Catalog
 from studio.settings import Settings
 from tests.conftest import write_project
 from tests.pipelines.processes import worker_env
@@ -57,8 +57,14 @@ prompt = "a harbour"
 async def studio(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `studio ARGS` in a subprocess, off the event loop the in-process worker turns on."""
     env = worker_env(settings, COLUMNS="200")  # wide enough that rich does not wrap ids and paths
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "studio.cli", *args], env=env,
-                                   capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "studio.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def test_show_find_unpublish(worker: None, launch, settings: Settings, catalog: Catalog, tmp_path: Path) -> None:
@@ -68,9 +74,20 @@ async def test_show_find_unpublish(worker: None, launch, settings: Settings, cat
     assert kite.final_take_id is not None
     chosen = catalog.take(kite.final_take_id)
     # What a replay leaves behind: a take in another batch whose parent is the chosen take.
-    child = Take(id="replay-000001/kite/1", batch_id="replay-000001", shot_key="replay-000001/kite", number=1,
-                 status="reviewed", provider="local", seed=chosen.seed_used, seed_used=chosen.seed_used,
-                 prompt=chosen.prompt, width=64, height=64, parent_take_id=chosen.id)
+    child = Take(
+        id="replay-000001/kite/1",
+        batch_id="replay-000001",
+        shot_key="replay-000001/kite",
+        number=1,
+        status="reviewed",
+        provider="local",
+        seed=chosen.seed_used,
+        seed_used=chosen.seed_used,
+        prompt=chosen.prompt,
+        width=64,
+        height=64,
+        parent_take_id=chosen.id,
+    )
     with catalog.session() as s:
         s.add(child)
 
@@ -127,8 +144,9 @@ async def test_show_find_unpublish(worker: None, launch, settings: Settings, cat
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["unpublish", "keep-published"])
-async def test_cancel_a_batch_waiting_at_a_gate(worker: None, launch, client: Client, settings: Settings,
-                                                catalog: Catalog, tmp_path: Path, keep: bool) -> None:
+async def test_cancel_a_batch_waiting_at_a_gate(
+    worker: None, launch, client: Client, settings: Settings, catalog: Catalog, tmp_path: Path, keep: bool
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", GATED))
 
     def stages() -> dict[str, str]:

@@ -40,8 +40,9 @@ def providers(settings: Settings) -> ProviderSet:
     return found
 
 
-async def test_refusals_and_blank_images_end_in_plain_outcomes(worker: None, launch, client: Client,
-                                                               catalog: Catalog, tmp_path: Path) -> None:
+async def test_refusals_and_blank_images_end_in_plain_outcomes(
+    worker: None, launch, client: Client, catalog: Catalog, tmp_path: Path
+) -> None:
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     assert await wait_batch(client, batch_id) == {"failed": 1, "rejected": 1, "published": 1}
     stages = {s.shot_id: (s.stage, s.error) for s in catalog.shots(batch_id)}

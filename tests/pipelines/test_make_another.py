@@ -12,12 +12,12 @@ from temporalio.client import Client
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.local.adapters import LocalRenderer
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
-from studio.errors import StudioError
 from studio.batches.replay import ReplayError, ReplayRequest, plan_replay
 from studio.batches.rerun import RerunError, plan_rerun
+from studio.catalog.store import Catalog
+from studio.errors import StudioError
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 
 PROJECT = """
@@ -81,7 +81,11 @@ async def test_exact_replay_of_a_published_file_gives_the_same_image_with_a_line
     (again,) = catalog.batch_takes(replay.id)
     assert again.parent_take_id == original.id and replay.parent_batch_id == batch_id and replay.kind == "replay"
     assert (again.provider, again.seed_used, again.prompt, again.negative) == (
-        original.provider, original.seed_used, original.prompt, original.negative)
+        original.provider,
+        original.seed_used,
+        original.prompt,
+        original.negative,
+    )
     # Content-addressed: the same key is the same bytes, for the render and the upscaled final.
     assert again.asset_key == original.asset_key and again.final_key == original.final_key
     (pub,) = catalog.publications(replay.id)
@@ -107,8 +111,15 @@ async def test_remix_keeps_the_recipe_and_draws_new_seeds(
 
 @pytest.mark.parametrize(("mode", "strength"), [("vary-subtle", 0.5), ("vary-strong", 0.85)])
 async def test_vary_renders_image_to_image_from_the_parent(
-    mode: str, strength: float, worker: None, launch, client: Client, catalog: Catalog, assets: AssetStore,
-    settings: Settings, tmp_path: Path
+    mode: str,
+    strength: float,
+    worker: None,
+    launch,
+    client: Client,
+    catalog: Catalog,
+    assets: AssetStore,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     batch_id, _ = await published_batch(launch, client, catalog, tmp_path)
     (original,) = catalog.batch_takes(batch_id)

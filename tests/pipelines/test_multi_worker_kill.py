@@ -16,10 +16,10 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from pipelines.client.batches import start_batch, wait_batch
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, pid_of, spawn_worker, wait_polling
 from tests.pipelines.test_crash_recovery import (
@@ -42,6 +42,7 @@ def task_identities(history: WorkflowHistory, kind: str = "completed") -> list[s
 
 async def shot_histories(client: Client, batch_id: str, shot_ids: list[str]) -> dict[str, WorkflowHistory]:
     """The histories of the shots' workflows that have started (a shot not yet started is skipped)."""
+
     async def one(shot_id: str) -> WorkflowHistory | None:
         handle = client.get_workflow_handle(f"{batch_id}/{shot_id}")
         try:
@@ -55,8 +56,9 @@ async def shot_histories(client: Client, batch_id: str, shot_ids: list[str]) -> 
     return {s: h for s, h in zip(shot_ids, found, strict=True) if h is not None}
 
 
-async def test_batch_survives_one_of_two_workers_killed(settings: Settings, catalog: Catalog, assets: AssetStore,
-                                                        client: Client, tmp_path: Path) -> None:
+async def test_batch_survives_one_of_two_workers_killed(
+    settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path
+) -> None:
     batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project(SHOTS)))
     shot_ids = [f"s{i:03}" for i in range(SHOTS)]
     workers = [spawn_worker(settings, tmp_path / f"w{n}.log", **WORKER_ENV) for n in (1, 2)]
@@ -94,7 +96,9 @@ async def test_batch_survives_one_of_two_workers_killed(settings: Settings, cata
     # calls in flight at the kill, and none begun after it.
     open_calls = [a for a in catalog.attempts(batch_id=batch.id) if a.status == "started"]
     assert len(open_calls) <= in_flight
-    assert all(a.started_at.replace(tzinfo=None) <= killed_at for a in open_calls), "a call begun after the kill is open"
+    assert all(a.started_at.replace(tzinfo=None) <= killed_at for a in open_calls), (
+        "a call begun after the kill is open"
+    )
     histories = await shot_histories(client, batch.id, shot_ids)
     assert len(histories) == SHOTS
     taken_over = []

@@ -23,13 +23,13 @@ with workflow.unsafe.imports_passed_through():  # the sandbox (STUDIO_WORKFLOW_S
         iter_payloads,
     )
     from pipelines.runtime.worker import workflow_runner
+    from studio.settings import Settings
     from studio.storage.local import (
         AssetMissing,
         AssetStore,
         LocalAssetStore,
         open_asset_store,
     )
-    from studio.settings import Settings
     from tests.backends import new_bucket, stored_keys
 
 
@@ -42,8 +42,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> AssetStore:
     if request.param == "local":
         return LocalAssetStore(tmp_path / "assets")
     endpoint = request.getfixturevalue("s3_endpoint")
-    return open_asset_store(Settings(home=tmp_path, assets=f"s3://{new_bucket(endpoint)}/a", s3_endpoint_url=endpoint,
-                                     _env_file=None))  # type: ignore[call-arg]
+    return open_asset_store(
+        Settings(home=tmp_path, assets=f"s3://{new_bucket(endpoint)}/a", s3_endpoint_url=endpoint, _env_file=None)
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -77,7 +78,9 @@ async def test_large_payload_round_trips_through_the_store(codec: PayloadOffload
     assert is_reference(reference) and reference.metadata["encoding"] == OFFLOAD_ENCODING
     assert reference.ByteSize() < 200
     key = reference.data.decode()
-    assert store.exists(key) and key == f"{hashlib.sha256(original.SerializeToString(deterministic=True)).hexdigest()}.bin"
+    assert (
+        store.exists(key) and key == f"{hashlib.sha256(original.SerializeToString(deterministic=True)).hexdigest()}.bin"
+    )
     decoded = await codec.decode(encoded)
     assert decoded == [small, original]
     assert CONVERTER.from_payloads(decoded) == ["beside it", value]
@@ -133,13 +136,22 @@ class LargeEchoWorkflow:
 async def test_history_carries_no_large_payload(client: Client, settings: Settings, assets: AssetStore) -> None:
     # 3 MB: beyond even Temporal's 2 MB hard limit, which a reference never comes near.
     text = big_text(3 * 1024 * 1024, seed=uuid.uuid4().hex)
-    async with Worker(client, task_queue=settings.task_queue, workflows=[LargeEchoWorkflow],
-                      activities=[echo_reversed], workflow_runner=workflow_runner(settings)):
-        handle = await client.start_workflow(LargeEchoWorkflow.run, text, id=f"large-{uuid.uuid4().hex[:8]}",
-                                             task_queue=settings.task_queue)
+    async with Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[LargeEchoWorkflow],
+        activities=[echo_reversed],
+        workflow_runner=workflow_runner(settings),
+    ):
+        handle = await client.start_workflow(
+            LargeEchoWorkflow.run, text, id=f"large-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue
+        )
         result = await handle.result()
-    assert result == {"input_sha256": hashlib.sha256(text.encode()).hexdigest(), "echo": text[::-1],
-                      "tail": text[-8:]}, "the workflow and the activity saw the original values"
+    assert result == {
+        "input_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "echo": text[::-1],
+        "tail": text[-8:],
+    }, "the workflow and the activity saw the original values"
     history = await handle.fetch_history()
     payloads = [p for event in history.events for p in iter_payloads(event)]
     assert max(p.ByteSize() for p in payloads) <= settings.payload_offload_bytes

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.conftest import running_workers, write_project
 from tests.pipelines.outage_checks import assert_whole
 from tests.pipelines.waiting import eventually
@@ -31,8 +31,13 @@ def project(chain: str, shots: int) -> str:
 
 def vendor_settings(tmp_path: Path, temporal_address: str, backend: dict[str, str], **fields: object) -> Settings:
     return Settings(
-        home=tmp_path / "home", temporal_address=temporal_address, task_queue=f"w-{uuid.uuid4().hex[:8]}",
-        provider_retry_max=10, circuit_cooldown=20, **backend, **fields,
+        home=tmp_path / "home",
+        temporal_address=temporal_address,
+        task_queue=f"w-{uuid.uuid4().hex[:8]}",
+        provider_retry_max=10,
+        circuit_cooldown=20,
+        **backend,
+        **fields,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -41,8 +46,15 @@ async def test_the_only_provider_down_for_90_s_loses_no_shot(
     temporal_address: str, backend: dict[str, str], tmp_path: Path
 ) -> None:
     with FakeGemini() as gemini, webhook() as hook:
-        settings = vendor_settings(tmp_path, temporal_address, backend, GEMINI_API_KEY="gemini-test-key",
-                                   GEMINI_BASE_URL=gemini.base_url, notify_webhook=hook.url, provider_wait_notice=30)
+        settings = vendor_settings(
+            tmp_path,
+            temporal_address,
+            backend,
+            GEMINI_API_KEY="gemini-test-key",
+            GEMINI_BASE_URL=gemini.base_url,
+            notify_webhook=hook.url,
+            provider_wait_notice=30,
+        )
         catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
         batch, _ = prepare_batch(settings, catalog, assets, write_project(tmp_path / "p", project('["gemini"]', 20)))
         gemini.down_for(90, status=500)
@@ -55,6 +67,7 @@ async def test_the_only_provider_down_for_90_s_loses_no_shot(
             def waiting() -> bool:
                 stages = [s.stage for s in catalog.shots(batch.id)]
                 return stages.count("waiting_for_provider") == 20
+
             await eventually(waiting, timeout=60, what="every shot waiting for a provider")
             errors = {s.error for s in catalog.shots(batch.id)}
             assert all(e and e.startswith("gemini") and ("500" in e or "circuit open" in e) for e in errors), errors
@@ -72,12 +85,19 @@ async def test_every_provider_rate_limiting_for_2_minutes_loses_no_shot(
     temporal_address: str, backend: dict[str, str], tmp_path: Path
 ) -> None:
     with FakeMistral() as mistral, FakeGemini() as gemini:
-        settings = vendor_settings(tmp_path, temporal_address, backend,
-                                   MISTRAL_API_KEY="mistral-test-key", MISTRAL_BASE_URL=mistral.base_url,
-                                   GEMINI_API_KEY="gemini-test-key", GEMINI_BASE_URL=gemini.base_url)
+        settings = vendor_settings(
+            tmp_path,
+            temporal_address,
+            backend,
+            MISTRAL_API_KEY="mistral-test-key",
+            MISTRAL_BASE_URL=mistral.base_url,
+            GEMINI_API_KEY="gemini-test-key",
+            GEMINI_BASE_URL=gemini.base_url,
+        )
         catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
-        batch, _ = prepare_batch(settings, catalog, assets,
-                                 write_project(tmp_path / "p", project('["pixtral", "gemini"]', 8)))
+        batch, _ = prepare_batch(
+            settings, catalog, assets, write_project(tmp_path / "p", project('["pixtral", "gemini"]', 8))
+        )
         # Retry-After beyond what a take waits on one vendor: each take fails over, then waits.
         mistral.down_for(120, status=429, retry_after="45")
         gemini.down_for(120, status=429, retry_after="45")

@@ -28,8 +28,14 @@ def test_without_keys_only_the_local_upscaler(tmp_path: Path) -> None:
 
 
 def test_vendor_keys_add_their_upscalers(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, REPLICATE_API_TOKEN="r8_test", REPLICATE_BASE_URL="http://127.0.0.1:9",
-                        FAL_KEY="fal-test", FAL_BASE_URL="http://127.0.0.1:9", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        home=tmp_path,
+        REPLICATE_API_TOKEN="r8_test",
+        REPLICATE_BASE_URL="http://127.0.0.1:9",
+        FAL_KEY="fal-test",
+        FAL_BASE_URL="http://127.0.0.1:9",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     found = build_providers(settings)
     assert isinstance(found.upscalers["replicate"], ReplicateUpscaler)
     assert isinstance(found.upscalers["fal"], FalUpscaler)
@@ -38,8 +44,13 @@ def test_vendor_keys_add_their_upscalers(tmp_path: Path) -> None:
 
 
 def test_upscale_chain_follows_settings_and_ends_with_local(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, FAL_KEY="fal-test", FAL_BASE_URL="http://127.0.0.1:9",
-                        upscale_chain=["fal", "replicate"], _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        home=tmp_path,
+        FAL_KEY="fal-test",
+        FAL_BASE_URL="http://127.0.0.1:9",
+        upscale_chain=["fal", "replicate"],
+        _env_file=None,
+    )  # type: ignore[call-arg]
     assert build_providers(settings).upscale_chain() == ["fal", "local"]  # replicate has no key
 
 
@@ -49,10 +60,15 @@ async def test_provider_limits_reach_the_workers(settings: Settings, client) -> 
     from pipelines.messages import provider_queue
     from pipelines.runtime.worker import build_workers, call_policy
 
-    limited = settings.model_copy(update={
-        "replicate_api_token": SecretStr("r8_test"), "replicate_base_url": "http://127.0.0.1:9",
-        "provider_rps": {"replicate": 2.5}, "provider_max_in_flight": {"replicate": 3}, "circuit_failures": 4,
-    })
+    limited = settings.model_copy(
+        update={
+            "replicate_api_token": SecretStr("r8_test"),
+            "replicate_base_url": "http://127.0.0.1:9",
+            "provider_rps": {"replicate": 2.5},
+            "provider_max_in_flight": {"replicate": 3},
+            "circuit_failures": 4,
+        }
+    )
     workers = build_workers(client, limited)
     rates = {w.task_queue: w.config().get("max_task_queue_activities_per_second") for w in workers}
     assert rates[provider_queue(limited.task_queue, "replicate")] == 2.5

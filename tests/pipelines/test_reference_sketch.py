@@ -8,8 +8,8 @@ from PIL import Image
 from temporalio.client import Client
 
 from pipelines.client.batches import wait_batch
-from studio.storage.local import AssetStore
 from studio.catalog.store import Catalog
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 
 PROJECT = """

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
-from studio.cli.repair import repair
 from studio.batches.launch import prepare_batch
 from studio.batches.rerun import plan_rerun
-from studio.settings import Settings
+from studio.catalog.store import Catalog
+from studio.cli.repair import repair
 from studio.project.storyboard import storyboard_rows
+from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 
 PROJECT = '[project]\nname = "Lost"\nseed = 8\n[defaults]\nsize = "64x64"\nupscale = 1\n' + "".join(
-    f'[[shots]]\nid = "s{i}"\nprompt = "a lantern {i}"\n' for i in range(4))
+    f'[[shots]]\nid = "s{i}"\nprompt = "a lantern {i}"\n' for i in range(4)
+)
 
 
 def lost_batch(settings: Settings, catalog: Catalog, assets: AssetStore, tmp_path: Path, state: str) -> str:
@@ -50,4 +51,8 @@ def test_rerun_only_failed_picks_up_shots_an_ended_batch_lost(
     rerun, _ = plan_rerun(settings, catalog, assets, batch_id, ["failed"])
     assert rerun.rerun_only == ["s2", "s3"]
     assert {s.shot_id: s.stage for s in catalog.shots(batch_id)} == {
-        "s0": "published", "s1": "published", "s2": "failed", "s3": "failed"}
+        "s0": "published",
+        "s1": "published",
+        "s2": "failed",
+        "s3": "failed",
+    }

@@ -22,14 +22,14 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from pipelines.workflows.batch import BatchWorkflow
 from pipelines.client.batches import decide, start_batch, wait_batch
 from pipelines.messages import Decision
+from pipelines.workflows.batch import BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.conftest import running_workers, write_project
 from tests.pipelines.waiting import eventually
 from tests.providers.fakes import FakeGemini
@@ -63,13 +63,21 @@ async def test_record_histories(worker: None, launch, client: Client, catalog: C
     batch_id = await launch(write_project(tmp_path / "p", PROJECT))
     await eventually(lambda: [s.stage for s in catalog.shots(batch_id)] == ["awaiting_approval"] * 2, what="gates")
     await decide(client, batch_id, "one", Decision("changes", note="at dawn"))
-    await eventually(lambda: len(catalog.takes(f"{batch_id}/one")) == 4 and
-                     catalog.shot(f"{batch_id}/one").stage == "awaiting_approval", what="second round")
+    await eventually(
+        lambda: (
+            len(catalog.takes(f"{batch_id}/one")) == 4 and catalog.shot(f"{batch_id}/one").stage == "awaiting_approval"
+        ),
+        what="second round",
+    )
     await decide(client, batch_id, "one", Decision("approve", 3))
     await decide(client, batch_id, "two", Decision("reject", note="no"))
     await wait_batch(client, batch_id)
     HISTORIES.mkdir(exist_ok=True)
-    for name, wf_id in (("batch", batch_id), ("shot-changes-approve", f"{batch_id}/one"), ("shot-reject", f"{batch_id}/two")):
+    for name, wf_id in (
+        ("batch", batch_id),
+        ("shot-changes-approve", f"{batch_id}/one"),
+        ("shot-reject", f"{batch_id}/two"),
+    ):
         history = await client.get_workflow_handle(wf_id).fetch_history()
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
@@ -77,13 +85,22 @@ async def test_record_histories(worker: None, launch, client: Client, catalog: C
 @pytest.mark.skipif(os.environ.get("STUDIO_RECORD_HISTORIES") != "1", reason="records histories only on request")
 async def test_record_provider_wait_history(client: Client, settings: Settings, tmp_path: Path) -> None:
     with FakeGemini() as gemini:
-        waiting = settings.model_copy(update={"gemini_api_key": SecretStr("gemini-replay-key"),
-                                               "gemini_base_url": gemini.base_url, "provider_retry_max": 5,
-                                               "circuit_cooldown": 10})
+        waiting = settings.model_copy(
+            update={
+                "gemini_api_key": SecretStr("gemini-replay-key"),
+                "gemini_base_url": gemini.base_url,
+                "provider_retry_max": 5,
+                "circuit_cooldown": 10,
+            }
+        )
         catalog = Catalog.open(waiting.catalog_url)
         project = PROJECT.replace("[approval]\nrequired = true\n", "").replace("variants = 2", "variants = 1")
-        batch, _ = prepare_batch(waiting, catalog, open_asset_store(waiting),
-                                 write_project(tmp_path / "p", project.replace('name = "Replay"', 'name = "Replay"\nchain = ["gemini"]')))
+        batch, _ = prepare_batch(
+            waiting,
+            catalog,
+            open_asset_store(waiting),
+            write_project(tmp_path / "p", project.replace('name = "Replay"', 'name = "Replay"\nchain = ["gemini"]')),
+        )
         gemini.down_for(12)
         async with running_workers(client, waiting):
             await start_batch(client, waiting, batch.id)
@@ -96,7 +113,9 @@ async def test_record_provider_wait_history(client: Client, settings: Settings, 
 async def test_saved_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     # The strict sandbox (workers run without it by default): a non-deterministic call fails here.
-    await Replayer(workflows=[BatchWorkflow, ShotWorkflow], workflow_runner=SandboxedWorkflowRunner()).replay_workflow(history)
+    await Replayer(workflows=[BatchWorkflow, ShotWorkflow], workflow_runner=SandboxedWorkflowRunner()).replay_workflow(
+        history
+    )
 
 
 def test_histories_are_saved() -> None:

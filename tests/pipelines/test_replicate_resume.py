@@ -10,11 +10,11 @@ import pytest
 from temporalio.client import Client
 
 from pipelines.client.batches import start_batch, wait_batch
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
 from studio.catalog.models import ProviderAttempt
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.waiting import eventually
@@ -41,7 +41,8 @@ UPSCALE_PROJECT = PROJECT.replace('chain = ["replicate"]', 'chain = ["local"]').
 
 @pytest.mark.parametrize("stage", ["render", "upscale"])
 async def test_killed_worker_leaves_one_prediction_that_the_next_worker_finishes(
-        stage: str, settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path) -> None:
+    stage: str, settings: Settings, catalog: Catalog, assets: AssetStore, client: Client, tmp_path: Path
+) -> None:
     def render_calls(catalog: Catalog, batch_id: str) -> list[ProviderAttempt]:
         return [a for a in catalog.attempts(batch_id=batch_id) if a.stage == stage and a.provider == "replicate"]
 
@@ -56,7 +57,8 @@ async def test_killed_worker_leaves_one_prediction_that_the_next_worker_finishes
             await start_batch(client, settings, batch.id)
             await eventually(
                 lambda: fake.count("create") == 1 and any(a.job_id for a in render_calls(catalog, batch.id)),
-                timeout=90, what="one prediction created and its id saved on the call",
+                timeout=90,
+                what="one prediction created and its id saved on the call",
             )
             (started,) = render_calls(catalog, batch.id)
             job_id = started.job_id
@@ -67,11 +69,15 @@ async def test_killed_worker_leaves_one_prediction_that_the_next_worker_finishes
 
             second = spawn_worker(settings, tmp_path / "w2.log", **env)
             # The retried attempt writes its own call row, carrying the saved job id, before polling.
-            await eventually(lambda: len(render_calls(catalog, batch.id)) == 2, timeout=90,
-                             what="the new worker taking the render over")
+            await eventually(
+                lambda: len(render_calls(catalog, batch.id)) == 2,
+                timeout=90,
+                what="the new worker taking the render over",
+            )
             polls_at_takeover = len(fake.polled_ids())
-            await eventually(lambda: len(fake.polled_ids()) > polls_at_takeover, timeout=30,
-                             what="the new worker polling")
+            await eventually(
+                lambda: len(fake.polled_ids()) > polls_at_takeover, timeout=30, what="the new worker polling"
+            )
             fake.release(job_id)
             assert await wait_batch(client, batch.id) == {"published": 1}
         finally:

@@ -29,12 +29,12 @@ from pipelines.runtime.devserver import (
     temporal_binary,
 )
 from pipelines.search_attributes import BATCH, BATCH_KIND, CLIENT, NAMES, PROJECT, register_command
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
 from studio.batches.replay import ReplayRequest, plan_replay
 from studio.batches.rerun import plan_rerun
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import running_workers, write_project
 
 
@@ -117,12 +117,23 @@ async def test_shots_started_after_continue_as_new_keep_the_attributes(
 def bare_server(db_file: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """``temporal server start-dev`` with no search attributes registered, as a cluster may be."""
     port = free_port()
-    args = [str(temporal_binary()), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-            "--port", str(port), "--log-level", "error"]
+    args = [
+        str(temporal_binary()),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+    ]
     if db_file is not None:
         args += ["--db-filename", str(db_file)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=die_with_parent)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent
+    )
     deadline = time.monotonic() + 30
     while not port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -144,8 +155,7 @@ def bare_address() -> Iterator[str]:
 async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     bare_address: str, tmp_path: Path, assets: AssetStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(home=tmp_path / "bare", temporal_address=bare_address, task_queue="bare",
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "bare", temporal_address=bare_address, task_queue="bare", _env_file=None)  # type: ignore[call-arg]
     catalog, client = Catalog.open(settings.catalog_url), await connect(settings)
     folder = write_project(tmp_path / "p", project("Bare Cluster", 1))
     first, _ = prepare_batch(settings, catalog, assets, folder)
@@ -160,15 +170,22 @@ async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     assert not any(key.name in NAMES for key in [pair.key for pair in described.typed_search_attributes])
 
     # The command the warning (and README) names registers every attribute the studio sets.
-    subprocess.run([str(temporal_binary()), *shlex.split(command)[1:], "--address", bare_address],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [str(temporal_binary()), *shlex.split(command)[1:], "--address", bare_address],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     caplog.clear()
     second, _ = prepare_batch(settings, catalog, assets, folder)
     await start_batch(client, settings, second.id, client_name="Acme")
     assert not [r for r in caplog.records if r.name == "pipelines.client.batches"]
     attributes = (await client.get_workflow_handle(second.id).describe()).typed_search_attributes
     assert {pair.key.name: pair.value for pair in attributes if pair.key.name in NAMES} == {
-        "StudioProject": "bare-cluster", "StudioBatchKind": "project", "StudioBatch": second.id, "StudioClient": "Acme",
+        "StudioProject": "bare-cluster",
+        "StudioBatchKind": "project",
+        "StudioBatch": second.id,
+        "StudioClient": "Acme",
     }
 
 
@@ -181,7 +198,10 @@ def test_a_dev_server_database_from_before_gets_the_attributes(tmp_path: Path) -
     try:
         listed = subprocess.run(
             [str(temporal_binary()), "operator", "search-attribute", "list", "--address", f"127.0.0.1:{port}"],
-            check=True, capture_output=True, text=True, timeout=30,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     finally:
         stop_process(server.pid)

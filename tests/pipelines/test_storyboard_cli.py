@@ -21,11 +21,13 @@ BRIEF = "# The Lighthouse\nAn old keeper, a girl from the village, a storm, a sh
 
 def storyboard(count: int, name: str = "The Lighthouse") -> str:
     """A valid answer in the shape the studio asks for."""
-    return json.dumps({
-        "project": {"name": name},
-        "defaults": {"style": "cinematic film still", "negative": "text", "aspect": "16:9", "variants": 2},
-        "shots": [{"id": f"s{n:02d}", "prompt": f"the lighthouse, moment {n}"} for n in range(1, count + 1)],
-    })
+    return json.dumps(
+        {
+            "project": {"name": name},
+            "defaults": {"style": "cinematic film still", "negative": "text", "aspect": "16:9", "variants": 2},
+            "shots": [{"id": f"s{n:02d}", "prompt": f"the lighthouse, moment {n}"} for n in range(1, count + 1)],
+        }
+    )
 
 
 @pytest.fixture
@@ -35,11 +37,15 @@ def brief(tmp_path: Path) -> Path:
     return path
 
 
-def studio(tmp_path: Path, *args: str, mistral: FakeMistral | None = None, gemini: FakeGemini | None = None,
-           **env: str) -> subprocess.CompletedProcess[str]:
+def studio(
+    tmp_path: Path, *args: str, mistral: FakeMistral | None = None, gemini: FakeGemini | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m studio.cli ARGS` with keys only for the fakes given, from a clean env."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("STUDIO_", "TEMPORAL_", "MISTRAL_", "GEMINI_", "REPLICATE_", "FAL_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STUDIO_", "TEMPORAL_", "MISTRAL_", "GEMINI_", "REPLICATE_", "FAL_"))
+    }
     clean["STUDIO_HOME"] = str(tmp_path / "home")
     if mistral is not None:
         clean.update(MISTRAL_API_KEY=MISTRAL_KEY, MISTRAL_BASE_URL=mistral.base_url)
@@ -47,8 +53,15 @@ def studio(tmp_path: Path, *args: str, mistral: FakeMistral | None = None, gemin
         clean.update(GEMINI_API_KEY=GEMINI_KEY, GEMINI_BASE_URL=gemini.base_url)
     clean.update(env)
     # cwd: a folder without a .env, so only this environment counts.
-    return subprocess.run([sys.executable, "-m", "studio.cli", *args], env=clean, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "studio.cli", *args],
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def assert_no_secrets(result: subprocess.CompletedProcess[str], *files: Path) -> None:
@@ -65,17 +78,18 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
         assert needle in last, last
 
 
-def test_success_via_mistral_is_a_runnable_project(tmp_path: Path, brief: Path, mistral: FakeMistral,
-                                                   gemini: FakeGemini) -> None:
+def test_success_via_mistral_is_a_runnable_project(
+    tmp_path: Path, brief: Path, mistral: FakeMistral, gemini: FakeGemini
+) -> None:
     mistral.chat_answer = storyboard(4)
     out = tmp_path / "film"
-    result = studio(tmp_path, "storyboard", str(brief), "--shots", "4", "-o", str(out),
-                    mistral=mistral, gemini=gemini)
+    result = studio(tmp_path, "storyboard", str(brief), "--shots", "4", "-o", str(out), mistral=mistral, gemini=gemini)
     assert result.returncode == 0, result.stderr
     written = out / "project.toml"
     text = written.read_text()
-    assert text.startswith("# Drafted by mistral (mistral-large-latest) with `studio storyboard` from the brief: "
-                           f"{brief}\n")
+    assert text.startswith(
+        f"# Drafted by mistral (mistral-large-latest) with `studio storyboard` from the brief: {brief}\n"
+    )
     assert f"wrote {written}" in result.stdout and f"next: studio run {out} --wait" in result.stdout
     project = load_project(out)
     assert [s.id for s in project.shots] == ["s01", "s02", "s03", "s04"] and project.total_takes == 8
@@ -90,8 +104,9 @@ def test_success_via_mistral_is_a_runnable_project(tmp_path: Path, brief: Path, 
 
 
 @pytest.mark.parametrize("failure", ["500", "429:2", "503"])
-def test_mistral_failure_falls_back_to_gemini(tmp_path: Path, brief: Path, mistral: FakeMistral,
-                                               gemini: FakeGemini, failure: str) -> None:
+def test_mistral_failure_falls_back_to_gemini(
+    tmp_path: Path, brief: Path, mistral: FakeMistral, gemini: FakeGemini, failure: str
+) -> None:
     mistral.script([failure], op="chat")
     gemini.chat_answer = storyboard(3, "Storm")
     out = tmp_path / "film"
@@ -109,8 +124,17 @@ def test_mistral_failure_falls_back_to_gemini(tmp_path: Path, brief: Path, mistr
 def test_bad_mistral_key_falls_back_and_is_never_printed(tmp_path: Path, brief: Path, gemini: FakeGemini) -> None:
     gemini.chat_answer = storyboard(2)
     with FakeMistral(key="the-real-key") as mistral:  # answers 401, echoing the key it was sent
-        result = studio(tmp_path, "storyboard", str(brief), "--shots", "2", "-o", str(tmp_path / "p"),
-                        mistral=mistral, gemini=gemini)
+        result = studio(
+            tmp_path,
+            "storyboard",
+            str(brief),
+            "--shots",
+            "2",
+            "-o",
+            str(tmp_path / "p"),
+            mistral=mistral,
+            gemini=gemini,
+        )
     assert result.returncode == 0, result.stderr
     assert "authentication failed (HTTP 401)" in result.stderr
     assert_no_secrets(result, tmp_path / "p" / "project.toml")
@@ -145,19 +169,25 @@ def test_not_json_then_valid_on_retry(tmp_path: Path, brief: Path, mistral: Fake
     assert "not valid JSON" in mistral.received("chat")[1].json["messages"][3]["content"]
 
 
-def test_two_invalid_answers_is_a_clear_error_and_writes_nothing(tmp_path: Path, brief: Path,
-                                                                  mistral: FakeMistral, gemini: FakeGemini) -> None:
+def test_two_invalid_answers_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, brief: Path, mistral: FakeMistral, gemini: FakeGemini
+) -> None:
     mistral.chat_answers.extend([storyboard(5), storyboard(4)])
     out = tmp_path / "film"
     result = studio(tmp_path, "storyboard", str(brief), "--shots", "3", "-o", str(out), mistral=mistral, gemini=gemini)
-    assert_one_line_error(result, "mistral (mistral-large-latest) gave no usable storyboard in 2 tries",
-                          "exactly 3 entries (got 4)", "nothing was written")
+    assert_one_line_error(
+        result,
+        "mistral (mistral-large-latest) gave no usable storyboard in 2 tries",
+        "exactly 3 entries (got 4)",
+        "nothing was written",
+    )
     assert not out.exists() and gemini.count() == 0
     assert_no_secrets(result)
 
 
-def test_every_provider_failing_writes_nothing(tmp_path: Path, brief: Path, mistral: FakeMistral,
-                                               gemini: FakeGemini) -> None:
+def test_every_provider_failing_writes_nothing(
+    tmp_path: Path, brief: Path, mistral: FakeMistral, gemini: FakeGemini
+) -> None:
     mistral.script(["500"], op="chat")
     gemini.script(["429:9"], op="chat")
     out = tmp_path / "film"

@@ -40,10 +40,10 @@ from pipelines.runtime.tracing import (
     stop_httpx_tracing,
 )
 from pipelines.runtime.worker import build_workers
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker, worker_env
 from tests.providers.fakes import FakeGemini
@@ -128,10 +128,14 @@ async def test_a_batch_is_one_trace_with_ids_on_every_span(
     exported.clear()
     with FakeGemini() as gemini:
         gemini.script(["503", "ok"], op="render")  # one failed attempt: a warning from Temporal
-        traced = settings.model_copy(update={
-            "otlp_endpoint": "http://127.0.0.1:9", "log_format": "json",
-            "gemini_api_key": SecretStr(GEMINI_KEY), "gemini_base_url": gemini.base_url,
-        })
+        traced = settings.model_copy(
+            update={
+                "otlp_endpoint": "http://127.0.0.1:9",
+                "log_format": "json",
+                "gemini_api_key": SecretStr(GEMINI_KEY),
+                "gemini_base_url": gemini.base_url,
+            }
+        )
         vendor_url = gemini.base_url
         setup_process(traced, service="studio-worker", level=logging.INFO)
         assert len(RUNTIMES) == 1  # the core's own log lines go through the JSON formatter too
@@ -148,8 +152,15 @@ async def test_a_batch_is_one_trace_with_ids_on_every_span(
     by_name: dict[str, list[ReadableSpan]] = {}
     for span in spans:
         by_name.setdefault(span.name, []).append(span)
-    for name in ("StartWorkflow:BatchWorkflow", "RunWorkflow:BatchWorkflow", "StartChildWorkflow:ShotWorkflow",
-                 "RunActivity:storyboard", "RunActivity:render", "RunActivity:review", "RunActivity:publish"):
+    for name in (
+        "StartWorkflow:BatchWorkflow",
+        "RunWorkflow:BatchWorkflow",
+        "StartChildWorkflow:ShotWorkflow",
+        "RunActivity:storyboard",
+        "RunActivity:render",
+        "RunActivity:review",
+        "RunActivity:publish",
+    ):
         assert name in by_name, f"no {name} span among {sorted(by_name)}"
     assert len(by_name["RunWorkflow:ShotWorkflow"]) == 2
 
@@ -202,8 +213,11 @@ async def test_without_the_settings_no_tracing_is_wired(settings: Settings, clie
     assert client.config()["plugins"] == [] and client.config(active_config=True)["interceptors"] == []
     for worker in build_workers(client, settings):
         config = worker.config(active_config=True)
-        assert not [i for i in config.get("interceptors", []) if isinstance(
-            i, OpenTelemetryInterceptor | ActivityIdsInterceptor)]
+        assert not [
+            i
+            for i in config.get("interceptors", [])
+            if isinstance(i, OpenTelemetryInterceptor | ActivityIdsInterceptor)
+        ]
         assert not config.get("plugins")
 
     # A fresh process that connects and builds workers never loads OpenTelemetry at all.
@@ -217,8 +231,16 @@ async def test_without_the_settings_no_tracing_is_wired(settings: Settings, clie
         "    print(fmt, [p.name() for p in plugins])\n"
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))\n"
     )
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", probe], cwd=ROOT, env=worker_env(settings),
-                                   capture_output=True, text=True, timeout=120, check=True)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     out = done.stdout.splitlines()
     assert out == ["text []", "json ['studio.activity-ids']", "[]"]
 
@@ -287,8 +309,15 @@ async def test_the_cli_exports_its_spans_before_it_exits(settings: Settings, cli
     project = write_project(tmp_path / "p", PROJECT.replace('chain = ["gemini"]', 'chain = ["local"]'))
     with Collector() as collector:
         env = worker_env(settings, STUDIO_OTLP_ENDPOINT=collector.url + "/")
-        run = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "studio.cli", "run", str(project),
-                                      "--detach"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        run = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "studio.cli", "run", str(project), "--detach"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert run.returncode == 0, run.stderr
         batch_id = run.stdout.strip().splitlines()[-1]
         try:

@@ -16,10 +16,10 @@ from pydantic import SecretStr
 
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import ConnectionFailed, connect
-from studio.storage.local import AssetStore
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.backends import catalog_dump
 from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
@@ -43,10 +43,17 @@ def over_tls(settings: Settings, address: str, **fields: object) -> Settings:
     return settings.model_copy(update={"temporal_address": address, **fields})
 
 
-async def test_batch_runs_over_mtls(settings: Settings, catalog: Catalog, assets: AssetStore, pki: Pki,
-                                    tls_address: str, tmp_path: Path) -> None:
-    secure = over_tls(settings, tls_address, temporal_tls_cert=pki.client_cert, temporal_tls_key=pki.client_key,
-                      temporal_tls_ca=pki.ca, temporal_tls_server_name=SERVER_NAME)
+async def test_batch_runs_over_mtls(
+    settings: Settings, catalog: Catalog, assets: AssetStore, pki: Pki, tls_address: str, tmp_path: Path
+) -> None:
+    secure = over_tls(
+        settings,
+        tls_address,
+        temporal_tls_cert=pki.client_cert,
+        temporal_tls_key=pki.client_key,
+        temporal_tls_ca=pki.ca,
+        temporal_tls_server_name=SERVER_NAME,
+    )
     client = await connect(secure)
     async with running_workers(client, secure):
         body = '[project]\nname = "Over TLS"\nseed = 3\n[defaults]\nsize = "64x64"\nvariants = 1\n'
@@ -63,8 +70,14 @@ async def test_no_client_certificate_is_refused(settings: Settings, pki: Pki, tl
 
 
 async def test_wrong_server_name_is_refused(settings: Settings, pki: Pki, tls_address: str) -> None:
-    secure = over_tls(settings, tls_address, temporal_tls_cert=pki.client_cert, temporal_tls_key=pki.client_key,
-                      temporal_tls_ca=pki.ca, temporal_tls_server_name="someone-else.test")
+    secure = over_tls(
+        settings,
+        tls_address,
+        temporal_tls_cert=pki.client_cert,
+        temporal_tls_key=pki.client_key,
+        temporal_tls_ca=pki.ca,
+        temporal_tls_server_name="someone-else.test",
+    )
     with pytest.raises(ConnectionFailed):
         await connect(secure)
 
@@ -74,8 +87,9 @@ async def test_tls_to_a_plaintext_server_fails_clearly(settings: Settings) -> No
         await connect(settings.model_copy(update={"temporal_tls": True}))
 
 
-async def test_api_key_reaches_no_history_catalog_or_log(settings: Settings, catalog: Catalog, assets: AssetStore,
-                                                         tmp_path: Path) -> None:
+async def test_api_key_reaches_no_history_catalog_or_log(
+    settings: Settings, catalog: Catalog, assets: AssetStore, tmp_path: Path
+) -> None:
     # The dev server ignores the key's header, so a plaintext connection (TEMPORAL_TLS=false) carries
     # a whole batch with the key configured in the CLI side and in a `studio worker` process.
     key = "tmprl-api-key-5e3f9a0c-never-stored"
@@ -84,7 +98,9 @@ async def test_api_key_reaches_no_history_catalog_or_log(settings: Settings, cat
     worker = spawn_worker(keyed, log, TEMPORAL_API_KEY=key, TEMPORAL_TLS="false", STUDIO_LOG_FORMAT="json")
     try:
         client = await connect(keyed)
-        body = '[project]\nname = "Keyed"\nseed = 5\n[defaults]\nsize = "64x64"\n[[shots]]\nid = "a"\nprompt = "a quay"\n'
+        body = (
+            '[project]\nname = "Keyed"\nseed = 5\n[defaults]\nsize = "64x64"\n[[shots]]\nid = "a"\nprompt = "a quay"\n'
+        )
         batch, _ = prepare_batch(keyed, catalog, assets, write_project(tmp_path / "p", body))
         await start_batch(client, keyed, batch.id)
         assert await asyncio.wait_for(wait_batch(client, batch.id), 60) == {"published": 1}

@@ -13,10 +13,10 @@ from temporalio.client import Client
 
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
+from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from studio.views.status import batch_summary
 from tests.backends import catalog_dump
 from tests.conftest import running_workers, write_project
@@ -45,16 +45,23 @@ def fake_vendors() -> Iterator[tuple[FakeMistral, FakeGemini]]:
 
 
 @pytest.fixture
-def vendor_settings(temporal_address: str, tmp_path: Path, backend: dict[str, str],
-                    fake_vendors: tuple[FakeMistral, FakeGemini]):
+def vendor_settings(
+    temporal_address: str, tmp_path: Path, backend: dict[str, str], fake_vendors: tuple[FakeMistral, FakeGemini]
+):
     """Settings with both fake vendors' keys and addresses (plus any field a test adds)."""
     mistral, gemini = fake_vendors
 
     def _settings(**extra: object) -> Settings:
         return Settings(
-            home=tmp_path / "home", temporal_address=temporal_address, task_queue=f"v-{uuid.uuid4().hex[:8]}",
-            MISTRAL_API_KEY=MISTRAL_KEY, MISTRAL_BASE_URL=mistral.base_url,
-            GEMINI_API_KEY=GEMINI_KEY, GEMINI_BASE_URL=gemini.base_url, **backend, **extra,
+            home=tmp_path / "home",
+            temporal_address=temporal_address,
+            task_queue=f"v-{uuid.uuid4().hex[:8]}",
+            MISTRAL_API_KEY=MISTRAL_KEY,
+            MISTRAL_BASE_URL=mistral.base_url,
+            GEMINI_API_KEY=GEMINI_KEY,
+            GEMINI_BASE_URL=gemini.base_url,
+            **backend,
+            **extra,
             _env_file=None,  # type: ignore[call-arg]
         )
 
@@ -62,8 +69,9 @@ def vendor_settings(temporal_address: str, tmp_path: Path, backend: dict[str, st
 
 
 @pytest.fixture
-async def vendor_stack(vendor_settings, fake_vendors: tuple[FakeMistral, FakeGemini]
-                       ) -> AsyncIterator[tuple[Settings, FakeMistral, FakeGemini]]:
+async def vendor_stack(
+    vendor_settings, fake_vendors: tuple[FakeMistral, FakeGemini]
+) -> AsyncIterator[tuple[Settings, FakeMistral, FakeGemini]]:
     settings = vendor_settings()
     async with running_workers(await connect(settings), settings):
         yield settings, *fake_vendors
@@ -98,7 +106,9 @@ async def test_down_then_rate_limited_then_rendered(vendor_stack, tmp_path: Path
     # Every paid call is priced: the failures cost nothing, the take carries what succeeded.
     costs = {(a.stage, a.provider, a.status): a.cost_usd for a in catalog.attempts(batch_id=batch.id)}
     assert costs[("render", "mistral", "failed")] == 0.0
-    assert take.cost_usd == pytest.approx(costs[("render", "gemini", "succeeded")] + costs[("review", "gemini", "succeeded")])
+    assert take.cost_usd == pytest.approx(
+        costs[("render", "gemini", "succeeded")] + costs[("review", "gemini", "succeeded")]
+    )
     assert take.cost_usd > 0 and take.review_model and "gemini" in take.review_model
     assert mistral.count() >= 3 and gemini.last("generate").headers["x-goog-api-key"] == GEMINI_KEY
     # Pixtral's review was down too: Gemini's vision review stood in.
@@ -145,8 +155,9 @@ async def test_a_failing_provider_is_skipped_once_its_circuit_opens(
 ) -> None:
     mistral, _ = fake_vendors
     mistral.script(["500"] * 50, op="render")
-    catalog, batch_id = await run_to_end(vendor_settings(circuit_failures=3, circuit_cooldown=600), CIRCUIT_PROJECT,
-                                         tmp_path)
+    catalog, batch_id = await run_to_end(
+        vendor_settings(circuit_failures=3, circuit_cooldown=600), CIRCUIT_PROJECT, tmp_path
+    )
 
     # Without the breaker each of the 4 takes would have asked Mistral 3 times (12 calls).
     renders = [a for a in catalog.attempts(batch_id=batch_id) if a.stage == "render" and a.provider == "mistral"]

@@ -32,11 +32,15 @@ class ReadsTheClock:
 async def run_clock_workflow(client: Client, settings: Settings) -> tuple[str | None, str]:
     """Run the workflow for up to 10 s; returns its result (None if it never finished) and
     the text of its failed workflow tasks."""
-    async with Worker(client, task_queue=settings.task_queue, workflows=[ReadsTheClock],
-                      workflow_runner=workflow_runner(settings)):
-        handle = await client.start_workflow(ReadsTheClock.run, id=f"clock-{uuid.uuid4().hex[:8]}",
-                                             task_queue=settings.task_queue,
-                                             run_timeout=timedelta(seconds=10))
+    async with Worker(
+        client, task_queue=settings.task_queue, workflows=[ReadsTheClock], workflow_runner=workflow_runner(settings)
+    ):
+        handle = await client.start_workflow(
+            ReadsTheClock.run,
+            id=f"clock-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue,
+            run_timeout=timedelta(seconds=10),
+        )
         try:
             result: str | None = await asyncio.wait_for(handle.result(), timeout=5)
         except TimeoutError:

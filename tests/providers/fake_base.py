@@ -160,8 +160,12 @@ class FakeServer:
         self._stopping.clear()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{type(self).__name__}-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{type(self).__name__}-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -279,8 +283,13 @@ class FakeServer:
         with self._lock:
             self.requests.append(recorded)
         if not self.auth_ok(headers):
-            return Reply(401, {"message": f"invalid credentials: {self.auth_value(headers)}",
-                               "detail": f"invalid key {self.auth_value(headers)}"})
+            return Reply(
+                401,
+                {
+                    "message": f"invalid credentials: {self.auth_value(headers)}",
+                    "detail": f"invalid key {self.auth_value(headers)}",
+                },
+            )
         with self._lock:
             down = time.monotonic() < self._down_until
         if down:

@@ -98,11 +98,13 @@ class FakeFal(FakeServer):
             return {"/status": "status", "/cancel": "cancel"}.get(match["rest"] or "", "result")
         return "submit" if method == "POST" else "unknown"
 
-    def add_request(self, *, endpoint: str = "fal-ai/flux/schnell", queued: int = 1,
-                    arguments: dict[str, Any] | None = None) -> str:
+    def add_request(
+        self, *, endpoint: str = "fal-ai/flux/schnell", queued: int = 1, arguments: dict[str, Any] | None = None
+    ) -> str:
         """Queue a request out of band (an earlier attempt's job); return its id."""
-        job = FakeRequest(self.new_id("req-"), endpoint, dict(arguments or {"prompt": "resumed"}),
-                          ["IN_QUEUE"] * queued)
+        job = FakeRequest(
+            self.new_id("req-"), endpoint, dict(arguments or {"prompt": "resumed"}), ["IN_QUEUE"] * queued
+        )
         job.result = self._result(job, Step("ok"))
         self.jobs[job.id] = job
         return job.id
@@ -139,9 +141,16 @@ class FakeFal(FakeServer):
             w, h = self.image_size
         seed = args.get("seed", DEFAULT_SEED)
         data = BAD_IMAGE if step.name == "badimage" else make_png(w, h, seed=int(seed))
-        return Reply(200, {"images": [self._image(data, job)], "seed": seed,
-                           "has_nsfw_concepts": [step.name == "nsfw"], "prompt": args.get("prompt"),
-                           "timings": {"inference": 0.1}})
+        return Reply(
+            200,
+            {
+                "images": [self._image(data, job)],
+                "seed": seed,
+                "has_nsfw_concepts": [step.name == "nsfw"],
+                "prompt": args.get("prompt"),
+                "timings": {"inference": 0.1},
+            },
+        )
 
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
         name = recorded.route
@@ -166,8 +175,7 @@ class FakeFal(FakeServer):
             return Reply(202, {"status": "IN_QUEUE", "queue_position": 0, "response_url": base})
         if status == "IN_PROGRESS":
             return Reply(202, {"status": "IN_PROGRESS", "logs": [], "response_url": base})
-        return Reply(200, {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 0.1},
-                           "response_url": base})
+        return Reply(200, {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 0.1}, "response_url": base})
 
     def _submit(self, path: str, recorded: Recorded) -> Reply:
         args = recorded.json or {}
@@ -188,5 +196,13 @@ class FakeFal(FakeServer):
         job.result = Reply(422, fal_error(refused, args)) if refused else self._result(job, step)
         self.jobs[job.id] = job
         base = self.url(f"/{parts[0]}/{parts[1]}/requests/{job.id}")
-        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": base + "/status",
-                           "cancel_url": base + "/cancel", "queue_position": 0})
+        return Reply(
+            200,
+            {
+                "request_id": job.id,
+                "response_url": base,
+                "status_url": base + "/status",
+                "cancel_url": base + "/cancel",
+                "queue_position": 0,
+            },
+        )

@@ -58,17 +58,28 @@ class FakeGemini(FakeServer):
     def error_reply(self, step: Step, recorded: Recorded) -> Reply | None:
         status = step.status
         if step.name == "badkey":
-            return Reply(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
-                                         "message": f"API key not valid: {self.auth_value(recorded.headers)}",
-                                         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                                                      "reason": "API_KEY_INVALID"}]}})
+            return Reply(
+                400,
+                {
+                    "error": {
+                        "code": 400,
+                        "status": "INVALID_ARGUMENT",
+                        "message": f"API key not valid: {self.auth_value(recorded.headers)}",
+                        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+                    }
+                },
+            )
         if status is None:
             return None
-        error: dict[str, Any] = {"code": status, "message": f"fake {status}",
-                                 "status": "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL"}
+        error: dict[str, Any] = {
+            "code": status,
+            "message": f"fake {status}",
+            "status": "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL",
+        }
         if status == 429:
-            error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                 "retryDelay": f"{step.arg or '22'}s"}]
+            error["details"] = [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{step.arg or '22'}s"}
+            ]
         return Reply(status, {"error": error})
 
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
@@ -89,9 +100,15 @@ class FakeGemini(FakeServer):
         if step.name == "block":
             return Reply(200, {"promptFeedback": {"blockReason": step.arg or "SAFETY"}, "modelVersion": model})
         if step.name == "finish":
-            return Reply(200, {"candidates": [{"content": {"role": "model", "parts": []},
-                                               "finishReason": step.arg or "IMAGE_SAFETY"}],
-                               "modelVersion": model})
+            return Reply(
+                200,
+                {
+                    "candidates": [
+                        {"content": {"role": "model", "parts": []}, "finishReason": step.arg or "IMAGE_SAFETY"}
+                    ],
+                    "modelVersion": model,
+                },
+            )
         if op == "chat":
             return self._text_chat(model, step)
         if op == "review":
@@ -101,11 +118,18 @@ class FakeGemini(FakeServer):
             parts = [{"text": "I described it instead of drawing it."}]
         else:
             data = BAD_IMAGE if step.name == "badimage" else make_png(*self.image_size)
-            parts = [{"text": "Here is the image."},
-                     {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}}]
-        return Reply(200, {"candidates": [{"content": {"role": "model", "parts": parts},
-                                           "finishReason": "STOP", "index": 0}],
-                           "modelVersion": model, "usageMetadata": {"totalTokenCount": 1290}})
+            parts = [
+                {"text": "Here is the image."},
+                {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}},
+            ]
+        return Reply(
+            200,
+            {
+                "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+                "modelVersion": model,
+                "usageMetadata": {"totalTokenCount": 1290},
+            },
+        )
 
     def _text_chat(self, model: str, step: Step) -> Reply:
         text = self.chat_answers.popleft() if self.chat_answers else self.chat_answer
@@ -114,9 +138,16 @@ class FakeGemini(FakeServer):
             text = "Here is the storyboard you asked for {"
         elif step.name == "truncated":
             text, finish = text[: len(text) // 2], "MAX_TOKENS"
-        return Reply(200, {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
-                                           "finishReason": finish, "index": 0}],
-                           "modelVersion": model, "usageMetadata": {"totalTokenCount": 420}})
+        return Reply(
+            200,
+            {
+                "candidates": [
+                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
+                ],
+                "modelVersion": model,
+                "usageMetadata": {"totalTokenCount": 420},
+            },
+        )
 
 
 def _has_inline_data(body: dict[str, Any]) -> bool:

@@ -65,8 +65,11 @@ class FakeMistral(FakeServer):
         if status is None:
             return None
         headers = {"Retry-After": step.arg} if status == 429 and step.arg else {}
-        return Reply(status, {"object": "error", "message": f"fake {status}", "type": "fake_error",
-                              "code": str(status)}, headers=headers)
+        return Reply(
+            status,
+            {"object": "error", "message": f"fake {status}", "type": "fake_error", "code": str(status)},
+            headers=headers,
+        )
 
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
         name = recorded.route
@@ -75,9 +78,16 @@ class FakeMistral(FakeServer):
             if "application/octet-stream" not in accept:
                 # The endpoint serves raw bytes and the official SDK asks for exactly that;
                 # an adapter asking for JSON is wrong even where the real server is lenient.
-                return Reply(406, {"object": "error", "message": f"cannot serve {accept or 'no Accept'}; "
-                                   "this endpoint serves application/octet-stream",
-                                   "type": "invalid_request_error", "code": "406"})
+                return Reply(
+                    406,
+                    {
+                        "object": "error",
+                        "message": f"cannot serve {accept or 'no Accept'}; "
+                        "this endpoint serves application/octet-stream",
+                        "type": "invalid_request_error",
+                        "code": "406",
+                    },
+                )
             data = self.files.get(_FILE.match(path).group("id"))  # type: ignore[union-attr]
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"message": "no file"})
         if name not in ("conversations", "chat") or method != "POST":
@@ -105,23 +115,60 @@ class FakeMistral(FakeServer):
             arguments = self.tool_arguments
             if arguments is None:
                 arguments = json.dumps({"prompt": f"<revised> {inputs}"})
-            outputs.append({"object": "entry", "type": "tool.execution", "name": "image_generation",
-                            "arguments": arguments, "id": self.new_id("tool_exec_")})
-            content.append({"type": "tool_file", "tool": "image_generation", "file_id": file_id,
-                            "file_name": "image_generated_0", "file_type": "png"})
-        outputs.append({"object": "entry", "type": "message.output", "role": "assistant",
-                        "model": body.get("model"), "content": content, "id": self.new_id("msg_")})
-        return Reply(200, {"object": "conversation.response", "conversation_id": self.new_id("conv_"),
-                           "outputs": outputs,
-                           "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
-                                     "connectors": {"image_generation": 0 if step.name == "notool" else 1}}})
+            outputs.append(
+                {
+                    "object": "entry",
+                    "type": "tool.execution",
+                    "name": "image_generation",
+                    "arguments": arguments,
+                    "id": self.new_id("tool_exec_"),
+                }
+            )
+            content.append(
+                {
+                    "type": "tool_file",
+                    "tool": "image_generation",
+                    "file_id": file_id,
+                    "file_name": "image_generated_0",
+                    "file_type": "png",
+                }
+            )
+        outputs.append(
+            {
+                "object": "entry",
+                "type": "message.output",
+                "role": "assistant",
+                "model": body.get("model"),
+                "content": content,
+                "id": self.new_id("msg_"),
+            }
+        )
+        return Reply(
+            200,
+            {
+                "object": "conversation.response",
+                "conversation_id": self.new_id("conv_"),
+                "outputs": outputs,
+                "usage": {
+                    "prompt_tokens": 10,
+                    "completion_tokens": 20,
+                    "total_tokens": 30,
+                    "connectors": {"image_generation": 0 if step.name == "notool" else 1},
+                },
+            },
+        )
 
     def _chat(self, body: dict[str, Any], step: Step) -> Reply:
         text = "score: high, I think?" if step.name == "badjson" else json.dumps(self.review_answer)
-        return Reply(200, {"id": self.new_id("chat_"), "object": "chat.completion",
-                           "model": body.get("model"),
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": text}}]})
+        return Reply(
+            200,
+            {
+                "id": self.new_id("chat_"),
+                "object": "chat.completion",
+                "model": body.get("model"),
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            },
+        )
 
     def _text_chat(self, body: dict[str, Any], step: Step) -> Reply:
         text = self.chat_answers.popleft() if self.chat_answers else self.chat_answer
@@ -130,11 +177,16 @@ class FakeMistral(FakeServer):
             text = "Sure! Here is your storyboard: {shots: twelve"
         elif step.name == "truncated":
             text, finish = text[: len(text) // 2], "length"
-        return Reply(200, {"id": self.new_id("chat_"), "object": "chat.completion",
-                           "model": body.get("model"),
-                           "choices": [{"index": 0, "finish_reason": finish,
-                                        "message": {"role": "assistant", "content": text}}],
-                           "usage": {"prompt_tokens": 50, "completion_tokens": 100, "total_tokens": 150}})
+        return Reply(
+            200,
+            {
+                "id": self.new_id("chat_"),
+                "object": "chat.completion",
+                "model": body.get("model"),
+                "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 100, "total_tokens": 150},
+            },
+        )
 
 
 def _has_image(body: dict[str, Any]) -> bool:

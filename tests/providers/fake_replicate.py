@@ -105,9 +105,16 @@ class FakeReplicate(FakeServer):
         return "download" if _FILE.match(path) else "unknown"
 
     # -- public helpers ------------------------------------------------------------------------
-    def add_prediction(self, *, status: str = "processing", polls: int = 1, final: str = "succeeded",
-                       model: str = "black-forest-labs/flux-schnell",
-                       input: dict[str, Any] | None = None, error: str | None = None) -> str:
+    def add_prediction(
+        self,
+        *,
+        status: str = "processing",
+        polls: int = 1,
+        final: str = "succeeded",
+        model: str = "black-forest-labs/flux-schnell",
+        input: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> str:
         """Create a prediction out of band (an earlier attempt's job); return its id."""
         pid = self.new_id("pred_")
         inp = dict(input or {"prompt": "resumed", "go_fast": False, "seed": 7})
@@ -136,14 +143,22 @@ class FakeReplicate(FakeServer):
         seed = pred.input.get("seed", DEFAULT_SEED)
         done = status == "succeeded"
         return {
-            "id": pred.id, "model": pred.model, "version": pred.version, "status": status,
-            "input": pred.input, "output": pred.output if done else None,
+            "id": pred.id,
+            "model": pred.model,
+            "version": pred.version,
+            "status": status,
+            "input": pred.input,
+            "output": pred.output if done else None,
             "error": pred.error if status == "failed" else None,
             "logs": f"Using seed: {seed}\n" + ("100%|██████████| 4/4\n" if done else ""),
             "metrics": {"predict_time": 0.1} if done else {},
-            "created_at": "2025-01-01T00:00:00Z", "started_at": None, "completed_at": None,
-            "urls": {"get": self.url(f"/v1/predictions/{pred.id}"),
-                     "cancel": self.url(f"/v1/predictions/{pred.id}/cancel")},
+            "created_at": "2025-01-01T00:00:00Z",
+            "started_at": None,
+            "completed_at": None,
+            "urls": {
+                "get": self.url(f"/v1/predictions/{pred.id}"),
+                "cancel": self.url(f"/v1/predictions/{pred.id}/cancel"),
+            },
         }
 
     def _input_image(self, value: Any) -> bytes | None:
@@ -187,8 +202,9 @@ class FakeReplicate(FakeServer):
         self.maybe_slow(step)
         schema = REPLICATE_SCHEMAS.get(model)
         if schema is None:
-            return Reply(404, {"title": "Not found", "detail": "The requested resource could not be found.",
-                               "status": 404})
+            return Reply(
+                404, {"title": "Not found", "detail": "The requested resource could not be found.", "status": 404}
+            )
         refused = violations(schema, inp)
         if refused:
             return Reply(422, replicate_error(refused))
@@ -202,8 +218,7 @@ class FakeReplicate(FakeServer):
             final, err = "failed", step.arg or "CUDA out of memory"
         elif step.name in ("aborted", "canceled"):
             final = step.name
-        pred = FakePrediction(self.new_id("pred_"), model, version, inp, plan, final, err,
-                              held=step.name == "hold")
+        pred = FakePrediction(self.new_id("pred_"), model, version, inp, plan, final, err, held=step.name == "hold")
         if final == "succeeded":
             pred.output = self._output(pred, bad=step.name == "badimage")
         self.predictions[pred.id] = pred
@@ -212,17 +227,29 @@ class FakeReplicate(FakeServer):
     def _upload(self, recorded: Recorded) -> Reply:
         ctype = recorded.headers.get("content-type", "")
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {ctype}\r\n\r\n".encode() + recorded.body)
+            f"Content-Type: {ctype}\r\n\r\n".encode() + recorded.body
+        )
         data = b""
         for part in msg.iter_parts():
             if part.get_param("name", header="content-disposition") == "content":
                 data = part.get_payload(decode=True) or b""
         name = self.new_id("upload_") + ".png"
         self.files[name] = data
-        return Reply(201, {"id": name, "name": name, "content_type": "image/png", "size": len(data),
-                           "etag": "x", "checksums": {}, "metadata": {},
-                           "created_at": "2025-01-01T00:00:00Z", "expires_at": None,
-                           "urls": {"get": self.url(f"/files/{name}")}})
+        return Reply(
+            201,
+            {
+                "id": name,
+                "name": name,
+                "content_type": "image/png",
+                "size": len(data),
+                "etag": "x",
+                "checksums": {},
+                "metadata": {},
+                "created_at": "2025-01-01T00:00:00Z",
+                "expires_at": None,
+                "urls": {"get": self.url(f"/files/{name}")},
+            },
+        )
 
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
         name = recorded.route
@@ -236,8 +263,9 @@ class FakeReplicate(FakeServer):
         match = _PREDICTION.match(path) or _CANCEL.match(path)
         pred = self.predictions.get(match["id"]) if match else None
         if pred is None:
-            return Reply(404, {"title": "Not found", "detail": "The requested resource could not be found.",
-                               "status": 404})
+            return Reply(
+                404, {"title": "Not found", "detail": "The requested resource could not be found.", "status": 404}
+            )
         with pred.lock:
             if name == "cancel":
                 pred.plan, pred.final, pred.held = [], "canceled", False

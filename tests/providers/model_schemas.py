@@ -72,17 +72,22 @@ _REPLICATE_FLUX = {
     "megapixels": Input("string", enum=("1", "0.25")),
 }
 REPLICATE_SCHEMAS: dict[str, dict[str, Input]] = {
-    "black-forest-labs/flux-schnell": {**_REPLICATE_FLUX,
-                                       "num_inference_steps": Input("integer", minimum=1, maximum=4)},
-    "black-forest-labs/flux-dev": {**_REPLICATE_FLUX,
-                                   "num_inference_steps": Input("integer", minimum=1, maximum=50),
-                                   "image": Input("string"),
-                                   "prompt_strength": Input("number", minimum=0, maximum=1),
-                                   "guidance": Input("number", minimum=0, maximum=10)},
+    "black-forest-labs/flux-schnell": {
+        **_REPLICATE_FLUX,
+        "num_inference_steps": Input("integer", minimum=1, maximum=4),
+    },
+    "black-forest-labs/flux-dev": {
+        **_REPLICATE_FLUX,
+        "num_inference_steps": Input("integer", minimum=1, maximum=50),
+        "image": Input("string"),
+        "prompt_strength": Input("number", minimum=0, maximum=1),
+        "guidance": Input("number", minimum=0, maximum=10),
+    },
     "black-forest-labs/flux-1.1-pro": {
         "prompt": Input("string", required=True),
-        "aspect_ratio": Input("string", enum=("custom", "1:1", "16:9", "3:2", "2:3", "4:5", "5:4",
-                                              "9:16", "3:4", "4:3")),
+        "aspect_ratio": Input(
+            "string", enum=("custom", "1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3")
+        ),
         "width": Input("integer", minimum=256, maximum=1440),
         "height": Input("integer", minimum=256, maximum=1440),
         "seed": Input("integer"),
@@ -122,15 +127,23 @@ FAL_SCHEMAS: dict[str, dict[str, Input]] = {
     "fal-ai/flux/schnell": {**_FAL_FLUX, "num_inference_steps": Input("integer", minimum=1, maximum=12)},
     "fal-ai/flux/dev": {**_FAL_FLUX, "num_inference_steps": Input("integer", minimum=1, maximum=50)},
     "fal-ai/flux/dev/image-to-image": _FAL_I2I,
-    "fal-ai/flux-lora/image-to-image": {**_FAL_I2I, "image_size": Input("image_size"),
-                                        "loras": Input("array")},
+    "fal-ai/flux-lora/image-to-image": {**_FAL_I2I, "image_size": Input("image_size"), "loras": Input("array")},
     "fal-ai/esrgan": {
         "image_url": Input("string", required=True),
         "scale": Input("number", minimum=1, maximum=8),
         "tile": Input("integer", minimum=0),
         "face": Input("boolean"),
-        "model": Input("string", enum=("RealESRGAN_x4plus", "RealESRGAN_x2plus", "RealESRGAN_x4plus_anime_6B",
-                                       "RealESRGAN_x4_v3", "RealESRGAN_x4_wdn_v3", "RealESRGAN_x4_anime_v3")),
+        "model": Input(
+            "string",
+            enum=(
+                "RealESRGAN_x4plus",
+                "RealESRGAN_x2plus",
+                "RealESRGAN_x4plus_anime_6B",
+                "RealESRGAN_x4_v3",
+                "RealESRGAN_x4_wdn_v3",
+                "RealESRGAN_x4_anime_v3",
+            ),
+        ),
         "output_format": Input("string", enum=("png", "jpeg")),
     },
     "fal-ai/clarity-upscaler": {
@@ -150,8 +163,13 @@ FAL_UPSCALERS = frozenset({"fal-ai/esrgan", "fal-ai/clarity-upscaler"})
 
 
 # -- validation ----------------------------------------------------------------------------------
-_PY_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
-                                          "boolean": (bool,), "array": (list,)}
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+}
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -162,11 +180,9 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 def _check_range(name: str, spec: Input, value: float) -> Violation | None:
     if spec.minimum is not None and value < spec.minimum:
-        return Violation(name, "minimum", f"Must be greater than or equal to {spec.minimum:g}",
-                         {"ge": spec.minimum})
+        return Violation(name, "minimum", f"Must be greater than or equal to {spec.minimum:g}", {"ge": spec.minimum})
     if spec.maximum is not None and value > spec.maximum:
-        return Violation(name, "maximum", f"Must be less than or equal to {spec.maximum:g}",
-                         {"le": spec.maximum})
+        return Violation(name, "maximum", f"Must be less than or equal to {spec.maximum:g}", {"le": spec.maximum})
     return None
 
 
@@ -174,8 +190,12 @@ def _check_image_size(name: str, value: Any) -> Violation | None:
     if isinstance(value, str):
         if value in FAL_IMAGE_SIZES:
             return None
-        return Violation(name, "enum", f"{name} must be one of the following: {', '.join(FAL_IMAGE_SIZES)}",
-                         {"expected": list(FAL_IMAGE_SIZES)})
+        return Violation(
+            name,
+            "enum",
+            f"{name} must be one of the following: {', '.join(FAL_IMAGE_SIZES)}",
+            {"expected": list(FAL_IMAGE_SIZES)},
+        )
     if not isinstance(value, dict) or set(value) - {"width", "height"}:
         return Violation(name, "type", f"{name} must be a preset name or {{width, height}}")
     for side in ("width", "height"):
@@ -183,8 +203,12 @@ def _check_image_size(name: str, value: Any) -> Violation | None:
         if not _type_ok("integer", got):
             return Violation(f"{name}.{side}", "type", f"Invalid type. Expected: integer, given: {type(got).__name__}")
         if not 0 < got <= FAL_MAX_SIDE:
-            return Violation(f"{name}.{side}", "maximum" if got > 0 else "minimum",
-                             f"Must be greater than 0 and at most {FAL_MAX_SIDE}", {"le": FAL_MAX_SIDE})
+            return Violation(
+                f"{name}.{side}",
+                "maximum" if got > 0 else "minimum",
+                f"Must be greater than 0 and at most {FAL_MAX_SIDE}",
+                {"le": FAL_MAX_SIDE},
+            )
     return None
 
 
@@ -203,28 +227,46 @@ def violations(schema: dict[str, Input], given: dict[str, Any]) -> list[Violatio
             if problem:
                 found.append(problem)
         elif not _type_ok(spec.kind, value):
-            found.append(Violation(name, "type", f"Invalid type. Expected: {spec.kind}, "
-                                                 f"given: {type(value).__name__}"))
+            found.append(Violation(name, "type", f"Invalid type. Expected: {spec.kind}, given: {type(value).__name__}"))
         elif spec.enum is not None and value not in spec.enum:
             listed = ", ".join(f'"{v}"' for v in spec.enum)
-            found.append(Violation(name, "enum", f"{name} must be one of the following: {listed}",
-                                   {"expected": list(spec.enum)}))
+            found.append(
+                Violation(name, "enum", f"{name} must be one of the following: {listed}", {"expected": list(spec.enum)})
+            )
         elif spec.kind in ("integer", "number") and (problem := _check_range(name, spec, value)):
             found.append(problem)
     return found
 
 
-_REPLICATE_TYPES = {"required": "required", "additional": "additional_property_not_allowed",
-                    "type": "invalid_type", "enum": "enum", "minimum": "number_gte", "maximum": "number_lte"}
-_FAL_TYPES = {"required": "missing", "additional": "extra_forbidden", "type": "type_error",
-              "enum": "one_of", "minimum": "greater_than_equal", "maximum": "less_than_equal"}
+_REPLICATE_TYPES = {
+    "required": "required",
+    "additional": "additional_property_not_allowed",
+    "type": "invalid_type",
+    "enum": "enum",
+    "minimum": "number_gte",
+    "maximum": "number_lte",
+}
+_FAL_TYPES = {
+    "required": "missing",
+    "additional": "extra_forbidden",
+    "type": "type_error",
+    "enum": "one_of",
+    "minimum": "greater_than_equal",
+    "maximum": "less_than_equal",
+}
 
 
 def replicate_error(found: list[Violation]) -> dict[str, Any]:
     """Replicate's 422 body for ``found``."""
     # Its validator reports a property that should not be there against the object holding it.
-    fields = [{"type": _REPLICATE_TYPES[v.kind], "field": "input" if v.kind == "additional" else v.field,
-               "description": v.message} for v in found]
+    fields = [
+        {
+            "type": _REPLICATE_TYPES[v.kind],
+            "field": "input" if v.kind == "additional" else v.field,
+            "description": v.message,
+        }
+        for v in found
+    ]
     detail = "".join(f"- {f['field']}: {f['description']}\n" for f in fields)
     return {"title": "Input validation failed", "detail": detail, "status": 422, "invalid_fields": fields}
 
@@ -234,9 +276,12 @@ def fal_error(found: list[Violation], given: dict[str, Any]) -> dict[str, Any]:
     detail = []
     for v in found:
         kind = _FAL_TYPES[v.kind]
-        entry: dict[str, Any] = {"loc": ["body", *v.field.split(".")],
-                                 "msg": "Extra inputs are not permitted" if v.kind == "additional" else v.message,
-                                 "type": kind, "url": f"https://docs.fal.ai/errors/#{kind}"}
+        entry: dict[str, Any] = {
+            "loc": ["body", *v.field.split(".")],
+            "msg": "Extra inputs are not permitted" if v.kind == "additional" else v.message,
+            "type": kind,
+            "url": f"https://docs.fal.ai/errors/#{kind}",
+        }
         if v.ctx:
             entry["ctx"] = v.ctx
         top = v.field.split(".")[0]
@@ -247,5 +292,15 @@ def fal_error(found: list[Violation], given: dict[str, Any]) -> dict[str, Any]:
     return {"detail": detail}
 
 
-__all__ = ["FAL_IMAGE_SIZES", "FAL_MAX_SIDE", "FAL_SCHEMAS", "FAL_UPSCALERS", "REPLICATE_SCHEMAS", "Input",
-           "Violation", "fal_error", "replicate_error", "violations"]
+__all__ = [
+    "FAL_IMAGE_SIZES",
+    "FAL_MAX_SIDE",
+    "FAL_SCHEMAS",
+    "FAL_UPSCALERS",
+    "REPLICATE_SCHEMAS",
+    "Input",
+    "Violation",
+    "fal_error",
+    "replicate_error",
+    "violations",
+]

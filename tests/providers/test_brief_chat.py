@@ -26,7 +26,11 @@ async def test_mistral_sends_json_mode_chat(mistral: FakeMistral) -> None:
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
     assert body["messages"][0]["content"] == "answer in JSON"
     assert (answer.text, answer.provider, answer.model, answer.truncated) == (
-        '{"shots": []}', "mistral", "mistral-large-latest", False)
+        '{"shots": []}',
+        "mistral",
+        "mistral-large-latest",
+        False,
+    )
 
 
 async def test_mistral_text_chat_does_not_disturb_review_queue(mistral: FakeMistral) -> None:
@@ -91,8 +95,9 @@ async def test_gemini_text_chat_does_not_disturb_review_queue(gemini: FakeGemini
     assert answer.truncated and gemini.pending("review") == 1
 
 
-@pytest.mark.parametrize(("step", "error"), [("429:7", RateLimited), ("503", Unavailable), ("badkey", AuthFailed),
-                                             ("block", Rejected)])
+@pytest.mark.parametrize(
+    ("step", "error"), [("429:7", RateLimited), ("503", Unavailable), ("badkey", AuthFailed), ("block", Rejected)]
+)
 async def test_gemini_errors_are_provider_errors(gemini: FakeGemini, step: str, error: type) -> None:
     gemini.script([step], op="chat")
     with pytest.raises(error) as info:

@@ -65,7 +65,7 @@ async def test_render_success_records_returned_seed(fake: FakeFal) -> None:
     assert result.seed == DEFAULT_SEED and result.reproducible is True
     assert result.model == "fal-ai/flux/schnell" and result.params == args
     assert image_size(result.image) == (96, 64) and result.mime_type == "image/png"
-    assert fal_client.client.QUEUE_URL_FORMAT == default_queue  # restored after the call
+    assert default_queue == fal_client.client.QUEUE_URL_FORMAT  # restored after the call
 
 
 async def test_seed_sent_is_seed_recorded(fake: FakeFal) -> None:
@@ -163,7 +163,7 @@ async def test_concurrent_renders_share_the_queue_root(fake: FakeFal) -> None:
     r = renderer(fake)
     results = await asyncio.gather(*(r.render(REQ) for _ in range(3)))
     assert len({res.job_id for res in results}) == 3 and fake.count("submit") == 3
-    assert fal_client.client.QUEUE_URL_FORMAT == default_queue
+    assert default_queue == fal_client.client.QUEUE_URL_FORMAT
 
 
 async def test_overlapping_different_base_urls_refuse(fake: FakeFal) -> None:
@@ -185,8 +185,7 @@ SKETCH = make_png(40, 30)
 
 
 async def test_init_image_goes_to_the_image_to_image_endpoint(fake: FakeFal) -> None:
-    req = RenderRequest(prompt="the same boat at dusk", width=96, height=64, seed=5,
-                        init_image=SKETCH, strength=0.55)
+    req = RenderRequest(prompt="the same boat at dusk", width=96, height=64, seed=5, init_image=SKETCH, strength=0.55)
     result = await renderer(fake).render(req)
     submit = fake.last("submit")
     assert submit.path == "/fal-ai/flux/dev/image-to-image"
@@ -207,8 +206,7 @@ async def test_init_image_without_strength_records_the_default(fake: FakeFal) ->
 
 
 async def test_replayed_recipe_sends_the_image_not_its_marker(fake: FakeFal) -> None:
-    first = await renderer(fake).render(RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH,
-                                                      strength=0.4))
+    first = await renderer(fake).render(RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, strength=0.4))
     again = RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, params=first.params)
     await renderer(fake).render(again)
     args = fake.last("submit").json
@@ -237,9 +235,15 @@ async def test_undecodable_init_image_is_invalid_and_sends_nothing(fake: FakeFal
     assert fake.count() == 0
 
 
-@pytest.mark.parametrize(("step", "cls"), [
-    ("429:4", RateLimited), ("500", Unavailable), ("nsfw", Rejected), ("badimage", BadImage),
-])
+@pytest.mark.parametrize(
+    ("step", "cls"),
+    [
+        ("429:4", RateLimited),
+        ("500", Unavailable),
+        ("nsfw", Rejected),
+        ("badimage", BadImage),
+    ],
+)
 async def test_img2img_errors_are_mapped_like_text_to_image(fake: FakeFal, step: str, cls: type) -> None:
     fake.script([step])
     req = RenderRequest(prompt="x", width=8, height=8, init_image=SKETCH, strength=0.5)

@@ -37,11 +37,21 @@ def renderer(fake: FakeGemini, **kwargs: object) -> GeminiRenderer:
 REQ = RenderRequest(prompt="a lighthouse at dusk", width=1920, height=1080, seed=42, negative="text")
 
 
-@pytest.mark.parametrize(("size", "ratio"), [
-    ((1920, 1080), "16:9"), ((1024, 1024), "1:1"), ((1000, 1500), "2:3"), ((2520, 1080), "21:9"),
-    ((1080, 1920), "9:16"), ((1200, 900), "4:3"), ((900, 1200), "3:4"), ((1500, 1000), "3:2"),
-    ((5000, 1000), "21:9"), ((1100, 1000), "1:1"),
-])
+@pytest.mark.parametrize(
+    ("size", "ratio"),
+    [
+        ((1920, 1080), "16:9"),
+        ((1024, 1024), "1:1"),
+        ((1000, 1500), "2:3"),
+        ((2520, 1080), "21:9"),
+        ((1080, 1920), "9:16"),
+        ((1200, 900), "4:3"),
+        ((900, 1200), "3:4"),
+        ((1500, 1000), "3:2"),
+        ((5000, 1000), "21:9"),
+        ((1100, 1000), "1:1"),
+    ],
+)
 def test_nearest_aspect(size: tuple[int, int], ratio: str) -> None:
     assert nearest_aspect(*size) == ratio
 
@@ -101,13 +111,21 @@ async def test_timeout_is_unavailable(fake: FakeGemini) -> None:
     assert "timed out" in str(info.value)
 
 
-@pytest.mark.parametrize(("step", "reason"), [
-    ("block", "SAFETY"), ("block:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
-    ("finish:IMAGE_SAFETY", "IMAGE_SAFETY"), ("finish:IMAGE_PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT"),
-    ("finish:SAFETY", "SAFETY"), ("finish:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
-    ("finish:BLOCKLIST", "BLOCKLIST"), ("finish:SPII", "SPII"), ("finish:RECITATION", "RECITATION"),
-    ("finish:IMAGE_RECITATION", "IMAGE_RECITATION"),
-])
+@pytest.mark.parametrize(
+    ("step", "reason"),
+    [
+        ("block", "SAFETY"),
+        ("block:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
+        ("finish:IMAGE_SAFETY", "IMAGE_SAFETY"),
+        ("finish:IMAGE_PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT"),
+        ("finish:SAFETY", "SAFETY"),
+        ("finish:PROHIBITED_CONTENT", "PROHIBITED_CONTENT"),
+        ("finish:BLOCKLIST", "BLOCKLIST"),
+        ("finish:SPII", "SPII"),
+        ("finish:RECITATION", "RECITATION"),
+        ("finish:IMAGE_RECITATION", "IMAGE_RECITATION"),
+    ],
+)
 async def test_safety_is_rejected(fake: FakeGemini, step: str, reason: str) -> None:
     fake.script([step])
     with pytest.raises(Rejected) as info:

@@ -10,13 +10,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from providers.base import (
-    AuthFailed,
-    BadImage,
-    InvalidRequest,
-    RateLimited,
-    Unavailable,
-)
 from providers._http.errors import (
     check_image,
     decode_data_uri,
@@ -29,13 +22,21 @@ from providers._http.errors import (
     redact,
     to_data_uri,
 )
+from providers.base import (
+    AuthFailed,
+    BadImage,
+    InvalidRequest,
+    RateLimited,
+    Unavailable,
+)
 from tests.providers.fakes import BAD_IMAGE, make_png
 
 KEY = "test-key-123"
 
 
-def response(status: int, *, json: object = None, text: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+def response(
+    status: int, *, json: object = None, text: str | None = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     if json is not None:
         return httpx.Response(status, json=json, headers=headers)
     return httpx.Response(status, text=text or "", headers=headers)
@@ -52,9 +53,15 @@ def test_retry_after_seconds_and_dates() -> None:
 
 
 def test_retry_delay_from_google_retry_info() -> None:
-    body = {"error": {"code": 429, "details": [
-        {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
-        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"}]}}
+    body = {
+        "error": {
+            "code": 429,
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"},
+            ],
+        }
+    }
     assert parse_retry_delay(body) == 22.0
     body["error"]["details"][1]["retryDelay"] = "0.250s"
     assert parse_retry_delay(body) == 0.25
@@ -62,11 +69,21 @@ def test_retry_delay_from_google_retry_info() -> None:
     assert parse_retry_delay(["not", "a", "dict"]) is None
 
 
-@pytest.mark.parametrize(("status", "cls"), [
-    (401, AuthFailed), (403, AuthFailed), (429, RateLimited), (400, InvalidRequest),
-    (404, InvalidRequest), (422, InvalidRequest), (500, Unavailable), (502, Unavailable),
-    (503, Unavailable), (408, Unavailable),
-])
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (401, AuthFailed),
+        (403, AuthFailed),
+        (429, RateLimited),
+        (400, InvalidRequest),
+        (404, InvalidRequest),
+        (422, InvalidRequest),
+        (500, Unavailable),
+        (502, Unavailable),
+        (503, Unavailable),
+        (408, Unavailable),
+    ],
+)
 def test_status_mapping(status: int, cls: type) -> None:
     error = error_from_response(response(status, json={"message": "nope"}), "x")
     assert type(error) is cls
@@ -77,8 +94,14 @@ def test_status_mapping(status: int, cls: type) -> None:
 def test_429_header_and_google_body() -> None:
     error = error_from_response(response(429, json={}, headers={"Retry-After": "7"}), "x")
     assert isinstance(error, RateLimited) and error.retry_after == 7.0
-    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "quota",
-                      "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"}]}}
+    body = {
+        "error": {
+            "code": 429,
+            "status": "RESOURCE_EXHAUSTED",
+            "message": "quota",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"}],
+        }
+    }
     error = error_from_response(response(429, json=body), "gemini")
     assert isinstance(error, RateLimited) and error.retry_after == 22.0
     assert error_from_response(response(429, text="slow down"), "x").retry_after is None
@@ -86,7 +109,10 @@ def test_429_header_and_google_body() -> None:
 
 def test_detail_shapes_and_truncation() -> None:
     assert error_from_response(response(500, json={"error": {"message": "google"}}), "x").detail == "google"
-    assert error_from_response(response(422, json={"detail": [{"loc": ["prompt"]}]}), "x").detail == '[{"loc": ["prompt"]}]'
+    assert (
+        error_from_response(response(422, json={"detail": [{"loc": ["prompt"]}]}), "x").detail
+        == '[{"loc": ["prompt"]}]'
+    )
     assert error_from_response(response(404, json={"title": "Not found"}), "x").detail == "Not found"
     long = error_from_response(response(502, text="<html>" + "x" * 5000), "x")
     assert long.detail is not None and len(long.detail) <= 300

@@ -47,8 +47,7 @@ def png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-async def render(prompt: str = "mountains at sunset", *, renderer: LocalRenderer | None = None,
-                 **kw: object) -> bytes:
+async def render(prompt: str = "mountains at sunset", *, renderer: LocalRenderer | None = None, **kw: object) -> bytes:
     kw.setdefault("width", 256)
     kw.setdefault("height", 192)
     kw.setdefault("seed", 7)
@@ -117,15 +116,13 @@ async def test_missing_seed_is_derived_reported_and_reproducible() -> None:
     assert isinstance(first.seed, int)
     assert first.reproducible
     assert (await renderer.render(request)).image == first.image
-    explicit = await renderer.render(RenderRequest(prompt=request.prompt, width=200, height=100,
-                                                   seed=first.seed))
+    explicit = await renderer.render(RenderRequest(prompt=request.prompt, width=200, height=100, seed=first.seed))
     assert explicit.image == first.image
     other = await renderer.render(RenderRequest(prompt="a different prompt", width=200, height=100))
     assert other.seed != first.seed
 
 
-@pytest.mark.parametrize("size", [(16, 16), (64, 64), (640, 360), (333, 777), (64, 4096), (4096, 64),
-                                  (4096, 4096)])
+@pytest.mark.parametrize("size", [(16, 16), (64, 64), (640, 360), (333, 777), (64, 4096), (4096, 64), (4096, 4096)])
 async def test_requested_size_is_honoured(size: tuple[int, int]) -> None:
     assert decode(await render(width=size[0], height=size[1])).size == size
 
@@ -139,14 +136,17 @@ async def test_invalid_sizes_are_rejected(size: tuple[int, int]) -> None:
 
 async def test_img2img_strength_controls_distance_from_parent() -> None:
     parent = await render("a forest at dawn", seed=1, width=300, height=200)
-    near = await LocalRenderer().render(RenderRequest(
-        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5))
-    far = await LocalRenderer().render(RenderRequest(
-        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.85))
+    near = await LocalRenderer().render(
+        RenderRequest(prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5)
+    )
+    far = await LocalRenderer().render(
+        RenderRequest(prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.85)
+    )
     assert distance(near.image, parent) < distance(far.image, parent)
     assert far.params == {"renderer": "procedural", "strength": 0.85}
-    again = await LocalRenderer().render(RenderRequest(
-        prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5))
+    again = await LocalRenderer().render(
+        RenderRequest(prompt="a city at night", seed=2, width=300, height=200, init_image=parent, strength=0.5)
+    )
     assert again.image == near.image
 
 
@@ -186,8 +186,9 @@ async def test_rendering_does_not_block_the_event_loop() -> None:
     assert ticks >= 3
 
 
-@pytest.mark.parametrize(("kind", "error"), [
-    ("rejected", Rejected), ("unavailable", Unavailable), ("rate_limited", RateLimited)])
+@pytest.mark.parametrize(
+    ("kind", "error"), [("rejected", Rejected), ("unavailable", Unavailable), ("rate_limited", RateLimited)]
+)
 async def test_fail_prompts_raise_the_matching_error(kind: str, error: type[Exception]) -> None:
     renderer = LocalRenderer(fail_prompts={"BOOM": kind})
     with pytest.raises(error) as info:
@@ -215,8 +216,10 @@ def test_fail_prompts_unknown_kind_is_a_programming_error() -> None:
 
 # --- what a frame shows: a storyboard card for its prompt --------------------------------------
 
-LONG_PROMPT = ("A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
-               "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette")
+LONG_PROMPT = (
+    "A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
+    "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette"
+)
 # How a prompt's words pick framing and light, and how the caption is laid out: test_local_card.py.
 
 
@@ -271,15 +274,26 @@ async def test_the_caption_strip_shows_the_prompt_and_only_the_prompt() -> None:
 
 def test_same_request_gives_the_same_bytes_in_another_process() -> None:
     # A recipe replays on any worker: nothing may hang on per-process state such as str hashing.
-    code = ("import asyncio, hashlib; from providers.local.adapters import LocalRenderer; "
-            "from providers.base import RenderRequest; "
-            "r = asyncio.run(LocalRenderer().render(RenderRequest(prompt=" + repr(LONG_PROMPT) + ", "
-            "width=400, height=240, seed=11, negative='text'))); print(hashlib.sha256(r.image).hexdigest())")
-    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONHASHSEED": str(n)}, cwd=os.getcwd()).stdout.strip()
-               for n in (1, 2)}
-    here = asyncio.run(LocalRenderer().render(RenderRequest(
-        prompt=LONG_PROMPT, width=400, height=240, seed=11, negative="text")))
+    code = (
+        "import asyncio, hashlib; from providers.local.adapters import LocalRenderer; "
+        "from providers.base import RenderRequest; "
+        "r = asyncio.run(LocalRenderer().render(RenderRequest(prompt=" + repr(LONG_PROMPT) + ", "
+        "width=400, height=240, seed=11, negative='text'))); print(hashlib.sha256(r.image).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(n)},
+            cwd=os.getcwd(),
+        ).stdout.strip()
+        for n in (1, 2)
+    }
+    here = asyncio.run(
+        LocalRenderer().render(RenderRequest(prompt=LONG_PROMPT, width=400, height=240, seed=11, negative="text"))
+    )
     assert digests == {hashlib.sha256(here.image).hexdigest()}
 
 
@@ -336,8 +350,9 @@ async def test_reviewer_passes_a_normal_render() -> None:
 
 async def test_reviewer_scores_differ_between_images() -> None:
     reviewer = LocalReviewer()
-    scores = {(await reviewer.review(await render(seed=s), prompt="p", expected_size=(256, 192))).score
-              for s in range(6)}
+    scores = {
+        (await reviewer.review(await render(seed=s), prompt="p", expected_size=(256, 192))).score for s in range(6)
+    }
     assert len(scores) > 1
 
 
@@ -364,8 +379,14 @@ async def test_reviewer_judges_a_previews_picture_not_its_caption() -> None:
     review = await LocalReviewer().review(png(frame), prompt=prompt, expected_size=(320, 240))
     assert not review.passed and "flat" in review.notes
     # The same card around a real picture passes, and the score tells variants apart.
-    scores = {(await LocalReviewer().review(await render(prompt, seed=s, width=320, height=240), prompt=prompt,
-                                            expected_size=(320, 240))).score for s in range(4)}
+    scores = {
+        (
+            await LocalReviewer().review(
+                await render(prompt, seed=s, width=320, height=240), prompt=prompt, expected_size=(320, 240)
+            )
+        ).score
+        for s in range(4)
+    }
     assert len(scores) > 1 and all(0.5 <= x < 1.0 for x in scores)
 
 

@@ -12,20 +12,25 @@ import pytest
 from providers.local.card import font, plan_card
 from providers.local.shot import Angle, Framing, Light, read_shot
 
-LONG_PROMPT = ("A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
-               "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette")
+LONG_PROMPT = (
+    "A lone white lighthouse on a black basalt cliff above a grey sea, late afternoon, wide "
+    "establishing shot, gulls circling, cinematic 35mm film still, muted teal and amber palette"
+)
 
 
-@pytest.mark.parametrize(("prompt", "framing", "light"), [
-    ("Extreme close-up of an old brass barometer, the needle falling", Framing.EXTREME, Light.DAY),
-    ("Close-up of weathered hands writing in a logbook by oil lamp", Framing.CLOSE, Light.DAY),
-    ("A lone lighthouse above a grey sea, wide establishing shot", Framing.WIDE, Light.DAY),
-    ("An old keeper polishing the brass lens, medium shot, evening", Framing.MEDIUM, Light.DUSK),
-    ("portrait of a sailor at sunset", Framing.CLOSE, Light.DUSK),
-    ("macro photo of a dew drop at dawn", Framing.EXTREME, Light.DAWN),
-    ("establishing shot of a harbour at night, then a close-up insert", Framing.WIDE, Light.NIGHT),
-    ("the cabin has gone dark, close-up of a face", Framing.CLOSE, Light.NIGHT),
-])
+@pytest.mark.parametrize(
+    ("prompt", "framing", "light"),
+    [
+        ("Extreme close-up of an old brass barometer, the needle falling", Framing.EXTREME, Light.DAY),
+        ("Close-up of weathered hands writing in a logbook by oil lamp", Framing.CLOSE, Light.DAY),
+        ("A lone lighthouse above a grey sea, wide establishing shot", Framing.WIDE, Light.DAY),
+        ("An old keeper polishing the brass lens, medium shot, evening", Framing.MEDIUM, Light.DUSK),
+        ("portrait of a sailor at sunset", Framing.CLOSE, Light.DUSK),
+        ("macro photo of a dew drop at dawn", Framing.EXTREME, Light.DAWN),
+        ("establishing shot of a harbour at night, then a close-up insert", Framing.WIDE, Light.NIGHT),
+        ("the cabin has gone dark, close-up of a face", Framing.CLOSE, Light.NIGHT),
+    ],
+)
 def test_shot_size_and_time_of_day_come_from_the_prompts_words(prompt: str, framing: Framing, light: Light) -> None:
     # The earliest shot-size phrase wins: a project style appended after the prompt cannot override it.
     shot = read_shot(prompt, "", random.Random(0))

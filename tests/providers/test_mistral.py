@@ -21,8 +21,14 @@ from providers.mistral.adapter import MistralRenderer, MistralReviewer
 from tests.providers.fakes import FakeMistral, make_png
 
 KEY = "test-key-123"
-REQ = RenderRequest(prompt="a fox in snow", width=1024, height=768, seed=5,
-                    init_image=make_png(8, 8), params={"completion_args": {"temperature": 0.1}})
+REQ = RenderRequest(
+    prompt="a fox in snow",
+    width=1024,
+    height=768,
+    seed=5,
+    init_image=make_png(8, 8),
+    params={"completion_args": {"temperature": 0.1}},
+)
 
 
 @pytest.fixture
@@ -65,8 +71,9 @@ async def test_revised_prompt_kept_raw_when_not_json(fake: FakeMistral) -> None:
 
 
 async def test_model_override_from_params(fake: FakeMistral) -> None:
-    result = await renderer(fake).render(RenderRequest(prompt="x", width=64, height=64,
-                                                       params={"model": "mistral-large-latest"}))
+    result = await renderer(fake).render(
+        RenderRequest(prompt="x", width=64, height=64, params={"model": "mistral-large-latest"})
+    )
     assert fake.last("conversations").json["model"] == "mistral-large-latest"
     assert result.model == "mistral-large-latest"
     assert "init_image_ignored" not in result.params
@@ -112,9 +119,8 @@ async def test_no_tool_call_is_bad_image(fake: FakeMistral) -> None:
 
 
 async def test_wrong_key_is_auth_failed_without_echo() -> None:
-    with FakeMistral(key="the-right-key-456") as fake:
-        with pytest.raises(AuthFailed) as info:
-            await renderer(fake).render(REQ)
+    with FakeMistral(key="the-right-key-456") as fake, pytest.raises(AuthFailed) as info:
+        await renderer(fake).render(REQ)
     assert KEY not in str(info.value) and KEY not in (info.value.detail or "")
 
 
@@ -142,13 +148,15 @@ async def test_review_parses_json(fake: FakeMistral) -> None:
 async def test_review_tolerates_fences_and_ten_point_scale(fake: FakeMistral) -> None:
     fake.review_answer = {"score": 7, "notes": "ok"}
     review = await MistralReviewer(KEY, base_url=fake.base_url).review(
-        make_png(64, 48), prompt="x", expected_size=(64, 48))
+        make_png(64, 48), prompt="x", expected_size=(64, 48)
+    )
     assert review.score == pytest.approx(0.7) and review.passed is True
 
 
 async def test_review_wrong_size_fails(fake: FakeMistral) -> None:
     review = await MistralReviewer(KEY, base_url=fake.base_url).review(
-        make_png(64, 48), prompt="x", expected_size=(1024, 768))
+        make_png(64, 48), prompt="x", expected_size=(1024, 768)
+    )
     assert review.passed is False and "wrong size" in review.notes and review.score == 0.9
 
 
@@ -161,7 +169,8 @@ async def test_review_malformed_json_is_unavailable(fake: FakeMistral) -> None:
 
 async def test_review_shrinks_big_images(fake: FakeMistral) -> None:
     await MistralReviewer(KEY, base_url=fake.base_url).review(
-        make_png(2048, 1024), prompt="x", expected_size=(2048, 1024))
+        make_png(2048, 1024), prompt="x", expected_size=(2048, 1024)
+    )
     import base64
     import io
 

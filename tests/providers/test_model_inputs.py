@@ -6,7 +6,6 @@ adapters' table), so an input a model lacks or a ratio it does not take fails he
 
 from __future__ import annotations
 
-
 import fal_client.client
 import pytest
 
@@ -37,24 +36,30 @@ def flux(fake: FakeReplicate, model: str) -> ReplicateRenderer:
 # -- Replicate -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("model", [SCHNELL, DEV, PRO])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_replicate_models_take_every_studio_size(replicate: FakeReplicate, model: str,
-                                                       size: tuple[int, int]) -> None:
-    result = await flux(replicate, model).render(RenderRequest(prompt="a lighthouse", width=size[0],
-                                                               height=size[1], seed=11))
+async def test_replicate_models_take_every_studio_size(
+    replicate: FakeReplicate, model: str, size: tuple[int, int]
+) -> None:
+    result = await flux(replicate, model).render(
+        RenderRequest(prompt="a lighthouse", width=size[0], height=size[1], seed=11)
+    )
     sent = replicate.last("create").json["input"]
     assert set(sent) <= set(REPLICATE_SCHEMAS[model])  # the fake would have said 422 otherwise
     assert result.params == sent and result.seed == 11 and result.reproducible is True
 
 
-@pytest.mark.parametrize(("size", "expected"), [
-    ((2048, 878), {"aspect_ratio": "custom", "width": 1440, "height": 608}),  # no 21:9 on 1.1 pro
-    ((1344, 768), {"aspect_ratio": "custom", "width": 1344, "height": 768}),  # 7:4 is no listed ratio
-    ((768, 1344), {"aspect_ratio": "custom", "width": 768, "height": 1344}),
-    ((1024, 1024), {"aspect_ratio": "1:1"}),
-    ((1920, 1080), {"aspect_ratio": "16:9"}),
-])
-async def test_flux_pro_uses_custom_sizes_where_no_ratio_fits(replicate: FakeReplicate, size: tuple[int, int],
-                                                              expected: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((2048, 878), {"aspect_ratio": "custom", "width": 1440, "height": 608}),  # no 21:9 on 1.1 pro
+        ((1344, 768), {"aspect_ratio": "custom", "width": 1344, "height": 768}),  # 7:4 is no listed ratio
+        ((768, 1344), {"aspect_ratio": "custom", "width": 768, "height": 1344}),
+        ((1024, 1024), {"aspect_ratio": "1:1"}),
+        ((1920, 1080), {"aspect_ratio": "16:9"}),
+    ],
+)
+async def test_flux_pro_uses_custom_sizes_where_no_ratio_fits(
+    replicate: FakeReplicate, size: tuple[int, int], expected: dict[str, object]
+) -> None:
     result = await flux(replicate, PRO).render(RenderRequest(prompt="x", width=size[0], height=size[1], seed=3))
     sent = replicate.last("create").json["input"]
     assert {k: sent[k] for k in expected} == expected and result.params == sent
@@ -63,10 +68,12 @@ async def test_flux_pro_uses_custom_sizes_where_no_ratio_fits(replicate: FakeRep
         assert image_size(result.image) == (expected["width"], expected["height"])
 
 
-@pytest.mark.parametrize(("size", "ratio"), [((2048, 878), "21:9"), ((1344, 768), "16:9"),
-                                             ((768, 1344), "9:16"), ((512, 512), "1:1")])
-async def test_schnell_takes_listed_ratios_or_the_nearest(replicate: FakeReplicate, size: tuple[int, int],
-                                                          ratio: str) -> None:
+@pytest.mark.parametrize(
+    ("size", "ratio"), [((2048, 878), "21:9"), ((1344, 768), "16:9"), ((768, 1344), "9:16"), ((512, 512), "1:1")]
+)
+async def test_schnell_takes_listed_ratios_or_the_nearest(
+    replicate: FakeReplicate, size: tuple[int, int], ratio: str
+) -> None:
     await flux(replicate, SCHNELL).render(RenderRequest(prompt="x", width=size[0], height=size[1]))
     sent = replicate.last("create").json["input"]
     assert sent["aspect_ratio"] == ratio and "width" not in sent and sent["go_fast"] is False
@@ -90,16 +97,16 @@ async def test_a_replayed_schnell_recipe_runs_on_flux_pro(replicate: FakeReplica
 
 
 async def test_a_remix_seed_is_not_overridden_by_the_recipe(replicate: FakeReplicate) -> None:
-    first = await flux(replicate, DEV).render(RenderRequest(prompt="x", width=512, height=512, seed=1,
-                                                            params={"guidance": 4.5}))
+    first = await flux(replicate, DEV).render(
+        RenderRequest(prompt="x", width=512, height=512, seed=1, params={"guidance": 4.5})
+    )
     remix = RenderRequest(prompt="x", width=512, height=512, seed=2, params=first.params)
     result = await flux(replicate, DEV).render(remix)
     sent = replicate.last("create").json["input"]
     assert sent["seed"] == 2 == result.seed and sent["guidance"] == 4.5  # tunables carry over
 
 
-async def test_an_init_image_on_a_model_without_image_input_is_recorded_as_ignored(
-        replicate: FakeReplicate) -> None:
+async def test_an_init_image_on_a_model_without_image_input_is_recorded_as_ignored(replicate: FakeReplicate) -> None:
     req = RenderRequest(prompt="x", width=512, height=512, init_image=make_png(16, 16), strength=0.5)
     result = await flux(replicate, PRO).render(req)
     assert "image" not in replicate.last("create").json["input"]
@@ -143,7 +150,8 @@ async def test_upscale_factor_outside_the_model_range_is_refused_before_sending(
 
 async def test_replicate_upscaler_sends_only_esrgan_inputs(replicate: FakeReplicate) -> None:
     result = await ReplicateUpscaler(KEY, base_url=replicate.base_url, poll_interval=0.01).upscale(
-        make_png(10, 10), factor=2)
+        make_png(10, 10), factor=2
+    )
     assert set(replicate.last("create").json["input"]) == {"image", "scale", "face_enhance"}
     assert image_size(result.image) == (20, 20)
 

@@ -20,8 +20,12 @@ KEY = "test-key-123"
 
 
 def create(fake: FakeReplicate, model: str, inp: dict[str, object]) -> httpx.Response:
-    return httpx.post(fake.url(f"/v1/models/{model}/predictions"), json={"input": inp},
-                      headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
+    return httpx.post(
+        fake.url(f"/v1/models/{model}/predictions"),
+        json={"input": inp},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=5,
+    )
 
 
 # -- Replicate -----------------------------------------------------------------------------------
@@ -38,8 +42,11 @@ def test_replicate_refuses_a_ratio_the_model_lacks(replicate: FakeReplicate) -> 
 
 
 def test_replicate_refuses_unknown_fields_and_ranges(replicate: FakeReplicate) -> None:
-    answer = create(replicate, "black-forest-labs/flux-1.1-pro",
-                    {"prompt": "x", "go_fast": False, "num_outputs": 1, "aspect_ratio": "custom", "width": 2048})
+    answer = create(
+        replicate,
+        "black-forest-labs/flux-1.1-pro",
+        {"prompt": "x", "go_fast": False, "num_outputs": 1, "aspect_ratio": "custom", "width": 2048},
+    )
     fields = answer.json()["invalid_fields"]
     assert answer.status_code == 422
     assert [f["type"] for f in fields] == ["additional_property_not_allowed"] * 2 + ["number_lte"]
@@ -53,8 +60,11 @@ def test_replicate_refuses_a_missing_prompt_and_a_wrong_type(replicate: FakeRepl
 
 
 def test_replicate_accepts_what_the_schema_has(replicate: FakeReplicate) -> None:
-    answer = create(replicate, "black-forest-labs/flux-schnell",
-                    {"prompt": "x", "aspect_ratio": "21:9", "go_fast": False, "num_outputs": 1, "seed": 3})
+    answer = create(
+        replicate,
+        "black-forest-labs/flux-schnell",
+        {"prompt": "x", "aspect_ratio": "21:9", "go_fast": False, "num_outputs": 1, "seed": 3},
+    )
     assert answer.status_code == 201
 
 
@@ -73,8 +83,7 @@ async def test_a_refused_input_reaches_the_adapter_as_invalid_request(replicate:
 # -- fal -----------------------------------------------------------------------------------------
 def fal_result(fake: FakeFal, endpoint: str, args: dict[str, object]) -> httpx.Response:
     """Submit like fal's queue (accepted), then fetch the result (where the runner's refusal is)."""
-    submitted = httpx.post(fake.url(f"/{endpoint}"), json=args, headers={"Authorization": f"Key {KEY}"},
-                           timeout=5)
+    submitted = httpx.post(fake.url(f"/{endpoint}"), json=args, headers={"Authorization": f"Key {KEY}"}, timeout=5)
     assert submitted.status_code == 200
     ticket = submitted.json()
     deadline = time.monotonic() + 5
@@ -92,12 +101,17 @@ def test_fal_refuses_unknown_fields_in_the_result(fal: FakeFal) -> None:
 
 
 def test_fal_refuses_out_of_enum_and_out_of_range(fal: FakeFal) -> None:
-    answer = fal_result(fal, "fal-ai/flux/schnell", {"prompt": "x", "output_format": "webp",
-                                                     "image_size": {"width": 20000, "height": 512}})
+    answer = fal_result(
+        fal,
+        "fal-ai/flux/schnell",
+        {"prompt": "x", "output_format": "webp", "image_size": {"width": 20000, "height": 512}},
+    )
     found = {tuple(d["loc"]): d for d in answer.json()["detail"]}
     assert answer.status_code == 422
     assert {loc: d["type"] for loc, d in found.items()} == {
-        ("body", "image_size", "width"): "less_than_equal", ("body", "output_format"): "one_of"}
+        ("body", "image_size", "width"): "less_than_equal",
+        ("body", "output_format"): "one_of",
+    }
     assert found["body", "output_format"]["ctx"] == {"expected": ["jpeg", "png"]}
 
 
@@ -111,8 +125,9 @@ def test_fal_unknown_endpoint_is_not_found(fal: FakeFal) -> None:
     assert answer.status_code == 404
 
 
-async def test_fal_refusal_reaches_the_adapter_as_invalid_request(fal: FakeFal,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_fal_refusal_reaches_the_adapter_as_invalid_request(
+    fal: FakeFal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(fal_client.client, "MAX_ATTEMPTS", 1)
     req = RenderRequest(prompt="x", width=64, height=64, params={"num_inference_steps": 40})  # schnell: 1..12
     with pytest.raises(InvalidRequest) as info:

@@ -72,8 +72,7 @@ async def test_resume_polls_without_creating(fake: FakeReplicate) -> None:
     async def on_job(job_id: str) -> None:
         calls.append(job_id)
 
-    result = await renderer(fake).render(RenderRequest(prompt="x", width=1, height=1, job_id=pid),
-                                         on_job=on_job)
+    result = await renderer(fake).render(RenderRequest(prompt="x", width=1, height=1, job_id=pid), on_job=on_job)
     assert fake.count("create") == 0
     assert fake.count("get") == 4
     assert result.job_id == pid and result.seed == 7
@@ -132,10 +131,16 @@ async def test_nsfw_failure_is_rejected(fake: FakeReplicate) -> None:
     assert "NSFW" in (info.value.detail or "")
 
 
-@pytest.mark.parametrize(("step", "cls"), [
-    ("failed", Unavailable), ("failed:invalid aspect ratio 7:3", InvalidRequest),
-    ("aborted", Unavailable), ("canceled", Unavailable), ("badimage", BadImage),
-])
+@pytest.mark.parametrize(
+    ("step", "cls"),
+    [
+        ("failed", Unavailable),
+        ("failed:invalid aspect ratio 7:3", InvalidRequest),
+        ("aborted", Unavailable),
+        ("canceled", Unavailable),
+        ("badimage", BadImage),
+    ],
+)
 async def test_terminal_failures(fake: FakeReplicate, step: str, cls: type) -> None:
     fake.script([step])
     with pytest.raises(cls) as info:

@@ -13,6 +13,7 @@ from typing import Any
 import fal_client.client
 import pytest
 
+from providers._http.errors import to_data_uri
 from providers.base import (
     AuthFailed,
     BadImage,
@@ -23,7 +24,6 @@ from providers.base import (
     Upscaler,
 )
 from providers.fal.upscale import CLARITY, FalUpscaler
-from providers._http.errors import to_data_uri
 from providers.replicate.upscale import DEFAULT_ESRGAN_VERSION, ReplicateUpscaler
 from tests.providers.fake_base import FakeServer
 from tests.providers.fakes import FakeFal, FakeReplicate, image_size, make_png
@@ -138,8 +138,7 @@ async def test_url_output_downloaded_without_key(vendor: Vendor) -> None:
 
 # -- Replicate: nightmareai/real-esrgan ---------------------------------------------------------
 async def test_replicate_creates_by_version_with_the_esrgan_input(replicate: FakeReplicate) -> None:
-    result = await ReplicateUpscaler(KEY, base_url=replicate.base_url, poll_interval=0.01).upscale(
-        SOURCE, factor=2)
+    result = await ReplicateUpscaler(KEY, base_url=replicate.base_url, poll_interval=0.01).upscale(SOURCE, factor=2)
     create = replicate.last("create")
     assert create.path == "/v1/predictions" and create.json["version"] == DEFAULT_ESRGAN_VERSION
     sent = create.json["input"]
@@ -166,16 +165,19 @@ async def test_replicate_large_image_is_uploaded(replicate: FakeReplicate) -> No
 
 
 async def test_replicate_resume_polls_without_creating(replicate: FakeReplicate) -> None:
-    pid = replicate.add_prediction(polls=2, model="nightmareai/real-esrgan",
-                                   input={"image": to_data_uri(SOURCE, "image/png"), "scale": 2})
+    pid = replicate.add_prediction(
+        polls=2, model="nightmareai/real-esrgan", input={"image": to_data_uri(SOURCE, "image/png"), "scale": 2}
+    )
     result = await ReplicateUpscaler(KEY, base_url=replicate.base_url, poll_interval=0.01).upscale(
-        SOURCE, factor=2, job_id=pid)
+        SOURCE, factor=2, job_id=pid
+    )
     assert replicate.count("create") == 0 and replicate.polled_ids() == [pid] * 3
     assert image_size(result.image) == (40, 20) and result.params["image"].startswith("<data URI")
 
 
-@pytest.mark.parametrize(("step", "cls"), [("failed", Unavailable), ("aborted", Unavailable),
-                                           ("canceled", Unavailable)])
+@pytest.mark.parametrize(
+    ("step", "cls"), [("failed", Unavailable), ("aborted", Unavailable), ("canceled", Unavailable)]
+)
 async def test_replicate_terminal_failures(replicate: FakeReplicate, step: str, cls: type) -> None:
     replicate.script([step], op="upscale")
     with pytest.raises(cls):
@@ -210,8 +212,8 @@ async def test_fal_failed_result_is_mapped(fal: FakeFal) -> None:
 
 
 async def test_fal_resume_waits_without_submitting(fal: FakeFal) -> None:
-    rid = fal.add_request(endpoint="fal-ai/esrgan", arguments={"image_url": to_data_uri(SOURCE, "image/png"),
-                                                               "scale": 3})
-    result = await FalUpscaler(KEY, base_url=fal.base_url, poll_interval=0.01).upscale(
-        SOURCE, factor=3, job_id=rid)
+    rid = fal.add_request(
+        endpoint="fal-ai/esrgan", arguments={"image_url": to_data_uri(SOURCE, "image/png"), "scale": 3}
+    )
+    result = await FalUpscaler(KEY, base_url=fal.base_url, poll_interval=0.01).upscale(SOURCE, factor=3, job_id=rid)
     assert fal.count("submit") == 0 and image_size(result.image) == (60, 30)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pipelines.runtime.devserver import free_port
+from studio.settings import Settings
 from studio.storage.local import (
     AssetMissing,
     AssetStoreError,
@@ -17,7 +18,6 @@ from studio.storage.local import (
     open_asset_store,
 )
 from studio.storage.s3 import S3AssetStore
-from studio.settings import Settings
 from tests.backends import new_bucket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"not really an image, but bytes all the same" * 50

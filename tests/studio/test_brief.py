@@ -78,7 +78,7 @@ def test_tricky_strings_round_trip() -> None:
     nasty = 'a "quoted" back\\slash, tab\there,\nnew line, bell\x07, émoji 🌊, [[shots]] = 1 # not a comment'
     data = storyboard(1)
     data["shots"][0]["prompt"] = nasty
-    data["project"]["name"] = "Café \"Noir\""
+    data["project"]["name"] = 'Café "Noir"'
     toml = answer_to_toml(json.dumps(data), shots=1)
     parsed = tomllib.loads(toml)
     assert parsed["shots"][0]["prompt"] == nasty and parsed["project"]["name"] == 'Café "Noir"'
@@ -104,14 +104,17 @@ def test_header_cannot_be_broken_by_a_path() -> None:
     assert all(line.startswith("#") for line in header.splitlines())
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("Sure! Here it is: {", "not valid JSON"),
-    ("   ", "the answer is empty"),
-    ("[1, 2]", "one JSON object"),
-    (json.dumps(storyboard(1, shots="three")), "'shots' must be an array of objects"),
-    (json.dumps(storyboard(1, project=["x"])), "'project' must be an object"),
-    (json.dumps(storyboard(2)), "exactly 3 entries (got 2)"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Sure! Here it is: {", "not valid JSON"),
+        ("   ", "the answer is empty"),
+        ("[1, 2]", "one JSON object"),
+        (json.dumps(storyboard(1, shots="three")), "'shots' must be an array of objects"),
+        (json.dumps(storyboard(1, project=["x"])), "'project' must be an object"),
+        (json.dumps(storyboard(2)), "exactly 3 entries (got 2)"),
+    ],
+)
 def test_wrong_shape_is_a_bad_answer(text: str, reason: str) -> None:
     with pytest.raises(BadAnswer) as info:
         answer_to_toml(text, shots=3)
@@ -123,16 +126,19 @@ def test_truncated_answer_says_so() -> None:
         answer_to_toml(json.dumps(storyboard(3))[:40], shots=3, truncated=True)
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda d: d["defaults"].update(aspect="5:4"), "field 'defaults.aspect': unknown aspect '5:4'"),
-    (lambda d: d["shots"][1].update(variants=40), "shot 's02': field 'variants': must be between 1 and 16"),
-    (lambda d: d["shots"][1].update(variants="2"), "shot 's02': field 'variants': expected an integer"),
-    (lambda d: d["shots"][2].update(id="s01"), "shot 's01': field 'id': duplicate shot id"),
-    (lambda d: d["shots"][0].update(id="bad id!"), "field 'shots[1].id': must be 1 to 40"),
-    (lambda d: d["shots"][0].update(prompt=" "), "field 'prompt': must not be empty"),
-    (lambda d: d["project"].pop("name"), "field 'project.name': is required"),
-    (lambda d: d["shots"][0].update(prompt=["a", None]), "null is only allowed"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda d: d["defaults"].update(aspect="5:4"), "field 'defaults.aspect': unknown aspect '5:4'"),
+        (lambda d: d["shots"][1].update(variants=40), "shot 's02': field 'variants': must be between 1 and 16"),
+        (lambda d: d["shots"][1].update(variants="2"), "shot 's02': field 'variants': expected an integer"),
+        (lambda d: d["shots"][2].update(id="s01"), "shot 's01': field 'id': duplicate shot id"),
+        (lambda d: d["shots"][0].update(id="bad id!"), "field 'shots[1].id': must be 1 to 40"),
+        (lambda d: d["shots"][0].update(prompt=" "), "field 'prompt': must not be empty"),
+        (lambda d: d["project"].pop("name"), "field 'project.name': is required"),
+        (lambda d: d["shots"][0].update(prompt=["a", None]), "null is only allowed"),
+    ],
+)
 def test_invalid_project_is_a_bad_answer_without_the_file_name(change: Any, reason: str) -> None:
     data = storyboard(3)
     change(data)
@@ -173,8 +179,9 @@ def test_read_brief_errors(tmp_path: Path) -> None:
 # -- retry and fallback --------------------------------------------------------------------------
 async def draft(*chats: StubChat, shots: int = 3) -> Any:
     notes: list[str] = []
-    result = await draft_storyboard("A lighthouse film.", shots=shots, chats=chats, brief_name="brief.md",
-                                    project_file=TARGET, on_note=notes.append)
+    result = await draft_storyboard(
+        "A lighthouse film.", shots=shots, chats=chats, brief_name="brief.md", project_file=TARGET, on_note=notes.append
+    )
     return result, notes
 
 
@@ -206,11 +213,14 @@ async def test_two_bad_answers_end_the_run_without_asking_the_next_provider() ->
     assert "\n" not in str(info.value) and gemini.calls == []
 
 
-@pytest.mark.parametrize("error", [
-    RateLimited("mistral rate limited (HTTP 429)", provider="mistral", retry_after=3),
-    Unavailable("mistral unavailable (HTTP 500)", provider="mistral", status_code=500),
-    AuthFailed("mistral authentication failed (HTTP 401)", provider="mistral", status_code=401),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        RateLimited("mistral rate limited (HTTP 429)", provider="mistral", retry_after=3),
+        Unavailable("mistral unavailable (HTTP 500)", provider="mistral", status_code=500),
+        AuthFailed("mistral authentication failed (HTTP 401)", provider="mistral", status_code=401),
+    ],
+)
 async def test_provider_failure_falls_back(error: Exception) -> None:
     result, notes = await draft(StubChat("mistral", [error]), StubChat("gemini", [storyboard(3)]))
     assert result.provider == "gemini" and result.text.startswith("# Drafted by gemini (stub-model)")
@@ -225,8 +235,10 @@ async def test_failure_on_the_retry_also_falls_back() -> None:
 
 async def test_every_provider_failing_is_one_line() -> None:
     with pytest.raises(ProvidersFailed) as info:
-        await draft(StubChat("mistral", [Unavailable("mistral unavailable (HTTP 503)", provider="mistral")]),
-                    StubChat("gemini", [RateLimited("gemini rate limited (HTTP 429)", provider="gemini")]))
+        await draft(
+            StubChat("mistral", [Unavailable("mistral unavailable (HTTP 503)", provider="mistral")]),
+            StubChat("gemini", [RateLimited("gemini rate limited (HTTP 429)", provider="gemini")]),
+        )
     message = str(info.value)
     assert "mistral unavailable (HTTP 503)" in message and "gemini rate limited (HTTP 429)" in message
     assert "\n" not in message

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from studio.spending.call_guard import CallPolicy, RecentCall, circuit_until
-from studio.catalog.store import Catalog
 from studio.catalog.models import Batch, ProviderAttempt, Shot, Take, utcnow
-from studio.spending.prices import price_of
 from studio.catalog.stages import begin_render
+from studio.catalog.store import Catalog
+from studio.spending.call_guard import CallPolicy, RecentCall, circuit_until
+from studio.spending.prices import price_of
 
 
 @pytest.fixture
@@ -22,12 +22,25 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 def add_batch(catalog: Catalog, takes: int, budget: float | None = None, batch_id: str = "b-1") -> list[str]:
-    catalog.add_batch(Batch(id=batch_id, project_name="p", project_slug="p", project_source="p.toml",
-                            project_key="k", seed=1, output_dir="/tmp/out", budget_usd=budget))
-    shot = Shot(key=f"{batch_id}/s", batch_id=batch_id, shot_id="s", position=0, prompt="x", width=8, height=8,
-                variants=takes)
-    rows = [Take(id=f"{batch_id}/s/{n}", batch_id=batch_id, shot_key=shot.key, number=n, prompt="x", width=8, height=8)
-            for n in range(1, takes + 1)]
+    catalog.add_batch(
+        Batch(
+            id=batch_id,
+            project_name="p",
+            project_slug="p",
+            project_source="p.toml",
+            project_key="k",
+            seed=1,
+            output_dir="/tmp/out",
+            budget_usd=budget,
+        )
+    )
+    shot = Shot(
+        key=f"{batch_id}/s", batch_id=batch_id, shot_id="s", position=0, prompt="x", width=8, height=8, variants=takes
+    )
+    rows = [
+        Take(id=f"{batch_id}/s/{n}", batch_id=batch_id, shot_key=shot.key, number=n, prompt="x", width=8, height=8)
+        for n in range(1, takes + 1)
+    ]
     catalog.add_shots(batch_id, [shot], rows)
     return [t.id for t in rows]
 
@@ -116,8 +129,11 @@ def test_a_dead_workers_call_keeps_its_job_when_the_budget_blocks_the_retry(cata
     catalog.set_attempt_job(first.attempt_id, "pred-123")
     # Another batch-mate spent the rest meanwhile.
     with catalog.session() as s:
-        s.add(ProviderAttempt(take_id=take_id, batch_id="b-1", stage="upscale", provider="replicate",
-                              status="succeeded", cost_usd=0.3))
+        s.add(
+            ProviderAttempt(
+                take_id=take_id, batch_id="b-1", stage="upscale", provider="replicate", status="succeeded", cost_usd=0.3
+            )
+        )
 
     retry = begin_render(catalog, take_id, provider="replicate", attempt=2, price=0.3, policy=policy)
     assert retry.blocked is not None and retry.blocked.reason == "over_budget"

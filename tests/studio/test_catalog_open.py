@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
-from studio.catalog.store import Catalog
 from studio.catalog.migrations.revisions import head_revision
 from studio.catalog.models import Batch
+from studio.catalog.store import Catalog
 from tests.backends import TEST_DATABASE_URL, fresh_database
 
 PROCESSES = 3
@@ -58,8 +58,13 @@ def new_catalog_urls(request: pytest.FixtureRequest, tmp_path: Path) -> list[str
 
 def test_processes_opening_a_new_catalog_at_once_all_succeed_and_create_it_once(new_catalog_urls: list[str]) -> None:
     procs = [
-        subprocess.Popen([sys.executable, "-c", OPEN_EACH_ROUND, json.dumps(new_catalog_urls), str(ROUND_GAP_S)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_EACH_ROUND, json.dumps(new_catalog_urls), str(ROUND_GAP_S)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(PROCESSES)
     ]
     try:
@@ -90,8 +95,17 @@ def test_processes_opening_a_new_catalog_at_once_all_succeed_and_create_it_once(
             engine.dispose()
     # And a batch can be written to it: the launch that raced the worker does not sit queued.
     catalog = Catalog.open(new_catalog_urls[-1])
-    catalog.add_batch(Batch(id="b-race01", project_name="p", project_slug="p", project_source="p.toml",
-                            project_key="k.txt", seed=1, output_dir="/tmp/out"))
+    catalog.add_batch(
+        Batch(
+            id="b-race01",
+            project_name="p",
+            project_slug="p",
+            project_source="p.toml",
+            project_key="k.txt",
+            seed=1,
+            output_dir="/tmp/out",
+        )
+    )
     assert catalog.batch("b-race01").state == "queued"
 
 

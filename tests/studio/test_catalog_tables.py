@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from studio.catalog.store import Catalog
-from studio.catalog.tables import TAKE, snapshot
 from studio.catalog.models import Take
 from studio.catalog.stages import begin_stage
+from studio.catalog.store import Catalog
+from studio.catalog.tables import TAKE, snapshot
 from tests.studio.test_call_guard import add_batch
 
 

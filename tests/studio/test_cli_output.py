@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from studio.storage.local import open_asset_store
 from studio.catalog.store import Catalog
 from studio.cli import display, lineage, main
-from studio.spending.money import usd
 from studio.settings import Settings
+from studio.spending.money import usd
+from studio.storage.local import open_asset_store
 from tests.conftest import SAMPLES, write_project
 from tests.ui.app_harness import populate_batch
 
@@ -121,7 +121,14 @@ async def test_cost_and_a_skipped_upscale_read_plainly(home: Settings, tmp_path:
 
 def test_money_reads_the_same_everywhere() -> None:
     assert [usd(x) for x in (0, 0.002, 0.039, 0.1, 0.125, 2, 1234.5)] == [
-        "$0.00", "$0.002", "$0.039", "$0.10", "$0.125", "$2.00", "$1,234.50"]
+        "$0.00",
+        "$0.002",
+        "$0.039",
+        "$0.10",
+        "$0.125",
+        "$2.00",
+        "$1,234.50",
+    ]
 
 
 def test_run_says_which_provider_renders_when_keys_are_missing(
@@ -130,8 +137,10 @@ def test_run_says_which_provider_renders_when_keys_are_missing(
     pack = str(SAMPLES / "thumbnail-pack")  # asks for gemini -> replicate -> fal
     assert main(["run", pack, "--check"]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err == ["studio: rendering on local (procedural preview): no key for gemini (GEMINI_API_KEY), "
-                   "replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)"]
+    assert err == [
+        "studio: rendering on local (procedural preview): no key for gemini (GEMINI_API_KEY), "
+        "replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)"
+    ]
 
     monkeypatch.setenv("GEMINI_API_KEY", "test-key-not-real")
     assert main(["run", pack, "--check"]) == 0
@@ -151,4 +160,5 @@ def test_shots_that_differ_are_named(home: Settings, tmp_path: Path, capsys: pyt
     assert main(["run", str(project), "--check"]) == 0
     assert capsys.readouterr().err == (
         "studio: shot s01-establishing-wide-shot: rendering on local (procedural preview): no key for "
-        "mistral (MISTRAL_API_KEY), gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)\n")
+        "mistral (MISTRAL_API_KEY), gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)\n"
+    )

@@ -9,8 +9,8 @@ from PIL import Image
 
 from studio.images.contact_sheet import (
     GAP,
-    LABEL_CELL,
     LABEL,
+    LABEL_CELL,
     MAX_PIXELS,
     MIN_CELL,
     TITLE,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from studio.project.storyboard import derive_seed, new_batch_id, variant_seeds
 from studio.rendering.chain import resolve_chain
 from studio.rendering.failover import error_policy
 from studio.rendering.selection import Candidate, choose_best
-from studio.project.storyboard import derive_seed, new_batch_id, variant_seeds
 
 
 def test_seeds_are_stable_and_distinct() -> None:

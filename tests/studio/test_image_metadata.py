@@ -16,6 +16,7 @@ import pytest
 from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 
+from studio.images.infotext import recipe_infotext
 from studio.images.metadata import (
     RecipeUnreadable,
     embed_recipe,
@@ -24,7 +25,6 @@ from studio.images.metadata import (
     read_recipe_file,
     sidecar_path,
 )
-from studio.images.infotext import recipe_infotext
 
 RECIPE: dict[str, Any] = {
     "recipe_version": 1,
@@ -316,14 +316,14 @@ def _exif_ifd_entries(tiff: bytes) -> dict[int, tuple[int, bytes]]:
     sizes = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8}
 
     def ifd(offset: int) -> dict[int, tuple[int, bytes]]:
-        (count,) = struct.unpack(order + "H", tiff[offset:offset + 2])
+        (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
         found = {}
         for n in range(count):
-            tag, kind, length, value = struct.unpack(order + "HHI4s", tiff[offset + 2 + 12 * n:offset + 14 + 12 * n])
+            tag, kind, length, value = struct.unpack(order + "HHI4s", tiff[offset + 2 + 12 * n : offset + 14 + 12 * n])
             size = sizes[kind] * length
             if size > 4:
                 (at,) = struct.unpack(order + "I", value)
-                value = tiff[at:at + size]
+                value = tiff[at : at + size]
             found[tag] = (kind, value[:size])
         return found
 
@@ -336,12 +336,12 @@ def _raw_exif(data: bytes) -> bytes:
     """The TIFF structure of a JPEG's APP1 Exif segment or a WebP's EXIF chunk."""
     if data.startswith(b"RIFF"):
         at = data.index(b"EXIF", 12)
-        (length,) = struct.unpack("<I", data[at + 4:at + 8])
-        return data[at + 8:at + 8 + length]
+        (length,) = struct.unpack("<I", data[at + 4 : at + 8])
+        return data[at + 8 : at + 8 + length]
     at = data.index(b"Exif\x00\x00") - 4  # APP1 marker and length come first
-    assert data[at:at + 2] == b"\xff\xe1"
-    (length,) = struct.unpack(">H", data[at + 2:at + 4])
-    return data[at + 10:at + 2 + length]
+    assert data[at : at + 2] == b"\xff\xe1"
+    (length,) = struct.unpack(">H", data[at + 2 : at + 4])
+    return data[at + 10 : at + 2 + length]
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
@@ -363,8 +363,9 @@ def test_user_comment_is_undefined_with_its_charset_prefix(fmt: str) -> None:
 def test_exiftool_validate_finds_nothing_wrong_with_the_user_comment(fmt: str, tmp_path: Path) -> None:
     path = tmp_path / f"shot.{fmt.lower()}"
     path.write_bytes(embed_recipe(_encode(_image(), fmt), RECIPE).data)
-    out = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert "UserComment" not in out
     read = subprocess.run(["exiftool", "-b", "-UserComment", str(path)], capture_output=True, check=True).stdout
     assert read.decode("utf-8") == recipe_infotext(RECIPE)  # exiftool decodes the UNICODE prefix

@@ -84,8 +84,15 @@ def test_the_written_format_is_a1111s() -> None:
 
 
 def test_what_a_vendor_does_not_say_is_written_as_unknown_and_no_seed_is_left_out() -> None:
-    text = recipe_infotext(recipe(provider="mistral", model="mistral-medium-latest", negative="", seed=None,
-                                  params={"model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]}))
+    text = recipe_infotext(
+        recipe(
+            provider="mistral",
+            model="mistral-medium-latest",
+            negative="",
+            seed=None,
+            params={"model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]},
+        )
+    )
     assert "Negative prompt" not in text and "Seed" not in text
     assert text.splitlines()[-1] == (
         "Steps: unknown, Sampler: mistral (unknown), CFG scale: unknown, Size: 1344x768, "
@@ -134,8 +141,8 @@ def test_an_upscaled_image_keeps_its_render_size_and_says_how_it_was_upscaled() 
     [
         {},
         {"prompt": 'a "quoted" word, then a comma: and a colon'},
-        {"prompt": "first line, with comma\nsecond line: with colon\n\nfourth \"line\""},
-        {"negative": "bad hands, extra fingers\nwatermark, \"text\""},
+        {"prompt": 'first line, with comma\nsecond line: with colon\n\nfourth "line"'},
+        {"negative": 'bad hands, extra fingers\nwatermark, "text"'},
         {"model": "stability-ai/sdxl:39ed52f2a78e934b", "params": {"steps": 30, "cfg_scale": 7.0}},
         {"model": 'odd, "model"\nname', "params": {"sampler_name": "DPM++ 2M, Karras"}},
         {"seed": None, "negative": ""},
@@ -165,22 +172,48 @@ VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
 # What each provider adapter records (providers/*.py), as a take's recipe carries it.
 PROVIDER_RECIPES: dict[str, dict[str, Any]] = {
     "local": {"provider": "local", "model": "local-procedural-v1", "seed": 11, "params": {"renderer": "procedural"}},
-    "fal": {"provider": "fal", "model": "fal-ai/flux/dev", "seed": 5, "params": {
-        "num_images": 1, "enable_safety_checker": True, "image_size": {"width": 1344, "height": 768},
-        "output_format": "png", "seed": 5, "num_inference_steps": 28, "guidance_scale": 3.5}},
-    "replicate": {"provider": "replicate", "model": f"black-forest-labs/flux-dev:{VERSION}", "seed": 7, "params": {
-        "aspect_ratio": "16:9", "num_outputs": 1, "output_format": "png", "go_fast": False, "seed": 7}},
-    "gemini": {"provider": "gemini", "model": "gemini-2.5-flash-image", "seed": 9, "params": {
-        "model": "gemini-2.5-flash-image", "generationConfig": {"seed": 9}, "init_image": False}},
-    "mistral": {"provider": "mistral", "model": "mistral-medium-latest", "seed": None, "params": {
-        "model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]}},
+    "fal": {
+        "provider": "fal",
+        "model": "fal-ai/flux/dev",
+        "seed": 5,
+        "params": {
+            "num_images": 1,
+            "enable_safety_checker": True,
+            "image_size": {"width": 1344, "height": 768},
+            "output_format": "png",
+            "seed": 5,
+            "num_inference_steps": 28,
+            "guidance_scale": 3.5,
+        },
+    },
+    "replicate": {
+        "provider": "replicate",
+        "model": f"black-forest-labs/flux-dev:{VERSION}",
+        "seed": 7,
+        "params": {"aspect_ratio": "16:9", "num_outputs": 1, "output_format": "png", "go_fast": False, "seed": 7},
+    },
+    "gemini": {
+        "provider": "gemini",
+        "model": "gemini-2.5-flash-image",
+        "seed": 9,
+        "params": {"model": "gemini-2.5-flash-image", "generationConfig": {"seed": 9}, "init_image": False},
+    },
+    "mistral": {
+        "provider": "mistral",
+        "model": "mistral-medium-latest",
+        "seed": None,
+        "params": {"model": "mistral-medium-latest", "tools": [{"type": "image_generation"}]},
+    },
 }
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDER_RECIPES))
 def test_sd_parsers_reads_every_providers_infotext(provider: str) -> None:
-    r = recipe(prompt='the keeper climbs the stairs, "storm" outside\nwide shot: low angle',
-               negative="blurry, text", **PROVIDER_RECIPES[provider])
+    r = recipe(
+        prompt='the keeper climbs the stairs, "storm" outside\nwide shot: low angle',
+        negative="blurry, text",
+        **PROVIDER_RECIPES[provider],
+    )
     info = AUTOMATIC1111Parser().parse({"parameters": recipe_infotext(r)})  # the PyPI package itself
     assert [p.value for p in info.prompts] == [r["prompt"]]
     assert [p.value for p in info.negative_prompts] == [r["negative"]]
@@ -212,8 +245,8 @@ def test_parse_reads_a_file_made_by_a1111() -> None:
     text = (
         "masterpiece, (a cat:1.2), sitting\n"
         "Negative prompt: lowres, bad anatomy\n"
-        'Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 3310852915, '
-        'Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.10.1, '
+        "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 3310852915, "
+        "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.10.1, "
         'Lora hashes: "detail: 6a9f, style: 1b2c"'
     )
     info = parse_infotext(text)

@@ -8,11 +8,11 @@ import pytest
 from pydantic import SecretStr
 
 from pipelines.runtime.provider_registry import build_providers
-from studio.views.batches import budget_panel
-from studio.spending.budget import Spend
 from studio.batches.preview import CallPlan, CostLine, call_plan, cost_words, estimate
 from studio.project.loader import Project, parse_project
 from studio.settings import Settings
+from studio.spending.budget import Spend
+from studio.views.batches import budget_panel
 
 PROJECT = """
 [project]
@@ -51,7 +51,10 @@ def test_local_only_is_free() -> None:
     assert guess.budget_usd == 0.50 and not guess.over_budget
     # Every call is counted, paid or not: 7 renders, 2 upscales, 7 reviews, all local.
     assert [(line.stage, line.provider, line.calls) for line in guess.lines] == [
-        ("render", "local", 7), ("review", "local", 7), ("upscale", "local", 2)]
+        ("render", "local", 7),
+        ("review", "local", 7),
+        ("upscale", "local", 2),
+    ]
 
 
 def test_each_shot_renders_with_the_first_provider_of_its_resolved_chain() -> None:
@@ -61,14 +64,18 @@ def test_each_shot_renders_with_the_first_provider_of_its_resolved_chain() -> No
     # The default chain starts at Mistral; "fal-first" has no fal key, so Gemini renders it.
     assert renders == {"mistral": 6, "gemini": 1}
     assert guess.cost_usd == pytest.approx(6 * 0.10 + 1 * 0.039 + 7 * 0.002)
-    assert guess.cost == ("about $0.65 (6 × mistral render at $0.10 + 7 × mistral review at $0.002 "
-                          "+ 1 × gemini render at $0.039)")
+    assert guess.cost == (
+        "about $0.65 (6 × mistral render at $0.10 + 7 × mistral review at $0.002 + 1 × gemini render at $0.039)"
+    )
     assert guess.over_budget
 
 
 def test_upscales_and_model_prices_and_overrides() -> None:
-    plan = CallPlan(available=("local", "replicate", "fal"), upscaler="replicate",
-                    models={"replicate": "black-forest-labs/flux-dev", "fal": "fal-ai/flux/schnell"})
+    plan = CallPlan(
+        available=("local", "replicate", "fal"),
+        upscaler="replicate",
+        models={"replicate": "black-forest-labs/flux-dev", "fal": "fal-ai/flux/schnell"},
+    )
     lines = {(line.stage, line.provider): line for line in estimate(project(), plan).lines}
     assert lines["render", "replicate"].unit_usd == 0.025  # the model's price, not the provider's
     assert (lines["render", "fal"].calls, lines["render", "fal"].unit_usd) == (1, 0.003)
@@ -90,10 +97,14 @@ def test_call_plan_reads_which_keys_are_set_like_the_worker(tmp_path: Path, monk
         monkeypatch.delenv(name, raising=False)
     settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
     assert call_plan(settings) == CallPlan(models=call_plan(settings).models, prices={})
-    keyed = settings.model_copy(update={
-        "gemini_api_key": SecretStr("g"), "fal_key": SecretStr("f"), "prices": {"fal": 0.01},
-        "upscale_chain": ["fal", "replicate", "local"],
-    })
+    keyed = settings.model_copy(
+        update={
+            "gemini_api_key": SecretStr("g"),
+            "fal_key": SecretStr("f"),
+            "prices": {"fal": 0.01},
+            "upscale_chain": ["fal", "replicate", "local"],
+        }
+    )
     plan = call_plan(keyed)
     workers = build_providers(keyed)
     assert sorted(plan.available) == sorted(workers.available())
@@ -104,12 +115,19 @@ def test_call_plan_reads_which_keys_are_set_like_the_worker(tmp_path: Path, monk
 
 @pytest.mark.parametrize(
     ("committed", "budget", "floor", "suggested"),
-    [(0.04, 0.05, 0.05, 0.10), (0.29, 0.30, 0.30, 0.60), (0.041, 0.05, 0.05, 0.10), (0.0, None, 0.01, 0.01),
-     (1.5, 0.5, 1.51, 1.51)],
+    [
+        (0.04, 0.05, 0.05, 0.10),
+        (0.29, 0.30, 0.30, 0.60),
+        (0.041, 0.05, 0.05, 0.10),
+        (0.0, None, 0.01, 0.01),
+        (1.5, 0.5, 1.51, 1.51),
+    ],
 )
-def test_budget_panel_offers_a_budget_above_what_is_committed(committed: float, budget: float | None, floor: float,
-                                                              suggested: float) -> None:
-    panel = budget_panel(Spend(spent_usd=committed, committed_usd=committed, budget_usd=budget, stopped=False,
-                               waiting=["a"]))
+def test_budget_panel_offers_a_budget_above_what_is_committed(
+    committed: float, budget: float | None, floor: float, suggested: float
+) -> None:
+    panel = budget_panel(
+        Spend(spent_usd=committed, committed_usd=committed, budget_usd=budget, stopped=False, waiting=["a"])
+    )
     assert (panel.floor_usd, panel.suggested_usd) == (floor, suggested)
     assert panel.floor_usd > committed and panel.waiting == ("a",)

@@ -15,34 +15,65 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from studio.storage.local import LocalAssetStore
+from studio.batches.lineage import find_takes, lineage_json, take_lineage
+from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.store import Catalog
 from studio.errors import NotFound
-from studio.batches.lineage import find_takes, lineage_json, take_lineage
-from studio.views.lineage import lineage_view
-from studio.catalog.models import Batch, Shot, Take
 from studio.settings import load_settings
+from studio.storage.local import LocalAssetStore
+from studio.views.lineage import lineage_view
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _batch(catalog: Catalog, batch_id: str) -> None:
-    catalog.add_batch(Batch(id=batch_id, project_name=batch_id, project_slug=batch_id, project_source="p.toml",
-                            project_key="0" * 64 + ".txt", seed=1, output_dir=f"/tmp/{batch_id}"))
+    catalog.add_batch(
+        Batch(
+            id=batch_id,
+            project_name=batch_id,
+            project_slug=batch_id,
+            project_source="p.toml",
+            project_key="0" * 64 + ".txt",
+            seed=1,
+            output_dir=f"/tmp/{batch_id}",
+        )
+    )
 
 
 def _take(catalog: Catalog, take_id: str, *, minutes: int = 0, **fields: Any) -> Take:
     """Write one take (and its shot, once) and return it; ``minutes`` after T0 orders them."""
     batch_id, shot_id, number = take_id.split("/")
     shot_key = f"{batch_id}/{shot_id}"
-    values: dict[str, Any] = {"prompt": "a lighthouse at dusk", "width": 64, "height": 64, "status": "reviewed",
-                              "provider": "local", "model": "local-procedural-v1", "seed": 7, "seed_used": 7,
-                              "reproducible": True}
+    values: dict[str, Any] = {
+        "prompt": "a lighthouse at dusk",
+        "width": 64,
+        "height": 64,
+        "status": "reviewed",
+        "provider": "local",
+        "model": "local-procedural-v1",
+        "seed": 7,
+        "seed_used": 7,
+        "reproducible": True,
+    }
     values.update(fields)
-    take = Take(id=take_id, batch_id=batch_id, shot_key=shot_key, number=int(number),
-                created_at=T0 + timedelta(minutes=minutes), **values)
-    shot = Shot(key=shot_key, batch_id=batch_id, shot_id=shot_id, position=0, prompt=take.prompt, width=64,
-                height=64, variants=1)
+    take = Take(
+        id=take_id,
+        batch_id=batch_id,
+        shot_key=shot_key,
+        number=int(number),
+        created_at=T0 + timedelta(minutes=minutes),
+        **values,
+    )
+    shot = Shot(
+        key=shot_key,
+        batch_id=batch_id,
+        shot_id=shot_id,
+        position=0,
+        prompt=take.prompt,
+        width=64,
+        height=64,
+        variants=1,
+    )
     catalog.add_shots(batch_id, [shot], [take])
     return take
 
@@ -60,8 +91,14 @@ def _family(catalog: Catalog) -> None:
     _take(catalog, "orig-aaaaaa/s01/1", minutes=0)
     _take(catalog, "replay-bbbbbb/s01/1", minutes=1, parent_take_id="orig-aaaaaa/s01/1", seed_used=8, seed=8)
     _take(catalog, "replay-bbbbbb/s01/2", minutes=2, parent_take_id="orig-aaaaaa/s01/1", seed_used=9, seed=9)
-    _take(catalog, "replay-bbbbbb/s02/1", minutes=3, parent_take_id="replay-bbbbbb/s01/1",
-          init_key="ab" * 32 + ".png", strength=0.5)
+    _take(
+        catalog,
+        "replay-bbbbbb/s02/1",
+        minutes=3,
+        parent_take_id="replay-bbbbbb/s01/1",
+        init_key="ab" * 32 + ".png",
+        strength=0.5,
+    )
     _take(catalog, "other-cccccc/s01/1", minutes=4, prompt="a kite")
 
 
@@ -138,20 +175,52 @@ def _ids(takes: list[Take]) -> list[str]:
 def test_find_filters(catalog: Catalog) -> None:
     _take(catalog, "orig-aaaaaa/s01/1", minutes=0, prompt="A LightHouse at dusk", status="approved")
     _take(catalog, "orig-aaaaaa/s01/2", minutes=1, prompt="lighthouse, 100% storm_front", seed=11, seed_used=11)
-    _take(catalog, "orig-aaaaaa/s02/1", minutes=2, prompt="a kite", provider="mistral", seed=12, seed_used=None,
-          reproducible=False)
-    _take(catalog, "replay-bbbbbb/s01/1", minutes=3, prompt="a lighthouse", provider="gemini", seed=13,
-          seed_used=99, status="approved")
-    _take(catalog, "other-cccccc/s01/1", minutes=4, prompt="a boat", provider=None, seed=14, seed_used=None,
-          status="planned")
+    _take(
+        catalog,
+        "orig-aaaaaa/s02/1",
+        minutes=2,
+        prompt="a kite",
+        provider="mistral",
+        seed=12,
+        seed_used=None,
+        reproducible=False,
+    )
+    _take(
+        catalog,
+        "replay-bbbbbb/s01/1",
+        minutes=3,
+        prompt="a lighthouse",
+        provider="gemini",
+        seed=13,
+        seed_used=99,
+        status="approved",
+    )
+    _take(
+        catalog,
+        "other-cccccc/s01/1",
+        minutes=4,
+        prompt="a boat",
+        provider=None,
+        seed=14,
+        seed_used=None,
+        status="planned",
+    )
 
-    newest_first = ["other-cccccc/s01/1", "replay-bbbbbb/s01/1", "orig-aaaaaa/s02/1", "orig-aaaaaa/s01/2",
-                    "orig-aaaaaa/s01/1"]
+    newest_first = [
+        "other-cccccc/s01/1",
+        "replay-bbbbbb/s01/1",
+        "orig-aaaaaa/s02/1",
+        "orig-aaaaaa/s01/2",
+        "orig-aaaaaa/s01/1",
+    ]
     assert _ids(find_takes(catalog)) == newest_first
     assert _ids(find_takes(catalog, limit=2)) == newest_first[:2]
     # Case-insensitive substring; LIKE wildcards in the text match only themselves.
     assert _ids(find_takes(catalog, prompt="LIGHTHOUSE")) == [
-        "replay-bbbbbb/s01/1", "orig-aaaaaa/s01/2", "orig-aaaaaa/s01/1"]
+        "replay-bbbbbb/s01/1",
+        "orig-aaaaaa/s01/2",
+        "orig-aaaaaa/s01/1",
+    ]
     assert _ids(find_takes(catalog, prompt="100%")) == ["orig-aaaaaa/s01/2"]
     assert _ids(find_takes(catalog, prompt="storm_front")) == ["orig-aaaaaa/s01/2"]
     assert find_takes(catalog, prompt="0%s") == [] and find_takes(catalog, prompt="a_k") == []  # not "a kite"
@@ -187,8 +256,14 @@ def _signed_png() -> bytes:
 def _upscaled_signed_take(catalog: Catalog, assets: LocalAssetStore) -> Take:
     out = io.BytesIO()
     Image.new("RGB", (128, 128), (20, 40, 60)).save(out, "PNG")
-    return _take(catalog, "orig-aaaaaa/s01/1", provider="gemini", model="gemini-2.5-flash-image",
-                 asset_key=assets.put(_signed_png(), "image/png"), final_key=assets.put(out.getvalue(), "image/png"))
+    return _take(
+        catalog,
+        "orig-aaaaaa/s01/1",
+        provider="gemini",
+        model="gemini-2.5-flash-image",
+        asset_key=assets.put(_signed_png(), "image/png"),
+        final_key=assets.put(out.getvalue(), "image/png"),
+    )
 
 
 def test_show_names_the_signed_original_an_upscale_left_behind(tmp_path: Path, catalog: Catalog) -> None:
@@ -197,23 +272,29 @@ def test_show_names_the_signed_original_an_upscale_left_behind(tmp_path: Path, c
 
     lineage = take_lineage(catalog, take.id, assets=assets)
 
-    expected = {"asset_key": take.asset_key, "carries": "C2PA content credentials", "where": "png caBX chunk",
-                "in_published_file": False}
+    expected = {
+        "asset_key": take.asset_key,
+        "carries": "C2PA content credentials",
+        "where": "png caBX chunk",
+        "in_published_file": False,
+    }
     assert lineage.provider_credentials == expected and lineage.credentials_unknown is None
     assert lineage_json(lineage)["take"]["provider_credentials"] == expected
     assert take_lineage(catalog, take.id).provider_credentials is None  # the store was not read
     rows = dict(lineage_view(catalog, take.id, assets=assets).recipe)  # the Shot page's recipe table
     assert rows["Content credentials"] == (
         f"C2PA content credentials (png caBX chunk) in the provider's original only, "
-        f"kept in the asset store as {take.asset_key}")
+        f"kept in the asset store as {take.asset_key}"
+    )
 
     (tmp_path / "assets" / take.asset_key[:2] / take.asset_key).unlink()
     gone = take_lineage(catalog, take.id, assets=assets)
     assert gone.provider_credentials is None and gone.credentials_unknown == "the render is not in the asset store"
 
 
-def test_studio_show_prints_where_the_signed_original_is(tmp_path: Path, catalog: Catalog,
-                                                         monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+def test_studio_show_prints_where_the_signed_original_is(
+    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     from studio.cli import main
 
     monkeypatch.chdir(tmp_path)  # no developer .env

@@ -30,8 +30,9 @@ def settings(**fields: object) -> Settings:
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
 
 
-def record(message: str, *args: object, level: int = logging.INFO, name: str = "studio.test",
-           **extra: object) -> logging.LogRecord:
+def record(
+    message: str, *args: object, level: int = logging.INFO, name: str = "studio.test", **extra: object
+) -> logging.LogRecord:
     rec = logging.LogRecord(name, level, __file__, 1, message, args, None)
     rec.__dict__.update(extra)
     return rec

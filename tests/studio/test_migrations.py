@@ -23,12 +23,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Integer, MetaData, create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from studio.catalog.store import Catalog
-from studio.cli import main
 from studio.catalog.migrations import upgrade
 from studio.catalog.migrations.revisions import head_revision, known_revisions
 from studio.catalog.migrations.schema import alembic_config
 from studio.catalog.models import Approval, Batch
+from studio.catalog.store import Catalog
+from studio.cli import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog-prev-release.db"
 BATCH, RERUN = "harbour-lights-469a6a", "harbour-lights-954917"
@@ -61,8 +61,12 @@ def previous_release_catalog(tmp_path: Path, backend: dict[str, str]) -> str:
             if rows:
                 write.execute(table.insert(), rows)
             if "id" in table.c and isinstance(table.c.id.type, Integer):  # serial ids go on after the copied ones
-                write.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"))
+                write.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+                    )
+                )
     source.dispose()
     target.dispose()
     return url
@@ -73,8 +77,10 @@ def every_row(url: str, tables: MetaData) -> dict[str, list[dict[str, Any]]]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {t.name: [dict(r._mapping) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
-                    for t in tables.sorted_tables}
+            return {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
+                for t in tables.sorted_tables
+            }
     finally:
         engine.dispose()
 
@@ -106,8 +112,17 @@ def assert_the_studio_works_on(catalog: Catalog) -> None:
     assert shot.stage == "published" and [t.round for t in takes] == [1, 1, 2, 2]
     assert {p.shot_key for p in catalog.publications(BATCH)} == {f"{BATCH}/lighthouse", f"{BATCH}/skyline"}
     assert [a.decision for a in catalog.approvals(shot_key=f"{BATCH}/skyline")] == ["changes", "approve"]
-    catalog.add_batch(Batch(id="after-000001", project_name="p", project_slug="p", project_source="p.toml",
-                            project_key="k.txt", seed=1, output_dir="/tmp/out"))
+    catalog.add_batch(
+        Batch(
+            id="after-000001",
+            project_name="p",
+            project_slug="p",
+            project_source="p.toml",
+            project_key="k.txt",
+            seed=1,
+            output_dir="/tmp/out",
+        )
+    )
     catalog.add_approval(Approval(shot_key=f"{BATCH}/forest", batch_id=BATCH, round=2, decision="approve"))
     assert len(catalog.approvals(shot_key=f"{BATCH}/forest")) == 2
 
@@ -181,8 +196,9 @@ def test_the_head_read_from_the_files_is_alembics() -> None:
     assert known_revisions() == {r.revision for r in script.walk_revisions()}
 
 
-def test_studio_db_current_and_upgrade(tmp_path: Path, backend: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_studio_db_current_and_upgrade(
+    tmp_path: Path, backend: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = previous_release_catalog(tmp_path, backend)
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DATABASE_URL", url)
@@ -268,12 +284,22 @@ print(json.dumps({"batches": [b.id for b in catalog.batches()]}))
 def test_a_new_table_is_one_generated_revision_away(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     catalog = Catalog.open(url)  # a catalog at today's head, with a row
-    catalog.add_batch(Batch(id="b-000001", project_name="p", project_slug="p", project_source="p.toml",
-                            project_key="k.txt", seed=1, output_dir="/tmp/out"))
+    catalog.add_batch(
+        Batch(
+            id="b-000001",
+            project_name="p",
+            project_slug="p",
+            project_source="p.toml",
+            project_key="k.txt",
+            seed=1,
+            output_dir="/tmp/out",
+        )
+    )
     catalog.engine.dispose()
     scripts = tmp_path / "scripts"
-    out = subprocess.run([sys.executable, "-c", NEXT_REVISION, str(scripts), url],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", NEXT_REVISION, str(scripts), url], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
 
     number = f"{int(str(head_revision())) + 1:04d}"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from studio.storage.local import open_asset_store
 from studio.catalog.store import Catalog
 from studio.cli.next_steps import main, next_steps
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 from tests.conftest import ROOT, SAMPLES
 from tests.ui.app_harness import populate_batch
 
@@ -22,8 +22,9 @@ async def test_next_steps_name_the_activation_the_dashboard_and_the_published_fo
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
-    batch_id = await populate_batch(settings, Catalog.open(settings.catalog_url), open_asset_store(settings),
-                                    SAMPLES / "thumbnail-pack")
+    batch_id = await populate_batch(
+        settings, Catalog.open(settings.catalog_url), open_asset_store(settings), SAMPLES / "thumbnail-pack"
+    )
     lines = next_steps(settings, ".venv")
     text = "\n".join(lines)
     assert ". .venv/bin/activate" in text and "PATH" in text
@@ -43,8 +44,15 @@ async def test_next_steps_name_the_activation_the_dashboard_and_the_published_fo
 def test_make_demo_ends_with_the_next_steps() -> None:
     # Run from `make test` too: a parent make's variables would add "Entering directory" lines.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    planned = subprocess.run(["make", "--no-print-directory", "-n", "demo"], cwd=ROOT, capture_output=True,
-                             text=True, check=True, timeout=60, env=env)
+    planned = subprocess.run(
+        ["make", "--no-print-directory", "-n", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=env,
+    )
     assert planned.stdout.strip().splitlines()[-1] == ".venv/bin/python -m studio.cli.next_steps .venv"
 
 

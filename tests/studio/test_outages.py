@@ -12,13 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from studio.storage.local import AssetStoreError, AssetStoreUnavailable
-from studio.storage.s3 import S3AssetStore, s3_client
 from studio.batches.close import close_batch
-from studio.catalog.store import Catalog
-from studio.rendering.failover import provider_wait
 from studio.catalog.models import Batch, Shot
-from studio.outages.notes import catalog_outage, clear_outage, current_outages, note_outage
+from studio.catalog.store import Catalog
 from studio.outages.classify import (
     LOCAL_OUTAGE_ATTEMPTS,
     OutageLog,
@@ -27,6 +23,10 @@ from studio.outages.classify import (
     retry_allowed,
     retry_delay,
 )
+from studio.outages.notes import catalog_outage, clear_outage, current_outages, note_outage
+from studio.rendering.failover import provider_wait
+from studio.storage.local import AssetStoreError, AssetStoreUnavailable
+from studio.storage.s3 import S3AssetStore, s3_client
 from tests.pipelines.tcp_proxy import TcpProxy
 
 
@@ -60,7 +60,9 @@ def test_postgres_refusing_connections_is_weather() -> None:
     assert outage is not None and outage.resource is Resource.CATALOG
     assert "[SQL" not in outage.detail and "sqlalche.me" not in outage.detail  # one readable line
     assert catalog_outage(caught.value) == f"waiting for the catalog: {outage.detail}"
-    assert classify_outage(psycopg.OperationalError("server closed the connection unexpectedly")) is None  # raw driver errors come wrapped
+    assert (
+        classify_outage(psycopg.OperationalError("server closed the connection unexpectedly")) is None
+    )  # raw driver errors come wrapped
 
 
 def test_disk_full_or_read_only_is_weather_a_missing_file_is_not() -> None:
@@ -149,11 +151,33 @@ def test_outage_notes_are_shown_while_fresh(tmp_path: Path) -> None:
 
 def test_closing_a_batch_records_shots_that_ended_without_an_outcome(tmp_path: Path) -> None:
     catalog = Catalog.open(f"sqlite:///{tmp_path / 'b.db'}")
-    catalog.add_batch(Batch(id="b-1", project_name="P", project_slug="p", project_source="p", project_key="k",
-                            seed=1, output_dir=str(tmp_path / "out"), total_shots=3))
-    shots = [Shot(batch_id="b-1", shot_id=sid, key=f"b-1/{sid}", position=i, prompt="x", width=8, height=8,
-                  variants=1, upscale=1, stage=stage)
-             for i, (sid, stage) in enumerate([("a", "failed"), ("b", "pending"), ("c", "rejected")])]
+    catalog.add_batch(
+        Batch(
+            id="b-1",
+            project_name="P",
+            project_slug="p",
+            project_source="p",
+            project_key="k",
+            seed=1,
+            output_dir=str(tmp_path / "out"),
+            total_shots=3,
+        )
+    )
+    shots = [
+        Shot(
+            batch_id="b-1",
+            shot_id=sid,
+            key=f"b-1/{sid}",
+            position=i,
+            prompt="x",
+            width=8,
+            height=8,
+            variants=1,
+            upscale=1,
+            stage=stage,
+        )
+        for i, (sid, stage) in enumerate([("a", "failed"), ("b", "pending"), ("c", "rejected")])
+    ]
     catalog.add_shots("b-1", shots, [])
     tally = close_batch(catalog, "b-1")
     assert tally.lost == ["b"] and tally.outcomes == {"failed": 2, "rejected": 1} and tally.state == "failed"

@@ -115,14 +115,18 @@ def test_shot_overrides_defaults() -> None:
 
 
 def test_style_appended_and_can_be_switched_off_per_shot() -> None:
-    text = HEAD + '[defaults]\nstyle = "film still"\n' + ONE_SHOT + '[[shots]]\nid = "s02"\nprompt = "a dog"\nstyle = ""\n'
+    text = (
+        HEAD + '[defaults]\nstyle = "film still"\n' + ONE_SHOT + '[[shots]]\nid = "s02"\nprompt = "a dog"\nstyle = ""\n'
+    )
     first, second = parse(text).shots
     assert first.full_prompt == "a cat, film still"
     assert second.full_prompt == "a dog"
 
 
 def test_size_and_aspect() -> None:
-    text = HEAD + '[defaults]\naspect = "21:9"\n' + ONE_SHOT + '[[shots]]\nid = "s02"\nprompt = "x"\nsize = "640x2048"\n'
+    text = (
+        HEAD + '[defaults]\naspect = "21:9"\n' + ONE_SHOT + '[[shots]]\nid = "s02"\nprompt = "x"\nsize = "640x2048"\n'
+    )
     first, second = parse(text).shots
     assert (first.width, first.height) == (1536, 640)
     assert (second.width, second.height) == (640, 2048)

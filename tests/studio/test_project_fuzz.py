@@ -22,7 +22,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studio.rendering.chain import canonical
 from studio.cli import main
 from studio.project.loader import (
     KNOWN_PROVIDERS,
@@ -35,10 +34,13 @@ from studio.project.loader import (
 )
 from studio.project.paths import MAX_REFERENCE_MEGAPIXELS, PATH_MAX
 from studio.project.schema import MAX_DEADLINE_DAYS, NEGATIVE_MAX, SIZE_MAX, SIZE_MIN, STYLE_MAX
+from studio.rendering.chain import canonical
 from tests.studio.project_files import Raw, toml_text, write_sketches
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
-BASES = {name: tomllib.loads((SAMPLES / name / "project.toml").read_text()) for name in ("short-film", "thumbnail-pack")}
+BASES = {
+    name: tomllib.loads((SAMPLES / name / "project.toml").read_text()) for name in ("short-film", "thumbnail-pack")
+}
 EXAMPLES = 1200
 MAX_LINE = 1000  # a refusal line longer than this buries the message
 
@@ -55,24 +57,54 @@ unicode_digits = st.text(st.sampled_from(UNICODE_DIGITS), min_size=1, max_size=6
 digits = ascii_digits | unicode_digits | st.just("") | st.just("-5") | st.just("0")
 durations = st.builds(lambda d, u: d + u, digits, st.sampled_from(["s", "m", "h", "d", "", "w", " d"]))
 sizes = st.builds(lambda w, h: f"{w}x{h}", digits, digits)
-paths = st.sampled_from(
-    ["../../etc/passwd", "/etc/passwd", "~/x.png", "sketches/ok.png", "sketches/corrupt.png", "sketches/bomb.png",
-     "sketches/big.png", "sketches", "/dev/zero", ".", "out", "x" * 300 + "/y", "a/" * 600, " ", ""]
-) | nasty_text | st.builds(lambda p, c: p + c, st.just("sketches/ok.png"), st.sampled_from(NASTY))
+paths = (
+    st.sampled_from(
+        [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "~/x.png",
+            "sketches/ok.png",
+            "sketches/corrupt.png",
+            "sketches/bomb.png",
+            "sketches/big.png",
+            "sketches",
+            "/dev/zero",
+            ".",
+            "out",
+            "x" * 300 + "/y",
+            "a/" * 600,
+            " ",
+            "",
+        ]
+    )
+    | nasty_text
+    | st.builds(lambda p, c: p + c, st.just("sketches/ok.png"), st.sampled_from(NASTY))
+)
 huge_numbers = (
     st.integers(4400, 6000).map(lambda n: Raw("1" * n))  # past Python's 4300-digit limit, inside tomllib
     | st.integers(1100, 3000).map(lambda n: Raw("0x" + "f" * n))  # parsed, but too long to print
     | st.sampled_from([Raw("inf"), Raw("-inf"), Raw("nan"), Raw("1e999")])
 )
 numbers = (
-    st.integers() | st.integers(2**31, 2**70) | st.integers(-(2**70), 0) | st.floats() | huge_numbers
+    st.integers()
+    | st.integers(2**31, 2**70)
+    | st.integers(-(2**70), 0)
+    | st.floats()
+    | huge_numbers
     | st.integers(300, 1000).map(lambda n: 10**n)
 )
 deep = st.integers(500, 3000).map(lambda n: Raw("[" * n + "]" * n))
 chains = st.lists(st.sampled_from([*KNOWN_PROVIDERS, "dalle", "Mistral"]), max_size=5) | st.lists(any_text, max_size=3)
 scalars = any_text | nasty_text | long_text | numbers | st.booleans() | st.datetimes() | st.dates() | st.times()
-hostile = scalars | durations | sizes | paths | chains | deep | st.lists(scalars, max_size=3) | st.dictionaries(
-    any_text, scalars, max_size=2
+hostile = (
+    scalars
+    | durations
+    | sizes
+    | paths
+    | chains
+    | deep
+    | st.lists(scalars, max_size=3)
+    | st.dictionaries(any_text, scalars, max_size=2)
 )
 
 FIELDS = {
@@ -84,9 +116,19 @@ FIELDS = {
     "shot": ["id", "prompt", "negative", "style", "size", "variants", "chain", "seed", "reference", "upscale"],
 }
 VALUES_FOR = {  # the likeliest trouble for each field, mixed with anything at all
-    "seed": numbers, "deadline": durations, "size": sizes, "path": paths, "reference": paths, "chain": chains,
-    "usd": numbers, "variants": numbers, "upscale": numbers, "name": nasty_text | long_text,
-    "prompt": nasty_text | long_text, "style": nasty_text | long_text, "negative": nasty_text | long_text,
+    "seed": numbers,
+    "deadline": durations,
+    "size": sizes,
+    "path": paths,
+    "reference": paths,
+    "chain": chains,
+    "usd": numbers,
+    "variants": numbers,
+    "upscale": numbers,
+    "name": nasty_text | long_text,
+    "prompt": nasty_text | long_text,
+    "style": nasty_text | long_text,
+    "negative": nasty_text | long_text,
 }
 
 
@@ -184,8 +226,13 @@ def test_hostile_project_files_are_refused_in_one_line(tmp_path: Path, studio_ho
     before = sorted(folder.rglob("*"))
     outcomes: Counter[str] = Counter()
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
     @given(project_texts())
     def check(text: str) -> None:
         (folder / "project.toml").write_text(text, encoding="utf-8")
@@ -214,8 +261,13 @@ def test_the_installed_command_refuses_in_one_line(tmp_path: Path, studio_home: 
     data["shots"][0]["reference"] = "sketches/bomb.png"
     data["project"]["seed"] = 2**64
     (folder / "project.toml").write_text(toml_text(data), encoding="utf-8")
-    done = subprocess.run([Path(sys.executable).parent / "studio", "run", "--check", str(folder)],
-                          capture_output=True, text=True, timeout=120, env={**_env(), "STUDIO_HOME": str(studio_home)})
+    done = subprocess.run(
+        [Path(sys.executable).parent / "studio", "run", "--check", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_env(), "STUDIO_HOME": str(studio_home)},
+    )
     assert_refusal(done.returncode, done.stdout, done.stderr)
     assert done.stderr == (
         f"studio: {folder}/project.toml: field 'project.seed': must be between 0 and 4294967295 "

@@ -68,8 +68,10 @@ def test_a_nul_in_the_publish_path_is_refused() -> None:
 
 def test_a_nul_in_a_prompt_is_refused_but_line_breaks_and_tabs_are_prose() -> None:
     message = refusal(HEAD + '[[shots]]\nid = "s01"\nprompt = "a\\u0000cat"\n')
-    assert message == (f"{SRC}: shot 's01': field 'prompt': must not contain control characters other than "
-                       "tabs and line breaks (found '\\x00' at position 2)")
+    assert message == (
+        f"{SRC}: shot 's01': field 'prompt': must not contain control characters other than "
+        "tabs and line breaks (found '\\x00' at position 2)"
+    )
     assert "field 'negative'" in refusal(HEAD + ONE_SHOT + 'negative = "blur\\u001b[2J"\n')
     assert "field 'defaults.style'" in refusal(HEAD + '[defaults]\nstyle = "x\\u0007"\n' + ONE_SHOT)
     shot = parse(HEAD + '[[shots]]\nid = "s01"\nprompt = """a cat\n\ton a mat"""\n').shots[0]
@@ -103,7 +105,10 @@ def test_thousands_of_digits_are_one_line() -> None:
     )
     # Hexadecimal escapes Python's digit limit when parsed, not when printed.
     message = refusal(HEAD + ONE_SHOT + f"variants = 0x{'f' * 5000}\n")
-    assert message == f"{SRC}: shot 's01': field 'variants': must be between 1 and 16 (got a number with about 6021 digits)"
+    assert (
+        message
+        == f"{SRC}: shot 's01': field 'variants': must be between 1 and 16 (got a number with about 6021 digits)"
+    )
     assert refusal(HEAD + ONE_SHOT + "variants = " + "[" * 5000 + "]" * 5000 + "\n") == (
         f"{SRC}: invalid TOML: arrays or tables nested too deeply"
     )
@@ -113,13 +118,17 @@ def test_thousands_of_digits_are_one_line() -> None:
 def test_reference_images_are_capped_at_50_megapixels(tmp_path: Path) -> None:
     write_sketches(tmp_path)
     message = refusal(HEAD + ONE_SHOT + 'reference = "sketches/bomb.png"\n', tmp_path)
-    assert message == (f"{SRC}: shot 's01': field 'reference': image is larger than Pillow will open; "
-                       "a reference may have at most 50 MP")
+    assert message == (
+        f"{SRC}: shot 's01': field 'reference': image is larger than Pillow will open; "
+        "a reference may have at most 50 MP"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Pillow's warning would be a second line on stderr
         message = refusal(HEAD + ONE_SHOT + 'reference = "sketches/big.png"\n', tmp_path)
-    assert message == (f"{SRC}: shot 's01': field 'reference': image is 10000x10000 pixels (100 MP); "
-                       "a reference may have at most 50 MP")
+    assert message == (
+        f"{SRC}: shot 's01': field 'reference': image is 10000x10000 pixels (100 MP); "
+        "a reference may have at most 50 MP"
+    )
     assert parse(HEAD + ONE_SHOT + 'reference = "sketches/ok.png"\n', tmp_path).shots[0].reference
 
 
@@ -128,24 +137,35 @@ def test_reference_images_are_capped_at_50_megapixels(tmp_path: Path) -> None:
 
 def test_only_ascii_digits_count() -> None:
     message = refusal(HEAD + '[approval]\ndeadline = "٤٨h"\n' + ONE_SHOT)
-    assert message == (f"{SRC}: field 'approval.deadline': invalid duration '٤٨h' (digits must be ASCII 0-9; "
-                       "use a number and s, m, h or d: 90s, 30m, 48h, 7d)")
+    assert message == (
+        f"{SRC}: field 'approval.deadline': invalid duration '٤٨h' (digits must be ASCII 0-9; "
+        "use a number and s, m, h or d: 90s, 30m, 48h, 7d)"
+    )
     message = refusal(HEAD + ONE_SHOT + 'size = "１０２４x１０２４"\n')
-    assert message == (f"{SRC}: shot 's01': field 'size': expected WIDTHxHEIGHT such as '1024x576' "
-                       "(digits must be ASCII 0-9; got '１０２４x１０２４')")
+    assert message == (
+        f"{SRC}: shot 's01': field 'size': expected WIDTHxHEIGHT such as '1024x576' "
+        "(digits must be ASCII 0-9; got '１０２４x１０２４')"
+    )
 
 
 def test_a_provider_listed_under_two_names_is_refused() -> None:
     message = refusal('[project]\nname = "T"\nchain = ["pixtral", "mistral"]\n' + ONE_SHOT)
-    assert message == (f"{SRC}: field 'project.chain': lists provider 'mistral' twice "
-                       "('pixtral' and 'mistral' are the same provider)")
+    assert message == (
+        f"{SRC}: field 'project.chain': lists provider 'mistral' twice ('pixtral' and 'mistral' are the same provider)"
+    )
     assert "field 'chain'" in refusal(HEAD + ONE_SHOT + 'chain = ["mistral", "fal", "pixtral"]\n')
 
 
-@pytest.mark.parametrize(("where", "field", "most"), [
-    ("project", "name", 200), ("defaults", "style", 1000), ("defaults", "negative", 2000),
-    ("approval", "on_expiry", 200), ("publish", "path", 1024),
-])
+@pytest.mark.parametrize(
+    ("where", "field", "most"),
+    [
+        ("project", "name", 200),
+        ("defaults", "style", 1000),
+        ("defaults", "negative", 2000),
+        ("approval", "on_expiry", 200),
+        ("publish", "path", 1024),
+    ],
+)
 def test_every_text_field_is_capped(where: str, field: str, most: int) -> None:
     text = f'[project]\nname = "T"\n[{where}]\n{field} = "{"a" * (most + 1)}"\n' + ONE_SHOT
     if where == "project":

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.storage.local import open_asset_store
-from studio.catalog.store import Catalog
 from studio.batches.launch import prepare_batch
 from studio.batches.preview import load_upload, save_upload, upload_folder
+from studio.catalog.store import Catalog
 from studio.project.loader import ProjectError, load_project
 from studio.settings import Settings
+from studio.storage.local import open_asset_store
 
 HEAD = '[project]\nname = "Upload"\n'
 ONE_SHOT = '[[shots]]\nid = "s01"\nprompt = "a cat"\n'
@@ -44,17 +44,22 @@ def refusal(settings: Settings, text: str) -> str:
 
 def test_an_upload_may_not_read_images_elsewhere_on_the_server(settings: Settings, secret_image: Path) -> None:
     message = refusal(settings, HEAD + ONE_SHOT + f'reference = "{secret_image}"\n')
-    assert message == (f"project.toml: shot 's01': field 'reference': must be inside the uploaded project's folder "
-                       f"(got {secret_image}); a project with sketches is launched from its folder with `studio run`")
+    assert message == (
+        f"project.toml: shot 's01': field 'reference': must be inside the uploaded project's folder "
+        f"(got {secret_image}); a project with sketches is launched from its folder with `studio run`"
+    )
     assert "must be inside the uploaded project's folder" in refusal(
-        settings, HEAD + ONE_SHOT + 'reference = "../../../private/secret.png"\n')
+        settings, HEAD + ONE_SHOT + 'reference = "../../../private/secret.png"\n'
+    )
     assert "must be inside" in refusal(settings, HEAD + ONE_SHOT + 'reference = "~/secret.png"\n')
 
 
 def test_an_upload_publishes_under_the_published_folder(settings: Settings, tmp_path: Path) -> None:
     message = refusal(settings, HEAD + f'[publish]\npath = "{tmp_path / "anywhere"}"\n' + ONE_SHOT)
-    assert message == (f"project.toml: field 'publish.path': an uploaded project publishes inside "
-                       f"{settings.published_dir} (got {tmp_path / 'anywhere'})")
+    assert message == (
+        f"project.toml: field 'publish.path': an uploaded project publishes inside "
+        f"{settings.published_dir} (got {tmp_path / 'anywhere'})"
+    )
     assert "publishes inside" in refusal(settings, HEAD + '[publish]\npath = "../../etc"\n' + ONE_SHOT)
     project = load_upload(settings, "project.toml", (HEAD + '[publish]\npath = "ep42"\n' + ONE_SHOT).encode())
     assert project.publish.path == str(settings.published_dir / "ep42")  # relative: from the published folder

@@ -13,10 +13,6 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from studio.storage.local import LocalAssetStore
-from studio.catalog.store import Catalog
-from studio.images.metadata import read_recipe, read_recipe_file, sidecar_path
-from studio.catalog.models import Batch, Publication, Shot, Take
 from studio.batches.publish import (
     CONTACT_SHEET,
     MANIFEST,
@@ -25,7 +21,11 @@ from studio.batches.publish import (
     unpublish_batch,
     write_manifest,
 )
+from studio.catalog.models import Batch, Publication, Shot, Take
+from studio.catalog.store import Catalog
+from studio.images.metadata import read_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import take_recipe
+from studio.storage.local import LocalAssetStore
 
 BATCH = "lighthouse-abc123"
 
@@ -49,10 +49,17 @@ def studio(tmp_path: Path) -> tuple[Catalog, LocalAssetStore, Path]:
     catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     assets = LocalAssetStore(tmp_path / "assets")
     out = tmp_path / "published" / BATCH
-    catalog.add_batch(Batch(
-        id=BATCH, project_name="The Lighthouse Keeper", project_slug="lighthouse", project_source="project.toml",
-        project_key="0" * 64 + ".txt", seed=99, output_dir=str(out),
-    ))
+    catalog.add_batch(
+        Batch(
+            id=BATCH,
+            project_name="The Lighthouse Keeper",
+            project_slug="lighthouse",
+            project_source="project.toml",
+            project_key="0" * 64 + ".txt",
+            seed=99,
+            output_dir=str(out),
+        )
+    )
     images = {
         "s01": (assets.put(_encode((200, 120, 40), "PNG"), "image/png"), 11, "the keeper, at dusk"),
         "s02": (assets.put(_encode((30, 60, 200), "JPEG"), "image/jpeg"), None, 'storm: "wide", low angle\nrain'),
@@ -61,13 +68,38 @@ def studio(tmp_path: Path) -> tuple[Catalog, LocalAssetStore, Path]:
     shots, takes = [], []
     for position, (shot_id, (key, seed, prompt)) in enumerate(images.items()):
         shot_key = f"{BATCH}/{shot_id}"
-        shots.append(Shot(key=shot_key, batch_id=BATCH, shot_id=shot_id, position=position, prompt=prompt,
-                          width=96, height=64, variants=1, final_take_id=f"{shot_key}/1"))
-        takes.append(Take(
-            id=f"{shot_key}/1", batch_id=BATCH, shot_key=shot_key, number=1, status="reviewed", seed=seed,
-            seed_used=seed, provider="local", model="local-procedural-v1", prompt=prompt, negative="text, logo",
-            width=96, height=64, params={"renderer": "procedural", "steps": 4}, asset_key=key,
-        ))
+        shots.append(
+            Shot(
+                key=shot_key,
+                batch_id=BATCH,
+                shot_id=shot_id,
+                position=position,
+                prompt=prompt,
+                width=96,
+                height=64,
+                variants=1,
+                final_take_id=f"{shot_key}/1",
+            )
+        )
+        takes.append(
+            Take(
+                id=f"{shot_key}/1",
+                batch_id=BATCH,
+                shot_key=shot_key,
+                number=1,
+                status="reviewed",
+                seed=seed,
+                seed_used=seed,
+                provider="local",
+                model="local-procedural-v1",
+                prompt=prompt,
+                negative="text, logo",
+                width=96,
+                height=64,
+                params={"renderer": "procedural", "steps": 4},
+                asset_key=key,
+            )
+        )
     catalog.add_shots(BATCH, shots, takes)
     return catalog, assets, out
 
@@ -102,8 +134,10 @@ def test_published_files_carry_the_manifests_recipe(studio: tuple[Catalog, Local
     assert s03["sidecar"] == "s03.png.json"
     assert json.loads(sidecar_path(paths[2]).read_text()) == s03["recipe"]
     assert s03["recipe"]["provider_credentials"] == {
-        "asset_key": catalog.take(f"{BATCH}/s03/1").asset_key, "carries": "C2PA content credentials",
-        "where": "png caBX chunk", "in_published_file": True,
+        "asset_key": catalog.take(f"{BATCH}/s03/1").asset_key,
+        "carries": "C2PA content credentials",
+        "where": "png caBX chunk",
+        "in_published_file": True,
     }
     assert s01["recipe"]["provider_credentials"] is None and s01["recipe"]["upscaler"] is None
     with Image.open(out / CONTACT_SHEET) as sheet:

@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 from sd_parsers import ParserManager
 
-from studio.storage.local import LocalAssetStore
+from studio.batches.publish import CONTACT_SHEET, MANIFEST, publish_take, write_manifest
+from studio.catalog.models import Batch, Shot, Take
+from studio.catalog.stages import begin_call
 from studio.catalog.store import Catalog
 from studio.images.metadata import has_c2pa, read_recipe_file, sidecar_path
-from studio.catalog.models import Batch, Shot, Take
-from studio.batches.publish import CONTACT_SHEET, MANIFEST, publish_take, write_manifest
-from studio.catalog.stages import begin_call
+from studio.storage.local import LocalAssetStore
 
 BATCH = "keeper-d4e5f6"
 VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
@@ -55,14 +55,38 @@ def _with_jumbf(jpeg: bytes) -> bytes:
 # shot id -> (render bytes, provider, model, seed, params, upscaled by: None, "local" or a paid provider)
 SHOTS: dict[str, tuple[bytes, str, str, int | None, dict[str, Any], str | None]] = {
     "s01": (_encode((200, 120, 40), "PNG"), "local", "local-procedural-v1", 11, {"renderer": "procedural"}, None),
-    "s02": (_encode((30, 60, 200), "JPEG"), "fal", "fal-ai/flux/dev", 5,
-            {"num_inference_steps": 28, "guidance_scale": 3.5, "seed": 5}, None),
-    "s03": (_encode((10, 160, 10), "WEBP"), "replicate", f"black-forest-labs/flux-dev:{VERSION}", 7,
-            {"aspect_ratio": "3:2", "go_fast": False, "seed": 7}, None),
-    "s04": (_encode((90, 90, 20), "PNG"), "mistral", "mistral-medium-latest", None,
-            {"model": "mistral-medium-latest"}, "local"),
-    "s05": (_with_cabx(_encode((120, 10, 90), "PNG")), "gemini", "gemini-2.5-flash-image", 9,
-            {"model": "gemini-2.5-flash-image", "generationConfig": {"seed": 9}}, "fal"),
+    "s02": (
+        _encode((30, 60, 200), "JPEG"),
+        "fal",
+        "fal-ai/flux/dev",
+        5,
+        {"num_inference_steps": 28, "guidance_scale": 3.5, "seed": 5},
+        None,
+    ),
+    "s03": (
+        _encode((10, 160, 10), "WEBP"),
+        "replicate",
+        f"black-forest-labs/flux-dev:{VERSION}",
+        7,
+        {"aspect_ratio": "3:2", "go_fast": False, "seed": 7},
+        None,
+    ),
+    "s04": (
+        _encode((90, 90, 20), "PNG"),
+        "mistral",
+        "mistral-medium-latest",
+        None,
+        {"model": "mistral-medium-latest"},
+        "local",
+    ),
+    "s05": (
+        _with_cabx(_encode((120, 10, 90), "PNG")),
+        "gemini",
+        "gemini-2.5-flash-image",
+        9,
+        {"model": "gemini-2.5-flash-image", "generationConfig": {"seed": 9}},
+        "fal",
+    ),
     # Signed and not upscaled: published byte for byte (a write would break the credentials).
     "s06": (_with_jumbf(_encode((60, 60, 60), "JPEG")), "gemini", "gemini-2.5-flash-image", 3, {}, None),
 }
@@ -71,23 +95,56 @@ SIGNED_AS_DELIVERED = {"s06"}
 
 def _store(catalog: Catalog, assets: LocalAssetStore) -> None:
     """Shots and takes as the workers leave them: rendered, some upscaled 2x, reviewed."""
-    catalog.add_batch(Batch(
-        id=BATCH, project_name="The Keeper", project_slug="keeper", project_source="project.toml",
-        project_key="0" * 64 + ".txt", seed=99, output_dir=str(Path(assets.root).parent / "published" / BATCH),
-    ))
+    catalog.add_batch(
+        Batch(
+            id=BATCH,
+            project_name="The Keeper",
+            project_slug="keeper",
+            project_source="project.toml",
+            project_key="0" * 64 + ".txt",
+            seed=99,
+            output_dir=str(Path(assets.root).parent / "published" / BATCH),
+        )
+    )
     shots, takes = [], []
     for position, (shot_id, (render, provider, model, seed, params, upscaler)) in enumerate(SHOTS.items()):
         shot_key = f"{BATCH}/{shot_id}"
         with Image.open(io.BytesIO(render)) as im:
             mime = im.get_format_mimetype()
-        shots.append(Shot(key=shot_key, batch_id=BATCH, shot_id=shot_id, position=position, prompt=PROMPT,
-                          negative=NEGATIVE, width=W, height=H, variants=1, upscale=2 if upscaler else 1,
-                          final_take_id=f"{shot_key}/1"))
-        takes.append(Take(
-            id=f"{shot_key}/1", batch_id=BATCH, shot_key=shot_key, number=1, status="reviewed", seed=seed,
-            seed_used=seed, provider=provider, model=model, prompt=PROMPT, negative=NEGATIVE, width=W, height=H,
-            params=params, asset_key=assets.put(render, mime),
-        ))
+        shots.append(
+            Shot(
+                key=shot_key,
+                batch_id=BATCH,
+                shot_id=shot_id,
+                position=position,
+                prompt=PROMPT,
+                negative=NEGATIVE,
+                width=W,
+                height=H,
+                variants=1,
+                upscale=2 if upscaler else 1,
+                final_take_id=f"{shot_key}/1",
+            )
+        )
+        takes.append(
+            Take(
+                id=f"{shot_key}/1",
+                batch_id=BATCH,
+                shot_key=shot_key,
+                number=1,
+                status="reviewed",
+                seed=seed,
+                seed_used=seed,
+                provider=provider,
+                model=model,
+                prompt=PROMPT,
+                negative=NEGATIVE,
+                width=W,
+                height=H,
+                params=params,
+                asset_key=assets.put(render, mime),
+            )
+        )
     catalog.add_shots(BATCH, shots, takes)
     for take in takes:
         upscaler = SHOTS[take.shot_key.rsplit("/", 1)[1]][5]
@@ -111,8 +168,11 @@ def studio(tmp_path: Path) -> tuple[Catalog, LocalAssetStore]:
 
 
 def _publish(catalog: Catalog, assets: LocalAssetStore) -> dict[str, Path]:
-    paths = {shot.shot_id: publish_take(catalog, assets, shot.key, shot.final_take_id)
-             for shot in catalog.shots(BATCH) if shot.final_take_id}
+    paths = {
+        shot.shot_id: publish_take(catalog, assets, shot.key, shot.final_take_id)
+        for shot in catalog.shots(BATCH)
+        if shot.final_take_id
+    }
     write_manifest(catalog, BATCH)
     return paths
 
@@ -146,7 +206,8 @@ def test_sd_parsers_reads_every_published_png_jpeg_and_webp(studio: tuple[Catalo
 
 
 def test_the_sampler_line_says_what_the_vendor_used_or_that_it_does_not_say(
-        studio: tuple[Catalog, LocalAssetStore]) -> None:
+    studio: tuple[Catalog, LocalAssetStore],
+) -> None:
     paths = _publish(*studio)
     samplers = {}
     for shot_id, path in paths.items():
@@ -164,7 +225,8 @@ def test_the_sampler_line_says_what_the_vendor_used_or_that_it_does_not_say(
 
 
 def test_an_upscale_names_the_providers_signed_original_which_stays_in_the_store(
-        studio: tuple[Catalog, LocalAssetStore]) -> None:
+    studio: tuple[Catalog, LocalAssetStore],
+) -> None:
     catalog, assets = studio
     paths = _publish(catalog, assets)
     take = catalog.take(f"{BATCH}/s05/1")
@@ -174,7 +236,9 @@ def test_an_upscale_names_the_providers_signed_original_which_stays_in_the_store
     assert not has_c2pa(paths["s05"].read_bytes())  # new pixels: the vendor's manifest cannot follow
     assert not sidecar_path(paths["s05"]).exists()  # so the recipe could be written inside
     assert recipe["provider_credentials"] == {
-        "asset_key": take.asset_key, "carries": "C2PA content credentials", "where": "png caBX chunk",
+        "asset_key": take.asset_key,
+        "carries": "C2PA content credentials",
+        "where": "png caBX chunk",
         "in_published_file": False,
     }
     assert has_c2pa(assets.get(take.asset_key))  # the signed original, byte for byte
@@ -184,7 +248,9 @@ def test_an_upscale_names_the_providers_signed_original_which_stays_in_the_store
     delivered = catalog.take(f"{BATCH}/s06/1")
     assert paths["s06"].read_bytes() == assets.get(delivered.asset_key)
     assert read_recipe_file(paths["s06"])["provider_credentials"] == {
-        "asset_key": delivered.asset_key, "carries": "C2PA content credentials", "where": "jpeg APP11 JUMBF",
+        "asset_key": delivered.asset_key,
+        "carries": "C2PA content credentials",
+        "where": "jpeg APP11 JUMBF",
         "in_published_file": True,
     }
     manifest = json.loads((paths["s05"].parent / MANIFEST).read_text())
@@ -192,7 +258,8 @@ def test_an_upscale_names_the_providers_signed_original_which_stays_in_the_store
 
 
 def test_the_manifest_of_a_file_gone_from_disk_holds_what_the_catalog_knows(
-        studio: tuple[Catalog, LocalAssetStore]) -> None:
+    studio: tuple[Catalog, LocalAssetStore],
+) -> None:
     catalog, assets = studio
     paths = _publish(catalog, assets)
     paths["s05"].unlink()
@@ -206,8 +273,9 @@ def test_the_manifest_of_a_file_gone_from_disk_holds_what_the_catalog_knows(
 
 
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
-def test_published_files_are_readable_as_the_umask_says(studio: tuple[Catalog, LocalAssetStore],
-                                                        mask: int, mode: int) -> None:
+def test_published_files_are_readable_as_the_umask_says(
+    studio: tuple[Catalog, LocalAssetStore], mask: int, mode: int
+) -> None:
     catalog, assets = studio
     old = os.umask(mask)
     try:

@@ -11,7 +11,6 @@ import pytest
 from pydantic import SecretStr
 
 from studio.catalog.models import Batch
-from studio.settings import Settings
 from studio.review.sharing import (
     LinkInvalid,
     make_share_token,
@@ -20,6 +19,7 @@ from studio.review.sharing import (
     share_url,
     verify_share_token,
 )
+from studio.settings import Settings
 from tests.ui.app_harness import app_env, new_app, texts  # noqa: F401 (app_env is a fixture)
 
 SECRET = "s3cret-for-tests"
@@ -87,8 +87,14 @@ def test_share_url_opens_its_batch(settings: Settings) -> None:
 
 def _batch(batch_id: str, name: str) -> Batch:
     return Batch(
-        id=batch_id, project_name=name, project_slug=batch_id, project_source="-", project_key="-",
-        seed=1, approval_required=True, output_dir="/tmp/unused",
+        id=batch_id,
+        project_name=name,
+        project_slug=batch_id,
+        project_source="-",
+        project_key="-",
+        seed=1,
+        approval_required=True,
+        output_dir="/tmp/unused",
     )
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.storage.local import AssetMissing, LocalAssetStore
 from studio.images.thumbnails import (
     THUMBS_DIR,
     thumbnail,
     thumbnail_cache_key,
     warm_thumbnails,
 )
+from studio.storage.local import AssetMissing, LocalAssetStore
 
 
 def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:

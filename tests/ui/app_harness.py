@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.storage.local import AssetStore
 from studio.catalog.store import Catalog
 from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.backends import backend_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +32,15 @@ def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("TEMPORAL_ADDRESS", settings.address)
     monkeypatch.setenv("STUDIO_TASK_QUEUE", settings.task_queue)
     monkeypatch.setenv("STUDIO_OWNER_NAME", OWNER)
-    for name in ("STUDIO_DASHBOARD_HOST", "STUDIO_DASHBOARD_TOKEN", "STUDIO_SHARE_SECRET", "DATABASE_URL", "STUDIO_ASSETS",
-                 "STUDIO_S3_ENDPOINT_URL", "STUDIO_S3_REGION"):
+    for name in (
+        "STUDIO_DASHBOARD_HOST",
+        "STUDIO_DASHBOARD_TOKEN",
+        "STUDIO_SHARE_SECRET",
+        "DATABASE_URL",
+        "STUDIO_ASSETS",
+        "STUDIO_S3_ENDPOINT_URL",
+        "STUDIO_S3_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)
     # The developer's own vendor keys must not change what the pages show (the Launch estimate).
     for name in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY", "STUDIO_PRICES"):
@@ -107,8 +114,15 @@ async def populate_batch(settings: Settings, catalog: Catalog, assets: AssetStor
         result = await renderer.render(RenderRequest(take.prompt, take.width, take.height, take.negative, take.seed))
         key = await asyncio.to_thread(assets.put, result.image, result.mime_type)
         catalog.update_take(
-            take.id, status="approved", provider="local", model=result.model, seed_used=result.seed,
-            asset_key=key, final_key=key, review_score=0.8, review_passed=True,
+            take.id,
+            status="approved",
+            provider="local",
+            model=result.model,
+            seed_used=result.seed,
+            asset_key=key,
+            final_key=key,
+            review_score=0.8,
+            review_passed=True,
         )
     for shot in shots:
         catalog.update_shot(shot.key, stage="published", final_take_id=f"{shot.key}/1")

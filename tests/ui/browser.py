@@ -15,8 +15,14 @@ from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MISSING = "headless Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
 SCREENS = Path("/tmp/studio-screens")  # every screenshot is copied here, to look at after a run

@@ -15,8 +15,8 @@ from pipelines.runtime.devserver import free_port, stop_process
 from studio.catalog.store import Catalog
 from studio.cli.dashboard import start_dashboard
 from studio.images.metadata import read_recipe_file
-from studio.settings import Settings
 from studio.review.sharing import LinkInvalid, make_share_token, share_url
+from studio.settings import Settings
 from tests.conftest import SAMPLES, write_project
 from tests.ui.app_harness import gates_open, populate_batch, shot_stage, wait_for
 from tests.ui.browser import (

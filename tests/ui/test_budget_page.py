@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from studio.spending.budget import batch_spend
 from studio.catalog.store import Catalog
-from studio.settings import Settings
 from studio.review.sharing import share_url
+from studio.settings import Settings
+from studio.spending.budget import batch_spend
 from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.ui import app_harness
 from tests.ui.app_harness import new_app, run, texts, wait_for
 
 app_env = app_harness.app_env  # the dashboard fixture, for this module's tests
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
@@ -97,8 +98,9 @@ async def test_batch_page_stops_spending_after_a_confirmation(
     assert len(failed) == 2 and all("stopped at the budget" in (t.error or "") for t in failed)
 
 
-async def test_raise_the_budget_in_a_browser(settings: Settings, worker: None, launch, catalog: Catalog,
-                                             tmp_path: Path) -> None:
+async def test_raise_the_budget_in_a_browser(
+    settings: Settings, worker: None, launch, catalog: Catalog, tmp_path: Path
+) -> None:
     from pipelines.runtime.devserver import free_port, stop_process
     from studio.cli.dashboard import start_dashboard
     from tests.ui.browser import (

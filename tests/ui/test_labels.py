@@ -31,8 +31,9 @@ def progress_texts(at: AppTest) -> list[str]:
     return [str(bar.proto.text) for bar in at.progress]
 
 
-async def test_a_skipped_upscale_is_not_shown_as_done(app_env: Settings, catalog: Catalog, assets,
-                                                      tmp_path: Path) -> None:
+async def test_a_skipped_upscale_is_not_shown_as_done(
+    app_env: Settings, catalog: Catalog, assets, tmp_path: Path
+) -> None:
     batch_id = await populate_batch(app_env, catalog, assets, write_project(tmp_path / "p", NO_UPSCALE))
 
     at = await run(new_app())  # Batches
@@ -56,14 +57,18 @@ async def test_a_skipped_upscale_is_not_shown_as_done(app_env: Settings, catalog
 
 def open_tab(at: AppTest) -> str:
     """The label of the tab a browser shows first (the tab container's default)."""
-    (container,) = [node for node in at._tree  # AppTest has no accessor for the tab container itself
-                    if isinstance(getattr(node, "proto", None), BlockProto) and node.proto.HasField("tab_container")]
+    (container,) = [
+        node
+        for node in at._tree  # AppTest has no accessor for the tab container itself
+        if isinstance(getattr(node, "proto", None), BlockProto) and node.proto.HasField("tab_container")
+    ]
     labels = [tab.label for tab in at.tabs]
     return labels[container.proto.tab_container.default_tab_index]
 
 
-async def test_shot_page_opens_on_the_published_take(app_env: Settings, catalog: Catalog, assets,
-                                                     tmp_path: Path) -> None:
+async def test_shot_page_opens_on_the_published_take(
+    app_env: Settings, catalog: Catalog, assets, tmp_path: Path
+) -> None:
     project = write_project(tmp_path / "p", NO_UPSCALE.replace("variants = 2", "variants = 3"))
     batch_id = await populate_batch(app_env, catalog, assets, project)
     shot_key = f"{batch_id}/kite"

@@ -16,8 +16,7 @@ ONE_SHOT = '[[shots]]\nid = "s01"\nprompt = "a cat"\n'
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """A studio whose Temporal is never reached: checking an upload must not need it."""
-    return Settings(home=tmp_path / "home", temporal_address="127.0.0.1:9", task_queue="launch-checks",
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(home=tmp_path / "home", temporal_address="127.0.0.1:9", task_queue="launch-checks", _env_file=None)  # type: ignore[call-arg]
 
 
 async def upload(name: str, text: str) -> str:
@@ -44,5 +43,7 @@ async def test_wedging_values_are_refused_in_one_readable_line(app_env: Settings
     assert error == "p.toml: field 'approval.deadline': must be at most 365d (got '999999999999999999d')"
     # The file name is the uploader's: escape sequences are escaped and Markdown is shown literally.
     error = await upload("\x1b[2J*$x$*.toml", '[project]\nname = "P"\nseed = 18446744073709551616\n' + ONE_SHOT)
-    assert error == (r"\\x1b\[2J\*\$x\$\*.toml: field 'project.seed': must be between 0 and 4294967295 "
-                     "(got 18446744073709551616)")
+    assert error == (
+        r"\\x1b\[2J\*\$x\$\*.toml: field 'project.seed': must be between 0 and 4294967295 "
+        "(got 18446744073709551616)"
+    )

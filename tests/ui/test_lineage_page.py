@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.storage.local import AssetStore
 from studio.catalog.store import Catalog
-from studio.settings import Settings
 from studio.review.sharing import share_url
+from studio.settings import Settings
+from studio.storage.local import AssetStore
 from tests.conftest import write_project
 from tests.ui import app_harness
 from tests.ui.app_harness import new_app, populate_batch, run, texts, wait_for

@@ -13,12 +13,15 @@ from studio.settings import Settings
 from tests.conftest import write_project
 from tests.ui.app_harness import app_env, new_app, populate_batch, run, texts  # noqa: F401
 
-PROJECT = '[project]\nname = "Stalled"\nseed = 2\n[defaults]\nsize = "64x64"\nupscale = 1\n' \
-          '[[shots]]\nid = "a"\nprompt = "a gull"\n[[shots]]\nid = "b"\nprompt = "a buoy"\n'
+PROJECT = (
+    '[project]\nname = "Stalled"\nseed = 2\n[defaults]\nsize = "64x64"\nupscale = 1\n'
+    '[[shots]]\nid = "a"\nprompt = "a gull"\n[[shots]]\nid = "b"\nprompt = "a buoy"\n'
+)
 
 
-async def test_batch_pages_say_what_the_batch_waits_for(app_env: Settings, catalog: Catalog, assets,
-                                                        tmp_path: Path) -> None:
+async def test_batch_pages_say_what_the_batch_waits_for(
+    app_env: Settings, catalog: Catalog, assets, tmp_path: Path
+) -> None:
     batch_id = await populate_batch(app_env, catalog, assets, write_project(tmp_path / "p", PROJECT))
     catalog.set_batch_state(batch_id, "running")
     catalog.update_shot(f"{batch_id}/b", stage="waiting_for_provider", error="gemini: HTTP 503 from gemini")
@@ -36,7 +39,9 @@ async def test_batch_pages_say_what_the_batch_waits_for(app_env: Settings, catal
     assert "Waiting for" not in texts(at)
 
 
-async def test_the_dashboard_waits_for_a_catalog_that_is_down(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_dashboard_waits_for_a_catalog_that_is_down(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Nothing listens on port 1: the catalog's server is down.
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://studio@127.0.0.1:1/studio")
     at = await run(new_app())

@@ -8,10 +8,10 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from studio.catalog.store import Catalog
-from studio.views.gates import pending_gates
 from studio.images.metadata import read_recipe_file
-from studio.settings import Settings
 from studio.review.sharing import LinkInvalid, share_url
+from studio.settings import Settings
+from studio.views.gates import pending_gates
 from tests.conftest import SAMPLES
 from tests.ui.app_harness import (  # noqa: F401
     OWNER,
@@ -230,8 +230,8 @@ async def test_owner_pages_need_the_token_beyond_localhost(app_env: Settings, mo
 def test_dashboard_refuses_to_listen_beyond_localhost_without_a_token(settings: Settings, tmp_path: Path) -> None:
     import pytest
 
-    from studio.review.access import DashboardUnsafe, check_listen_safe
     from studio.cli.dashboard import dashboard_command, start_dashboard
+    from studio.review.access import DashboardUnsafe, check_listen_safe
 
     exposed = settings.model_copy(update={"dashboard_host": "0.0.0.0"})
     with pytest.raises(DashboardUnsafe):

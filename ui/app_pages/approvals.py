@@ -58,24 +58,46 @@ def _gate(gate: PendingGate) -> None:
         pick, approve = st.columns([5, 1], vertical_alignment="bottom")
         with pick:
             take = st.pills(
-                "Take to approve", numbers, default=gate.suggested if gate.suggested in numbers else None,
-                format_func=lambda n: f"#{n}", key=f"take-{key}",
+                "Take to approve",
+                numbers,
+                default=gate.suggested if gate.suggested in numbers else None,
+                format_func=lambda n: f"#{n}",
+                key=f"take-{key}",
                 help="Preselected: the take the automated review scored best.",
             )
         with approve:
-            st.button("Approve", type="primary", key=f"approve-{key}", disabled=take is None, width="stretch",
-                      on_click=_answer, args=(gate, "approve"))
-        note = st.text_input("Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke")
+            st.button(
+                "Approve",
+                type="primary",
+                key=f"approve-{key}",
+                disabled=take is None,
+                width="stretch",
+                on_click=_answer,
+                args=(gate, "approve"),
+            )
+        note = st.text_input(
+            "Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke"
+        )
         reject, changes, link = st.columns([1, 1, 2], vertical_alignment="center")
         with reject:
             st.button("Reject", key=f"reject-{key}", width="stretch", on_click=_answer, args=(gate, "reject"))
         with changes:
-            st.button("Request changes", key=f"changes-{key}", width="stretch", disabled=not note.strip(),
-                      on_click=_answer, args=(gate, "changes"),
-                      help="The note is added to the prompt; the shot renders new takes and comes back here.")
+            st.button(
+                "Request changes",
+                key=f"changes-{key}",
+                width="stretch",
+                disabled=not note.strip(),
+                on_click=_answer,
+                args=(gate, "changes"),
+                help="The note is added to the prompt; the shot renders new takes and comes back here.",
+            )
         with link:
-            st.page_link(routes.SHOT, label="Recipes and history", icon=":material/arrow_forward:",
-                         query_params={routes.SHOT_PARAM: key})
+            st.page_link(
+                routes.SHOT,
+                label="Recipes and history",
+                icon=":material/arrow_forward:",
+                query_params={routes.SHOT_PARAM: key},
+            )
 
 
 def _caption(choice: GateChoice) -> str:

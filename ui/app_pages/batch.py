@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pipelines.client.ui_actions import raise_batch_budget, stop_batch_spending
+from studio.errors import NotFound, StudioError
+from studio.review.sharing import DEFAULT_HOURS, share_url
 from studio.views.batches import (
     SHOT_FILTERS,
     BudgetPanel,
@@ -18,8 +20,6 @@ from studio.views.batches import (
     waiting_text,
     workflow_url,
 )
-from studio.errors import NotFound, StudioError
-from studio.review.sharing import DEFAULT_HOURS, share_url
 from studio.views.status import TERMINAL_STATES, batch_summary
 from ui import routes
 from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
@@ -44,8 +44,12 @@ if not batch_id:
         st.page_link(routes.LAUNCH, label="Launch a batch", icon=":material/rocket_launch:")
         st.stop()
     choice = st.selectbox(
-        "Open a batch", [b.id for b in recent], index=None, placeholder="Choose a batch",
-        format_func=lambda b: f"{b} — {next(r.project_name for r in recent if r.id == b)}", key="batch-pick",
+        "Open a batch",
+        [b.id for b in recent],
+        index=None,
+        placeholder="Choose a batch",
+        format_func=lambda b: f"{b} — {next(r.project_name for r in recent if r.id == b)}",
+        key="batch-pick",
     )
     if choice:
         st.query_params[routes.BATCH_PARAM] = choice
@@ -63,8 +67,12 @@ except NotFound:
 st.title(batch.project_name)
 st.page_link(routes.BATCHES, label="All batches", icon=":material/arrow_back:")
 if batch.parent_batch_id:  # a replay or a rerun: where it came from
-    st.page_link(routes.BATCH, label=f"Made from batch {batch.parent_batch_id}", icon=":material/account_tree:",
-                 query_params={routes.BATCH_PARAM: batch.parent_batch_id})
+    st.page_link(
+        routes.BATCH,
+        label=f"Made from batch {batch.parent_batch_id}",
+        icon=":material/account_tree:",
+        query_params={routes.BATCH_PARAM: batch.parent_batch_id},
+    )
 
 
 def _share_panel() -> None:
@@ -121,16 +129,27 @@ def _shot_card(card: ShotCard, full_width: bool) -> None:
         _take_images(card, full_width)
         if card.error:
             st.caption(f":red[{card.error}]")
-        st.page_link(routes.SHOT, label="Takes and history", icon=":material/arrow_forward:",
-                     query_params={routes.SHOT_PARAM: card.key})
+        st.page_link(
+            routes.SHOT,
+            label="Takes and history",
+            icon=":material/arrow_forward:",
+            query_params={routes.SHOT_PARAM: card.key},
+        )
 
 
 def _grid(cards: list[ShotCard]) -> None:
     counts = {name: len(filter_shots(cards, name)) for name in SHOT_FILTERS}
-    which = st.segmented_control(
-        "Show", SHOT_FILTERS, default="all", required=True, key="shot-filter",
-        format_func=lambda name: f"{FILTER_LABELS[name]} ({counts[name]})",
-    ) or "all"
+    which = (
+        st.segmented_control(
+            "Show",
+            SHOT_FILTERS,
+            default="all",
+            required=True,
+            key="shot-filter",
+            format_func=lambda name: f"{FILTER_LABELS[name]} ({counts[name]})",
+        )
+        or "all"
+    )
     chosen = filter_shots(cards, which)
     if not chosen:
         st.info("No shots match this filter." if cards else "The storyboard is being prepared.")
@@ -148,7 +167,9 @@ def _grid(cards: list[ShotCard]) -> None:
             with column:
                 _shot_card(card, full_width=per_row == 1)
     if pages > 1:
-        st.caption(f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {len(chosen)}")
+        st.caption(
+            f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {len(chosen)}"
+        )
 
 
 def _usd(value: float) -> str:
@@ -157,15 +178,24 @@ def _usd(value: float) -> str:
 
 def _spend_metric(panel: BudgetPanel) -> None:
     # The same money as the Batches page's "Cost": succeeded calls only (calls in flight are reserved).
-    more = f" {_usd(panel.committed_usd - panel.spent_usd)} more is reserved by calls in flight." \
-        if panel.committed_usd > panel.spent_usd else ""
+    more = (
+        f" {_usd(panel.committed_usd - panel.spent_usd)} more is reserved by calls in flight."
+        if panel.committed_usd > panel.spent_usd
+        else ""
+    )
     if panel.budget_usd is None:
         st.metric("Cost", money(panel.spent_usd), help=f"Succeeded provider calls; the project sets no budget.{more}")
         return
     colour = "red" if panel.stopped else "orange" if panel.waiting else "gray"
-    st.metric("Cost", money(panel.spent_usd), delta=f"of {_usd(panel.budget_usd)} budget", delta_color=colour,
-              delta_arrow="off", help=f"Succeeded provider calls, against the project's budget.{more}"
-              + (" Spending was stopped." if panel.stopped else ""))
+    st.metric(
+        "Cost",
+        money(panel.spent_usd),
+        delta=f"of {_usd(panel.budget_usd)} budget",
+        delta_color=colour,
+        delta_arrow="off",
+        help=f"Succeeded provider calls, against the project's budget.{more}"
+        + (" Spending was stopped." if panel.stopped else ""),
+    )
 
 
 def _answered(kind: str, text: str) -> None:
@@ -197,8 +227,11 @@ def _stop_spending() -> None:
         _answered("error", str(err))
         return
     woken = len(answered.lines)
-    _answered("warning", f"Spending stopped: {woken} waiting shot{'s' * (woken != 1)} keep what they rendered; "
-                         "their unrendered takes fail.")
+    _answered(
+        "warning",
+        f"Spending stopped: {woken} waiting shot{'s' * (woken != 1)} keep what they rendered; "
+        "their unrendered takes fail.",
+    )
 
 
 def _budget_gate(panel: BudgetPanel) -> None:
@@ -211,18 +244,34 @@ def _budget_gate(panel: BudgetPanel) -> None:
             "Nothing renders, and nothing is spent, until you answer.",
             icon=":material/savings:",
         )
-        st.caption("Waiting: " + ", ".join(panel.waiting)
-                   + (" · spending was stopped; answering again wakes them" if panel.stopped else ""))
+        st.caption(
+            "Waiting: "
+            + ", ".join(panel.waiting)
+            + (" · spending was stopped; answering again wakes them" if panel.stopped else "")
+        )
         amount, go, stop = st.columns([2, 2, 2], vertical_alignment="bottom")
         amount.number_input(
-            "New budget (USD)", min_value=panel.floor_usd, value=panel.suggested_usd, step=0.01, format="%.2f",
-            key="budget-new", help=f"Above the {_usd(panel.committed_usd)} already spent or committed.",
+            "New budget (USD)",
+            min_value=panel.floor_usd,
+            value=panel.suggested_usd,
+            step=0.01,
+            format="%.2f",
+            key="budget-new",
+            help=f"Above the {_usd(panel.committed_usd)} already spent or committed.",
         )
-        go.button("Raise budget and continue", type="primary", icon=":material/play_arrow:", key="budget-raise",
-                  width="stretch", on_click=_raise_budget)
+        go.button(
+            "Raise budget and continue",
+            type="primary",
+            icon=":material/play_arrow:",
+            key="budget-raise",
+            width="stretch",
+            on_click=_raise_budget,
+        )
         with stop.popover("Stop spending", icon=":material/block:", width="stretch"):
-            st.markdown("**Stop paid calls for this batch for good?** The waiting shots keep the takes they "
-                        "already rendered; their other takes fail, and the batch makes no further paid call.")
+            st.markdown(
+                "**Stop paid calls for this batch for good?** The waiting shots keep the takes they "
+                "already rendered; their other takes fail, and the batch makes no further paid call."
+            )
             st.button("Yes, stop spending", key="budget-stop", icon=":material/block:", on_click=_stop_spending)
 
 

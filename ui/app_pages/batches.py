@@ -32,7 +32,9 @@ def _batch_row(line: BatchLine) -> None:
         head, times, money_col = st.columns([5, 3, 2], vertical_alignment="center")
         with head:
             st.page_link(
-                routes.BATCH, label=f"**{line.project}**", icon=":material/grid_view:",
+                routes.BATCH,
+                label=f"**{line.project}**",
+                icon=":material/grid_view:",
                 query_params={routes.BATCH_PARAM: line.batch_id},
             )
             problems = []

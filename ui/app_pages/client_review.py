@@ -18,8 +18,8 @@ from pipelines.client.ui_actions import (
     answer_gate,
 )
 from studio.errors import NotFound
-from studio.views.gates import PendingGate, pending_gates
 from studio.review.sharing import LinkInvalid, open_share_link
+from studio.views.gates import PendingGate, pending_gates
 from ui import routes
 from ui.notices import notify, show_notices
 from ui.resources import current_settings, open_catalog, thumb, warm
@@ -98,13 +98,26 @@ def _gate(gate: PendingGate) -> None:
             for column, (choice, data) in zip(st.columns(PER_ROW), choices[start : start + PER_ROW], strict=False):
                 with column:
                     st.image(data, caption=f"Take {choice.number}", width="stretch")
-                    st.button("Approve this one", key=f"approve-{gate.shot_id}-{choice.number}", type="primary",
-                              icon=":material/check:", width="stretch", on_click=_decide,
-                              args=(gate, "approve", choice.number))
+                    st.button(
+                        "Approve this one",
+                        key=f"approve-{gate.shot_id}-{choice.number}",
+                        type="primary",
+                        icon=":material/check:",
+                        width="stretch",
+                        on_click=_decide,
+                        args=(gate, "approve", choice.number),
+                    )
         with st.expander("Request changes"):
-            note = st.text_area("What should change?", key=f"note-{gate.shot_id}", placeholder="e.g. more sparks, a darker sky")
-            st.button("Request changes", key=f"changes-{gate.shot_id}", disabled=not note.strip(), on_click=_decide,
-                      args=(gate, "changes", None))
+            note = st.text_area(
+                "What should change?", key=f"note-{gate.shot_id}", placeholder="e.g. more sparks, a darker sky"
+            )
+            st.button(
+                "Request changes",
+                key=f"changes-{gate.shot_id}",
+                disabled=not note.strip(),
+                on_click=_decide,
+                args=(gate, "changes", None),
+            )
 
 
 # The client reads the storyboard in its own order, not in the order the gates opened.

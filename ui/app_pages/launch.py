@@ -7,7 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from pipelines.client.ui_actions import ActionFailed, ConnectionFailed, launch_project
-from studio.storage.local import AssetStoreError
 from studio.batches.preview import (
     call_plan,
     estimate,
@@ -18,6 +17,7 @@ from studio.batches.preview import (
     save_upload,
 )
 from studio.project.loader import Project, ProjectError
+from studio.storage.local import AssetStoreError
 from ui import routes
 from ui.badges import money
 from ui.notices import notify, show_notices
@@ -48,7 +48,11 @@ show_notices()
 
 samples = sample_projects()
 source = st.segmented_control(
-    "Project", ["sample", "upload"], default="sample", required=True, key="launch-source",
+    "Project",
+    ["sample", "upload"],
+    default="sample",
+    required=True,
+    key="launch-source",
     format_func={"sample": "A sample project", "upload": "Upload project.toml"}.get,
 )
 
@@ -80,13 +84,21 @@ if project is not None:
     shots, takes, cost = st.columns(3)
     shots.metric("Shots", guess.shots)
     takes.metric("Takes", guess.takes)
-    cost.metric("Cost", money(guess.cost_usd) if guess.cost_usd else "free", help=ESTIMATE_HELP,
-                delta=f"budget {money(guess.budget_usd)}" if guess.budget_usd is not None else None,
-                delta_color="red" if guess.over_budget else "gray", delta_arrow="off")
+    cost.metric(
+        "Cost",
+        money(guess.cost_usd) if guess.cost_usd else "free",
+        help=ESTIMATE_HELP,
+        delta=f"budget {money(guess.budget_usd)}" if guess.budget_usd is not None else None,
+        delta_color="red" if guess.over_budget else "gray",
+        delta_arrow="off",
+    )
     st.caption(
         f"{guess.cost[0].upper()}{guess.cost[1:]}. "
-        + ("Every shot waits for approval before it is published." if guess.approval_required
-           else "The automated review picks each shot's best take; nothing waits for approval.")
+        + (
+            "Every shot waits for approval before it is published."
+            if guess.approval_required
+            else "The automated review picks each shot's best take; nothing waits for approval."
+        )
     )
     for line in render_notices(project, settings):  # what `studio run` says on the command line
         st.info(f"{line[0].upper()}{line[1:]}.", icon=":material/key_off:")
@@ -125,5 +137,9 @@ if project is not None:
 
 launched = st.session_state.get("launched-batch")
 if launched:
-    st.page_link(routes.BATCH, label=f"Watch batch {launched}", icon=":material/arrow_forward:",
-                 query_params={routes.BATCH_PARAM: launched})
+    st.page_link(
+        routes.BATCH,
+        label=f"Watch batch {launched}",
+        icon=":material/arrow_forward:",
+        query_params={routes.BATCH_PARAM: launched},
+    )

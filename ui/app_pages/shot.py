@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.errors import NotFound
 from studio.views.batches import (
     ShotDetail,
     TakeCard,
@@ -12,7 +13,6 @@ from studio.views.batches import (
     shot_detail,
     workflow_url,
 )
-from studio.errors import NotFound
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
 from ui.lineage_panel import make_another_panel, recipe_and_lineage
@@ -84,10 +84,16 @@ except NotFound:
 
 shot = detail.shot
 st.title(shot.shot_id)
-st.page_link(routes.BATCH, label=f"Back to {detail.project}", icon=":material/arrow_back:",
-             query_params={routes.BATCH_PARAM: shot.batch_id})
-st.markdown(f"{stage_badge(shot.stage)} `{shot.key}` · {shot.width}×{shot.height} · upscale ×{shot.upscale} · "
-            f"chain {' → '.join(shot.chain) or '—'}")
+st.page_link(
+    routes.BATCH,
+    label=f"Back to {detail.project}",
+    icon=":material/arrow_back:",
+    query_params={routes.BATCH_PARAM: shot.batch_id},
+)
+st.markdown(
+    f"{stage_badge(shot.stage)} `{shot.key}` · {shot.width}×{shot.height} · upscale ×{shot.upscale} · "
+    f"chain {' → '.join(shot.chain) or '—'}"
+)
 st.link_button("Shot workflow in Temporal", workflow_url(settings, shot.key), icon=":material/open_in_new:")
 if shot.error:
     st.error(shot.error)
@@ -122,8 +128,12 @@ if detail.takes:
                 st.markdown(take_badge(take.card.status) + (" :green-badge[published]" if take.card.chosen else ""))
                 if take.card.review_score is not None:
                     verdict = "passed" if take.card.review_passed else "flagged"
-                    st.metric("Review score", f"{take.card.review_score:.2f}", verdict,
-                              delta_color="normal" if take.card.review_passed else "inverse")
+                    st.metric(
+                        "Review score",
+                        f"{take.card.review_score:.2f}",
+                        verdict,
+                        delta_color="normal" if take.card.review_passed else "inverse",
+                    )
                 if take.review_notes:
                     st.caption(take.review_notes)
                 if take.error:
@@ -149,7 +159,9 @@ if detail.approvals:
         width="stretch",
     )
 else:
-    st.caption("No decisions yet." if shot.stage != "published" else "Published without a gate (automated review chose).")
+    st.caption(
+        "No decisions yet." if shot.stage != "published" else "Published without a gate (automated review chose)."
+    )
 
 for pub in detail.publications:
     st.success(f"Published take {pub.take_id.rsplit('/', 1)[1]} to `{pub.path}` on {clock(pub.published_at)}.")

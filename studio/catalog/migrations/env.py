@@ -27,7 +27,9 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fals
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run the catalog's migrations with `studio db upgrade` (or `python -m studio.catalog.migrations`)")
+    raise RuntimeError(
+        "run the catalog's migrations with `studio db upgrade` (or `python -m studio.catalog.migrations`)"
+    )
 
 context.configure(
     connection=connection,

@@ -50,7 +50,9 @@ def _sqlite_locked(engine: Engine) -> Iterator[Connection]:
     # and COMMIT below are the only transaction boundaries, and none of them goes back to the
     # catalog's pool in that mode.
     locking = create_engine(
-        engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+        engine.url,
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
         connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_S},
     )
     try:

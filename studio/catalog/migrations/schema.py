@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
-from studio.errors import StudioError
 from studio.catalog.migrations.lock import schema_lock
 from studio.catalog.migrations.revisions import head_revision, known_revisions
+from studio.errors import StudioError
 
 if TYPE_CHECKING:
     from alembic.config import Config  # imported when needed: Alembic costs ~80 ms to import

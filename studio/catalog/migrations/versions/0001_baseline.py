@@ -31,7 +31,8 @@ depends_on: str | None = None
 def _baseline() -> sa.MetaData:
     meta = sa.MetaData()
     sa.Table(
-        "batch", meta,
+        "batch",
+        meta,
         sa.Column("project_name", sa.String(), nullable=False),
         sa.Column("project_slug", sa.String(), nullable=False),
         sa.Column("project_source", sa.String(), nullable=False),
@@ -55,7 +56,8 @@ def _baseline() -> sa.MetaData:
         sa.PrimaryKeyConstraint("id"),
     )
     sa.Table(
-        "shot", meta,
+        "shot",
+        meta,
         sa.Column("key", sa.String(), nullable=False),
         sa.Column("batch_id", sa.String(), nullable=False, index=True),
         sa.Column("shot_id", sa.String(), nullable=False),
@@ -75,7 +77,8 @@ def _baseline() -> sa.MetaData:
         sa.PrimaryKeyConstraint("key"),
     )
     sa.Table(
-        "take", meta,
+        "take",
+        meta,
         sa.Column("id", sa.String(), nullable=False),
         sa.Column("batch_id", sa.String(), nullable=False, index=True),
         sa.Column("shot_key", sa.String(), nullable=False, index=True),
@@ -108,7 +111,8 @@ def _baseline() -> sa.MetaData:
         sa.PrimaryKeyConstraint("id"),
     )
     sa.Table(
-        "providerattempt", meta,
+        "providerattempt",
+        meta,
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("take_id", sa.String(), nullable=False, index=True),
         sa.Column("batch_id", sa.String(), nullable=False, index=True),
@@ -126,7 +130,8 @@ def _baseline() -> sa.MetaData:
         sa.PrimaryKeyConstraint("id"),
     )
     sa.Table(
-        "approval", meta,
+        "approval",
+        meta,
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("shot_key", sa.String(), nullable=False, index=True),
         sa.Column("batch_id", sa.String(), nullable=False, index=True),
@@ -139,7 +144,8 @@ def _baseline() -> sa.MetaData:
         sa.PrimaryKeyConstraint("id"),
     )
     sa.Table(
-        "publication", meta,
+        "publication",
+        meta,
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("batch_id", sa.String(), nullable=False, index=True),
         sa.Column("shot_key", sa.String(), nullable=False, index=True),
