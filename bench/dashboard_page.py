@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.runtime.devserver import free_port, stop_process  # noqa: E402
-from studio.catalog.store import Catalog  # noqa: E402
-from studio.cli.dashboard import start_dashboard  # noqa: E402
-from studio.settings import Settings  # noqa: E402
-from studio.storage.local import open_asset_store  # noqa: E402
-from tests.ui.app_harness import populate_batch, wait_for  # noqa: E402
-from tests.ui.browser import all_images_loaded, chromium, healthy  # noqa: E402
+from pipelines.runtime.devserver import free_port, stop_process
+from studio.catalog.store import Catalog
+from studio.cli.dashboard import start_dashboard
+from studio.settings import Settings
+from studio.storage import open_asset_store
+from tests.ui.app_harness import populate_batch, wait_for
+from tests.ui.browser import all_images_loaded, chromium, healthy
 
 SAMPLE = ROOT / "sample_projects" / "batch-200"
 

@@ -59,10 +59,7 @@ class RunSize:
 
 async def run_sizes(client: Client, workflow_id: str, *, all_runs: bool = False) -> list[RunSize]:
     """The size of a workflow's latest run, or of every run (a batch that continued as new)."""
-    if all_runs:
-        run_ids = [w.run_id async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
-    else:
-        run_ids = [None]
+    run_ids = [w.run_id async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")] if all_runs else [None]
     sizes = []
     for run_id in run_ids:
         handle = client.get_workflow_handle(workflow_id, run_id=run_id)

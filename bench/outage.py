@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.runtime.devserver import free_port, start_dev_server, stop_process  # noqa: E402
-from studio.settings import Settings  # noqa: E402
-from tests.pipelines.outage_checks import outage_batch  # noqa: E402
-from tests.pipelines.pg_server import PgServer, pg_bindir  # noqa: E402
+from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
+from studio.settings import Settings
+from tests.pipelines.outage_checks import outage_batch
+from tests.pipelines.pg_server import PgServer, pg_bindir
 
 CONCURRENCY = 2  # renders at once: 200 shots take ~10 s, so the stop lands mid-batch
 

@@ -40,7 +40,7 @@ from pipelines.runtime.devserver import free_port, start_dev_server, stop_proces
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
+from studio.storage import open_asset_store
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
 
 
@@ -199,6 +199,10 @@ def median(xs: list[float]) -> float:
 
 
 async def main() -> None:
+    """Run the chosen scenarios and print their medians.
+
+    Long because it is the benchmark's script: one scenario after another, each a few lines.
+    """
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="a,b,c,d")

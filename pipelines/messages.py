@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from studio import ids
+from studio.states import ShotOutcome, ShotPhase, ShotStage
+
 
 def provider_queue(task_queue: str, provider: str) -> str:
     """The task queue where a remote provider's activities run."""
@@ -62,11 +65,11 @@ class BatchPlan:
         """The plan of the ``index``-th shot, or ``None`` when the shot must read it itself."""
         if len(self.takes) != len(self.shot_ids):
             return None
-        shot_key = f"{batch_id}/{self.shot_ids[index]}"
+        shot_key = ids.shot_key(batch_id, self.shot_ids[index])
         chain = self.chains[self.chain_of[index]]
         return ShotPlan(
             shot_key,
-            [f"{shot_key}/{n}" for n in range(1, self.takes[index] + 1)],
+            ids.take_ids(shot_key, self.takes[index]),
             list(chain),
             upscale=self.upscales[index],
             reviewers=list(self.reviewers),
@@ -119,11 +122,11 @@ class ShotPlan:
 
 @dataclass
 class ShotUpdate:
-    """A child's news for its batch: ``phase`` is ``gated``, ``resumed`` or ``done``."""
+    """A child's news for its batch (``outcome`` with ``done``)."""
 
     shot_id: str
-    phase: str
-    outcome: str | None = None
+    phase: ShotPhase
+    outcome: ShotOutcome | None = None
 
 
 @dataclass
@@ -175,7 +178,7 @@ class ShotStageInput:
     """Set a shot's stage in the catalog (and its final take / error where known)."""
 
     shot_key: str
-    stage: str
+    stage: ShotStage
     final_take_id: str | None = None
     error: str | None = None
 
@@ -259,3 +262,31 @@ class ProviderWaitNotice:
     batch_id: str
     shots: int
     seconds: int
+
+
+@dataclass
+class BatchRequest:
+    """An activity about one whole batch (its storyboard, its end)."""
+
+    batch_id: str
+
+
+@dataclass
+class ShotRequest:
+    """An activity about one shot (its plan, its gate notice)."""
+
+    shot_key: str
+
+
+def batch_id_of(inp: BatchRequest | str) -> str:
+    """The batch id of an activity's input: the dataclass, or the bare id older workflows sent.
+
+    A batch-level activity scheduled on the server before its input became a dataclass (a stage
+    retried through an outage across an upgrade) still carries the bare id.
+    """
+    return inp if isinstance(inp, str) else inp.batch_id
+
+
+def shot_key_of(inp: ShotRequest | str) -> str:
+    """The shot key of an activity's input: the dataclass, or the bare key older workflows sent."""
+    return inp if isinstance(inp, str) else inp.shot_key

@@ -8,9 +8,25 @@ the studio.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+
+class ErrorKind(StrEnum):
+    """What kind of trouble a provider error is: the stable name failover decides on.
+
+    The value is the ``type`` of the activity failure a provider error becomes, so renaming an
+    error class never changes failover.
+    """
+
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    REJECTED = "rejected"
+    INVALID = "invalid"
+    AUTH = "auth"
+    BAD_IMAGE = "bad_image"
 
 
 class ProviderError(Exception):
@@ -21,7 +37,11 @@ class ProviderError(Exception):
         status_code: HTTP status the vendor answered with, when there was one.
         retry_after: Seconds the vendor asked us to wait before trying again, when it said.
         detail: Short vendor-supplied detail (never contains credentials).
+        kind: What kind of trouble it is (each subclass says; ``None`` on the root, which
+            adapters never raise as such).
     """
+
+    kind: ClassVar[ErrorKind | None] = None
 
     def __init__(
         self,
@@ -42,25 +62,37 @@ class ProviderError(Exception):
 class RateLimited(ProviderError):
     """The vendor throttled us (HTTP 429 or a quota error); ``retry_after`` may say how long."""
 
+    kind = ErrorKind.RATE_LIMITED
+
 
 class Unavailable(ProviderError):
     """The vendor could not answer: 5xx, timeout, connection refused or reset."""
+
+    kind = ErrorKind.UNAVAILABLE
 
 
 class Rejected(ProviderError):
     """The vendor refused the content (safety or content policy). Never retry the same vendor."""
 
+    kind = ErrorKind.REJECTED
+
 
 class InvalidRequest(ProviderError):
     """The vendor says our request is malformed (4xx other than auth and rate limits)."""
+
+    kind = ErrorKind.INVALID
 
 
 class AuthFailed(ProviderError):
     """The key is missing, wrong, or lacks permission (401/403)."""
 
+    kind = ErrorKind.AUTH
+
 
 class BadImage(ProviderError):
     """The vendor answered, but the image bytes are empty or cannot be decoded."""
+
+    kind = ErrorKind.BAD_IMAGE
 
 
 @dataclass(frozen=True)
@@ -199,4 +231,51 @@ class Reviewer(Protocol):
 
     async def review(self, image: bytes, *, prompt: str, expected_size: tuple[int, int]) -> Review:
         """Review ``image`` rendered for ``prompt`` at ``expected_size`` (width, height)."""
+        ...
+
+
+# -- text chat answering in JSON (drafting a storyboard from a brief) --------------------------------
+@dataclass(frozen=True)
+class ChatTurn:
+    """One message of the conversation.
+
+    Attributes:
+        role: ``"user"`` for what we say, ``"assistant"`` for what the model said before.
+        text: The message text.
+    """
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """What the model said.
+
+    Attributes:
+        text: The answer text (meant to be JSON; not checked here).
+        provider: Provider name (``"mistral"`` or ``"gemini"``).
+        model: The model that answered, as the vendor reports it when it does.
+        truncated: The vendor says the answer stopped at the output limit.
+    """
+
+    text: str
+    provider: str
+    model: str
+    truncated: bool = False
+
+
+@runtime_checkable
+class JSONChat(Protocol):
+    """A chat model asked for one JSON answer per call."""
+
+    name: str
+    model: str
+
+    async def ask(self, system: str, turns: Sequence[ChatTurn]) -> ChatAnswer:
+        """Send ``system`` and ``turns``; return the model's answer.
+
+        Raises:
+            ProviderError: A subclass saying what went wrong with the vendor.
+        """
         ...

@@ -17,13 +17,12 @@ one the image adapters use, so a 429 or a bad key means the same thing everywher
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
 from providers._http.errors import json_body
-from providers.base import Unavailable
+from providers.base import ChatAnswer, ChatTurn, Unavailable
 from providers.gemini.adapter import _first_candidate, _GeminiHTTP, _parts
 from providers.mistral.adapter import _MistralHTTP
 
@@ -31,52 +30,6 @@ DEFAULT_MISTRAL_MODEL = "mistral-large-latest"
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DEFAULT_TEMPERATURE = 0.5
 """Some invention is wanted (shots the brief only implies), but not free association."""
-
-
-@dataclass(frozen=True)
-class ChatTurn:
-    """One message of the conversation.
-
-    Attributes:
-        role: ``"user"`` for what we say, ``"assistant"`` for what the model said before.
-        text: The message text.
-    """
-
-    role: Literal["user", "assistant"]
-    text: str
-
-
-@dataclass(frozen=True)
-class ChatAnswer:
-    """What the model said.
-
-    Attributes:
-        text: The answer text (meant to be JSON; not checked here).
-        provider: Provider name (``"mistral"`` or ``"gemini"``).
-        model: The model that answered, as the vendor reports it when it does.
-        truncated: The vendor says the answer stopped at the output limit.
-    """
-
-    text: str
-    provider: str
-    model: str
-    truncated: bool = False
-
-
-@runtime_checkable
-class JSONChat(Protocol):
-    """A chat model asked for one JSON answer per call."""
-
-    name: str
-    model: str
-
-    async def ask(self, system: str, turns: Sequence[ChatTurn]) -> ChatAnswer:
-        """Send ``system`` and ``turns``; return the model's answer.
-
-        Raises:
-            ProviderError: A subclass saying what went wrong with the vendor.
-        """
-        ...
 
 
 def _content_text(content: Any) -> str:

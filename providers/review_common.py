@@ -48,8 +48,8 @@ def prepare_image(image: bytes, provider: str) -> tuple[bytes, str, int, int]:
     mime, width, height = check_image(image, provider)
     if max(width, height) <= REVIEW_MAX_SIDE:
         return image, mime, width, height
-    with Image.open(io.BytesIO(image)) as im:
-        im = im.convert("RGB")
+    with Image.open(io.BytesIO(image)) as opened:
+        im = opened.convert("RGB")
         im.thumbnail((REVIEW_MAX_SIDE, REVIEW_MAX_SIDE))
         out = io.BytesIO()
         im.save(out, format="PNG")

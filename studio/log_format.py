@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
+from studio.ids import ids_from_key
 from studio.settings import Settings
 
 ID_FIELDS = ("batch_id", "shot_id", "take_id")
@@ -36,31 +37,6 @@ LOG_IDS: ContextVar[Mapping[str, str] | None] = ContextVar("studio_log_ids", def
 # Callables that add fields to every JSON line (tracing adds trace_id / span_id); set by
 # whoever turns that context on, so this module needs to know nothing about it.
 _context_fields: list[Callable[[], Mapping[str, str]]] = []
-
-
-def ids_from_key(key: str | None) -> dict[str, str]:
-    """The batch, shot and take ids inside a key.
-
-    Batch ids and shot ids never contain ``/`` (see :mod:`studio.project.storyboard`), so a batch id, a
-    shot key ``<batch>/<shot>`` (a shot workflow's id) and a take id ``<batch>/<shot>/<n>`` say
-    what they are by their number of parts.
-
-    Args:
-        key: A batch id, shot key or take id; ``None``, ``""`` or anything with more parts
-            gives no ids.
-
-    Returns:
-        ``batch_id`` and, where the key has them, ``shot_id`` and ``take_id``.
-    """
-    parts = key.split("/") if key else []
-    if not 1 <= len(parts) <= 3:  # not an id of ours
-        return {}
-    ids = {"batch_id": parts[0]}
-    if len(parts) >= 2:
-        ids["shot_id"] = parts[1]
-    if len(parts) == 3:
-        ids["take_id"] = key
-    return ids
 
 
 @contextmanager

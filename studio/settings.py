@@ -8,10 +8,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from providers.spec import Setting
+from providers.table import DEFAULT_UPSCALE_CHAIN, all_settings, spec_of
+
+
+def _provider_fields() -> dict[str, tuple[Any, Any]]:
+    """Each provider's settings (key, base URL, model) as a settings field, from the provider table.
+
+    Keys are secrets (``SecretStr``: never shown in a repr or log); every field is read from the
+    environment variable its table entry names.
+    """
+    fields: dict[str, tuple[Any, Any]] = {}  # name -> (type, Field(...))
+    for setting in all_settings():
+        kind: Any = SecretStr | None if setting.secret else (str if setting.default is not None else str | None)
+        fields[setting.field] = (kind, Field(default=setting.default, alias=setting.env))
+    return fields
+
+
+_PROVIDER_FIELDS = _provider_fields()
 
 
 class Settings(BaseSettings):
@@ -96,10 +115,11 @@ class Settings(BaseSettings):
         'into (JSON: ["/srv/renders"]).',
     )
 
-    mistral_api_key: SecretStr | None = Field(default=None, alias="MISTRAL_API_KEY")
-    gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
-    replicate_api_token: SecretStr | None = Field(default=None, alias="REPLICATE_API_TOKEN")
-    fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
+    # Every provider's key, base URL and model, declared from its entry in the provider table
+    # (providers.table), so that adding a provider needs no edit here. Read them through
+    # provider_key / provider_base_url / provider_model.
+    __annotations__.update({name: kind for name, (kind, _) in _PROVIDER_FIELDS.items()})
+    vars().update({name: info for name, (_, info) in _PROVIDER_FIELDS.items()})
     notify_webhook: str | None = Field(default=None, description="POSTed JSON when a gate opens.")
     notify_email: str | None = Field(default=None, description="Comma-separated addresses mailed when a gate opens.")
     smtp_host: str = "localhost"
@@ -108,12 +128,6 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_from: str = "studio@localhost"
-    mistral_base_url: str = Field(default="https://api.mistral.ai", alias="MISTRAL_BASE_URL")
-    gemini_base_url: str = Field(default="https://generativelanguage.googleapis.com", alias="GEMINI_BASE_URL")
-    replicate_base_url: str = Field(default="https://api.replicate.com", alias="REPLICATE_BASE_URL")
-    fal_base_url: str = Field(default="https://queue.fal.run", alias="FAL_BASE_URL")
-    replicate_model: str = "black-forest-labs/flux-schnell"
-    fal_model: str = "fal-ai/flux/schnell"
     vendor_timeout: float = Field(default=120.0, gt=0)
     provider_rps: dict[str, float] = Field(
         default_factory=dict,
@@ -124,7 +138,7 @@ class Settings(BaseSettings):
         description='Calls in flight per provider, across all workers and batches (JSON: {"gemini": 4}).',
     )
     upscale_chain: list[str] = Field(
-        default_factory=lambda: ["replicate", "fal", "local"],
+        default_factory=lambda: list(DEFAULT_UPSCALE_CHAIN),
         description="Upscalers in order of preference, among those with a key (local always last).",
     )
     circuit_failures: int = Field(default=5, ge=1, description="Failures in a row that open a provider's circuit.")
@@ -164,6 +178,29 @@ class Settings(BaseSettings):
         default="text", description="text (unchanged) or json: one JSON object per line, with batch/shot/take ids."
     )
 
+    def provider_key(self, name: str) -> SecretStr | None:
+        """The key of provider ``name``, or ``None`` when unset or the provider needs none.
+
+        A secret: hand it to the provider's adapter and nowhere else (payloads, catalog, logs).
+        """
+        spec = spec_of(name)
+        value = None if spec is None or spec.key is None else getattr(self, spec.key.field)
+        return value if isinstance(value, SecretStr) else None
+
+    def provider_base_url(self, name: str) -> str | None:
+        """The API root provider ``name`` is called at, if it has one."""
+        spec = spec_of(name)
+        return None if spec is None or spec.base_url is None else self._provider_text(spec.base_url)
+
+    def provider_model(self, name: str) -> str | None:
+        """The render model settings choose for provider ``name``, if its model is a setting."""
+        spec = spec_of(name)
+        return None if spec is None or spec.model is None else self._provider_text(spec.model)
+
+    def _provider_text(self, setting: Setting) -> str | None:
+        value = getattr(self, setting.field)
+        return value if isinstance(value, str) else None
+
     @property
     def catalog_url(self) -> str:
         """The SQLAlchemy URL of the catalog: ``DATABASE_URL`` or an SQLite file in HOME."""
@@ -172,7 +209,7 @@ class Settings(BaseSettings):
     @property
     def assets_dir(self) -> Path:
         """Directory of the local content-addressed asset store (meaningless when ``assets`` is an
-        ``s3://`` URL: open stores with :func:`studio.storage.local.open_asset_store`)."""
+        ``s3://`` URL: open stores with :func:`studio.storage.open_asset_store`)."""
         return Path(self.assets) if self.assets else self.home / "assets"
 
     @property
@@ -207,6 +244,9 @@ class Settings(BaseSettings):
         return self.temporal_address is None
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment, with keyword overrides (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment, with keyword overrides (used by tests and the CLI).
+
+    Overrides are validated like the environment's strings are, so they need not be typed exactly.
+    """
+    return Settings(**overrides)

@@ -1,5 +1,25 @@
-"""Shared fixtures: a real Temporal dev server (from the installed binary), settings in a temp
-home, an in-process worker, and a launcher.
+"""Fixtures more than one test folder uses, and the lanes of the suite.
+
+A fixture lives in the nearest conftest.py above every folder that uses it: these are shared by
+tests/pipelines, tests/studio, tests/ui and tests/providers; tests/providers/conftest.py holds the
+fakes only adapter tests use, and tests/ui/conftest.py skips browser tests where Chromium is
+missing. Helpers that are not fixtures live in tests/support/ and the other non-test modules,
+and test modules import them from there, never from a conftest or another test module.
+
+Lanes. A test is marked by what it needs, from the fixtures it asks for (see
+:func:`pytest_collection_modifyitems`), so ``make test-fast`` can leave out everything that starts
+a server:
+
+- ``temporal``: a Temporal dev server. Added to every test whose fixtures include
+  ``temporal_address`` or ``client`` (so also ``worker`` and ``launch``). A test that reaches the
+  server another way (its own ``connect(settings)``, a ``studio`` child process) says
+  ``@pytest.mark.temporal`` itself.
+- ``postgres``: a PostgreSQL server (``postgres_admin``, ``own_postgres``).
+- ``browser``: headless Chromium; a browser test module sets ``pytestmark = pytest.mark.browser``.
+
+``settings`` points at the session's dev server only for a test marked ``temporal``; any other test
+gets an address nothing listens on, so a test that dials Temporal without saying so fails at once
+(connection refused) instead of quietly starting a server.
 
 The catalog and asset store are SQLite and a local directory unless ``STUDIO_TEST_DATABASE_URL``
 or ``STUDIO_TEST_ASSETS=s3`` say otherwise (see tests/backends.py): the same suite runs on both.
@@ -7,25 +27,23 @@ or ``STUDIO_TEST_ASSETS=s3`` say otherwise (see tests/backends.py): the same sui
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import start_batch
 from pipelines.runtime.connection import connect
 from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
-from pipelines.runtime.worker import build_workers
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import AssetStore, open_asset_store
+from studio.storage import AssetStore, open_asset_store
 from tests.backends import (
     AWS_OVERRIDES,
     MOTO_ENV,
@@ -36,15 +54,31 @@ from tests.backends import (
     new_bucket,
     start_moto,
 )
-from tests.providers.fake_fal import FakeFal
-from tests.providers.fake_gemini import FakeGemini
-from tests.providers.fake_mistral import FakeMistral
-from tests.providers.fake_replicate import FakeReplicate
+from tests.providers.fakes import FakeGemini, FakeMistral
+from tests.support.environment import point_environment_at
+from tests.support.workers import running_workers
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_projects"
+NO_TEMPORAL = "127.0.0.1:9"
+"""The discard port: nothing listens there, so a connection is refused at once."""
+
+LANES = {
+    "temporal": frozenset({"temporal_address", "client"}),
+    "postgres": frozenset({"postgres_admin", "own_postgres"}),
+}
+"""Each lane marker and the fixtures that put a test in it (``worker`` and ``launch`` use ``client``)."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker, which is a hook of the same name
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the lanes its fixtures need (``make test-fast`` deselects them)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in LANES.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
+
+# -- servers for the session --------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A dev server shared by the session's tests (each test uses its own task queue)."""
@@ -83,6 +117,7 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
+# -- the studio's settings and stores -----------------------------------------------------------
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """Settings fields that put this test's catalog and assets on the backends the run asks for:
@@ -99,29 +134,46 @@ def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, temporal_address: str, backend: dict[str, str]) -> Settings:
-    """Settings with a fresh home, task queue and storage, pointed at the session's server."""
+def settings(request: pytest.FixtureRequest, tmp_path: Path, backend: dict[str, str]) -> Settings:
+    """Settings with a fresh home, task queue and storage.
+
+    Pointed at the session's dev server when the test is marked ``temporal`` (which starts it),
+    else at :data:`NO_TEMPORAL`.
+    """
+    needs_server = request.node.get_closest_marker("temporal") is not None
+    address = request.getfixturevalue("temporal_address") if needs_server else NO_TEMPORAL
     return Settings(
         home=tmp_path / "home",
-        temporal_address=temporal_address,
+        temporal_address=address,
         task_queue=f"t-{uuid.uuid4().hex[:8]}",
         **backend,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option, not a field
     )
 
 
 @pytest.fixture
 def catalog(settings: Settings) -> Catalog:
+    """The test's catalog (SQLite in its home unless the run asks for Postgres)."""
     return Catalog.open(settings.catalog_url)
 
 
 @pytest.fixture
 def assets(settings: Settings) -> AssetStore:
+    """The test's asset store (a directory in its home unless the run asks for S3)."""
     return open_asset_store(settings)
 
 
 @pytest.fixture
+def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point what reads settings from the environment (the dashboard, the CLI) at this test's."""
+    point_environment_at(settings, monkeypatch)
+    return settings
+
+
+# -- Temporal (each of these puts the test in the `temporal` lane) ------------------------------
+@pytest.fixture
 async def client(settings: Settings) -> Client:
+    """A client of the session's dev server, with the studio's data converter."""
     return await connect(settings)
 
 
@@ -129,20 +181,6 @@ async def client(settings: Settings) -> Client:
 def providers(settings: Settings) -> ProviderSet:
     """The providers the in-process worker uses; tests may add fault-injecting ones."""
     return build_providers(settings)
-
-
-@asynccontextmanager
-async def running_workers(
-    client: Client, settings: Settings, providers: ProviderSet | None = None
-) -> AsyncIterator[None]:
-    """The workers of one `studio worker` process, run in this process until the block ends."""
-    workers = build_workers(client, settings, providers)
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    try:
-        yield
-    finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture
@@ -153,7 +191,9 @@ async def worker(client: Client, settings: Settings, providers: ProviderSet) -> 
 
 
 @pytest.fixture
-def launch(settings: Settings, catalog: Catalog, assets: AssetStore, client: Client):
+def launch(
+    settings: Settings, catalog: Catalog, assets: AssetStore, client: Client
+) -> Callable[[Path | str], Awaitable[str]]:
     """Validate a project, write its batch and start its workflow; returns the batch id."""
 
     async def _launch(project: Path | str) -> str:
@@ -164,13 +204,7 @@ def launch(settings: Settings, catalog: Catalog, assets: AssetStore, client: Cli
     return _launch
 
 
-def write_project(folder: Path, body: str) -> Path:
-    """Write a project.toml into ``folder`` and return the folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "project.toml").write_text(body)
-    return folder
-
-
+# -- fake vendors (tests/providers and the storyboard CLI in tests/pipelines) -------------------
 @pytest.fixture
 def mistral() -> Iterator[FakeMistral]:
     """A fake Mistral server speaking its wire format on a free port (tests.providers.fake_mistral)."""
@@ -182,18 +216,4 @@ def mistral() -> Iterator[FakeMistral]:
 def gemini() -> Iterator[FakeGemini]:
     """A fake Gemini server speaking its wire format on a free port (tests.providers.fake_gemini)."""
     with FakeGemini() as server:
-        yield server
-
-
-@pytest.fixture
-def replicate() -> Iterator[FakeReplicate]:
-    """A fake Replicate server that refuses inputs its model schema lacks (tests.providers.fake_replicate)."""
-    with FakeReplicate() as server:
-        yield server
-
-
-@pytest.fixture
-def fal() -> Iterator[FakeFal]:
-    """A fake fal queue server that refuses inputs its model schema lacks (tests.providers.fake_fal)."""
-    with FakeFal() as server:
         yield server

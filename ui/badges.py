@@ -5,30 +5,41 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from studio.spending.money import usd
+from studio.states import BatchState, ShotStage, TakeStatus
 
-STAGE_COLOURS = {
-    "pending": "gray",
-    "rendering": "blue",
-    "upscaling": "blue",
-    "reviewing": "blue",
-    "awaiting_budget": "orange",
-    "awaiting_approval": "orange",
-    "publishing": "violet",
-    "published": "green",
-    "rejected": "red",
-    "failed": "red",
-    "cancelled": "gray",
+# Keyed by str: a value read from the catalog is a plain string, equal to (and hashed as) its member.
+STAGE_COLOURS: dict[str, str] = {
+    ShotStage.PENDING: "gray",
+    ShotStage.RENDERING: "blue",
+    ShotStage.UPSCALING: "blue",
+    ShotStage.REVIEWING: "blue",
+    ShotStage.AWAITING_BUDGET: "orange",
+    ShotStage.AWAITING_APPROVAL: "orange",
+    ShotStage.PUBLISHING: "violet",
+    ShotStage.PUBLISHED: "green",
+    ShotStage.REJECTED: "red",
+    ShotStage.FAILED: "red",
+    ShotStage.CANCELLED: "gray",
 }
-STATE_COLOURS = {
-    "queued": "gray",
-    "running": "blue",
-    "waiting": "orange",
-    "published": "green",
-    "failed": "red",
-    "cancelled": "gray",
+STATE_COLOURS: dict[str, str] = {
+    BatchState.QUEUED: "gray",
+    BatchState.RUNNING: "blue",
+    BatchState.WAITING: "orange",
+    BatchState.PUBLISHED: "green",
+    BatchState.FAILED: "red",
+    BatchState.CANCELLED: "gray",
 }
-TAKE_COLOURS = {"failed": "red", "approved": "green", "rejected": "red", "planned": "gray", "rendering": "blue"}
-LABELS = {"awaiting_approval": "waiting for approval", "awaiting_budget": "waiting at budget"}
+TAKE_COLOURS: dict[str, str] = {
+    TakeStatus.FAILED: "red",
+    TakeStatus.APPROVED: "green",
+    TakeStatus.REJECTED: "red",
+    TakeStatus.PLANNED: "gray",
+    TakeStatus.RENDERING: "blue",
+}
+LABELS: dict[str, str] = {
+    ShotStage.AWAITING_APPROVAL: "waiting for approval",
+    ShotStage.AWAITING_BUDGET: "waiting at budget",
+}
 # A stage no shot of the batch asks for (only upscale can be: `upscale = 1`).
 SKIPPED = "skipped (no shot upscales)"
 

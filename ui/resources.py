@@ -17,7 +17,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from studio.catalog.store import Catalog
 from studio.images.thumbnails import thumbnail, warm_thumbnails
 from studio.settings import Settings, load_settings
-from studio.storage.local import AssetMissing, AssetStore, LocalAssetStore, open_asset_store
+from studio.storage import AssetMissing, AssetStore, LocalAssetStore, open_asset_store
 
 
 def current_settings() -> Settings:

@@ -1,2 +1,4 @@
-"""Activities, thin by rule: load by id, call, store, record. The stage activities, the batch-end
-activities, what every provider call shares, and renders kept across an outage."""
+"""Activities, thin by rule: load by id, call, store, record. interface declares every activity
+(name, input, result) for workflow code to call by reference; stages, rendering, planning and
+batch_end implement them; provider_registry builds the providers a worker can call from settings;
+provider_calls is what every provider call shares; unsaved keeps renders made during an outage."""

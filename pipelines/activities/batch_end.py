@@ -11,12 +11,13 @@ import asyncio
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from pipelines.messages import BatchTally, ProviderWaitNotice
+from pipelines.messages import BatchRequest, BatchTally, ProviderWaitNotice, ShotRequest, batch_id_of, shot_key_of
 from studio.batches.close import close_batch
 from studio.batches.publish import write_manifest
 from studio.catalog.store import Catalog
 from studio.review.notify import GateNotice, GateNotifier, NotifyFailed, ProviderNotice
 from studio.review.sharing import share_url
+from studio.states import BatchState
 
 
 class BatchEndActivities:
@@ -26,11 +27,11 @@ class BatchEndActivities:
     notifier: GateNotifier | None
 
     @activity.defn(name="notify_gate")
-    async def notify_gate(self, shot_key: str) -> list[str]:
+    async def notify_gate(self, inp: ShotRequest | str) -> list[str]:
         """Tell whoever settings name that a shot waits at its gate, with the signed client link."""
         if self.notifier is None or not self.notifier.enabled:
             return []
-        notifier = self.notifier
+        notifier, shot_key = self.notifier, shot_key_of(inp)
 
         def _send() -> list[str]:
             shot = self.catalog.shot(shot_key)
@@ -44,16 +45,19 @@ class BatchEndActivities:
             raise ApplicationError(str(err), type="NotifyFailed") from None
 
     @activity.defn(name="finish_batch")
-    async def finish_batch(self, batch_id: str) -> str:
+    async def finish_batch(self, inp: BatchRequest | str) -> str:
         """Write the manifest and close the batch; returns the manifest's path."""
+        batch_id = batch_id_of(inp)
         path = await asyncio.to_thread(write_manifest, self.catalog, batch_id)
         published = await asyncio.to_thread(self.catalog.publications, batch_id)
-        await asyncio.to_thread(self.catalog.set_batch_state, batch_id, "published" if published else "failed")
+        state = BatchState.PUBLISHED if published else BatchState.FAILED
+        await asyncio.to_thread(self.catalog.set_batch_state, batch_id, state)
         return str(path)
 
     @activity.defn(name="close_batch")
-    async def close_batch(self, batch_id: str) -> BatchTally:
+    async def close_batch(self, inp: BatchRequest | str) -> BatchTally:
         """Write the manifest, square the batch with the catalog and close it (see studio.batches.close)."""
+        batch_id = batch_id_of(inp)
         await asyncio.to_thread(write_manifest, self.catalog, batch_id)
         tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
         if tally.lost:

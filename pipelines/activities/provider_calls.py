@@ -38,15 +38,20 @@ BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped"
 
 
 def provider_failure(err: ProviderError) -> ApplicationError:
-    """The activity failure for a provider error: retryable or not, and after what delay."""
-    policy = error_policy(type(err).__name__, err.retry_after)
+    """The activity failure for a provider error: typed by its kind, retryable or not, after what delay.
+
+    The failure's ``type`` is the error's kind (``rejected``, ``rate_limited``, …), which
+    failover decides on (studio.rendering.failover); the catalog keeps the class name.
+    """
+    failure_type = err.kind.value if err.kind is not None else type(err).__name__
+    policy = error_policy(failure_type, err.retry_after)
     # The vendor's own wait travels as the failure's detail: a take waiting for every provider
-    # to come back honours it (pipelines/workflows/shot.py).
+    # to come back honours it (pipelines/workflows/render_chain.py).
     hint = [err.retry_after] if err.retry_after else []
     return ApplicationError(
         f"{err.provider}: {err}",
         *hint,
-        type=type(err).__name__,
+        type=failure_type,
         non_retryable=not policy.retry_same,
         next_retry_delay=timedelta(seconds=policy.delay) if policy.delay else None,
     )

@@ -6,54 +6,49 @@ Catalog and asset-store calls are blocking, so they run in threads; provider cal
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from pipelines.activities.batch_end import BatchEndActivities
+from pipelines.activities.failures import inconsistent
+from pipelines.activities.interface import Activities
+from pipelines.activities.planning import PlanningActivities
 from pipelines.activities.provider_calls import (
-    BLOCKED_ERRORS,
     PaidCall,
     heartbeating,
     provider_failure,
 )
+from pipelines.activities.provider_registry import ProviderSet
+from pipelines.activities.rendering import RenderActivities
 from pipelines.activities.unsaved import UnsavedRenders
 from pipelines.messages import (
-    BatchPlan,
     BudgetHold,
     DecisionRecord,
     PublishInput,
     ReworkInput,
-    ShotPlan,
     ShotStageInput,
     ShotStagesInput,
     StageInput,
     TakeOutcome,
 )
-from pipelines.runtime.provider_registry import ProviderSet
-from pipelines.workflows.shot_plans import batch_plan, shot_plan
-from providers.base import ProviderError, RenderRequest
+from providers.base import ProviderError
 from studio.batches.publish import publish_take
-from studio.batches.rerun import carried_rows, project_positions
-from studio.catalog.models import Approval, Shot
-from studio.catalog.stages import begin_call, begin_render, begin_stage
+from studio.catalog.call_guard import CallPolicy
+from studio.catalog.models import Approval
+from studio.catalog.stages import begin_call, begin_stage
 from studio.catalog.store import Catalog
-from studio.errors import StudioError
-from studio.project.loader import ProjectError, parse_project
-from studio.project.storyboard import storyboard_rows, variant_seeds
-from studio.rendering.chain import resolve_chain
+from studio.ids import batch_id_in
+from studio.project.storyboard import variant_seeds
 from studio.review.notify import GateNotifier
 from studio.spending.budget import hold_at_budget
-from studio.spending.call_guard import BUSY_WAIT, CallPolicy
 from studio.spending.prices import price_of
-from studio.storage.local import AssetStore, image_size
+from studio.states import CallStatus, GateAction, ShotStage, TakeStatus
+from studio.storage.local import AssetStore
 
 
-class StudioActivities(BatchEndActivities):
+class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities, Activities):
     """Every activity of the studio, sharing explicit dependencies.
 
     Args:
@@ -117,7 +112,7 @@ class StudioActivities(BatchEndActivities):
                 await asyncio.to_thread(
                     self.catalog.finish_attempt,
                     call.attempt_id,
-                    status="failed",
+                    status=CallStatus.FAILED,
                     error_class=type(err).__name__,
                     error=str(err)[:500],
                     latency_ms=call.latency_ms(),
@@ -125,7 +120,7 @@ class StudioActivities(BatchEndActivities):
                 )
             raise provider_failure(err) from None
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         """The activity callables to register on a worker."""
         return [
             self.storyboard,
@@ -146,198 +141,16 @@ class StudioActivities(BatchEndActivities):
             self.notify_provider_wait,
         ]
 
-    @activity.defn(name="storyboard")
-    async def storyboard(self, batch_id: str) -> BatchPlan:
-        """Expand the batch's project into shots and planned takes (once), and plan the batch."""
-        try:
-            return await asyncio.to_thread(self._storyboard, batch_id)
-        except ProjectError as err:
-            # Retrying cannot fix the project as launched: fail the batch now, saying why.
-            await asyncio.to_thread(self.catalog.set_batch_state, batch_id, "failed", error=str(err))
-            raise ApplicationError(str(err), type="ProjectError", non_retryable=True) from None
-
-    def _storyboard(self, batch_id: str) -> BatchPlan:
-        batch = self.catalog.batch(batch_id)
-        if batch.kind == "replay":  # `studio replay` planned the rows already
-            return batch_plan(
-                self.catalog.shots(batch_id),
-                self.catalog.batch_takes(batch_id),
-                BatchPlan([], approval_required=False),
-                self.providers,
-            )
-        source = Path(batch.project_source)
-        # The project as launched; its sketches were stored at launch (batch.references).
-        project = parse_project(
-            self.assets.get(batch.project_key).decode(), source=str(source), base_dir=source.parent, check_files=False
-        )
-        available = self.providers.available()
-        shots, takes = storyboard_rows(
-            project, batch_id, batch.seed, lambda req: resolve_chain(req, available)[0], batch.references
-        )
-        carried: list[Shot] = []
-        if batch.kind == "rerun":
-            only = set(batch.rerun_only)
-            shots = [s for s in shots if s.shot_id in only]
-            takes = [t for t in takes if t.shot_key in {s.key for s in shots}]
-            assert batch.parent_batch_id is not None
-            parent_takes = {t.id: t for t in self.catalog.batch_takes(batch.parent_batch_id)}
-            carried, kept = carried_rows(
-                batch, self.catalog.shots(batch.parent_batch_id), parent_takes, project_positions(project)
-            )
-            shots, takes = shots + carried, takes + kept
-        self.catalog.add_shots(batch_id, shots, takes)
-        for shot in carried:  # the kept shots' files go into the new batch's folder too
-            assert shot.final_take_id is not None
-            publish_take(self.catalog, self.assets, shot.key, shot.final_take_id)
-        approval = project.approval
-        kept_keys = {s.key for s in carried}
-        rendered = [s for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]
-        plan = BatchPlan([], approval.required, approval.deadline_seconds, approval.on_expiry)
-        return batch_plan(rendered, takes, plan, self.providers)
-
-    @activity.defn(name="plan_shot")
-    async def plan_shot(self, shot_key: str) -> ShotPlan:
-        """The takes and provider chain of one shot."""
-
-        def _plan() -> ShotPlan:
-            shot, takes = self.catalog.shot_with_takes(shot_key)
-            return shot_plan(shot, [t.id for t in takes], self.providers)
-
-        return await asyncio.to_thread(_plan)
-
-    @activity.defn(name="render")
-    async def render(self, inp: StageInput) -> TakeOutcome:
-        """Render one take with one provider, unless an earlier run already did."""
-        renderer = self.providers.renderers.get(inp.provider)
-        if renderer is None:
-            raise ApplicationError(
-                f"{inp.provider}: not configured on this worker", type="InvalidRequest", non_retryable=True
-            )
-        info = activity.info()
-        price = price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
-        while True:
-            start = await asyncio.to_thread(
-                begin_render,
-                self.catalog,
-                inp.take_id,
-                provider=inp.provider,
-                attempt=info.attempt,
-                price=price,
-                policy=self.policy,
-            )
-            if start.blocked is None:
-                break
-            if start.blocked.reason != "busy":
-                # Over budget: the workflow holds the shot at a budget gate. Circuit open: next provider.
-                kind = BLOCKED_ERRORS[start.blocked.reason]
-                hint = [start.blocked.retry_in] if start.blocked.retry_in else []
-                raise ApplicationError(start.blocked.message, *hint, type=kind, non_retryable=True)
-            if not info.is_local:
-                activity.heartbeat()
-            await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
-        take = start.take
-        if start.done:
-            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider))
-        assert start.attempt_id is not None
-        attempt_id = start.attempt_id
-
-        async def save_job(vendor_job: str) -> None:
-            await asyncio.to_thread(self.catalog.set_attempt_job, attempt_id, vendor_job)
-
-        init_image = await asyncio.to_thread(self.assets.get, take.init_key) if take.init_key else None
-        request = RenderRequest(
-            prompt=take.prompt,
-            width=take.width,
-            height=take.height,
-            negative=take.negative,
-            seed=take.seed,
-            params=dict(take.params or {}),
-            job_id=start.job_id,
-            init_image=init_image,
-            strength=take.strength if init_image is not None else None,
-        )
-        started = time.monotonic()
-        try:
-            kept = self._unsaved.kept(take.id, inp.provider)
-            if kept is not None:  # made before an outage stopped it being stored: not paid for again
-                result = kept
-            elif activity.info().is_local:
-                async with self._limit(inp.provider):
-                    result = await renderer.render(request, on_job=save_job)
-            else:
-                async with heartbeating():
-                    result = await renderer.render(request, on_job=save_job)
-        except ProviderError as err:
-            await asyncio.to_thread(
-                self.catalog.finish_attempt,
-                attempt_id,
-                status="failed",
-                error_class=type(err).__name__,
-                error=str(err)[:500],
-                latency_ms=int((time.monotonic() - started) * 1000),
-                cost_usd=0.0,
-            )
-            raise provider_failure(err) from None
-        latency_ms = int((time.monotonic() - started) * 1000)
-        self._unsaved.keep(take.id, inp.provider, result)
-        take_fields = dict(
-            status="rendered",
-            provider=inp.provider,
-            model=result.model,
-            seed_used=result.seed,
-            reproducible=result.reproducible,
-            revised_prompt=result.revised_prompt,
-            params=result.params,
-            error=None,
-        )
-
-        def _store() -> None:
-            delivered = image_size(result.image)
-            if delivered != (take.width, take.height):
-                # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
-                take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
-            key = self.assets.put(result.image, result.mime_type)
-            cost = price_of("render", inp.provider, result.model, self.policy.prices)
-            self.catalog.complete_attempt(
-                attempt_id,
-                take.id,
-                {**take_fields, "asset_key": key},
-                latency_ms=latency_ms,
-                job_id=result.job_id or start.job_id,
-                cost_usd=cost,
-            )
-
-        await asyncio.to_thread(_store)
-        self._unsaved.stored(take.id, inp.provider)
-        return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
-
-    async def _finish(self, inp: StageInput, rendered: TakeOutcome) -> TakeOutcome:
-        """Upscale and review a rendered take in this activity when asked to (``inp.finish``).
-
-        Each stage finds its earlier result as it would in an activity of its own. A failure
-        hands the take back as merely rendered: the workflow then runs the stages one by one,
-        with their own retries and the upscale chain, and records why they failed.
-        """
-        if not inp.finish:
-            return rendered
-        try:
-            if inp.upscale > 1:
-                await self.upscale(StageInput(rendered.take_id, "local", inp.upscale))
-            return await self.review(StageInput(rendered.take_id, "local"))
-        except (ApplicationError, StudioError, OSError, ValueError) as err:
-            activity.logger.warning(
-                "in-process stages of %s failed; the workflow runs them one by one: %s", rendered.take_id, err
-            )
-            return rendered
-
     @activity.defn(name="upscale")
     async def upscale(self, inp: StageInput) -> TakeOutcome:
         """Upscale a rendered take and store the result as its final image."""
-        take, _ = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "upscaling")
+        take, _ = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, ShotStage.UPSCALING)
         # In a thread: on S3 this is a network round trip, which must not stall the event loop.
-        if take.final_key and await asyncio.to_thread(self.assets.exists, take.final_key):
+        # bool(): mypy would otherwise infer the thread call's result from final_key's type.
+        if take.final_key and bool(await asyncio.to_thread(self.assets.exists, take.final_key)):
             return TakeOutcome(take.id, ok=True, provider=inp.provider)
-        assert take.asset_key is not None, "upscale runs only after a render"
+        if take.asset_key is None:
+            raise inconsistent(f"take {take.id} has no render to upscale")
         image = await asyncio.to_thread(self.assets.get, take.asset_key)
         upscaler = self.providers.upscalers[inp.provider]
         async with self._paid_call(take.id, "upscale", inp.provider, getattr(upscaler, "model", None)) as call:
@@ -348,10 +161,13 @@ class StudioActivities(BatchEndActivities):
         def _store() -> None:
             key = self.assets.put(result.image, result.mime_type)
             if call.attempt_id is None:
-                self.catalog.update_take(take.id, status="upscaled", final_key=key)
+                self.catalog.update_take(take.id, status=TakeStatus.UPSCALED, final_key=key)
             else:
                 self.catalog.complete_attempt(
-                    call.attempt_id, take.id, {"status": "upscaled", "final_key": key}, latency_ms=call.latency_ms()
+                    call.attempt_id,
+                    take.id,
+                    {"status": TakeStatus.UPSCALED, "final_key": key},
+                    latency_ms=call.latency_ms(),
                 )
 
         await asyncio.to_thread(_store)
@@ -360,12 +176,13 @@ class StudioActivities(BatchEndActivities):
     @activity.defn(name="review")
     async def review(self, inp: StageInput) -> TakeOutcome:
         """Score a take against its shot and store the verdict."""
-        take, shot = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, "reviewing")
+        take, shot = await asyncio.to_thread(begin_stage, self.catalog, inp.take_id, ShotStage.REVIEWING)
         if take.review_score is not None:
             return TakeOutcome(take.id, True, inp.provider, take.review_score, take.review_passed, reviewed=True)
         # Without an upscale stage (factor 1) the render itself is the final image.
         key = take.final_key or take.asset_key
-        assert key is not None, "review runs only after a render"
+        if key is None:
+            raise inconsistent(f"take {take.id} has no image to review")
         image = await asyncio.to_thread(self.assets.get, key)
         width, height = (take.params or {}).get("delivered_size", (take.width, take.height))
         expected = (width * shot.upscale, height * shot.upscale)
@@ -373,7 +190,7 @@ class StudioActivities(BatchEndActivities):
         async with self._paid_call(take.id, "review", inp.provider, getattr(reviewer, "model", None)) as call:
             verdict = await reviewer.review(image, prompt=take.prompt, expected_size=expected)
         fields = dict(
-            status="reviewed",
+            status=TakeStatus.REVIEWED,
             final_key=key,
             review_score=verdict.score,
             review_passed=verdict.passed,
@@ -403,7 +220,9 @@ class StudioActivities(BatchEndActivities):
     @activity.defn(name="mark_take_failed")
     async def mark_take_failed(self, outcome: TakeOutcome) -> None:
         """Record that a take could not be made, and why."""
-        await asyncio.to_thread(self.catalog.update_take, outcome.take_id, status="failed", error=outcome.error)
+        await asyncio.to_thread(
+            self.catalog.update_take, outcome.take_id, status=TakeStatus.FAILED, error=outcome.error
+        )
 
     @activity.defn(name="set_shot_stage")
     async def set_shot_stage(self, inp: ShotStageInput) -> None:
@@ -432,7 +251,7 @@ class StudioActivities(BatchEndActivities):
     @activity.defn(name="record_decision")
     async def record_decision(self, rec: DecisionRecord) -> None:
         """Write down a gate decision (once per gate round)."""
-        batch_id = rec.shot_key.split("/", 1)[0]
+        batch_id = batch_id_in(rec.shot_key)
         approval = Approval(
             shot_key=rec.shot_key,
             batch_id=batch_id,
@@ -443,8 +262,8 @@ class StudioActivities(BatchEndActivities):
             note=rec.note,
         )
         await asyncio.to_thread(self.catalog.add_approval, approval)
-        if rec.action == "approve":
-            await asyncio.to_thread(self.catalog.update_shot, rec.shot_key, stage="publishing")
+        if rec.action == GateAction.APPROVE:
+            await asyncio.to_thread(self.catalog.update_shot, rec.shot_key, stage=ShotStage.PUBLISHING)
 
     @activity.defn(name="publish")
     async def publish(self, inp: PublishInput) -> str:

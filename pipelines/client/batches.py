@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from functools import partial
+from typing import cast
 
 from temporalio.client import (
     Client,
@@ -14,16 +15,25 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState
 from pipelines.search_attributes import batch_labels, is_unregistered_search_attribute, register_command
 from pipelines.workflows.batch import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
+from studio import ids
+from studio.batches.close import ENDED_BATCH_STATES
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
 from studio.settings import Settings
+from studio.states import ENDED_SHOT_STAGES, BatchState
 
 log = logging.getLogger(__name__)
+
+# temporalio's @workflow.update(name=...) types an async handler's result as its coroutine, so
+# execute_update would refuse these; the casts say what the client actually gets back.
+_DECIDE = cast("UpdateMethodMultiParam[[ShotWorkflow, Decision], str]", ShotWorkflow.decide)
+_ANSWER_BUDGET = cast("UpdateMethodMultiParam[[ShotWorkflow, BudgetAnswer], str]", ShotWorkflow.budget)
 
 
 class GateRefused(StudioError):
@@ -104,7 +114,8 @@ async def start_batch(
 
 async def wait_batch(client: Client, batch_id: str) -> dict[str, int]:
     """Wait for a batch to finish; returns its outcome counts."""
-    return await client.get_workflow_handle(batch_id).result()
+    counts: dict[str, int] = await client.get_workflow_handle(batch_id).result()
+    return counts
 
 
 async def decide(client: Client, batch_id: str, shot_id: str, decision: Decision) -> str:
@@ -113,10 +124,10 @@ async def decide(client: Client, batch_id: str, shot_id: str, decision: Decision
     Raises:
         GateRefused: The gate refused (unknown take, already decided, not waiting, no such shot).
     """
-    shot_key = f"{batch_id}/{shot_id}"
+    shot_key = ids.shot_key(batch_id, shot_id)
     handle = client.get_workflow_handle_for(ShotWorkflow.run, shot_key)
     try:
-        return await handle.execute_update(ShotWorkflow.decide, decision)
+        return await handle.execute_update(_DECIDE, decision)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise GateRefused(shot_key, getattr(cause, "message", None) or str(cause)) from None
@@ -134,7 +145,7 @@ async def decide(client: Client, batch_id: str, shot_id: str, decision: Decision
 
 async def gate_state(client: Client, batch_id: str, shot_id: str) -> GateState:
     """The state of a shot's gate (open or not, its takes)."""
-    handle = client.get_workflow_handle_for(ShotWorkflow.run, f"{batch_id}/{shot_id}")
+    handle = client.get_workflow_handle_for(ShotWorkflow.run, ids.shot_key(batch_id, shot_id))
     return await handle.query(ShotWorkflow.gate)
 
 
@@ -146,16 +157,12 @@ async def answer_budget(client: Client, batch_id: str, shot_ids: list[str], *, g
     """
     lines = []
     for shot_id in shot_ids:
-        handle = client.get_workflow_handle_for(ShotWorkflow.run, f"{batch_id}/{shot_id}")
+        handle = client.get_workflow_handle_for(ShotWorkflow.run, ids.shot_key(batch_id, shot_id))
         try:
-            lines.append(await handle.execute_update(ShotWorkflow.budget, BudgetAnswer(go, who)))
+            lines.append(await handle.execute_update(_ANSWER_BUDGET, BudgetAnswer(go, who)))
         except WorkflowUpdateFailedError as err:
-            lines.append(f"{batch_id}/{shot_id}: {getattr(err.cause, 'message', None) or err.cause}")
+            lines.append(f"{ids.shot_key(batch_id, shot_id)}: {getattr(err.cause, 'message', None) or err.cause}")
     return lines
-
-
-# A shot in one of these stages has ended; anything else may still have a workflow running.
-ENDED_SHOT_STAGES = ("published", "rejected", "failed", "cancelled")
 
 
 class BatchAlreadyEnded(StudioError):
@@ -222,7 +229,7 @@ async def cancel_batch(
         shot for shot in await asyncio.to_thread(catalog.shots, batch_id) if shot.stage not in ENDED_SHOT_STAGES
     ]
     state = (await asyncio.to_thread(catalog.batch, batch_id)).state
-    if not batch_cancelled and not open_shots and state in ("published", "failed"):
+    if not batch_cancelled and not open_shots and state in ENDED_BATCH_STATES:
         raise BatchAlreadyEnded(batch_id, state)
     keys = [shot.key for shot in open_shots]
     requested = await asyncio.gather(*(_request_cancel(client, key) for key in keys))
@@ -238,12 +245,12 @@ async def cancel_batch(
     marked = await asyncio.to_thread(catalog.cancel_shots, stopped, unless=())
     idle = [key for key in keys if key not in cancelled]  # never started, or ended before the cancel
     marked += await asyncio.to_thread(catalog.cancel_shots, idle)
-    await asyncio.to_thread(catalog.set_batch_state, batch_id, "cancelled")
+    await asyncio.to_thread(catalog.set_batch_state, batch_id, BatchState.CANCELLED)
     return BatchCancellation(
         batch_id=batch_id,
         batch_workflow_cancelled=batch_cancelled,
-        shots_cancelled=[key.split("/", 1)[1] for key in cancelled],
-        shots_marked=[key.split("/", 1)[1] for key in marked],
+        shots_cancelled=[ids.shot_id_in(key) for key in cancelled],
+        shots_marked=[ids.shot_id_in(key) for key in marked],
         still_running=still_running,
     )
 

@@ -25,9 +25,10 @@ from studio.catalog.store import Catalog
 from studio.errors import StudioError
 from studio.settings import Settings
 from studio.spending.budget import Spend, raise_budget, stop_spending
-from studio.storage.local import open_asset_store
+from studio.states import GateAction
+from studio.storage import open_asset_store
 
-GATE_ACTIONS = ("approve", "reject", "changes")
+GATE_ACTIONS = tuple(GateAction)
 T = TypeVar("T")
 
 __all__ = [

@@ -1,2 +1,2 @@
 """Running the studio on Temporal: the worker, the embedded dev server, connecting to a cluster,
-payload offload, the outage guard, telemetry and the provider registry a worker builds from settings."""
+payload offload, the outage guard and telemetry."""

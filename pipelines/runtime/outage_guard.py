@@ -28,7 +28,7 @@ from temporalio.worker import (
 from studio.catalog.store import Catalog
 from studio.outages.classify import OUTAGE_TYPES, OutageLog, classify_outage, retry_allowed, retry_delay
 from studio.outages.notes import clear_outage, note_outage
-from studio.rendering.failover import WEATHER
+from studio.rendering.failover import is_weather
 
 # Activities that write or read the asset store (or the disk): their success ends such an outage.
 STORING = frozenset({"storyboard", "render", "upscale", "review", "publish", "finish_batch", "close_batch"})
@@ -155,7 +155,7 @@ def verdict(err: Exception, log: OutageLog, provider: str | None = None, failure
             category=ApplicationErrorCategory.BENIGN,
         )
     if isinstance(err, ApplicationError):
-        weather = err.type in WEATHER and provider is not None
+        weather = is_weather(err.type) and provider is not None
         if weather:
             # A provider down or throttling is recorded on the call's row and logged once per
             # spell here, not as a traceback per call.

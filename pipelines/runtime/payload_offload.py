@@ -25,7 +25,7 @@ from temporalio.converter import DataConverter, PayloadCodec
 
 from studio.errors import StudioError
 from studio.settings import Settings
-from studio.storage.local import AssetStore, open_asset_store
+from studio.storage import AssetStore, open_asset_store
 
 OFFLOAD_ENCODING = b"binary/studio-offload"
 # Not a known image type, so the store names the object <sha256>.bin.

@@ -23,7 +23,8 @@ import temporalio.client
 import temporalio.worker
 import temporalio.workflow
 
-from studio.log_format import LOG_IDS, configure_logging, ids_from_key
+from studio.ids import ids_from_key
+from studio.log_format import LOG_IDS, configure_logging
 from studio.settings import Settings
 
 # Activity inputs name their subject with these fields (pipelines.messages), widest first so

@@ -24,7 +24,8 @@ from temporalio.contrib.opentelemetry import (
 )
 
 from studio.errors import StudioError
-from studio.log_format import LOG_IDS, add_context_fields, ids_from_key
+from studio.ids import ids_from_key
+from studio.log_format import LOG_IDS, add_context_fields
 from studio.settings import Settings
 
 log = logging.getLogger(__name__)

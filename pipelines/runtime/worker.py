@@ -3,7 +3,7 @@
 A remote provider's queue is where its limits hold: each worker process runs at most
 ``provider_concurrency`` calls to it at once, and the server hands out at most
 ``provider_rps[name]`` of its tasks per second across all workers. Calls in flight across
-workers, budgets and the circuit breaker are checked in the catalog (see studio.spending.call_guard).
+workers, budgets and the circuit breaker are checked in the catalog (see studio.catalog.call_guard).
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from temporalio.worker.workflow_sandbox import (
     SandboxRestrictions,
 )
 
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.activities.stages import StudioActivities
 from pipelines.messages import provider_queue
 from pipelines.runtime.connection import connect
 from pipelines.runtime.outage_guard import OutageGuard
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from pipelines.workflows.batch import BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
+from studio.catalog.call_guard import CallPolicy
 from studio.catalog.store import Catalog
 from studio.review.notify import GateNotifier
 from studio.settings import Settings
-from studio.spending.call_guard import CallPolicy
-from studio.storage.local import open_asset_store
+from studio.storage import open_asset_store
 
 # A dead worker's workflows move to a live one after this (SDK default: 10 s).
 STICKY_TIMEOUT = timedelta(seconds=2)

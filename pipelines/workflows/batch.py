@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
-from pipelines.workflows.stage_runs import STAGE_FAILED, run_stage
+from pipelines.workflows.stage_runs import STAGE_FAILED, Activity, Arg, Result, run_stage
 
 with workflow.unsafe.imports_passed_through():
+    from pipelines.activities.interface import Activities
     from pipelines.messages import (
         BatchInput,
         BatchPlan,
-        BatchTally,
+        BatchRequest,
         ProviderWaitNotice,
         ShotInput,
         ShotStageInput,
@@ -32,14 +35,19 @@ with workflow.unsafe.imports_passed_through():
         ShotUpdate,
     )
     from pipelines.workflows.shot import ShotWorkflow
+    from studio.ids import shot_key
+    from studio.states import ShotOutcome, ShotPhase, ShotStage
 
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
-FINAL_STAGES = ("published", "rejected", "failed")
+FINAL_STAGES = tuple(ShotOutcome)  # the stages a shot's own workflow ends in: each is also its outcome
 # Patches: batches recorded before them ended a shot that failed abnormally without writing it
 # down, closed on their own count, and sent no notice about providers being down.
 RECORD_ABNORMAL = "record-abnormal-shot-ends"
 CLOSE_FROM_CATALOG = "close-batch-from-catalog"
 PROVIDER_NOTICE = "provider-wait-notice"
+# Batches recorded before it left a shot whose child workflow could not start (for any reason
+# but an id already running) active for ever, and so never ended.
+RECORD_FAILED_STARTS = "record-failed-shot-starts"
 NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
 
 
@@ -55,15 +63,23 @@ class BatchWorkflow:
         self.provider_waiting: set[str] = set()  # shots whose takes wait for a provider to come back
         self.outage_window = 6 * 3600.0
         self.queue = "studio"
+        # The batch's own tasks (shot starts, the provider watch): kept so none is collected
+        # while it runs, and dropped once done.
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the batch's main loop, holding a reference until it ends."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, activity: Activity[Arg, Result], arg: Arg) -> Result:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
         return await run_stage(
-            name,
+            activity,
             arg,
             task_queue=self.queue,
             window=self.outage_window,
-            result_type=result_type,
             timeout=timedelta(minutes=5),
             local_window=timedelta(minutes=5),
         )
@@ -73,10 +89,9 @@ class BatchWorkflow:
         """Run the batch; returns how many shots ended in each outcome."""
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
         self.outage_window, self.queue = inp.outage_window, inp.task_queue
-        plan = await self._run("storyboard", inp.batch_id, BatchPlan)
-        assert isinstance(plan, BatchPlan)
+        plan = await self._run(Activities.storyboard, BatchRequest(inp.batch_id))
         if workflow.patched(PROVIDER_NOTICE):
-            asyncio.create_task(self._watch_providers(inp))
+            self._spawn(self._watch_providers(inp))
         total, cursor = len(plan.shot_ids), inp.cursor
         if self.active or self.gated:
             await self._reconcile(inp.batch_id)
@@ -89,7 +104,7 @@ class BatchWorkflow:
                 shot_id = plan.shot_ids[cursor]
                 self.active.add(shot_id)  # before starting, so an early "done" signal finds it
                 self.starting += 1
-                asyncio.create_task(self._start(inp, plan, cursor))
+                self._spawn(self._start(inp, plan, cursor))
                 cursor += 1
             if self.done() >= total:
                 break
@@ -115,12 +130,11 @@ class BatchWorkflow:
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not workflow.patched(CLOSE_FROM_CATALOG):
-            await self._run("finish_batch", inp.batch_id)
+            await self._run(Activities.finish_batch, BatchRequest(inp.batch_id))
             return self.outcomes
         # The catalog has the last word: a batch says "published" only when every shot is in a
         # final state there, and its outcome counts are the catalog's.
-        tally = await self._run("close_batch", inp.batch_id, BatchTally)
-        assert isinstance(tally, BatchTally)
+        tally = await self._run(Activities.close_batch, BatchRequest(inp.batch_id))
         if tally.outcomes != self.outcomes:
             workflow.logger.warning(
                 "batch %s: counted %s, the catalog says %s (the catalog's count is kept)",
@@ -141,8 +155,8 @@ class BatchWorkflow:
             except TimeoutError:
                 notice = ProviderWaitNotice(inp.batch_id, len(self.provider_waiting), int(inp.provider_notice_after))
                 try:
-                    await workflow.execute_local_activity(
-                        "notify_provider_wait",
+                    await workflow.execute_local_activity_method(
+                        Activities.notify_provider_wait,
                         notice,
                         start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=NOTIFY_RETRY,
@@ -160,13 +174,12 @@ class BatchWorkflow:
         the catalog before it signals, so the catalog settles what the signal would have said.
         """
         carried = sorted(self.active | self.gated)
-        stages = await self._run("shot_stages", ShotStagesInput(batch_id, carried), dict[str, str])
-        assert isinstance(stages, dict)
+        stages = await self._run(Activities.shot_stages, ShotStagesInput(batch_id, carried))
         for shot_id in carried:
             stage = stages.get(shot_id)
             if stage in FINAL_STAGES:
                 self._done(shot_id, stage)
-            elif stage == "awaiting_approval" and shot_id in self.active:
+            elif stage == ShotStage.AWAITING_APPROVAL and shot_id in self.active:
                 self.active.discard(shot_id)
                 self.gated.add(shot_id)
 
@@ -182,38 +195,27 @@ class BatchWorkflow:
     async def _start(self, inp: BatchInput, plan: BatchPlan, index: int) -> None:
         shot_id = plan.shot_ids[index]
         try:
-            handle = await workflow.start_child_workflow(
-                ShotWorkflow.run,
-                ShotInput(
-                    inp.batch_id,
-                    shot_id,
-                    approval_required=plan.approval_required,
-                    deadline_seconds=plan.deadline_seconds,
-                    on_expiry=plan.on_expiry,
-                    task_queue=inp.task_queue,
-                    plan=plan.shot_plan(inp.batch_id, index),
-                    outage_window=inp.outage_window,
-                    provider_window=inp.provider_window,
-                    provider_retry_cap=inp.provider_retry_cap,
-                ),
-                id=f"{inp.batch_id}/{shot_id}",
-                task_queue=inp.task_queue,
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                # A dead worker's in-flight shot moves to a live worker after this (default 10 s).
-                task_timeout=WORKFLOW_TASK_TIMEOUT,
-                # The batch's own labels (pipelines.search_attributes), so operators find a batch and
-                # its shots with one query. A batch started without them passes none: its commands,
-                # and so saved histories, stay as they were.
-                memo=workflow.memo() or None,
-                search_attributes=workflow.info().typed_search_attributes or None,
-            )
+            handle = await self._start_child(inp, plan, index)
         except WorkflowAlreadyStartedError:
             # Started by an earlier run of this batch; it reports to us by signal all the same.
             workflow.logger.info("shot %s already running", shot_id)
             return
+        except Exception as err:
+            if is_cancelled_exception(err) or isinstance(err, workflow.NondeterminismError):
+                raise
+            # Batches before the patch let this escape their start task: the shot stayed
+            # active and the batch waited for it forever.
+            if not workflow.patched(RECORD_FAILED_STARTS):
+                raise
+            workflow.logger.warning("shot %s could not start: %s", shot_id, err)
+            try:
+                await self._record_failed(inp.batch_id, shot_id, f"its workflow could not start: {err}")
+            finally:
+                self._done(shot_id, ShotOutcome.FAILED)
+            return
         finally:
             self.starting -= 1
-        outcome = "failed"
+        outcome: str = ShotOutcome.FAILED
         try:
             outcome = await handle
         except ChildWorkflowError as err:
@@ -221,15 +223,48 @@ class BatchWorkflow:
             if workflow.patched(RECORD_ABNORMAL):
                 # The shot could not write its end itself: write it, so the catalog never shows a
                 # shot "pending" that nothing will render (rerun --only failed picks it up).
-                why = f"its workflow ended abnormally: {err.cause or err}"
-                ended = ShotStageInput(f"{inp.batch_id}/{shot_id}", "failed", error=why[:500])
-                try:
-                    await self._run("set_shot_stage", ended)
-                except STAGE_FAILED as failed:
-                    # Even so the batch must end: closing it records every shot left in flight.
-                    workflow.logger.warning("could not record the end of shot %s: %s", shot_id, failed)
+                await self._record_failed(inp.batch_id, shot_id, f"its workflow ended abnormally: {err.cause or err}")
         finally:
             self._done(shot_id, outcome)
+
+    async def _start_child(
+        self, inp: BatchInput, plan: BatchPlan, index: int
+    ) -> workflow.ChildWorkflowHandle[ShotWorkflow, str]:
+        shot_id = plan.shot_ids[index]
+        return await workflow.start_child_workflow(
+            ShotWorkflow.run,
+            ShotInput(
+                inp.batch_id,
+                shot_id,
+                approval_required=plan.approval_required,
+                deadline_seconds=plan.deadline_seconds,
+                on_expiry=plan.on_expiry,
+                task_queue=inp.task_queue,
+                plan=plan.shot_plan(inp.batch_id, index),
+                outage_window=inp.outage_window,
+                provider_window=inp.provider_window,
+                provider_retry_cap=inp.provider_retry_cap,
+            ),
+            id=shot_key(inp.batch_id, shot_id),
+            task_queue=inp.task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            # A dead worker's in-flight shot moves to a live worker after this (default 10 s).
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
+            # The batch's own labels (pipelines.search_attributes), so operators find a batch and
+            # its shots with one query. A batch started without them passes none: its commands,
+            # and so saved histories, stay as they were.
+            memo=workflow.memo() or None,
+            search_attributes=workflow.info().typed_search_attributes or None,
+        )
+
+    async def _record_failed(self, batch_id: str, shot_id: str, why: str) -> None:
+        """Write down that a shot failed for a reason its own workflow could not record."""
+        ended = ShotStageInput(shot_key(batch_id, shot_id), ShotStage.FAILED, error=why[:500])
+        try:
+            await self._run(Activities.set_shot_stage, ended)
+        except STAGE_FAILED as failed:
+            # Even so the batch must end: closing it records every shot left in flight.
+            workflow.logger.warning("could not record the end of shot %s: %s", shot_id, failed)
 
     def _done(self, shot_id: str, outcome: str | None) -> None:
         # A gated shot is seen twice (its signal and its completion): count it once.
@@ -237,24 +272,24 @@ class BatchWorkflow:
         if shot_id in self.active or shot_id in self.gated:
             self.active.discard(shot_id)
             self.gated.discard(shot_id)
-            key = outcome or "failed"
+            key = str(outcome or ShotOutcome.FAILED)  # a plain str: the counts are logged and returned
             self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     @workflow.signal(name="shot_update")
     def shot_update(self, update: ShotUpdate) -> None:
         """A shot reports that it reached a gate, left one, or finished."""
         sid = update.shot_id
-        if update.phase == "gated":
+        if update.phase == ShotPhase.GATED:
             self.active.discard(sid)
             self.gated.add(sid)
-        elif update.phase == "resumed":
+        elif update.phase == ShotPhase.RESUMED:
             self.gated.discard(sid)
             self.active.add(sid)
-        elif update.phase == "done":
+        elif update.phase == ShotPhase.DONE:
             self._done(sid, update.outcome)
-        elif update.phase == "provider_wait":
+        elif update.phase == ShotPhase.PROVIDER_WAIT:
             self.provider_waiting.add(sid)
-        elif update.phase == "provider_back":
+        elif update.phase == ShotPhase.PROVIDER_BACK:
             self.provider_waiting.discard(sid)
 
     @workflow.query(name="progress")

@@ -17,6 +17,9 @@ from temporalio.common import RetryPolicy
 
 from pipelines.workflows.stage_runs import (
     STAGE_FAILED,
+    Activity,
+    Arg,
+    Result,
     failure_text,
     failure_type,
     raise_if_cancelled,
@@ -25,8 +28,10 @@ from pipelines.workflows.stage_runs import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from pipelines.activities.interface import Activities
     from pipelines.messages import ShotPlan, ShotStageInput, ShotUpdate, StageInput, TakeOutcome, provider_queue
-    from studio.rendering.failover import FINAL_FOR_PROVIDER, WEATHER, provider_wait
+    from studio.rendering.failover import FINAL_FOR_PROVIDER, final_for_provider, is_weather, provider_wait
+    from studio.states import ShotPhase, ShotStage
 
 # Unlimited attempts, bounded by each call's schedule-to-close window: the worker's outage guard
 # gives a provider's own trouble its 3 tries (then failover) and an outage as long as it lasts.
@@ -46,7 +51,7 @@ class RenderChain:
 
     shot_key: str
     shot_id: str
-    stage: str
+    stage: ShotStage
     outage_window: float
     provider_window: float
     provider_retry_cap: float
@@ -56,7 +61,7 @@ class RenderChain:
 
     if TYPE_CHECKING:  # defined by the workflow class
 
-        async def _run(self, name: str, arg: object, result_type: type | None = None) -> object: ...
+        async def _run(self, activity: Activity[Arg, Result], arg: Arg) -> Result: ...
 
         async def _tell_batch(self, update: ShotUpdate) -> None: ...
 
@@ -85,9 +90,11 @@ class RenderChain:
                         text = failure_text(err)
                         # Vendor errors name their provider already ("gemini: gemini unavailable …").
                         errors.append(text if text.startswith(provider) else f"{provider}: {text}")
-                        if kind in FINAL_FOR_PROVIDER:
+                        # By error kind; a failure typed with an error class name (histories
+                        # from before kinds) decides the same (studio.rendering.failover.error_kind).
+                        if final_for_provider(kind):
                             refused.add(provider)
-                        elif kind in WEATHER or kind is None:  # None: the call timed out
+                        elif is_weather(kind) or kind is None:  # None: the call timed out
                             hints.append(retry_hint(err) or 0.0)
                         break
                     else:
@@ -119,9 +126,11 @@ class RenderChain:
         """
         if not self.waiting_takes:
             self.waiting_takes.add(take_id)
-            await self._tell_batch(ShotUpdate(self.shot_id, "provider_wait"))
+            await self._tell_batch(ShotUpdate(self.shot_id, ShotPhase.PROVIDER_WAIT))
             # Only a rendering shot shows it waits: a budget gate's stage stays what it is.
-            await self._show_stage("waiting_for_provider", unless_not="rendering", error="; ".join(errors)[:500])
+            await self._show_stage(
+                ShotStage.WAITING_FOR_PROVIDER, unless_not=ShotStage.RENDERING, error="; ".join(errors)[:500]
+            )
         self.waiting_takes.add(take_id)
         if self.prober in (None, take_id):
             self.prober = take_id
@@ -137,10 +146,12 @@ class RenderChain:
         if self.prober == take_id:
             self.prober = None  # the others try their chains now
         if not self.waiting_takes:
-            await self._tell_batch(ShotUpdate(self.shot_id, "provider_back"))
-            await self._show_stage("rendering", unless_not="waiting_for_provider", error="")
+            await self._tell_batch(ShotUpdate(self.shot_id, ShotPhase.PROVIDER_BACK))
+            await self._show_stage(ShotStage.RENDERING, unless_not=ShotStage.WAITING_FOR_PROVIDER, error="")
 
-    async def _show_stage(self, stage: str, *, unless_not: str | None = None, error: str | None = None) -> None:
+    async def _show_stage(
+        self, stage: ShotStage, *, unless_not: ShotStage | None = None, error: str | None = None
+    ) -> None:
         """Set the shot's stage here and in the catalog, one change at a time.
 
         Args:
@@ -150,7 +161,7 @@ class RenderChain:
             if unless_not is not None and self.stage != unless_not:
                 return
             self.stage = stage
-            await self._run("set_shot_stage", ShotStageInput(self.shot_key, stage, error=error))
+            await self._run(Activities.set_shot_stage, ShotStageInput(self.shot_key, stage, error=error))
 
     async def _render_with(self, take_id: str, provider: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         if provider in plan.in_process:
@@ -160,21 +171,17 @@ class RenderChain:
                 if plan.finish_in_render
                 else StageInput(take_id, provider)
             )
-            outcome = await run_stage(
-                "render",
+            return await run_stage(
+                Activities.render,
                 stage,
                 task_queue=queue,
                 window=self.outage_window,
-                result_type=TakeOutcome,
                 timeout=timedelta(minutes=2),
                 local_window=timedelta(minutes=2),
             )
-            assert isinstance(outcome, TakeOutcome)
-            return outcome
-        return await workflow.execute_activity(
-            "render",
+        return await workflow.execute_activity_method(
+            Activities.render,
             StageInput(take_id, provider),
-            result_type=TakeOutcome,
             task_queue=provider_queue(queue, provider),
             start_to_close_timeout=timedelta(minutes=10),
             schedule_to_close_timeout=timedelta(seconds=self.outage_window),

@@ -17,12 +17,16 @@ from temporalio.exceptions import ApplicationError
 from pipelines.workflows.render_chain import RENDER_RETRY, RenderChain
 from pipelines.workflows.stage_runs import (
     STAGE_FAILED,
+    Activity,
+    Arg,
+    Result,
     failure_text,
     raise_if_cancelled,
     run_stage,
 )
 
 with workflow.unsafe.imports_passed_through():
+    from pipelines.activities.interface import Activities
     from pipelines.messages import (
         BudgetAnswer,
         BudgetHold,
@@ -33,20 +37,19 @@ with workflow.unsafe.imports_passed_through():
         ReworkInput,
         ShotInput,
         ShotPlan,
+        ShotRequest,
         ShotStageInput,
         ShotUpdate,
         StageInput,
         TakeOutcome,
         provider_queue,
     )
+    from studio import ids
     from studio.rendering.selection import Candidate, choose_best
+    from studio.states import GateAction, ShotOutcome, ShotPhase, ShotStage
 
-NOTIFY = dict(start_to_close_timeout=timedelta(seconds=30), retry_policy=RetryPolicy(maximum_attempts=3))
-
-
-def take_number(take_id: str) -> int:
-    """The number of a take within its shot (the last part of ``<batch>/<shot>/<n>``)."""
-    return int(take_id.rsplit("/", 1)[1])
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
 
 
 @workflow.defn(name="ShotWorkflow")
@@ -54,7 +57,7 @@ class ShotWorkflow(RenderChain):
     """Carries one shot of a batch from prompt to published file."""
 
     def __init__(self) -> None:
-        self.stage = "starting"
+        self.stage = ShotStage.STARTING
         self.gate_open = False
         self.decision: Decision | None = None
         self.reviewed: dict[int, TakeOutcome] = {}
@@ -73,59 +76,60 @@ class ShotWorkflow(RenderChain):
         self.prober: str | None = None  # the waiting take whose timer tries the chain again
         self.stage_lock = asyncio.Lock()
 
-    async def _run(self, name: str, arg: object, result_type: type | None = None) -> object:
+    async def _run(self, activity: Activity[Arg, Result], arg: Arg) -> Result:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
-        return await run_stage(name, arg, task_queue=self.queue, window=self.outage_window, result_type=result_type)
+        return await run_stage(activity, arg, task_queue=self.queue, window=self.outage_window)
 
     @workflow.run
     async def run(self, inp: ShotInput) -> str:
         """Run the shot; returns its outcome: ``published``, ``rejected`` or ``failed``."""
-        self.shot_key = f"{inp.batch_id}/{inp.shot_id}"
+        self.shot_key = ids.shot_key(inp.batch_id, inp.shot_id)
         self.queue, self.outage_window, self.provider_window = inp.task_queue, inp.outage_window, inp.provider_window
         self.provider_retry_cap = inp.provider_retry_cap
         self.shot_id = inp.shot_id
-        plan = inp.plan or await self._run("plan_shot", self.shot_key, ShotPlan)
-        assert isinstance(plan, ShotPlan)
-        self.stage = "rendering"
+        plan = inp.plan
+        if plan is None:  # a shot started without its plan reads it from the catalog
+            plan = await self._run(Activities.plan_shot, ShotRequest(self.shot_key))
+        self.stage = ShotStage.RENDERING
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in plan.take_ids))
-        self.reviewed = {take_number(o.take_id): o for o in outcomes if o.ok}
+        self.reviewed = {ids.take_number(o.take_id): o for o in outcomes if o.ok}
         if not self.reviewed:
             why = "no take could be rendered" if self.budget_go else "spending stopped at the budget"
-            return await self._finish(inp, "failed", error=why)
+            return await self._finish(inp, ShotOutcome.FAILED, error=why)
 
         if inp.approval_required:
             chosen = await self._gate(inp)
-            while self.decision is not None and self.decision.action == "changes":
+            while self.decision is not None and self.decision.action == GateAction.CHANGES:
                 await self._rework(inp, plan)
                 chosen = await self._gate(inp)
         else:
             best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
             chosen = best.number if best else None
             if chosen is None:
-                return await self._finish(inp, "rejected", error="automated review rejected every take")
+                return await self._finish(inp, ShotOutcome.REJECTED, error="automated review rejected every take")
         if chosen is None:
-            return await self._finish(inp, "rejected")
+            return await self._finish(inp, ShotOutcome.REJECTED)
 
-        self.stage = "publishing"
-        take_id = f"{self.shot_key}/{chosen}"
-        await self._run("publish", PublishInput(self.shot_key, take_id))
-        return await self._finish(inp, "published")
+        self.stage = ShotStage.PUBLISHING
+        take_id = ids.take_id(self.shot_key, chosen)
+        await self._run(Activities.publish, PublishInput(self.shot_key, take_id))
+        return await self._finish(inp, ShotOutcome.PUBLISHED)
 
     async def _take(self, take_id: str, plan: ShotPlan, queue: str) -> TakeOutcome:
         outcome = await self._render(take_id, plan, queue)
         if outcome.ok and not outcome.reviewed:  # not finished by an in-process render
             if plan.upscale > 1:
                 for upscaler in plan.upscalers or [plan.upscaler]:  # the local upscaler closes the list
-                    outcome = await self._stage("upscale", StageInput(take_id, upscaler, plan.upscale), queue)
+                    outcome = await self._stage(Activities.upscale, StageInput(take_id, upscaler, plan.upscale), queue)
                     if outcome.ok:
                         break
             if outcome.ok:
                 for reviewer in plan.reviewers:  # the local heuristics close the list: a verdict always comes
-                    outcome = await self._stage("review", StageInput(take_id, reviewer), queue)
+                    outcome = await self._stage(Activities.review, StageInput(take_id, reviewer), queue)
                     if outcome.ok:
                         break
         if not outcome.ok:
-            await self._run("mark_take_failed", outcome)
+            await self._run(Activities.mark_take_failed, outcome)
         return outcome
 
     async def _budget_gate(self, provider: str) -> bool:
@@ -140,29 +144,26 @@ class ShotWorkflow(RenderChain):
         opener = not self.budget_open
         if opener:
             self.budget_open = True
-            held = await self._run("hold_for_budget", BudgetHold(self.shot_key, provider), str)
+            held = await self._run(Activities.hold_for_budget, BudgetHold(self.shot_key, provider))
             if held != "wait":  # the budget moved between the refused call and now
                 self.budget_open = False
                 self.budget_go = held == "go"
                 self.budget_answers += 1
                 return self.budget_go
-            self.stage = "awaiting_budget"
+            self.stage = ShotStage.AWAITING_BUDGET
         await workflow.wait_condition(lambda: self.budget_answers > answers)
         if opener and self.budget_go:
             # Back to rendering, or to waiting for providers when takes of the shot still do.
-            await self._show_stage("waiting_for_provider" if self.waiting_takes else "rendering")
+            await self._show_stage(ShotStage.WAITING_FOR_PROVIDER if self.waiting_takes else ShotStage.RENDERING)
         return self.budget_go
 
-    async def _stage(self, name: str, inp: StageInput, queue: str) -> TakeOutcome:
+    async def _stage(self, activity: Activity[StageInput, TakeOutcome], inp: StageInput, queue: str) -> TakeOutcome:
         try:
             if inp.provider == "local":
-                outcome = await self._run(name, inp, TakeOutcome)
-                assert isinstance(outcome, TakeOutcome)
-                return outcome
-            return await workflow.execute_activity(
-                name,
+                return await self._run(activity, inp)
+            return await workflow.execute_activity_method(
+                activity,
                 inp,
-                result_type=TakeOutcome,
                 task_queue=provider_queue(queue, inp.provider),
                 start_to_close_timeout=timedelta(minutes=10),
                 schedule_to_close_timeout=timedelta(seconds=self.outage_window),
@@ -172,29 +173,33 @@ class ShotWorkflow(RenderChain):
         except STAGE_FAILED as err:
             raise_if_cancelled(err)
             return TakeOutcome(
-                inp.take_id, ok=False, provider=inp.provider, error=f"{name} failed: {failure_text(err)}"
+                inp.take_id, ok=False, provider=inp.provider, error=f"{activity.__name__} failed: {failure_text(err)}"
             )
 
     async def _rework(self, inp: ShotInput, plan: ShotPlan) -> None:
         """Changes were asked for: render a new round of takes (note appended, new seeds)."""
         assert self.decision is not None
         self.round += 1
-        self.stage = "rendering"
-        await self._tell_batch(ShotUpdate(inp.shot_id, "resumed"))
+        self.stage = ShotStage.RENDERING
+        await self._tell_batch(ShotUpdate(inp.shot_id, ShotPhase.RESUMED))
         request = ReworkInput(self.shot_key, self.round, self.decision.note)
-        new_takes = await self._run("add_takes", request, list[str])
-        assert isinstance(new_takes, list)
+        new_takes = await self._run(Activities.add_takes, request)
         self.decision = None
         outcomes = await asyncio.gather(*(self._take(t, plan, inp.task_queue) for t in new_takes))
-        self.reviewed.update({take_number(o.take_id): o for o in outcomes if o.ok})
+        self.reviewed.update({ids.take_number(o.take_id): o for o in outcomes if o.ok})
 
     async def _gate(self, inp: ShotInput) -> int | None:
-        self.stage = "awaiting_approval"
+        self.stage = ShotStage.AWAITING_APPROVAL
         self.gate_open = True
-        await self._run("set_shot_stage", ShotStageInput(self.shot_key, "awaiting_approval"))
-        await self._tell_batch(ShotUpdate(inp.shot_id, "gated"))
+        await self._run(Activities.set_shot_stage, ShotStageInput(self.shot_key, ShotStage.AWAITING_APPROVAL))
+        await self._tell_batch(ShotUpdate(inp.shot_id, ShotPhase.GATED))
         try:
-            await workflow.execute_local_activity("notify_gate", self.shot_key, result_type=list[str], **NOTIFY)
+            await workflow.execute_local_activity_method(
+                Activities.notify_gate,
+                ShotRequest(self.shot_key),
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+            )
         except STAGE_FAILED as err:
             raise_if_cancelled(err)
             # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
@@ -207,7 +212,7 @@ class ShotWorkflow(RenderChain):
         self.gate_open = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.decision is not None
-        return self.decision.take if self.decision.action == "approve" else None
+        return self.decision.take if self.decision.action == GateAction.APPROVE else None
 
     async def _expire(self, on_expiry: str) -> None:
         if on_expiry == "hold":
@@ -215,25 +220,27 @@ class ShotWorkflow(RenderChain):
             return
         best = choose_best([Candidate(n, o.score or 0.0, bool(o.passed)) for n, o in self.reviewed.items()])
         if on_expiry == "approve-best" and best is not None:
-            decision = Decision("approve", best.number, who="deadline", note="deadline passed: best-reviewed take")
+            decision = Decision(
+                GateAction.APPROVE, best.number, who="deadline", note="deadline passed: best-reviewed take"
+            )
         else:
-            decision = Decision("reject", None, who="deadline", note="deadline passed")
+            decision = Decision(GateAction.REJECT, None, who="deadline", note="deadline passed")
         await self._record(decision)
 
     async def _record(self, decision: Decision) -> None:
         self.decision = decision
-        take_id = f"{self.shot_key}/{decision.take}" if decision.take is not None else None
+        take_id = ids.take_id(self.shot_key, decision.take) if decision.take is not None else None
         record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note, self.round)
-        await self._run("record_decision", record)
+        await self._run(Activities.record_decision, record)
 
-    async def _finish(self, inp: ShotInput, outcome: str, error: str | None = None) -> str:
-        self.stage = outcome
-        if outcome != "published":  # publishing already recorded it
-            await self._run("set_shot_stage", ShotStageInput(self.shot_key, outcome, error=error))
+    async def _finish(self, inp: ShotInput, outcome: ShotOutcome, error: str | None = None) -> str:
+        self.stage = ShotStage(outcome)
+        if outcome != ShotOutcome.PUBLISHED:  # publishing already recorded it
+            await self._run(Activities.set_shot_stage, ShotStageInput(self.shot_key, ShotStage(outcome), error=error))
         if self.round > 1 or self.gate_open or self.decision is not None:
             # Gated shots may outlive the batch run that started them (continue-as-new), so they
             # report by signal; others are seen through their completion by the run that started them.
-            await self._tell_batch(ShotUpdate(inp.shot_id, "done", outcome))
+            await self._tell_batch(ShotUpdate(inp.shot_id, ShotPhase.DONE, outcome))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
@@ -249,9 +256,9 @@ class ShotWorkflow(RenderChain):
         if self.decision is not None:
             raise ApplicationError("this gate is already decided", type="AlreadyDecided", non_retryable=True)
         await self._record(decision)
-        if decision.action == "approve":
+        if decision.action == GateAction.APPROVE:
             return f"approved take {decision.take} of {self.shot_key}"
-        if decision.action == "changes":
+        if decision.action == GateAction.CHANGES:
             return f"changes requested for {self.shot_key}: it will render again and come back to the gate"
         return f"rejected {self.shot_key}"
 
@@ -262,9 +269,9 @@ class ShotWorkflow(RenderChain):
             raise ValueError(f"{self.shot_key} is already decided ({self.decision.action} by {self.decision.who})")
         if not self.gate_open:
             raise ValueError(f"{self.shot_key} is not waiting for approval (stage: {self.stage})")
-        if decision.action not in ("approve", "reject", "changes"):
+        if decision.action not in tuple(GateAction):
             raise ValueError(f"unknown action {decision.action!r} (use approve, reject or changes)")
-        if decision.action == "approve" and decision.take not in self.reviewed:
+        if decision.action == GateAction.APPROVE and decision.take not in self.reviewed:
             known = ", ".join(str(n) for n in sorted(self.reviewed)) or "none"
             raise ValueError(f"{self.shot_key} has no take {decision.take} to approve (takes: {known})")
 

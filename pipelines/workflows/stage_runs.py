@@ -13,8 +13,9 @@ adds none, so a shot's history stays small through an outage of hours.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -31,6 +32,12 @@ STAGE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=RETRY_CAP),
     maximum_attempts=0,
 )
+
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+Activity = Callable[[Any, Arg], Awaitable[Result]]
+"""An activity as workflows call it: a method of pipelines.activities.interface.Activities."""
 
 
 # A failed regular activity surfaces as ActivityError (cause: the ApplicationError); a failed
@@ -72,18 +79,18 @@ def is_outage(err: BaseException) -> bool:
 
 
 async def run_stage(
-    name: str,
-    arg: Any,
+    activity: Activity[Arg, Result],
+    arg: Arg,
     *,
     task_queue: str,
     window: float,
-    result_type: type | None = None,
     timeout: timedelta = timedelta(seconds=120),
     local_window: timedelta = timedelta(seconds=30),
-) -> Any:
-    """Run activity ``name`` locally, and on the server through an outage of up to ``window`` seconds.
+) -> Result:
+    """Run ``activity`` locally, and on the server through an outage of up to ``window`` seconds.
 
     Args:
+        activity: The activity (a method of ``Activities``): its name and result type.
         timeout: How long one try may take.
         local_window: How long the local tries may take in all before the server takes over
             (a local activity that runs long heartbeats the workflow task: events every few
@@ -94,10 +101,9 @@ async def run_stage(
             or the outage outlasted ``window``.
     """
     try:
-        return await workflow.execute_local_activity(
-            name,
+        return await workflow.execute_local_activity_method(
+            activity,
             arg,
-            result_type=result_type,
             start_to_close_timeout=timeout,
             schedule_to_close_timeout=max(local_window, timedelta(seconds=1)),
             retry_policy=STAGE_RETRY,
@@ -105,10 +111,9 @@ async def run_stage(
     except (ActivityError, ApplicationError) as err:
         if not is_outage(err):
             raise
-    return await workflow.execute_activity(
-        name,
+    return await workflow.execute_activity_method(
+        activity,
         arg,
-        result_type=result_type,
         task_queue=task_queue,
         start_to_close_timeout=timeout,
         schedule_to_close_timeout=timedelta(seconds=window),

@@ -123,8 +123,9 @@ class FalRenderer:
             )
         images = result.get("images") or []
         image, mime, _, _ = await self._jobs.image(images[0] if isinstance(images, list) and images else None)
-        try:  # the seed fal actually used; fall back to the one we sent
-            seed: int | None = int(result.get("seed", arguments.get("seed")))
+        used = result.get("seed", arguments.get("seed"))  # the seed fal actually used, else the one we sent
+        try:
+            seed: int | None = None if used is None else int(used)
         except (TypeError, ValueError):
             seed = None
         # On resume nothing was sent now, but the same request built the same arguments then.

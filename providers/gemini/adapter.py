@@ -165,6 +165,8 @@ class GeminiRenderer:
             BadImage: No image part, or image bytes that do not decode.
             InvalidRequest: ``init_image`` is not a decodable image, or the vendor said 4xx.
             ProviderError: Other failures, mapped by :mod:`providers._http.errors`.
+
+        Long because the reply is read in the order its failure modes appear (block, no candidate, no image, bad bytes).
         """
         extra = dict(request.params)
         model = str(extra.pop("model", self.model))

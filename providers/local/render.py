@@ -128,7 +128,7 @@ class LocalRenderer:
             if fault == "blank":
                 return _encode(Image.new("RGB", (w, h), (128, 128, 128)))
             im = _draw_frame(request.prompt, request.negative, seed, w, h)
-            if request.init_image is not None:
+            if request.init_image is not None and strength is not None:  # both set, or neither
                 im = Image.blend(_decode_rgb(request.init_image, (w, h)), im, strength)
             return _encode(im)
 

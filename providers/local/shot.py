@@ -313,6 +313,11 @@ def _light(words: list[str], banned: set[str]) -> Light:
     return Light.DAY
 
 
+def _average(colours: list[RGB]) -> RGB:
+    n = len(colours)
+    return (sum(c[0] for c in colours) // n, sum(c[1] for c in colours) // n, sum(c[2] for c in colours) // n)
+
+
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
     return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
 
@@ -335,10 +340,11 @@ def _palette(rng: random.Random, light: Light, themes: list[str]) -> tuple[RGB, 
     base = _LIGHT_PALETTES[light]
     if themes:
         picks = [_THEMES[t] for t in themes]
-        theme = tuple(tuple(sum(p[i][c] for p in picks) // len(picks) for c in range(3)) for i in range(4))
+        theme = [_average([p[i] for p in picks]) for i in range(4)]
         # Night stays night whatever the subject: the theme only tints it.
         weight = 0.2 if light is Light.NIGHT else 0.5
-        base = tuple(_mix(base[i], theme[i], weight) for i in range(4))  # type: ignore[assignment]
+        tinted = [_mix(base[i], theme[i], weight) for i in range(4)]
+        base = (tinted[0], tinted[1], tinted[2], tinted[3])
     seedy = rng.uniform(0.25, 0.45) if light is not Light.NIGHT else rng.uniform(0.05, 0.12)
     out = [_mix(base[i], mood[i], seedy) for i in range(3)]
     return (out[0], out[1], out[2], _mix(base[3], mood[3], 0.2))

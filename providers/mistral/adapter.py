@@ -78,9 +78,8 @@ def _revised_prompt(arguments: Any) -> str | None:
         parsed = json.loads(text)
     except ValueError:
         return text
-    if isinstance(parsed, dict) and isinstance(parsed.get("prompt"), str):
-        return parsed["prompt"]
-    return text
+    prompt = parsed.get("prompt") if isinstance(parsed, dict) else None
+    return prompt if isinstance(prompt, str) else text
 
 
 def _find_image(body: Any) -> tuple[str | None, str | None, str]:

@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Any
 
-import replicate
+from replicate.client import Client
 
 from providers._http.errors import summarize_inline_images
 from providers.base import JobCallback, RenderRequest, RenderResult
@@ -59,7 +59,7 @@ class ReplicateRenderer:
         base_url: str = "https://api.replicate.com",
         model: str = "black-forest-labs/flux-schnell",
         poll_interval: float = 1.0,
-        client: replicate.Client | None = None,
+        client: Client | None = None,
         timeout: float = 60,
         max_wait: float = 600,
         inline_limit: int = 256 * 1024,

@@ -22,20 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import io
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-import replicate
+from pydantic.v1 import ValidationError  # what the client parses with under pydantic 2 (the studio's)
+from replicate.client import Client
 from replicate.exceptions import ReplicateError
 from replicate.prediction import Prediction
-
-try:  # the client parses with pydantic's v1 API when pydantic 2 is installed
-    from pydantic.v1 import ValidationError
-except ImportError:  # pragma: no cover - pydantic 1
-    from pydantic import ValidationError  # type: ignore[assignment]
 
 from providers._http.errors import (
     check_image,
@@ -69,7 +66,7 @@ async def _remember_retry_after(response: httpx.Response) -> None:
         _retry_after.set(parse_retry_after(response.headers.get("retry-after")))
 
 
-def _install_hook(client: replicate.Client) -> None:
+def _install_hook(client: Client) -> None:
     # The client builds its httpx.AsyncClient lazily and exposes no hook API; event_hooks is
     # public on httpx clients, reached through the client's (underscored) accessor.
     # Only the async client gets it: the sync one would call the coroutine without awaiting.
@@ -102,14 +99,14 @@ class ReplicateJobs:
         api_token: str,
         *,
         base_url: str,
-        client: replicate.Client | None,
+        client: Client | None,
         poll_interval: float,
         timeout: float,
         max_wait: float,
     ) -> None:
         self._token = api_token
         if client is None:
-            client = replicate.Client(api_token=api_token, base_url=base_url, timeout=httpx.Timeout(timeout))
+            client = Client(api_token=api_token, base_url=base_url, timeout=httpx.Timeout(timeout))
         _install_hook(client)
         self.client = client
         self.poll_interval = poll_interval
@@ -168,7 +165,7 @@ class ReplicateJobs:
                     detail=f"prediction {prediction.id} not finished",
                 )
             await asyncio.sleep(self.poll_interval)
-            prediction = await self.call(lambda pid=prediction.id: self.client.predictions.async_get(pid))
+            prediction = await self.call(functools.partial(self.client.predictions.async_get, prediction.id))
         if prediction.status == "failed":
             error = redact(str(prediction.error or "failed without a message"), (self._token,))
             cls = Rejected if _NSFW.search(error) else InvalidRequest if _INVALID.search(error) else Unavailable

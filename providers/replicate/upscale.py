@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import replicate
+from replicate.client import Client
 
 from providers._http.errors import summarize_inline_images
 from providers.base import JobCallback, UpscaleResult
@@ -51,7 +51,7 @@ class ReplicateUpscaler:
         model: str = DEFAULT_ESRGAN_MODEL,
         version: str | None = DEFAULT_ESRGAN_VERSION,
         poll_interval: float = 1.0,
-        client: replicate.Client | None = None,
+        client: Client | None = None,
         timeout: float = 60,
         max_wait: float = 600,
         face_enhance: bool = False,

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from studio.catalog.models import Batch, Shot
 from studio.catalog.store import Catalog
+from studio.states import ENDED_SHOT_STAGES, BatchState, ShotStage
 
-FINAL_STAGES = frozenset({"published", "rejected", "failed", "cancelled"})
+FINAL_STAGES = frozenset(ENDED_SHOT_STAGES)
 # A batch in one of these states has seen every shot end: a shot still in flight there is lost.
-ENDED_BATCH_STATES = frozenset({"published", "failed"})
+ENDED_BATCH_STATES = frozenset({BatchState.PUBLISHED, BatchState.FAILED})
 LOST = (
     "ended without an outcome (its workflow closed while the shot was {stage}); render it again with "
     "`studio rerun {batch} --only failed`"
@@ -51,7 +52,7 @@ def mark_lost(catalog: Catalog, batch: Batch, shots: list[Shot]) -> list[str]:
     lost = []
     for shot in shots:
         if shot.stage not in FINAL_STAGES:
-            catalog.update_shot(shot.key, stage="failed", error=LOST.format(stage=shot.stage, batch=batch.id))
+            catalog.update_shot(shot.key, stage=ShotStage.FAILED, error=LOST.format(stage=shot.stage, batch=batch.id))
             lost.append(shot.shot_id)
     return lost
 
@@ -69,6 +70,6 @@ def close_batch(catalog: Catalog, batch_id: str) -> Tally:
         shots = rendered_shots(batch, catalog.shots(batch_id))
     outcomes = dict(Counter(s.stage for s in shots))
     published = bool(catalog.publications(batch_id))
-    state = "published" if published else "failed"
+    state = BatchState.PUBLISHED if published else BatchState.FAILED
     catalog.set_batch_state(batch_id, state)
     return Tally(outcomes, state, lost)

@@ -9,8 +9,9 @@ from typing import Any
 from studio.batches.preview import rules_for
 from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
+from studio.ids import new_batch_id
 from studio.project.loader import Project, load_project
-from studio.project.storyboard import new_batch_id, new_batch_seed
+from studio.project.storyboard import new_batch_seed
 from studio.settings import Settings
 from studio.storage.local import AssetStore
 

@@ -13,6 +13,7 @@ from studio.catalog.models import Take
 from studio.catalog.store import Catalog
 from studio.errors import NotFound
 from studio.images.recipes import provider_credentials, recipe_of
+from studio.states import TakeStatus
 from studio.storage.local import AssetMissing, AssetStore, AssetStoreError
 
 # A take replayed in a loop for hours could have thousands of descendants: show the first ones.
@@ -205,7 +206,7 @@ def find_takes(
         prompt=prompt,
         seed=seed,
         provider=provider,
-        status="approved" if approved else None,
+        status=TakeStatus.APPROVED if approved else None,
         batch_id=batch,
         limit=limit,
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from providers import table
 from studio.project.loader import (
     PROJECT_FILE,
     Project,
@@ -19,21 +20,13 @@ from studio.rendering.chain import chain_notices, resolve_chain
 from studio.settings import Settings
 from studio.spending.prices import price_of
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_projects"  # studio/batches/ -> the repository
 UPLOADS_DIR = "uploads"
 MAX_UPLOAD_BYTES = 1_000_000
 
-# The settings field holding each vendor's key. Only whether it is set is read here: the values
-# stay with the worker (pipelines.runtime.provider_registry), which builds an adapter for each key set.
-KEY_FIELDS = {
-    "mistral": "mistral_api_key",
-    "gemini": "gemini_api_key",
-    "replicate": "replicate_api_token",
-    "fal": "fal_key",
-}
-# The vendors with an upscaler and the order reviewers are tried in, as the worker builds them.
-UPSCALE_VENDORS = ("replicate", "fal")
-REVIEW_ORDER = ("mistral", "gemini", "local")
+# The vendors with an upscaler and the order reviewers are tried in, from the provider table.
+UPSCALE_VENDORS = tuple(spec.name for spec in table.PROVIDERS if spec.upscale and not spec.in_process)
+REVIEW_ORDER = table.REVIEW_ORDER
 
 
 @dataclass(frozen=True)
@@ -48,9 +41,9 @@ class CallPlan:
         prices: Price overrides (settings' ``prices``).
     """
 
-    available: tuple[str, ...] = ("local",)
-    upscaler: str = "local"
-    reviewer: str = "local"
+    available: tuple[str, ...] = (table.FALLBACK,)
+    upscaler: str = table.FALLBACK
+    reviewer: str = table.FALLBACK
     models: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, float] = field(default_factory=dict)
 
@@ -100,20 +93,23 @@ class Estimate:
 
 def call_plan(settings: Settings) -> CallPlan:
     """The providers a worker with these settings would call first, read from which keys are set."""
-    keyed = [name for name, key_field in KEY_FIELDS.items() if getattr(settings, key_field) is not None]
-    upscalers = [name for name in settings.upscale_chain if name in UPSCALE_VENDORS and name in keyed]
+    # Only whether a key is set is read here: the keys stay with the worker
+    # (pipelines.activities.provider_registry), which builds an adapter for each key set.
+    ready = [spec.name for spec in table.PROVIDERS if spec.key is None or settings.provider_key(spec.name) is not None]
+    upscalers = [name for name in settings.upscale_chain if name in UPSCALE_VENDORS and name in ready]
+    models = {spec.name: settings.provider_model(spec.name) for spec in table.PROVIDERS}
     return CallPlan(
-        available=("local", *keyed),
-        upscaler=(upscalers or ["local"])[0],
-        reviewer=next(name for name in REVIEW_ORDER if name == "local" or name in keyed),
-        models={"replicate": settings.replicate_model, "fal": settings.fal_model},
+        available=tuple(name for name in ready if table.BY_NAME[name].render),
+        upscaler=(upscalers or [table.FALLBACK])[0],
+        reviewer=next(name for name in REVIEW_ORDER if name in ready),
+        models={name: model for name, model in models.items() if model is not None},
         prices=dict(settings.prices),
     )
 
 
 def key_variables() -> dict[str, str]:
     """The environment variable holding each vendor's key (``gemini`` → ``GEMINI_API_KEY``)."""
-    return {name: Settings.model_fields[key_field].alias or key_field.upper() for name, key_field in KEY_FIELDS.items()}
+    return table.key_variables()
 
 
 def render_notices(project: Project, settings: Settings) -> list[str]:
@@ -161,7 +157,8 @@ def cost_words(lines: list[CostLine]) -> str:
     total = sum(line.usd for line in lines)
     if total <= 0:
         renderers = {line.provider for line in lines if line.stage == "render"}
-        return "free with the local provider" if renderers <= {"local"} else "free (every call is priced at $0)"
+        free_words = f"free with the {table.FALLBACK} provider"
+        return free_words if renderers <= {table.FALLBACK} else "free (every call is priced at $0)"
     paid = [f"{line.calls} × {line.provider} {line.stage} at {_unit(line.unit_usd)}" for line in lines if line.usd > 0]
     about = f"about ${total:,.2f}" if total >= 0.005 else "less than $0.01"
     return f"{about} ({' + '.join(paid)})"

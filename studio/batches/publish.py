@@ -24,6 +24,7 @@ from studio.errors import NotFound
 from studio.images.contact_sheet import SheetTile, contact_sheet
 from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
+from studio.states import ShotStage
 from studio.storage.local import AssetStore, write_atomic
 
 MANIFEST = "manifest.json"
@@ -122,7 +123,7 @@ def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str) -> list[P
     paths = [
         publish_take(catalog, assets, shot.key, shot.final_take_id)
         for shot in catalog.shots(batch_id)
-        if shot.stage == "published" and shot.final_take_id is not None
+        if shot.stage == ShotStage.PUBLISHED and shot.final_take_id is not None
     ]
     write_manifest(catalog, batch_id)
     return paths

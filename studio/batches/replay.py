@@ -17,24 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from providers import table
 from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.store import Catalog
 from studio.errors import NotFound, StudioError
+from studio.ids import is_take_id, new_batch_id, shot_key, take_id
 from studio.images.metadata import read_recipe_file
-from studio.project.storyboard import (
-    derive_seed,
-    new_batch_id,
-    new_batch_seed,
-    shot_key,
-    take_id,
-)
+from studio.project.storyboard import derive_seed, new_batch_seed
 from studio.settings import Settings
+from studio.states import ShotStage
 from studio.storage.local import AssetStore
 
 MODES = ("exact", "remix", "vary-subtle", "vary-strong")
 VARY_STRENGTH = {"vary-subtle": 0.5, "vary-strong": 0.85}
-# Providers whose adapters send an input image (Mistral's image tool takes none).
-IMAGE_INPUT = frozenset({"local", "gemini", "replicate", "fal"})
+# Providers whose adapters send an input image (the provider table's image-to-image column).
+IMAGE_INPUT = table.IMAGE_INPUT
 MAX_COUNT = 16
 # Recipe params the studio adds about a delivery, not sent to the vendor.
 DELIVERY_PARAMS = ("delivered_size", "init_image_ignored")
@@ -189,7 +186,7 @@ def resolve_origin(catalog: Catalog, assets: AssetStore, source: str) -> Origin:
     path = Path(source).expanduser()
     if path.is_file():
         return origin_of_file(catalog, assets, path)
-    if source.count("/") == 2:
+    if is_take_id(source):
         return origin_of_take(catalog, catalog.take(source))
     raise ReplayError(source, "it is neither a take id (BATCH/SHOT/N) nor an image file that exists")
 
@@ -260,11 +257,34 @@ def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: R
     seed = new_batch_seed()
     batch_id = new_batch_id(f"replay-{origin.shot_id}")
     planned = replay_takes(req, origin, provider, seed)
+    shots, takes = _replay_rows(batch_id, origin, provider, planned, req.count)
+    batch = Batch(
+        id=batch_id,
+        kind="replay",
+        project_name=f"{req.mode} of {origin.take_id}",
+        project_slug="replay",
+        project_source="",
+        project_key="",
+        seed=seed,
+        output_dir=str(settings.published_dir / batch_id),
+        parent_batch_id=origin.batch_id,
+        total_shots=len(shots),
+        total_takes=len(takes),
+    )
+    catalog.add_batch(batch)
+    catalog.add_shots(batch_id, shots, takes)
+    return catalog.batch(batch_id)
+
+
+def _replay_rows(
+    batch_id: str, origin: Origin, provider: str, planned: list[dict[str, Any]], count: int
+) -> tuple[list[Shot], list[Take]]:
+    """One shot with one planned take per replayed recipe (shot ids numbered when there are several)."""
     width, height = origin.size
     shots: list[Shot] = []
     takes: list[Take] = []
     for position, recipe in enumerate(planned):
-        sid = origin.shot_id if req.count == 1 else f"{origin.shot_id}-{position + 1}"
+        sid = origin.shot_id if count == 1 else f"{origin.shot_id}-{position + 1}"
         key = shot_key(batch_id, sid)
         shots.append(
             Shot(
@@ -279,7 +299,7 @@ def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: R
                 variants=1,
                 upscale=origin.upscale,
                 chain=[provider],
-                stage="pending",
+                stage=ShotStage.PENDING,
             )
         )
         takes.append(
@@ -299,19 +319,4 @@ def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: R
                 parent_take_id=origin.take_id,
             )
         )
-    batch = Batch(
-        id=batch_id,
-        kind="replay",
-        project_name=f"{req.mode} of {origin.take_id}",
-        project_slug="replay",
-        project_source="",
-        project_key="",
-        seed=seed,
-        output_dir=str(settings.published_dir / batch_id),
-        parent_batch_id=origin.batch_id,
-        total_shots=len(shots),
-        total_takes=len(takes),
-    )
-    catalog.add_batch(batch)
-    catalog.add_shots(batch_id, shots, takes)
-    return catalog.batch(batch_id)
+    return shots, takes

@@ -17,12 +17,14 @@ from studio.batches.launch import batch_row
 from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
+from studio.ids import shot_key, take_id
 from studio.project.loader import Project, load_project, parse_project
-from studio.project.storyboard import new_batch_seed, shot_key, take_id
+from studio.project.storyboard import new_batch_seed
 from studio.settings import Settings
+from studio.states import ShotStage
 from studio.storage.local import AssetStore
 
-STAGE_WORDS = ("rejected", "failed")
+STAGE_WORDS = (ShotStage.REJECTED, ShotStage.FAILED)  # `--only` words naming every shot in that stage
 
 
 class RerunError(StudioError):
@@ -125,7 +127,7 @@ def carried_rows(
         if old.shot_id in batch.rerun_only or old.shot_id not in positions:
             continue
         chosen = parent_takes.get(old.final_take_id or "")
-        if old.stage != "published" or chosen is None:
+        if old.stage != ShotStage.PUBLISHED or chosen is None:
             continue
         key = shot_key(batch.id, old.shot_id)
         copy = take_id(key, 1)
@@ -138,7 +140,7 @@ def carried_rows(
                         key=key,
                         batch_id=batch.id,
                         position=positions[old.shot_id],
-                        stage="published",
+                        stage=ShotStage.PUBLISHED,
                         final_take_id=copy,
                         variants=1,
                     ),

@@ -1,3 +1,3 @@
 """The catalog: where batches, shots, takes and every provider call are written down. engine opens
 SQLite or Postgres, models and tables define the schema (migrations applies it), store and stages
-are the reads and the per-stage transactions."""
+are the reads and the per-stage transactions, call_guard checks budgets and circuits inside them."""

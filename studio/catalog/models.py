@@ -8,11 +8,13 @@ caller supplies; the table classes add what the studio derives.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, Column
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
+
+from studio.states import BatchState, CallStatus, ShotStage, TakeStatus
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -29,7 +31,8 @@ def detached(model: type[M], /, **values: Any) -> M:
     read-only: it has no ORM state, so setting an attribute raises (write through the catalog).
     """
     configure_mappers()  # its attributes read through the mapped class; a no-op once done
-    return model.model_construct(**values)
+    # pydantic's mypy plugin types model_construct on the base class as returning the base, not the subclass.
+    return cast(M, model.model_construct(**values))
 
 
 class BatchBase(SQLModel):
@@ -55,10 +58,10 @@ class BatchBase(SQLModel):
 
 
 class Batch(BatchBase, table=True):
-    """A batch row. ``state`` is one of queued, running, waiting, published, failed."""
+    """A batch row. ``state`` is a :class:`~studio.states.BatchState` (stored as its value)."""
 
     id: str = Field(primary_key=True)
-    state: str = "queued"
+    state: str = BatchState.QUEUED
     total_shots: int = 0
     total_takes: int = 0
     error: str | None = None
@@ -81,7 +84,7 @@ class Shot(SQLModel, table=True):
     upscale: int = 1
     chain: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     reference_key: str | None = None
-    stage: str = "pending"
+    stage: str = ShotStage.PENDING  # a ShotStage, stored as its value
     final_take_id: str | None = None
     error: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
@@ -95,7 +98,7 @@ class Take(SQLModel, table=True):
     shot_key: str = Field(index=True)
     number: int
     round: int = Field(default=1, description="Gate round: 1, then +1 each time changes are requested.")
-    status: str = "planned"
+    status: str = TakeStatus.PLANNED  # a TakeStatus, stored as its value
     seed: int | None = Field(default=None, description="Seed planned (and, for local, used).")
     provider: str | None = None
     model: str | None = None
@@ -134,7 +137,7 @@ class ProviderAttempt(SQLModel, table=True):
     stage: str
     provider: str = Field(index=True)
     attempt: int = 1
-    status: str = "started"
+    status: str = CallStatus.STARTED  # a CallStatus, stored as its value
     error_class: str | None = None
     error: str | None = None
     job_id: str | None = None

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
+from studio.catalog.call_guard import Blocked, CallPolicy, check_call, lock_for_call
 from studio.catalog.models import Batch, Shot, Take, utcnow
 from studio.catalog.store import Catalog
 from studio.catalog.tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
 from studio.errors import NotFound
-from studio.spending.call_guard import Blocked, CallPolicy, check_call, lock_for_call
+from studio.states import CallStatus, ShotStage, TakeStatus
 
-DONE_RENDERING = frozenset({"rendered", "upscaled", "reviewed", "approved", "rejected"})
+DONE_RENDERING = frozenset(
+    {TakeStatus.RENDERED, TakeStatus.UPSCALED, TakeStatus.REVIEWED, TakeStatus.APPROVED, TakeStatus.REJECTED}
+)
 # Stages a shot moves through on its own; a stage outside these (a gate) is left to whoever set it.
-WORKING_STAGES = ("pending", "rendering", "upscaling", "reviewing")
+WORKING_STAGES = (ShotStage.PENDING, ShotStage.RENDERING, ShotStage.UPSCALING, ShotStage.REVIEWING)
 
 
 @dataclass(frozen=True)
@@ -62,52 +65,50 @@ def begin_render(
 def _begin_render(
     conn: Connection, take_id: str, *, provider: str, attempt: int, price: float, policy: CallPolicy | None
 ) -> RenderStart:
+    """Start a render call in one transaction; see begin_render.
+
+    Long because the steps (reuse a lost call's job, check the guard, mark the take rendering, write the call) must run in this order in one transaction.
+    """
     row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
     if row is None:
         raise NotFound("take", take_id)
     take = snapshot(Take, row)
-    started_calls = (ATTEMPT.c.take_id == take_id, ATTEMPT.c.stage == "render", ATTEMPT.c.status == "started")
+    started_calls = (
+        ATTEMPT.c.take_id == take_id,
+        ATTEMPT.c.stage == "render",
+        ATTEMPT.c.status == CallStatus.STARTED,
+    )
     now = utcnow()
     if take.status in DONE_RENDERING and take.asset_key:
         # Rendered by an attempt whose reply was lost: close calls a dead worker left open,
         # so they hold no budget reservation or in-flight slot.
-        conn.execute(update(ATTEMPT).where(*started_calls).values(status="lost", finished_at=now, cost_usd=0.0))
+        conn.execute(
+            update(ATTEMPT).where(*started_calls).values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
+        )
         return RenderStart(take, done=True)
-    guarded = policy is not None and policy.watches(provider, price)
-    if guarded:
+    guarded = policy if policy is not None and policy.watches(provider, price) else None
+    if guarded is not None:
         lock_for_call(conn, take.batch_id, provider)
     # A call begun and never finished: its worker died. Count it as lost, but keep its vendor
     # job so this attempt polls that job instead of paying for a new one.
     lost = conn.execute(
         update(ATTEMPT)
         .where(*started_calls, ATTEMPT.c.provider == provider)
-        .values(status="lost", finished_at=now, cost_usd=0.0)
+        .values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
         .returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
     ).all()
     job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)  # the latest job
-    if guarded:
-        assert policy is not None
-        budget, stopped = conn.execute(
-            select(BATCH.c.budget_usd, BATCH.c.spending_stopped).where(BATCH.c.id == take.batch_id)
-        ).first() or (None, False)
-        blocked = check_call(
-            conn,
-            batch_id=take.batch_id,
-            budget=budget,
-            provider=provider,
-            price=price,
-            policy=policy,
-            stopped=bool(stopped),
-        )
+    if guarded is not None:
+        blocked = _guard(conn, take.batch_id, provider, price, guarded)
         if blocked is not None:
             return RenderStart(take, done=False, blocked=blocked)
-    if take.status == "planned":
-        take = snapshot(Take, row, status="rendering")
-        conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status="rendering"))
+    if take.status == TakeStatus.PLANNED:
+        take = snapshot(Take, row, status=TakeStatus.RENDERING)
+        conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status=TakeStatus.RENDERING))
         conn.execute(
             update(SHOT)
-            .where(SHOT.c.key == take.shot_key, SHOT.c.stage == "pending")
-            .values(stage="rendering", updated_at=now)
+            .where(SHOT.c.key == take.shot_key, SHOT.c.stage == ShotStage.PENDING)
+            .values(stage=ShotStage.RENDERING, updated_at=now)
         )
     attempt_id = conn.execute(
         insert(ATTEMPT)
@@ -117,7 +118,7 @@ def _begin_render(
             stage="render",
             provider=provider,
             attempt=attempt,
-            status="started",
+            status=CallStatus.STARTED,
             job_id=job_id,
             cost_usd=price,
             # After the checks: a half-open circuit counts probes started since it half-opened.
@@ -128,7 +129,17 @@ def _begin_render(
     return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id)
 
 
-def begin_stage(catalog: Catalog, take_id: str, stage: str) -> tuple[Take, Shot]:
+def _guard(conn: Connection, batch_id: str, provider: str, price: float, policy: CallPolicy) -> Blocked | None:
+    """The batch's budget and the provider's circuit and in-flight limit, read in the call's transaction."""
+    budget, stopped = conn.execute(
+        select(BATCH.c.budget_usd, BATCH.c.spending_stopped).where(BATCH.c.id == batch_id)
+    ).first() or (None, False)
+    return check_call(
+        conn, batch_id=batch_id, budget=budget, provider=provider, price=price, policy=policy, stopped=bool(stopped)
+    )
+
+
+def begin_stage(catalog: Catalog, take_id: str, stage: ShotStage) -> tuple[Take, Shot]:
     """Read a take and its shot for a stage, and show the shot in that stage."""
     with catalog.engine.begin() as conn:
         take_row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
@@ -170,7 +181,7 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
     """
     with catalog.engine.begin() as conn:
         batch_id = conn.execute(select(SHOT.c.batch_id).where(SHOT.c.key == shot_key)).scalar()
-        approved = conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status="approved"))
+        approved = conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status=TakeStatus.APPROVED))
         if batch_id is None or approved.rowcount == 0:
             raise NotFound("take", take_id)
         existing = conn.execute(
@@ -186,7 +197,9 @@ def record_publication(catalog: Catalog, shot_key: str, take_id: str, path: str)
                 )
             )
         conn.execute(
-            update(SHOT).where(SHOT.c.key == shot_key).values(stage="published", final_take_id=take_id, updated_at=now)
+            update(SHOT)
+            .where(SHOT.c.key == shot_key)
+            .values(stage=ShotStage.PUBLISHED, final_take_id=take_id, updated_at=now)
         )
 
 
@@ -211,9 +224,9 @@ def begin_call(
                 ATTEMPT.c.take_id == take_id,
                 ATTEMPT.c.stage == stage,
                 ATTEMPT.c.provider == provider,
-                ATTEMPT.c.status == "started",
+                ATTEMPT.c.status == CallStatus.STARTED,
             )
-            .values(status="lost", finished_at=now, cost_usd=0.0)
+            .values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
             .returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
         ).all()
         job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)
@@ -225,7 +238,7 @@ def begin_call(
                 stage=stage,
                 provider=provider,
                 attempt=attempt,
-                status="started",
+                status=CallStatus.STARTED,
                 cost_usd=price,
                 job_id=job_id,
                 started_at=now,

@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from studio import ids
 from studio.catalog.engine import engine_for
+from studio.catalog.lineage_queries import LineageQueries
 from studio.catalog.models import (
     Approval,
     Batch,
@@ -27,9 +29,10 @@ from studio.catalog.models import (
 )
 from studio.catalog.tables import ATTEMPT, BATCH, SHOT, TAKE, row_values
 from studio.errors import NotFound
+from studio.states import FINISHED_BATCH_STATES, BatchState, CallStatus, ShotStage, TakeStatus
 
 
-class Catalog:
+class Catalog(LineageQueries):
     """Reads and writes of the catalog, one short transaction each.
 
     Args:
@@ -73,7 +76,7 @@ class Catalog:
     def batches(self, limit: int = 50) -> list[Batch]:
         """The newest batches first."""
         with self.session() as s:
-            return list(s.exec(select(Batch).order_by(Batch.created_at.desc()).limit(limit)))  # type: ignore[attr-defined]
+            return list(s.exec(select(Batch).order_by(col(Batch.created_at).desc()).limit(limit)))
 
     def set_batch_state(self, batch_id: str, state: str, *, error: str | None = None) -> None:
         """Move a batch to ``state``; a terminal state stamps ``finished_at`` once."""
@@ -83,9 +86,9 @@ class Catalog:
                 raise NotFound("batch", batch_id)
             row.state = state
             row.error = error
-            if state in ("published", "failed", "cancelled") and row.finished_at is None:
+            if state in FINISHED_BATCH_STATES and row.finished_at is None:
                 row.finished_at = utcnow()
-            elif state not in ("published", "failed", "cancelled"):
+            elif state not in FINISHED_BATCH_STATES:
                 row.finished_at = None
             s.add(row)
 
@@ -113,12 +116,16 @@ class Catalog:
                     total_takes=len(have_takes | {take.id for take in takes}),
                 )
             )
-            conn.execute(update(BATCH).where(BATCH.c.id == batch_id, BATCH.c.state == "queued").values(state="running"))
+            conn.execute(
+                update(BATCH)
+                .where(BATCH.c.id == batch_id, BATCH.c.state == BatchState.QUEUED)
+                .values(state=BatchState.RUNNING)
+            )
 
     def shot_ids(self, batch_id: str) -> list[str]:
         """Shot ids of a batch in storyboard order."""
         with self.session() as s:
-            rows = s.exec(select(Shot.shot_id).where(Shot.batch_id == batch_id).order_by(Shot.position))
+            rows = s.exec(select(Shot.shot_id).where(Shot.batch_id == batch_id).order_by(col(Shot.position)))
             return list(rows)
 
     def shot(self, key: str) -> Shot:
@@ -135,17 +142,17 @@ class Catalog:
             shot = s.get(Shot, key)
             if shot is None:
                 raise NotFound("shot", key)
-            return shot, list(s.exec(select(Take).where(Take.shot_key == key).order_by(Take.number)))
+            return shot, list(s.exec(select(Take).where(Take.shot_key == key).order_by(col(Take.number))))
 
     def shots(self, batch_id: str) -> list[Shot]:
         """Every shot of a batch in storyboard order."""
         with self.session() as s:
-            return list(s.exec(select(Shot).where(Shot.batch_id == batch_id).order_by(Shot.position)))
+            return list(s.exec(select(Shot).where(Shot.batch_id == batch_id).order_by(col(Shot.position))))
 
     def takes(self, shot_key: str) -> list[Take]:
         """Every take of a shot by number."""
         with self.session() as s:
-            return list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(Take.number)))
+            return list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(col(Take.number))))
 
     def batch_takes(self, batch_id: str) -> list[Take]:
         """Every take of a batch."""
@@ -166,7 +173,7 @@ class Catalog:
         found: dict[str, Take] = {}
         with self.session() as s:
             for start in range(0, len(wanted), 500):  # under every database's bound-parameter limit
-                query = select(Take).where(Take.id.in_(wanted[start : start + 500]))  # type: ignore[attr-defined]
+                query = select(Take).where(col(Take.id).in_(wanted[start : start + 500]))
                 found.update((take.id, take) for take in s.exec(query))
         return found
 
@@ -176,7 +183,7 @@ class Catalog:
         Idempotent: when the round already exists its take ids are returned unchanged.
         """
         with self.session() as s:
-            takes = list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(Take.number)))
+            takes = list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(col(Take.number))))
             existing = [t.id for t in takes if t.round == round_]
             if existing:
                 return existing
@@ -184,7 +191,7 @@ class Catalog:
             prompt = f"{latest.prompt}, {note.strip()}" if note.strip() else latest.prompt
             new = [
                 Take(
-                    id=f"{shot_key}/{latest.number + i}",
+                    id=ids.take_id(shot_key, latest.number + i),
                     batch_id=latest.batch_id,
                     shot_key=shot_key,
                     number=latest.number + i,
@@ -243,7 +250,7 @@ class Catalog:
             closed = conn.execute(
                 update(ATTEMPT)
                 .where(ATTEMPT.c.id == attempt_id)
-                .values(status="succeeded", finished_at=utcnow(), **attempt_fields)
+                .values(status=CallStatus.SUCCEEDED, finished_at=utcnow(), **attempt_fields)
                 .returning(ATTEMPT.c.cost_usd)
             ).first()
             # A succeeded call charges its take.
@@ -269,7 +276,7 @@ class Catalog:
                 query = query.where(ProviderAttempt.batch_id == batch_id)
             if take_id is not None:
                 query = query.where(ProviderAttempt.take_id == take_id)
-            return list(s.exec(query.order_by(ProviderAttempt.id)))  # type: ignore[arg-type]
+            return list(s.exec(query.order_by(col(ProviderAttempt.id))))
 
     # -- approvals and publications --------------------------------------------------------
 
@@ -292,13 +299,13 @@ class Catalog:
                 query = query.where(Approval.batch_id == batch_id)
             if shot_key is not None:
                 query = query.where(Approval.shot_key == shot_key)
-            return list(s.exec(query.order_by(Approval.id)))  # type: ignore[arg-type]
+            return list(s.exec(query.order_by(col(Approval.id))))
 
     def publications(self, batch_id: str) -> list[Publication]:
         """Live (not unpublished) files of a batch."""
         with self.session() as s:
-            query = select(Publication).where(Publication.batch_id == batch_id, Publication.removed_at == None)
-            return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]
+            query = select(Publication).where(Publication.batch_id == batch_id, col(Publication.removed_at).is_(None))
+            return list(s.exec(query.order_by(col(Publication.id))))
 
     def mark_unpublished(self, publication_ids: Sequence[int]) -> int:
         """Stamp ``removed_at`` on the given publications (those not stamped yet); returns how many.
@@ -310,8 +317,8 @@ class Catalog:
             return 0
         with self.session() as s:
             query = select(Publication).where(
-                Publication.id.in_(list(publication_ids)),  # type: ignore[union-attr]
-                Publication.removed_at.is_(None),  # type: ignore[union-attr]
+                col(Publication.id).in_(list(publication_ids)),
+                col(Publication.removed_at).is_(None),
             )
             rows = list(s.exec(query))
             now = utcnow()
@@ -320,61 +327,11 @@ class Catalog:
                 s.add(row)
             return len(rows)
 
-    # -- lineage, search and cancellation -----------------------------------------------------
+    # -- cancellation ---------------------------------------------------------------------------
 
-    def child_takes(self, parent_ids: Sequence[str]) -> list[Take]:
-        """Takes replayed or varied from any of ``parent_ids``, oldest first."""
-        if not parent_ids:
-            return []
-        with self.session() as s:
-            query = select(Take).where(Take.parent_take_id.in_(list(parent_ids)))  # type: ignore[union-attr]
-            return list(s.exec(query.order_by(Take.created_at, Take.id)))  # type: ignore[arg-type]
-
-    def search_takes(
-        self,
-        *,
-        prompt: str | None = None,
-        seed: int | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        batch_id: str | None = None,
-        limit: int = 50,
-    ) -> list[Take]:
-        """Takes matching every filter given, newest first, filtered in SQL.
-
-        Args:
-            prompt: Case-insensitive substring of the prompt (``%`` and ``_`` match themselves).
-            seed: The seed used or the seed planned (a vendor may draw its own).
-            provider: The provider that rendered the take.
-            status: The take's status (``approved``, ``failed``...).
-            batch_id: Only this batch's takes.
-            limit: At most this many.
-        """
-        with self.session() as s:
-            query = select(Take)
-            if prompt:
-                query = query.where(Take.prompt.icontains(prompt, autoescape=True))  # type: ignore[attr-defined]
-            if seed is not None:
-                query = query.where((Take.seed_used == seed) | (Take.seed == seed))
-            if provider is not None:
-                query = query.where(Take.provider == provider)
-            if status is not None:
-                query = query.where(Take.status == status)
-            if batch_id is not None:
-                query = query.where(Take.batch_id == batch_id)
-            order = (Take.created_at.desc(), Take.batch_id, Take.shot_key, Take.number.desc())  # type: ignore[attr-defined]
-            return list(s.exec(query.order_by(*order).limit(limit)))
-
-    def take_publications(self, take_id: str) -> list[Publication]:
-        """Live (not unpublished) files made from a take."""
-        with self.session() as s:
-            query = select(Publication).where(
-                Publication.take_id == take_id,
-                Publication.removed_at.is_(None),  # type: ignore[union-attr]
-            )
-            return list(s.exec(query.order_by(Publication.id)))  # type: ignore[arg-type]
-
-    def cancel_shots(self, shot_keys: Sequence[str], *, unless: Sequence[str] = ("published", "rejected")) -> list[str]:
+    def cancel_shots(
+        self, shot_keys: Sequence[str], *, unless: Sequence[str] = (ShotStage.PUBLISHED, ShotStage.REJECTED)
+    ) -> list[str]:
         """Mark shots ``cancelled`` and their unrendered takes too, in one transaction.
 
         Args:
@@ -388,21 +345,21 @@ class Catalog:
         if not shot_keys:
             return []
         with self.session() as s:
-            shots = list(s.exec(select(Shot).where(Shot.key.in_(list(shot_keys)))))  # type: ignore[attr-defined]
-            marked = [shot for shot in shots if shot.stage not in (*unless, "cancelled")]
+            shots = list(s.exec(select(Shot).where(col(Shot.key).in_(list(shot_keys)))))
+            marked = [shot for shot in shots if shot.stage not in (*unless, ShotStage.CANCELLED)]
             now = utcnow()
             for shot in marked:
-                shot.stage, shot.updated_at = "cancelled", now
+                shot.stage, shot.updated_at = ShotStage.CANCELLED, now
                 s.add(shot)
             if marked:
                 # Rendered takes keep their status: their images exist and can still be replayed.
                 takes = s.exec(
                     select(Take).where(
-                        Take.shot_key.in_([shot.key for shot in marked]),  # type: ignore[attr-defined]
-                        Take.status.in_(("planned", "rendering")),  # type: ignore[attr-defined]
+                        col(Take.shot_key).in_([shot.key for shot in marked]),
+                        col(Take.status).in_((TakeStatus.PLANNED, TakeStatus.RENDERING)),
                     )
                 )
                 for take in takes:
-                    take.status = "cancelled"
+                    take.status = TakeStatus.CANCELLED
                     s.add(take)
             return [shot.key for shot in marked]

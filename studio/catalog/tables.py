@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Row, Table, inspect
 from sqlmodel import SQLModel
 
 from studio.catalog.models import Batch, M, ProviderAttempt, Publication, Shot, Take, detached
 
-TAKE: Table = Take.__table__  # type: ignore[attr-defined]
-SHOT: Table = Shot.__table__  # type: ignore[attr-defined]
-BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
-ATTEMPT: Table = ProviderAttempt.__table__  # type: ignore[attr-defined]
-PUBLICATION: Table = Publication.__table__  # type: ignore[attr-defined]
+
+def _table(model: type[SQLModel]) -> Table:
+    """The table ``model`` maps (its ``__table__``, which SQLModel's types do not declare)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+TAKE = _table(Take)
+SHOT = _table(Shot)
+BATCH = _table(Batch)
+ATTEMPT = _table(ProviderAttempt)
+PUBLICATION = _table(Publication)
 
 
 def snapshot(model: type[M], row: Row[Any], /, **changes: Any) -> M:

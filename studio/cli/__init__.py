@@ -24,6 +24,7 @@ examples:
   studio rerun BATCH --only rejected          keep the published shots, render the rejected ones again
   studio repair                               find shots a past outage left without an outcome (then rerun them)
   studio storyboard brief.md -o my-film       draft a project file from a written brief
+  studio schema -o project.schema.json        the JSON Schema of project.toml, for TOML editors
   studio show BATCH/SHOT/2                    a take's recipe, what it came from, what was made from it
   studio find --prompt lighthouse --approved  search takes (--seed, --provider, --batch)
   studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         lineage,
         repair,
         replay,
+        schema,
         sharing,
         stack,
         storyboard,
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.register(sub)
     db.register(sub)
     repair.register(sub)
+    schema.register(sub)
     return parser
 
 

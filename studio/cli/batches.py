@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any
 
 from studio.batches.launch import prepare_batch
 from studio.batches.preview import render_notices
@@ -15,11 +14,11 @@ from studio.catalog.store import Catalog
 from studio.cli.display import follow_batch, print_batch, print_batches
 from studio.project.loader import Project, load_project
 from studio.settings import Settings, load_settings
-from studio.storage.local import AssetStore, open_asset_store
+from studio.storage import AssetStore, open_asset_store
 from studio.views.status import batch_summary, batches_overview
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the batch subcommands."""
     p = sub.add_parser("run", help="launch a project as a durable batch")
     p.add_argument("project", help="a folder holding project.toml, or the .toml file")
@@ -84,17 +83,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog = Catalog.open(settings.catalog_url)
     if args.batch:
-        data: Any = batch_summary(
+        summary = batch_summary(
             catalog, args.batch, circuit_failures=settings.circuit_failures, circuit_cooldown=settings.circuit_cooldown
         )
-    else:
-        data = batches_overview(catalog)
+        if args.json:
+            print(json.dumps(summary.to_json(), indent=2))
+        else:
+            print_batch(summary)
+        return 0
+    rows = batches_overview(catalog)
     if args.json:
-        print(json.dumps(data, indent=2))
-    elif args.batch:
-        print_batch(data)
+        print(json.dumps([row.to_json() for row in rows], indent=2))
     else:
-        print_batches(data)
+        print_batches(rows)
     return 0
 
 

@@ -12,7 +12,7 @@ from studio.spending.budget import Spend, batch_spend, raise_budget, stop_spendi
 from studio.spending.money import usd
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the budget subcommand."""
     p = sub.add_parser("budget", help="show a batch's spending; raise its budget or stop spending")
     p.add_argument("batch")

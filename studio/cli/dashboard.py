@@ -15,7 +15,7 @@ from studio.settings import Settings, load_settings
 APP = Path(__file__).resolve().parents[2] / "ui" / "streamlit_app.py"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the dashboard subcommand."""
     p = sub.add_parser("dashboard", help="run the web dashboard (STUDIO_DASHBOARD_PORT, STUDIO_DASHBOARD_HOST)")
     p.set_defaults(func=cmd_dashboard)

@@ -25,7 +25,7 @@ T = TypeVar("T")
 _NONE = "no revision recorded: empty, or made by an earlier studio"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `studio db` and its subcommands."""
     p = sub.add_parser("db", help="the catalog's schema: upgrade it, or see which revision it is at")
     actions = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -29,7 +29,7 @@ from studio.cli.tables import Column, fitted_table
 from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.spending.money import usd
-from studio.storage.local import AssetStore, AssetStoreError, open_asset_store
+from studio.storage import AssetStore, AssetStoreError, open_asset_store
 
 if TYPE_CHECKING:
     from pipelines.client.batches import BatchCancellation
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 PROMPT_EXCERPT = 60
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the lineage, search, unpublish and cancel subcommands."""
     p = sub.add_parser("show", help="a take's recipe, the takes it came from and the takes made from it")
     p.add_argument("take", help="a take id: BATCH/SHOT/N")

@@ -16,13 +16,14 @@ from studio.batches.close import ENDED_BATCH_STATES, FINAL_STAGES, mark_lost, re
 from studio.catalog.models import utcnow
 from studio.catalog.store import Catalog
 from studio.settings import Settings, load_settings
+from studio.states import BatchState
 
-LIVE_BATCH_STATES = ("queued", "running")
+LIVE_BATCH_STATES = (BatchState.QUEUED, BatchState.RUNNING)
 # A batch queued this recently may be one `studio run` is starting right now: leave it be.
 QUEUED_GRACE = timedelta(hours=1)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the repair subcommand."""
     p = sub.add_parser("repair", help="record shots a past outage left without an outcome as failed")
     p.add_argument("batches", nargs="*", metavar="BATCH", help="batch ids (default: the 200 newest batches)")
@@ -61,7 +62,7 @@ async def repair(settings: Settings, catalog: Catalog, batch_ids: list[str]) -> 
         if not shots or batch.state not in (*ENDED_BATCH_STATES, *LIVE_BATCH_STATES):
             continue
         created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(tzinfo=UTC)
-        if batch.state == "queued" and utcnow() - created < QUEUED_GRACE:
+        if batch.state == BatchState.QUEUED and utcnow() - created < QUEUED_GRACE:
             continue
         if batch.state in LIVE_BATCH_STATES:
             running = await running_workflows(settings, [batch_id, *(s.key for s in shots)])
@@ -72,5 +73,6 @@ async def repair(settings: Settings, catalog: Catalog, batch_ids: list[str]) -> 
         if lost:
             found[batch_id] = lost
         if batch.state in LIVE_BATCH_STATES:
-            catalog.set_batch_state(batch_id, "published" if catalog.publications(batch_id) else "failed")
+            state = BatchState.PUBLISHED if catalog.publications(batch_id) else BatchState.FAILED
+            catalog.set_batch_state(batch_id, state)
     return found

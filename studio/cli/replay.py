@@ -11,10 +11,10 @@ from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.cli.display import follow_batch
 from studio.settings import Settings, load_settings
-from studio.storage.local import open_asset_store
+from studio.storage import open_asset_store
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the replay and rerun subcommands."""
     p = sub.add_parser("replay", help="make another like a take or a published image file")
     p.add_argument("source", help="a take id (BATCH/SHOT/N) or an image file the studio published")

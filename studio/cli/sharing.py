@@ -10,7 +10,7 @@ from studio.review.sharing import DEFAULT_HOURS, share_url
 from studio.settings import load_settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the share subcommand."""
     p = sub.add_parser("share", help="print a signed client-review link for a batch")
     p.add_argument("batch", help="a batch id")

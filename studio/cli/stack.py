@@ -20,7 +20,7 @@ from studio.settings import Settings, load_settings
 STACK_FILE = "stack.json"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the stack subcommands."""
     p = sub.add_parser("up", help="start the embedded stack: Temporal dev server (+ Web UI), a worker, the dashboard")
     p.add_argument("--detach", action="store_true", help="run in the background and return once ready")

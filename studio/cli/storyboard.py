@@ -8,7 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from providers.brief_chat import GeminiJSONChat, JSONChat, MistralJSONChat
+from providers.base import JSONChat
+from providers.brief_chat import GeminiJSONChat, MistralJSONChat
 from studio.errors import StudioError
 from studio.project.brief import (
     DEFAULT_SHOTS,
@@ -36,7 +37,7 @@ class OutputExists(StudioError):
         self.path = path
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the storyboard subcommand."""
     p = sub.add_parser(
         "storyboard",
@@ -75,12 +76,15 @@ def _shot_count(value: str) -> int:
 def _chats(settings: Settings, timeout: float) -> list[JSONChat]:
     """The chat providers that have a key, Mistral first. Keys go straight into the adapters."""
     chats: list[JSONChat] = []
-    mistral = settings.mistral_api_key.get_secret_value().strip() if settings.mistral_api_key else ""
-    gemini = settings.gemini_api_key.get_secret_value().strip() if settings.gemini_api_key else ""
+    mistral_key, gemini_key = settings.provider_key("mistral"), settings.provider_key("gemini")
+    mistral = mistral_key.get_secret_value().strip() if mistral_key else ""
+    gemini = gemini_key.get_secret_value().strip() if gemini_key else ""
     if mistral:
-        chats.append(MistralJSONChat(mistral, base_url=settings.mistral_base_url, timeout=timeout))
+        base_url = settings.provider_base_url("mistral") or ""
+        chats.append(MistralJSONChat(mistral, base_url=base_url, timeout=timeout))
     if gemini:
-        chats.append(GeminiJSONChat(gemini, base_url=settings.gemini_base_url, timeout=timeout))
+        base_url = settings.provider_base_url("gemini") or ""
+        chats.append(GeminiJSONChat(gemini, base_url=base_url, timeout=timeout))
     return chats
 
 

@@ -139,10 +139,9 @@ def _fitting_cell(tiles: Sequence[SheetTile], cell: int) -> int:
 
 def _thumbnail(source: Path | bytes, cell: int) -> Image.Image | None:
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            image.draft("RGB", (cell, cell))  # JPEGs decode straight at a reduced scale
-            if image.mode not in ("RGB", "RGBA"):
-                image = image.convert("RGBA")
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
+            opened.draft("RGB", (cell, cell))  # JPEGs decode straight at a reduced scale
+            image = opened if opened.mode in ("RGB", "RGBA") else opened.convert("RGBA")
             image.thumbnail((cell, cell), Image.Resampling.LANCZOS, reducing_gap=3.0)
             return image.copy()
     except (OSError, ValueError, Image.DecompressionBombError):

@@ -251,7 +251,7 @@ def _jpeg_blocks(data: bytes) -> Iterator[Block]:
 def _jpeg_splice(
     data: bytes, found: list[Block], drop: Callable[[Block], bool], add: Sequence[tuple[bytes, bytes]]
 ) -> bytes:
-    for kind, payload in add:
+    for _kind, payload in add:
         if len(payload) > MAX_JPEG_SEGMENT:
             raise ValueError(f"a JPEG segment holds at most {MAX_JPEG_SEGMENT} bytes (got {len(payload)})")
     new = b"".join(b"\xff" + kind + struct.pack(">H", len(payload) + 2) + payload for kind, payload in add)
@@ -301,9 +301,9 @@ def _webp_splice(
     wanted = sum(bit for kind, bit in flags.items() if kind in present)
     first = found[0]
     if first.kind == b"VP8X":
-        header = bytearray(first.payload)
-        header[0] = (header[0] & ~(WEBP_EXIF | WEBP_XMP)) | wanted
-        body = [_webp_chunk(b"VP8X", bytes(header))] + [data[b.start : b.end] for b in kept if b.kind != b"VP8X"]
+        vp8x = bytearray(first.payload)
+        vp8x[0] = (vp8x[0] & ~(WEBP_EXIF | WEBP_XMP)) | wanted
+        body = [_webp_chunk(b"VP8X", bytes(vp8x))] + [data[b.start : b.end] for b in kept if b.kind != b"VP8X"]
     else:
         # A simple-format file (one VP8 or VP8L chunk) has no room for metadata: it becomes
         # the extended format, which only adds a VP8X header saying the canvas size.

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from providers.table import FALLBACK
 from studio.catalog.models import Batch, ProviderAttempt, Shot, Take
 from studio.images.containers import MalformedImage
 from studio.images.metadata import find_c2pa
+from studio.states import CallStatus
 
 RECIPE_VERSION = 1
 # The worker writes down no attempt for a free in-process call, and the only in-process upscaler
-# is the local one (pipelines.runtime.provider_registry): an upscale with no attempt row was made by it.
-IN_PROCESS_UPSCALER = "local"
+# is the local one (pipelines.activities.provider_registry): an upscale with no attempt row was made by it.
+IN_PROCESS_UPSCALER = FALLBACK
 
 
 def recipe_of(take: Take) -> dict[str, Any]:
@@ -87,7 +89,11 @@ def upscaler_of(take: Take, attempts: Iterable[ProviderAttempt]) -> str | None:
     """
     if take.final_key is None or take.final_key == take.asset_key:
         return None
-    done = [a.provider for a in attempts if a.take_id == take.id and a.stage == "upscale" and a.status == "succeeded"]
+    done = [
+        a.provider
+        for a in attempts
+        if a.take_id == take.id and a.stage == "upscale" and a.status == CallStatus.SUCCEEDED
+    ]
     return done[-1] if done else IN_PROCESS_UPSCALER
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
+from providers.base import ErrorKind
 from studio.errors import StudioError
 from studio.storage.local import AssetStoreUnavailable
 
@@ -72,7 +73,10 @@ OTHER_ATTEMPTS = 5
 # Attempts on the same provider for its own trouble (5xx, rate limit, bad image) before the
 # next provider in the chain is tried.
 PROVIDER_ATTEMPTS = 3
-PROVIDER_TROUBLE = frozenset({"Unavailable", "RateLimited", "BadImage"})
+# By kind (the failure type provider errors carry) and by the class name they carried before.
+PROVIDER_TROUBLE = frozenset(
+    {"Unavailable", "RateLimited", "BadImage", ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED, ErrorKind.BAD_IMAGE}
+)
 # Tries of a *local* activity through an outage (about 11 s) before the workflow hands the stage
 # to the server, which retries it without growing the workflow's history.
 LOCAL_OUTAGE_ATTEMPTS = 6
@@ -156,7 +160,7 @@ def retry_allowed(error_type: str | None, attempt: int, *, local: bool = False) 
 
 def retry_delay(attempt: int, cap: float = RETRY_CAP) -> float:
     """Seconds before the next try after ``attempt`` failed for an outage: 0.5, 1, 2, then ``cap``."""
-    return min(cap, 0.5 * 2 ** max(0, attempt - 1))
+    return min(cap, 0.5 * 2.0 ** max(0, attempt - 1))
 
 
 @dataclass
@@ -188,11 +192,11 @@ class OutageLog:
     quiet_for: float = 0.0
     provider_quiet_for: float = 60.0
     note_every: float = 20.0
-    clock: object = field(default=time.monotonic, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     spells: dict[str, _Spell] = field(default_factory=dict)
 
     def _now(self) -> float:
-        return self.clock()  # type: ignore[operator]
+        return self.clock()
 
     def failed(self, what: str, detail: str, extra: Mapping[str, Any] | None = None) -> None:
         """An attempt failed because ``what`` (``the catalog``, ``provider gemini``) is down.

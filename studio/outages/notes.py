@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from studio.catalog.models import Outage, utcnow
 from studio.catalog.store import Catalog
@@ -34,7 +34,7 @@ def note_outage(catalog: Catalog, what: str, detail: str, since: datetime) -> No
 def clear_outage(catalog: Catalog, what: str) -> None:
     """``what`` answers again."""
     with catalog.session() as s:
-        s.exec(delete(Outage).where(Outage.what == what))  # type: ignore[arg-type]
+        s.exec(delete(Outage).where(col(Outage.what) == what))
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,2 +1,3 @@
-"""The project file: loading and checking project.toml (loader, schema), paths, the storyboard
-stage, and writing a project from a brief (brief, brief_toml)."""
+"""The project file: its format as a field table (fields), loading and checking project.toml
+(loader, schema), its JSON Schema for editors (json_schema), paths, the storyboard stage, and
+writing a project from a brief (brief, brief_toml)."""

@@ -23,8 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from providers.base import ProviderError
-from providers.brief_chat import ChatAnswer, ChatTurn, JSONChat
+from providers.base import ChatAnswer, ChatTurn, JSONChat, ProviderError
 from studio.errors import StudioError
 from studio.project.brief_toml import PROMPT_HINT_CHARS, BadAnswer, answer_to_toml
 from studio.project.loader import ASPECT_SIZES, Project, ProjectError, parse_project

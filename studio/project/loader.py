@@ -3,13 +3,14 @@
 The format is documented for users in ``sample_projects/README.md``. Loading either returns a
 fully resolved, immutable :class:`Project` (every shot carries its final size, variants,
 style and chain, and every path is absolute) or raises :class:`ProjectError` for the *first*
-problem found, as one line naming the file, the shot and the field.
+problem found, as one line naming the file, the shot and the field. Which keys exist and what
+each allows comes from the field table (:mod:`studio.project.fields`), the same table the JSON
+Schema for editors is generated from (`studio schema`).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +18,34 @@ from typing import Any
 
 from studio.errors import StudioError
 from studio.project.display import LINE_SHOW_MAX, PATH_SHOW_MAX, show
+from studio.project.fields import (
+    APPROVAL,
+    BUDGET,
+    DEFAULT_ASPECT,
+    DEFAULT_REFERENCE_STRENGTH,
+    DEFAULT_UPSCALE,
+    DEFAULT_VARIANTS,
+    DEFAULTS,
+    MAX_BUDGET_USD,
+    MAX_NAME,
+    MAX_PROMPT,
+    MAX_SHOTS,
+    PROJECT,
+    PUBLISH,
+    SEED_LIMIT,
+    SHOTS,
+    TOP_KEYS,
+    Table,
+    read,
+    read_look,
+)
 from studio.project.paths import UploadRules, read_publish_path, read_reference
 from studio.project.schema import (
     ASPECT_SIZES,
-    EXPIRY_ACTIONS,
     KNOWN_PROVIDERS,
-    PUBLISH_TARGETS,
     Invalid,
     Section,
     got,
-    read_look,
     slugify,
     toml_location,
 )
@@ -34,6 +53,11 @@ from studio.project.schema import (
 __all__ = [
     "ASPECT_SIZES",
     "KNOWN_PROVIDERS",
+    "MAX_BUDGET_USD",
+    "MAX_NAME",
+    "MAX_PROMPT",
+    "MAX_SHOTS",
+    "SEED_LIMIT",
     "ApprovalSpec",
     "Project",
     "ProjectError",
@@ -45,28 +69,7 @@ __all__ = [
 ]
 
 PROJECT_FILE = "project.toml"
-MAX_SHOTS = 10_000
-MAX_PROMPT = 4000
-MAX_NAME = 200
-SEED_LIMIT = 2**32
-"""Seeds are below this: every vendor takes an unsigned 32-bit seed, and SQLite stores 64 bits at most."""
-MAX_BUDGET_USD = 100_000.0
-"""Largest ``[budget] usd``; more is a typo, and the budget arithmetic stays exact well below it."""
-DEFAULT_SIZE = ASPECT_SIZES["1:1"]
-DEFAULT_VARIANTS = 1
-DEFAULT_UPSCALE = 2
-# A storyboard sketch fixes the composition; 0.75 lets the render replace its pencil look.
-DEFAULT_REFERENCE_STRENGTH = 0.75
-
-_TOP_KEYS = ("project", "defaults", "approval", "publish", "budget", "shots")
-_PROJECT_KEYS = ("name", "seed", "chain")
-# Keys that shape an image: allowed in [defaults] and overridable in every shot.
-_LOOK_KEYS = ("style", "negative", "aspect", "size", "variants", "upscale", "reference_strength")
-_SHOT_KEYS = ("id", "prompt", *_LOOK_KEYS, "chain", "seed", "reference")
-_APPROVAL_KEYS = ("required", "deadline", "on_expiry")
-_PUBLISH_KEYS = ("target", "path")
-_BUDGET_KEYS = ("usd",)
-_SHOT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+DEFAULT_SIZE = ASPECT_SIZES[DEFAULT_ASPECT]
 
 
 class ProjectError(StudioError):
@@ -287,63 +290,51 @@ def _build(
     data: dict[str, Any], source: str, base_dir: Path, check_files: bool, uploads: UploadRules | None
 ) -> Project:
     root = Section(data)
-    root.reject_unknown(_TOP_KEYS)
+    root.reject_unknown(TOP_KEYS)
 
-    project = root.table("project", required=True)
-    assert project is not None  # required=True either returns a table or raises
-    project.reject_unknown(_PROJECT_KEYS, _TOP_KEYS)
-    name = project.text("name", required=True, nonempty=True, max_len=MAX_NAME)
-    assert name is not None
-    name = name.strip()
+    project = _table(root, PROJECT)
+    # A required field is read or refused, never None.
+    name: str = read(project, PROJECT["name"]).strip()
     slug = slugify(name)
     if not slug:
         project.fail("name", "needs at least one letter or digit to derive a folder name")
-    seed = project.integer("seed", 0, SEED_LIMIT - 1)
-    chain = project.providers("chain")
-
-    defaults = root.table("defaults") or Section({}, "defaults")
-    defaults.reject_unknown(_LOOK_KEYS, _TOP_KEYS)
-    look = read_look(defaults)
+    seed = read(project, PROJECT["seed"])
+    chain = read(project, PROJECT["chain"])
+    look = read_look(_table(root, DEFAULTS))
 
     return Project(
         name=name,
         slug=slug,
         seed=seed,
         chain=chain,
-        approval=_read_approval(root.table("approval")),
-        publish=_read_publish(root.table("publish"), base_dir, uploads),
-        budget_usd=_read_budget(root.table("budget")),
+        approval=_read_approval(_table(root, APPROVAL)),
+        publish=_read_publish(_table(root, PUBLISH), base_dir, uploads),
+        budget_usd=read(_table(root, BUDGET), BUDGET["usd"]),
         shots=_read_shots(root, look, chain, base_dir, check_files, uploads),
         source=source,
     )
 
 
-def _read_approval(section: Section | None) -> ApprovalSpec:
-    if section is None:
-        return ApprovalSpec()
-    section.reject_unknown(_APPROVAL_KEYS, _TOP_KEYS)
-    required = section.boolean("required")
-    on_expiry = section.choice("on_expiry", EXPIRY_ACTIONS)
+def _table(root: Section, table: Table) -> Section:
+    """The ``[table]`` of the file, refusing keys it does not have; empty when absent (all defaults)."""
+    section = root.table(table.name, required=table.required) or Section({}, table.name)
+    section.reject_unknown(table.keys, TOP_KEYS)
+    return section
+
+
+def _read_approval(section: Section) -> ApprovalSpec:
+    required = read(section, APPROVAL["required"])
+    on_expiry = read(section, APPROVAL["on_expiry"])
     return ApprovalSpec(
         required=bool(required),
-        deadline_seconds=section.duration("deadline"),
-        on_expiry=on_expiry or "hold",
+        deadline_seconds=read(section, APPROVAL["deadline"]),
+        on_expiry=on_expiry or APPROVAL["on_expiry"].default,
     )
 
 
-def _read_publish(section: Section | None, base_dir: Path, uploads: UploadRules | None) -> PublishSpec:
-    if section is None:
-        return PublishSpec()
-    section.reject_unknown(_PUBLISH_KEYS, _TOP_KEYS)
-    target = section.choice("target", PUBLISH_TARGETS) or "folder"
+def _read_publish(section: Section, base_dir: Path, uploads: UploadRules | None) -> PublishSpec:
+    target = read(section, PUBLISH["target"]) or PUBLISH["target"].default
     return PublishSpec(target=target, path=read_publish_path(section, base_dir, uploads))
-
-
-def _read_budget(section: Section | None) -> float | None:
-    if section is None:
-        return None
-    section.reject_unknown(_BUDGET_KEYS, _TOP_KEYS)
-    return section.positive_number("usd", MAX_BUDGET_USD)
 
 
 def _read_shots(
@@ -354,7 +345,7 @@ def _read_shots(
     check_files: bool,
     uploads: UploadRules | None,
 ) -> tuple[ShotSpec, ...]:
-    raw = root.data.get("shots")
+    raw = root.data.get(SHOTS.name)
     if raw is None or raw == []:
         root.fail("shots", "at least one [[shots]] entry is required")
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
@@ -366,20 +357,17 @@ def _read_shots(
     shots: list[ShotSpec] = []
     for number, item in enumerate(raw, 1):
         # Until the id is known to be good, the shot can only be named by its position.
-        anonymous = Section(item, f"shots[{number}]")
-        shot_id = anonymous.text("id", required=True)
-        assert shot_id is not None
-        if _SHOT_ID_RE.fullmatch(shot_id) is None:
-            anonymous.fail("id", f"must be 1 to 40 of A-Z a-z 0-9 _ - (got {show(shot_id)})")
+        shot_id: str = read(Section(item, f"shots[{number}]"), SHOTS["id"])
         section = Section(item, shot=shot_id)
         if shot_id in first_seen:
             section.fail("id", f"duplicate shot id (already used by shots[{first_seen[shot_id]}])")
         first_seen[shot_id] = number
-        shots.append(_read_shot(section, look, chain, base_dir, check_files, uploads))
+        shots.append(_read_shot(shot_id, section, look, chain, base_dir, check_files, uploads))
     return tuple(shots)
 
 
 def _read_shot(
+    shot_id: str,
     section: Section,
     defaults: dict[str, Any],
     chain: tuple[str, ...] | None,
@@ -387,17 +375,15 @@ def _read_shot(
     check_files: bool,
     uploads: UploadRules | None,
 ) -> ShotSpec:
-    section.reject_unknown(_SHOT_KEYS)
-    assert section.shot is not None  # _read_shots names the shot once its id is known good
-    prompt = section.text("prompt", required=True, nonempty=True, max_len=MAX_PROMPT, prose=True)
-    assert prompt is not None
+    section.reject_unknown(SHOTS.keys)
+    prompt: str = read(section, SHOTS["prompt"])
     look = {**defaults, **read_look(section)}
     width, height = look.get("size", DEFAULT_SIZE)
-    shot_chain = section.providers("chain")
-    seed = section.integer("seed", 0, SEED_LIMIT - 1)
+    shot_chain = read(section, SHOTS["chain"])
+    seed = read(section, SHOTS["seed"])
     reference = read_reference(section, base_dir, check_files=check_files, uploads=uploads)
     return ShotSpec(
-        id=section.shot,
+        id=shot_id,
         prompt=prompt.strip(),
         negative=look.get("negative", ""),
         width=width,

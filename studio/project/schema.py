@@ -1,13 +1,16 @@
 """Checks for project files: typed reads from TOML tables that fail with a one-line reason.
 
-Kept apart from :mod:`studio.project.loader` so that module says *what* a project is, while this one
-says *how* a TOML table is checked. Nothing here knows the file name: a failed check raises
+Kept apart from :mod:`studio.project.fields` (which fields exist, with their bounds and choices:
+the one definition that both the checker and the JSON Schema read) and :mod:`studio.project.loader`
+(what a project is): this module says *how* a TOML value is checked and how a refusal reads.
+Nothing here knows the file name: a failed check raises
 :class:`Invalid` carrying the field path and the shot id, and :mod:`studio.project.loader` adds the
 file to turn it into a :class:`~studio.project.loader.ProjectError`.
 
 Validation is hand-written rather than done with pydantic models: every message has to be a
 single line that names the file, the shot and the field, and translating pydantic's error list
-into that shape would cost more code than checking a handful of fields directly.
+into that shape would cost more code than checking a handful of fields directly. For the same
+reason the JSON Schema is generated *from* the field table rather than used to check.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+from providers.table import KNOWN_NAMES
 from studio.project.display import got, show, toml_type
 from studio.rendering.chain import canonical
 
-__all__ = ["Invalid", "Section", "got", "read_look", "show", "slugify", "toml_location", "toml_type"]
+__all__ = ["Invalid", "Section", "got", "show", "slugify", "toml_location", "toml_type"]
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
@@ -36,7 +40,7 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 }
 """Pixel size for each aspect name; all are multiples of 64, near one megapixel."""
 
-KNOWN_PROVIDERS = ("local", "mistral", "pixtral", "gemini", "replicate", "fal")
+KNOWN_PROVIDERS = KNOWN_NAMES  # every provider of the provider table, then its aliases
 """Provider names a ``chain`` may list (``pixtral`` is an alias of ``mistral``, kept as given)."""
 
 EXPIRY_ACTIONS = ("hold", "approve-best", "reject")
@@ -53,8 +57,8 @@ MAX_DEADLINE_DAYS = 365
 
 # ASCII digits only: Python's \d and int() also take Arabic-Indic or full-width digits, which no
 # vendor, timer or file name expects. Digit runs are length-checked before int() ever sees them.
-_SIZE_RE = re.compile(r"([0-9]+)x([0-9]+)", re.ASCII)
-_DURATION_RE = re.compile(r"([0-9]+)([smhd])", re.ASCII)
+SIZE_RE = re.compile(r"([0-9]+)x([0-9]+)", re.ASCII)
+DURATION_RE = re.compile(r"([0-9]+)([smhd])", re.ASCII)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Enough digits for any value in range; more would only slow int() down or overflow it.
 _MAX_DIGITS = 12
@@ -206,15 +210,6 @@ class Section:
             self.fail(key, f"must be greater than 0 and at most {hi:g} (got {show(self.data[key])})")
         return value
 
-    def fraction(self, key: str) -> float | None:
-        """Read a number greater than 0 and at most 1 (a strength)."""
-        if key not in self.data:
-            return None
-        value = self._float(key)
-        if not 0.0 < value <= 1.0:
-            self.fail(key, f"must be greater than 0 and at most 1 (got {show(self.data[key])})")
-        return value
-
     def _float(self, key: str) -> float:
         # float() of an integer with hundreds of digits raises OverflowError; call it out of range.
         value = self._typed(key, (int, float), "a number")
@@ -259,7 +254,7 @@ class Section:
         value = self._text_for(key, "a duration string such as '48h'")
         if value is None:
             return None
-        match = _DURATION_RE.fullmatch(value.strip())
+        match = DURATION_RE.fullmatch(value.strip())
         if match is None:
             self.fail(
                 key,
@@ -275,27 +270,29 @@ class Section:
             self.fail(key, f"must be at most {MAX_DEADLINE_DAYS}d (got {show(value)})")
         return seconds
 
-    def image_size(self) -> tuple[int, int] | None:
-        """Read ``aspect`` or ``size`` (never both) as ``(width, height)``; None if neither."""
-        if self.has("aspect") and self.has("size"):
-            self.fail("size", "set either 'aspect' or 'size', not both")
-        aspect = self._text_for("aspect", "an aspect string such as '16:9'")
-        if aspect is not None:
-            if aspect not in ASPECT_SIZES:
-                self.fail("aspect", f"unknown aspect {show(aspect)} (use one of {', '.join(ASPECT_SIZES)})")
-            return ASPECT_SIZES[aspect]
-        size = self._text_for("size", "a size string such as '1024x576'")
+    def aspect(self, key: str) -> tuple[int, int] | None:
+        """Read a named aspect ratio (``"16:9"``) as the ``(width, height)`` it renders at."""
+        aspect = self._text_for(key, "an aspect string such as '16:9'")
+        if aspect is None:
+            return None
+        if aspect not in ASPECT_SIZES:
+            self.fail(key, f"unknown aspect {show(aspect)} (use one of {', '.join(ASPECT_SIZES)})")
+        return ASPECT_SIZES[aspect]
+
+    def size(self, key: str) -> tuple[int, int] | None:
+        """Read an exact size ``"WIDTHxHEIGHT"`` as ``(width, height)``."""
+        size = self._text_for(key, "a size string such as '1024x576'")
         if size is None:
             return None
-        match = _SIZE_RE.fullmatch(size.strip())
+        match = SIZE_RE.fullmatch(size.strip())
         if match is None:
-            self.fail("size", f"expected WIDTHxHEIGHT such as '1024x576' ({_ascii_hint(size)}got {show(size)})")
-        for label, digits in zip(("width", "height"), match.groups()):
+            self.fail(key, f"expected WIDTHxHEIGHT such as '1024x576' ({_ascii_hint(size)}got {show(size)})")
+        for label, digits in zip(("width", "height"), match.groups(), strict=True):
             if len(digits) > _MAX_DIGITS or not SIZE_MIN <= int(digits) <= SIZE_MAX:
                 shown = show(digits, quote=False)
-                self.fail("size", f"{label} must be between {SIZE_MIN} and {SIZE_MAX} (got {shown})")
+                self.fail(key, f"{label} must be between {SIZE_MIN} and {SIZE_MAX} (got {shown})")
             if int(digits) % SIZE_STEP:
-                self.fail("size", f"{label} must be a multiple of {SIZE_STEP} (got {int(digits)})")
+                self.fail(key, f"{label} must be a multiple of {SIZE_STEP} (got {int(digits)})")
         return int(match.group(1)), int(match.group(2))
 
     def _text_for(self, key: str, expected: str) -> str | None:
@@ -317,28 +314,6 @@ def _ascii_hint(value: str) -> str:
     if any(char.isdigit() and not char.isascii() for char in value):
         return "digits must be ASCII 0-9; "
     return ""
-
-
-def read_look(section: Section) -> dict[str, Any]:
-    """Read the image-shaping keys that are set; absent keys are left out so overrides merge."""
-    look: dict[str, Any] = {}
-    for key, most in (("style", STYLE_MAX), ("negative", NEGATIVE_MAX)):
-        value = section.text(key, max_len=most, prose=True)
-        if value is not None:
-            look[key] = value.strip()
-    size = section.image_size()
-    if size is not None:
-        look["size"] = size
-    variants = section.integer("variants", 1, 16)
-    if variants is not None:
-        look["variants"] = variants
-    upscale = section.integer("upscale", 1, 4)
-    if upscale is not None:
-        look["upscale"] = upscale
-    strength = section.fraction("reference_strength")
-    if strength is not None:
-        look["reference_strength"] = strength
-    return look
 
 
 _TOML_WHERE_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")

@@ -1,4 +1,4 @@
-"""The storyboard stage as plain functions: batch ids, seeds, and shots × variants."""
+"""The storyboard stage as plain functions: seeds, and shots × variants (their ids: :mod:`studio.ids`)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import secrets
 from collections.abc import Callable, Mapping
 
 from studio.catalog.models import Shot, Take, detached
+from studio.ids import shot_key, take_id
 from studio.project.loader import Project
 
 ChainFor = Callable[[list[str] | None], list[str]]
 
 SEED_MAX = 2**31 - 1
-
-
-def new_batch_id(slug: str, token: str | None = None) -> str:
-    """A readable, unique batch id: ``<slug>-<6 hex>`` (slug trimmed to 40 characters)."""
-    return f"{slug[:40].strip('-') or 'batch'}-{token or secrets.token_hex(3)}"
 
 
 def new_batch_seed() -> int:
@@ -43,16 +39,6 @@ def variant_seeds(shot_seed: int | None, batch_seed: int, shot_id: str, variants
     if shot_seed is not None:
         return [(shot_seed + i) % SEED_MAX for i in range(variants)]
     return [derive_seed(batch_seed, shot_id, i + 1) for i in range(variants)]
-
-
-def take_id(shot_key: str, number: int) -> str:
-    """The id of take ``number`` of the shot ``shot_key`` (``<batch>/<shot>``)."""
-    return f"{shot_key}/{number}"
-
-
-def shot_key(batch_id: str, shot_id: str) -> str:
-    """The catalog key and workflow id of a shot in a batch."""
-    return f"{batch_id}/{shot_id}"
 
 
 def storyboard_rows(

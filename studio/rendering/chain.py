@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-ALIASES = {"pixtral": "mistral"}
-DEFAULT_CHAIN = ("mistral", "gemini", "replicate", "fal")
+from providers.table import ALIASES, DEFAULT_CHAIN, FALLBACK, canonical, spec_of
 
-
-def canonical(name: str) -> str:
-    """The provider a chain entry really names (``pixtral`` is Mistral's image generation)."""
-    return ALIASES.get(name, name)
+__all__ = ["ALIASES", "DEFAULT_CHAIN", "canonical", "chain_notices", "describe_provider", "resolve_chain"]
 
 
 def resolve_chain(requested: Sequence[str] | None, available: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -24,7 +20,7 @@ def resolve_chain(requested: Sequence[str] | None, available: Iterable[str]) -> 
         ``(chain, skipped)``: the providers to try in order, and those dropped because no key is
         set. An empty result falls back to ``["local"]`` so a studio with no keys still works.
     """
-    usable = set(available) | {"local"}
+    usable = set(available) | {FALLBACK}
     chain: list[str] = []
     skipped: list[str] = []
     for entry in requested if requested is not None else DEFAULT_CHAIN:
@@ -32,12 +28,13 @@ def resolve_chain(requested: Sequence[str] | None, available: Iterable[str]) -> 
         if name in chain or name in skipped:
             continue
         (chain if name in usable else skipped).append(name)
-    return (chain or ["local"]), skipped
+    return (chain or [FALLBACK]), skipped
 
 
 def describe_provider(name: str) -> str:
     """A provider's name as a user should read it (``local`` is a procedural preview, not a model)."""
-    return "local (procedural preview)" if name == "local" else name
+    spec = spec_of(name)
+    return spec.label if spec is not None and spec.label else name
 
 
 def chain_notices(
@@ -62,9 +59,9 @@ def chain_notices(
         if skipped:
             outcomes.setdefault((tuple(chain), tuple(skipped)), []).append(shot_id)
     lines = []
-    for (chain, skipped), ids in outcomes.items():
-        where = " → ".join(describe_provider(name) for name in chain)
-        why = ", ".join(f"{name} ({key_names.get(name, 'no key setting')})" for name in skipped)
+    for (used, missing), ids in outcomes.items():
+        where = " → ".join(describe_provider(name) for name in used)
+        why = ", ".join(f"{name} ({key_names.get(name, 'no key setting')})" for name in missing)
         scope = "" if len(ids) == len(shots) else _shot_list(ids) + ": "
         lines.append(f"{scope}rendering on {where}: no key for {why}")
     return lines

@@ -4,18 +4,64 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Errors after which the same provider must not be asked again for this take.
-FINAL_FOR_PROVIDER = frozenset({"Rejected", "InvalidRequest", "AuthFailed"})
-# Errors the creator must hear about: they mean our configuration is wrong, not bad luck.
-LOUD = frozenset({"InvalidRequest", "AuthFailed"})
-MAX_RETRY_WAIT = 30.0
-# Failures that say a provider is down or throttling, not that it refused this take: when every
-# provider left in a chain fails so, the take waits and tries the chain again (see provider_wait).
-WEATHER = frozenset(
-    {"Unavailable", "RateLimited", "CircuitOpen", "CatalogUnavailable", "AssetStoreUnavailable", "DiskUnavailable"}
+from providers.base import ErrorKind
+
+# The failure types provider errors had before kinds: their class names. Saved histories and
+# activities scheduled by an older worker carry them, and the catalog's provider_attempt.error_class
+# keeps them (the call guard and `studio status` read those).
+CLASS_NAMES: dict[str, ErrorKind] = {
+    "RateLimited": ErrorKind.RATE_LIMITED,
+    "Unavailable": ErrorKind.UNAVAILABLE,
+    "Rejected": ErrorKind.REJECTED,
+    "InvalidRequest": ErrorKind.INVALID,
+    "AuthFailed": ErrorKind.AUTH,
+    "BadImage": ErrorKind.BAD_IMAGE,
+}
+# Kinds after which the same provider must not be asked again for this take.
+FINAL_KINDS = frozenset({ErrorKind.REJECTED, ErrorKind.INVALID, ErrorKind.AUTH})
+# Kinds the creator must hear about: they mean our configuration is wrong, not bad luck.
+LOUD_KINDS = frozenset({ErrorKind.INVALID, ErrorKind.AUTH})
+# Kinds that say a provider is down or throttling, not that it refused this take.
+WEATHER_KINDS = frozenset({ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED})
+# Failure types, old and new, that end a provider for a take (a retry policy's non-retryable list).
+FINAL_FOR_PROVIDER = frozenset(
+    {*(k.value for k in FINAL_KINDS), *(name for name, kind in CLASS_NAMES.items() if kind in FINAL_KINDS)}
 )
+# The catalog's error classes (ProviderError class names) of loud failures, as `studio status` reads them.
+LOUD = frozenset(name for name, kind in CLASS_NAMES.items() if kind in LOUD_KINDS)
+MAX_RETRY_WAIT = 30.0
+# Failures other than a provider's own that say it cannot be asked now, not that it refused:
+# an open circuit, and outages of the studio's own catalog, asset store or disk.
+STUDIO_WEATHER = frozenset({"CircuitOpen", "CatalogUnavailable", "AssetStoreUnavailable", "DiskUnavailable"})
 PROVIDER_WAIT_FIRST = 10.0
 PROVIDER_WAIT_CAP = 300.0
+_KINDS = {kind.value: kind for kind in ErrorKind}
+
+
+def error_kind(failure_type: str | None) -> ErrorKind | None:
+    """The provider error kind an activity failure's ``type`` names, or ``None`` when it names none.
+
+    The one mapping failover decides through. It accepts the kinds failures carry now and the
+    ProviderError class names they carried before (saved histories, tasks an older worker
+    scheduled, catalog rows), so a workflow replaying an old history decides as it did.
+    """
+    if failure_type is None:
+        return None
+    return _KINDS.get(failure_type) or CLASS_NAMES.get(failure_type)
+
+
+def final_for_provider(failure_type: str | None) -> bool:
+    """Whether a failure ends this provider for the take (refused, invalid, bad key)."""
+    return error_kind(failure_type) in FINAL_KINDS
+
+
+def is_weather(failure_type: str | None) -> bool:
+    """Whether a failure says a provider is down or throttling (or cannot be asked now).
+
+    When every provider left in a chain fails so, the take waits and tries the chain again
+    (see :func:`provider_wait`).
+    """
+    return failure_type in STUDIO_WEATHER or error_kind(failure_type) in WEATHER_KINDS
 
 
 @dataclass(frozen=True)
@@ -33,15 +79,16 @@ class ErrorPolicy:
     loud: bool
 
 
-def error_policy(error_class: str, retry_after: float | None = None) -> ErrorPolicy:
-    """Decide what follows an error of class ``error_class`` (a ProviderError subclass name).
+def error_policy(failure_type: str | None, retry_after: float | None = None) -> ErrorPolicy:
+    """Decide what follows a failed call of ``failure_type`` (a kind, or a ProviderError class name).
 
     A rate limit is retried on the same provider only when the vendor asks for a short wait;
     a long wait is cheaper to spend on the next provider in the chain.
     """
-    if error_class in FINAL_FOR_PROVIDER:
-        return ErrorPolicy(retry_same=False, delay=None, loud=error_class in LOUD)
-    if error_class == "RateLimited":
+    kind = error_kind(failure_type)
+    if kind in FINAL_KINDS:
+        return ErrorPolicy(retry_same=False, delay=None, loud=kind in LOUD_KINDS)
+    if kind is ErrorKind.RATE_LIMITED:
         if retry_after is not None and retry_after > MAX_RETRY_WAIT:
             return ErrorPolicy(retry_same=False, delay=None, loud=False)
         return ErrorPolicy(retry_same=True, delay=retry_after, loud=False)
@@ -59,5 +106,5 @@ def provider_wait(
     pipelines/workflows/shot.py) adds about 300 rounds to its history, some 20 events each with
     a chain of three providers: about 6,000, well under Temporal's 51,200-event limit.
     """
-    backoff = min(cap, first * 2 ** max(0, round - 1))
+    backoff = min(cap, first * 2.0 ** max(0, round - 1))
     return max(backoff, hint or 0.0)

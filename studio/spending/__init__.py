@@ -1,2 +1,3 @@
-"""Money: prices per call, budgets per batch, the call guard (budget and circuit per provider), and
-one money format."""
+"""Money: prices per call (prices), budgets per batch (budget) and one money format (money). The call
+guard that enforces budgets and circuits inside a render's transaction lives with the catalog
+(studio.catalog.call_guard), since it is a catalog query."""

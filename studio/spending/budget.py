@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
+from studio.catalog.call_guard import committed_spend, lock_batch, over_budget
 from studio.catalog.models import Batch, ProviderAttempt, Shot, utcnow
 from studio.catalog.store import Catalog
 from studio.errors import NotFound, StudioError
-from studio.spending.call_guard import committed_spend, lock_batch, over_budget
+from studio.states import CallStatus, ShotStage
 
 
 class BudgetError(StudioError):
@@ -66,14 +67,14 @@ def batch_spend(catalog: Catalog, batch_id: str) -> Spend:
         waiting = list(
             s.exec(
                 select(Shot.shot_id)
-                .where(Shot.batch_id == batch_id, Shot.stage == "awaiting_budget")
-                .order_by(Shot.position)  # type: ignore[arg-type]
+                .where(Shot.batch_id == batch_id, Shot.stage == ShotStage.AWAITING_BUDGET)
+                .order_by(col(Shot.position))
             )
         )
-        spent = by_status.get("succeeded", 0.0)
+        spent = by_status.get(CallStatus.SUCCEEDED, 0.0)
         return Spend(
             spent_usd=round(spent, 6),
-            committed_usd=round(spent + by_status.get("started", 0.0), 6),
+            committed_usd=round(spent + by_status.get(CallStatus.STARTED, 0.0), 6),
             budget_usd=batch.budget_usd,
             stopped=batch.spending_stopped,
             waiting=waiting,
@@ -132,6 +133,6 @@ def hold_at_budget(catalog: Catalog, shot_key: str, price: float) -> str:
             return "stop"
         if not over_budget(committed_spend(s, shot.batch_id), price, batch.budget_usd):
             return "go"
-        shot.stage, shot.updated_at = "awaiting_budget", utcnow()
+        shot.stage, shot.updated_at = ShotStage.AWAITING_BUDGET, utcnow()
         s.add(shot)
         return "wait"

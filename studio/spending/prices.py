@@ -12,29 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-DEFAULT_PRICES: dict[str, float] = {
-    # Renders.
-    "local": 0.0,
-    "mistral": 0.10,  # Agents image_generation tool: $100 per 1,000 images
-    "gemini": 0.039,  # gemini-2.5-flash-image: 1,290 output tokens at $30 / 1M
-    "replicate": 0.003,
-    "replicate:black-forest-labs/flux-schnell": 0.003,
-    "replicate:black-forest-labs/flux-dev": 0.025,
-    "replicate:black-forest-labs/flux-1.1-pro": 0.04,
-    "fal": 0.003,
-    "fal:fal-ai/flux/schnell": 0.003,
-    "fal:fal-ai/flux/dev": 0.025,
-    "fal:fal-ai/flux/dev/image-to-image": 0.025,
-    # Upscales.
-    "upscale:local": 0.0,
-    "upscale:replicate": 0.002,
-    "upscale:fal": 0.002,
-    "upscale:fal:fal-ai/clarity-upscaler": 0.03,
-    # Reviews (a vision chat of one image and a short answer).
-    "review:local": 0.0,
-    "review:mistral": 0.002,
-    "review:gemini": 0.001,
-}
+from providers.table import default_prices
+
+# Every provider's prices, declared in its entry of the provider table (providers/<name>/spec.py).
+DEFAULT_PRICES: dict[str, float] = default_prices()
 
 
 def price_keys(stage: str, provider: str, model: str | None) -> list[str]:

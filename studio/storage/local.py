@@ -18,7 +18,7 @@ from PIL import Image
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
-    from studio.settings import Settings
+    pass
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "text/plain": "txt"}
 
@@ -153,22 +153,3 @@ class LocalAssetStore:
     def presigned_url(self, key: str, *, expires: int = 3600) -> str | None:
         """Always ``None``: files on this machine have no URL a remote browser could open."""
         return None
-
-
-def open_asset_store(settings: Settings) -> AssetStore:
-    """The asset store ``settings`` name: ``s3://bucket/prefix`` in ``STUDIO_ASSETS``, else a directory.
-
-    Every process (worker, CLI, dashboard) opens its store here, so switching to S3 is a matter
-    of configuration alone.
-
-    Raises:
-        AssetStoreError: The S3 URL is malformed, or its bucket is missing or unreachable.
-    """
-    if settings.assets and "://" in settings.assets:
-        # Imported here: boto3 costs a noticeable import time that a local studio never needs.
-        from studio.storage.s3 import S3AssetStore
-
-        store = S3AssetStore.from_url(settings.assets, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
-        store.check()
-        return store
-    return LocalAssetStore(settings.assets_dir)

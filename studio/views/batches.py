@@ -2,7 +2,7 @@
 
 Plain dataclasses, so the pages only draw and a test can check the numbers without a browser.
 Per-stage counts come from :func:`studio.views.status.batch_summary`, the same numbers `studio status`
-prints.
+prints. For a batch's spend, read ``batch_summary(...).cost.spend()`` (no second read of the catalog).
 """
 
 from __future__ import annotations
@@ -16,20 +16,22 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio.catalog.models import Approval, ProviderAttempt, Publication, Shot, Take
 from studio.catalog.store import Catalog
 from studio.images.recipes import recipe_of
 from studio.settings import Settings
 from studio.spending.budget import Spend
+from studio.states import HUMAN_WAIT_STAGES, BatchState, CallStatus, ShotStage, TakeStatus
 from studio.views.status import batch_summary
+from studio.views.summary import BatchSummary, WaitingFor
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
-LIVE_STATES = ("queued", "running", "waiting")
+LIVE_STATES = (BatchState.QUEUED, BatchState.RUNNING, BatchState.WAITING)
 SHOT_FILTERS = ("all", "waiting", "rejected", "failed")
 # Stages where a shot waits for a human: at an approval gate or at its batch's budget.
-HUMAN_WAITS = ("awaiting_approval", "awaiting_budget")
+HUMAN_WAITS = HUMAN_WAIT_STAGES
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class ShotCard:
     @property
     def failed_takes(self) -> int:
         """Takes of this shot that could not be rendered."""
-        return sum(1 for t in self.takes if t.status == "failed")
+        return sum(1 for t in self.takes if t.status == TakeStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -176,40 +178,40 @@ def batch_costs(catalog: Catalog, batch_ids: Iterable[str]) -> dict[str, float]:
     with catalog.session() as s:
         query = (
             select(ProviderAttempt.batch_id, func.sum(ProviderAttempt.cost_usd))
-            .where(ProviderAttempt.batch_id.in_(ids), ProviderAttempt.status == "succeeded")  # type: ignore[attr-defined]
+            .where(col(ProviderAttempt.batch_id).in_(ids), ProviderAttempt.status == CallStatus.SUCCEEDED)
             .group_by(ProviderAttempt.batch_id)
         )
         sums = {batch_id: float(total or 0.0) for batch_id, total in s.exec(query)}
     return {batch_id: sums.get(batch_id, 0.0) for batch_id in ids}
 
 
-def batch_line(summary: dict[str, Any], cost_usd: float) -> BatchLine:
-    """A Batches-page line from a :func:`batch_summary` dictionary."""
-    stages = summary["stages"]
+def batch_line(summary: BatchSummary, cost_usd: float) -> BatchLine:
+    """A Batches-page line from a :func:`batch_summary`."""
+    stages = summary.stages
     return BatchLine(
-        batch_id=summary["batch"],
-        project=summary["project"],
-        state=summary["state"],
-        shots=summary["shots"]["total"],
-        progress={name: (stages[name]["done"], stages[name]["total"]) for name in PROGRESS_STAGES},
-        waiting=stages["approval"]["waiting"],
-        failed_shots=summary["shots"]["failed"],
-        failed_takes=stages["render"]["failed"],
+        batch_id=summary.batch_id,
+        project=summary.project,
+        state=summary.state,
+        shots=summary.shots.total,
+        progress={name: (stages.progress(name).done, stages.progress(name).total) for name in PROGRESS_STAGES},
+        waiting=stages.approval.waiting,
+        failed_shots=summary.shots.count(ShotStage.FAILED),
+        failed_takes=stages.render.failed or 0,
         cost_usd=cost_usd,
-        created_at=summary["created_at"],
-        finished_at=summary["finished_at"],
-        error=summary["error"],
-        waiting_budget=summary["shots"].get("awaiting_budget", 0),
-        waiting_for=tuple(waiting_text(w) for w in summary.get("waiting_for", [])),
+        created_at=summary.created_at,
+        finished_at=summary.finished_at,
+        error=summary.error,
+        waiting_budget=summary.shots.count(ShotStage.AWAITING_BUDGET),
+        waiting_for=tuple(waiting_text(w) for w in summary.waiting_for),
     )
 
 
-def waiting_text(wait: dict[str, Any]) -> str:
+def waiting_text(wait: WaitingFor) -> str:
     """One sentence for something a batch waits for (a :func:`~studio.views.status.waiting_for` entry)."""
-    shots = f" ({wait['shots']} shot{'s' if wait['shots'] != 1 else ''})" if wait.get("shots") else ""
-    since = f" since {wait['since'][11:19]} UTC" if wait.get("since") else ""
-    error = f": {wait['last_error']}" if wait.get("last_error") else ""
-    return f"Waiting for {wait['for']}{shots}{since}{error}. Nothing is lost: it retries by itself."
+    shots = f" ({wait.shots} shot{'s' if wait.shots != 1 else ''})" if wait.shots else ""
+    since = f" since {wait.since[11:19]} UTC" if wait.since else ""
+    error = f": {wait.last_error}" if wait.last_error else ""
+    return f"Waiting for {wait.what}{shots}{since}{error}. Nothing is lost: it retries by itself."
 
 
 def batches_board(catalog: Catalog, limit: int = 50) -> list[BatchLine]:
@@ -292,9 +294,9 @@ def filter_shots(cards: Sequence[ShotCard], which: str) -> list[ShotCard]:
     if which == "waiting":
         return [c for c in cards if c.stage in HUMAN_WAITS]
     if which == "rejected":
-        return [c for c in cards if c.stage == "rejected"]
+        return [c for c in cards if c.stage == ShotStage.REJECTED]
     if which == "failed":
-        return [c for c in cards if c.stage == "failed" or c.failed_takes]
+        return [c for c in cards if c.stage == ShotStage.FAILED or c.failed_takes]
     if which == "all":
         return list(cards)
     raise ValueError(f"unknown filter {which!r} (use one of {', '.join(SHOT_FILTERS)})")
@@ -321,18 +323,6 @@ class BudgetPanel:
     waiting: tuple[str, ...]
     floor_usd: float
     suggested_usd: float
-
-
-def summary_spend(summary: dict[str, Any]) -> Spend:
-    """The spend a :func:`studio.views.status.batch_summary` already holds (no second read of the catalog)."""
-    cost = summary["cost"]
-    return Spend(
-        spent_usd=cost["spent_usd"],
-        committed_usd=cost["committed_usd"],
-        budget_usd=cost["budget_usd"],
-        stopped=cost["spending_stopped"],
-        waiting=list(cost["waiting_at_budget"]),
-    )
 
 
 def budget_panel(spend: Spend) -> BudgetPanel:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from studio.catalog.models import Approval, Batch, Shot, Take
 from studio.catalog.store import Catalog
+from studio.states import GateAction, ShotStage, TakeStatus
 
-WAITING_STAGE = "awaiting_approval"
+WAITING_STAGE = ShotStage.AWAITING_APPROVAL
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _choices(takes: list[Take]) -> tuple[GateChoice, ...]:
     return tuple(
         GateChoice(t.number, t.id, t.final_key or t.asset_key or "", t.review_score, t.review_passed, t.round)
         for t in sorted(takes, key=lambda t: t.number)
-        if t.status != "failed" and (t.final_key or t.asset_key)
+        if t.status != TakeStatus.FAILED and (t.final_key or t.asset_key)
     )
 
 
@@ -83,27 +84,27 @@ def pending_gates(catalog: Catalog, *, batch_id: str | None = None) -> list[Pend
         query = select(Shot).where(Shot.stage == WAITING_STAGE)
         if batch_id is not None:
             query = query.where(Shot.batch_id == batch_id)
-        shots = list(s.exec(query.order_by(Shot.updated_at, Shot.batch_id, Shot.position)))  # type: ignore[arg-type]
+        shots = list(s.exec(query.order_by(col(Shot.updated_at), col(Shot.batch_id), col(Shot.position))))
         if not shots:
             return []
         keys = [shot.key for shot in shots]
         decided = dict(
             s.exec(
                 select(Approval.shot_key, func.max(Approval.decided_at))
-                .where(Approval.shot_key.in_(keys))  # type: ignore[attr-defined]
+                .where(col(Approval.shot_key).in_(keys))
                 .group_by(Approval.shot_key)
             ).all()
         )
         shots = [shot for shot in shots if shot.key not in decided or decided[shot.key] < shot.updated_at]
         takes: dict[str, list[Take]] = defaultdict(list)
-        for take in s.exec(select(Take).where(Take.shot_key.in_(keys))):  # type: ignore[attr-defined]
+        for take in s.exec(select(Take).where(col(Take.shot_key).in_(keys))):
             takes[take.shot_key].append(take)
         batch_ids = {shot.batch_id for shot in shots}
         requests: dict[str, list[str]] = defaultdict(list)
-        asked = select(Approval).where(Approval.shot_key.in_(keys), Approval.decision == "changes")  # type: ignore[attr-defined]
-        for approval in s.exec(asked.order_by(Approval.round)):  # type: ignore[arg-type]
+        asked = select(Approval).where(col(Approval.shot_key).in_(keys), Approval.decision == GateAction.CHANGES)
+        for approval in s.exec(asked.order_by(col(Approval.round))):
             requests[approval.shot_key].append(approval.note)
-        names = {b.id: b.project_name for b in s.exec(select(Batch).where(Batch.id.in_(batch_ids)))}  # type: ignore[attr-defined]
+        names = {b.id: b.project_name for b in s.exec(select(Batch).where(col(Batch.id).in_(batch_ids)))}
     return [
         PendingGate(
             batch_id=shot.batch_id,

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.base import JobCallback, Renderer, RenderRequest, RenderResult
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
-from tests.conftest import running_workers, write_project
+from studio.storage import open_asset_store
 from tests.pipelines.waiting import eventually
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 
 class CountingRenderer:

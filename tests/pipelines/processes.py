@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -50,10 +51,8 @@ def spawn_worker(settings: Settings, log: Path, **extra: str) -> subprocess.Pope
 
 def kill_hard(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the process group (no clean shutdown: a real crash) and reap it."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=10)
 
 

@@ -11,8 +11,8 @@ from pipelines.client.batches import GateRefused, decide, gate_state, wait_batch
 from pipelines.messages import Decision
 from studio.catalog.store import Catalog
 from studio.views.status import batch_summary
-from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
+from tests.support.projects import write_project
 
 PROJECT = """
 [project]
@@ -47,7 +47,7 @@ async def test_gate_accepts_valid_answers_and_refuses_invalid_ones(
     await eventually(
         lambda: set(stages(catalog, batch_id).values()) == {"awaiting_approval"}, what="all three gates to open"
     )
-    assert batch_summary(catalog, batch_id)["state"] == "waiting"
+    assert batch_summary(catalog, batch_id).state == "waiting"
     state = await gate_state(client, batch_id, "a")
     assert state.open and state.takes == [1, 2, 3]
 
@@ -56,7 +56,7 @@ async def test_gate_accepts_valid_answers_and_refuses_invalid_ones(
         await decide(client, batch_id, "a", Decision("approve", 9))
     with pytest.raises(GateRefused, match="unknown action"):
         await decide(client, batch_id, "a", Decision("publish-now", 1))
-    with pytest.raises(GateRefused, match="no shot .*zzz in this batch"):
+    with pytest.raises(GateRefused, match=r"no shot .*zzz in this batch"):
         await decide(client, batch_id, "zzz", Decision("approve", 1))
     assert catalog.approvals(batch_id=batch_id) == []
 

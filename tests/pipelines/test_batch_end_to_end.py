@@ -11,7 +11,7 @@ from pipelines.client.batches import wait_batch
 from studio.batches.publish import CONTACT_SHEET
 from studio.catalog.store import Catalog
 from studio.images.metadata import read_recipe
-from tests.conftest import SAMPLES
+from tests.support.projects import SAMPLES
 
 
 async def test_short_film_publishes_every_shot(worker: None, launch, client: Client, catalog: Catalog) -> None:

@@ -44,6 +44,7 @@ def open_but_not_answering(port: int) -> Iterator[None]:
         listener.close()
 
 
+@pytest.mark.temporal  # starts a dev server of its own, late on purpose
 async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
     port = free_port()
     settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}", _env_file=None)  # type: ignore[call-arg]

@@ -16,9 +16,9 @@ from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.spending.budget import BudgetError, raise_budget, stop_spending
 from studio.views.status import batch_summary
-from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
 from tests.pipelines.waiting import eventually
+from tests.support.projects import write_project
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ async def test_batch_waits_at_its_budget_then_spends_more(
     await eventually(lambda: parked(catalog, batch_id), what="the batch to stop at its budget")
 
     summary = batch_summary(catalog, batch_id)
-    assert summary["state"] == "waiting"
-    assert summary["cost"]["budget_usd"] == 0.05 and summary["cost"]["spent_usd"] == pytest.approx(0.04)
+    assert summary.state == "waiting"
+    assert summary.cost.budget_usd == 0.05 and summary.cost.spent_usd == pytest.approx(0.04)
     # Nothing more was attempted while waiting: two calls, both paid.
     assert [(a.status, a.cost_usd) for a in catalog.attempts(batch_id=batch_id)] == [("succeeded", PRICE)] * 2
 
@@ -48,10 +48,10 @@ async def test_batch_waits_at_its_budget_then_spends_more(
     takes = catalog.batch_takes(batch_id)
     assert [t.cost_usd for t in takes] == [PRICE] * 4
     summary = batch_summary(catalog, batch_id)
-    assert summary["cost"]["spent_usd"] == pytest.approx(4 * PRICE)
-    assert summary["cost"]["by_provider"] == {"local": pytest.approx(4 * PRICE)}
-    assert summary["provider_calls"]["by_provider"] == {"local": {"succeeded": 4}}
-    assert {row["cost_usd"] for row in summary["take_details"]} == {PRICE}
+    assert summary.cost.spent_usd == pytest.approx(4 * PRICE)
+    assert summary.cost.by_provider == {"local": pytest.approx(4 * PRICE)}
+    assert summary.provider_calls.by_provider == {"local": {"succeeded": 4}}
+    assert {row.cost_usd for row in summary.take_details} == {PRICE}
 
 
 async def test_stopping_at_the_budget_spends_nothing_more(
@@ -71,4 +71,4 @@ async def test_stopping_at_the_budget_spends_nothing_more(
     failed = [t for t in catalog.batch_takes(batch_id) if t.status == "failed"]
     assert len(failed) == 2 and all("stopped at the budget" in (t.error or "") for t in failed)
     summary = batch_summary(catalog, batch_id)
-    assert summary["cost"]["spending_stopped"] and summary["cost"]["spent_usd"] == pytest.approx(0.04)
+    assert summary.cost.spending_stopped and summary.cost.spent_usd == pytest.approx(0.04)

@@ -13,9 +13,9 @@ from studio.batches.preview import render_notices
 from studio.catalog.store import Catalog
 from studio.project.loader import load_project
 from studio.settings import Settings
-from tests.conftest import SAMPLES, write_project
 from tests.pipelines.processes import worker_env
 from tests.pipelines.waiting import eventually
+from tests.support.projects import SAMPLES, write_project
 
 GATED = '[project]\nname = "Cli gate"\n[defaults]\nsize = "64x64"\nvariants = 2\nupscale = 1\n[approval]\nrequired = true\n[[shots]]\nid = "x"\nprompt = "a kite"\n'
 

@@ -14,8 +14,8 @@ from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
 from tests.backends import TEST_DATABASE_URL, stored_keys
-from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker, wait_polling
+from tests.support.projects import write_project
 
 pytestmark = pytest.mark.skipif(
     TEST_DATABASE_URL is None,

@@ -15,8 +15,8 @@ from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
+from tests.support.projects import write_project
 
 
 async def assert_continued_as_new(client: Client, workflow_id: str) -> None:

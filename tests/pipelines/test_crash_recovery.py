@@ -5,41 +5,20 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client
 
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
 from pipelines.runtime.devserver import free_port, start_dev_server, stop_process
 from studio.batches.launch import prepare_batch
-from studio.batches.publish import CONTACT_SHEET
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import AssetStore, open_asset_store
-from tests.conftest import write_project
+from studio.storage import AssetStore, open_asset_store
+from tests.pipelines.crash_checks import assert_complete_without_duplicates, project, rendered
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.waiting import eventually
-
-
-def project(shots: int) -> str:
-    head = '[project]\nname = "Crash test"\nseed = 11\n[defaults]\nsize = "64x64"\nvariants = 1\nupscale = 1\n'
-    return head + "".join(f'[[shots]]\nid = "s{i:03}"\nprompt = "scene number {i}"\n' for i in range(shots))
-
-
-def rendered(catalog: Catalog, batch_id: str) -> int:
-    return sum(1 for t in catalog.batch_takes(batch_id) if t.asset_key)
-
-
-def assert_complete_without_duplicates(catalog: Catalog, batch_id: str, shots: int, in_flight: int) -> None:
-    takes = catalog.batch_takes(batch_id)
-    assert len(takes) == shots and len({t.id for t in takes}) == shots
-    assert all(t.asset_key and t.status == "approved" for t in takes)
-    pubs = catalog.publications(batch_id)
-    assert len(pubs) == shots and len({p.shot_key for p in pubs}) == shots
-    finals = [p for p in Path(catalog.batch(batch_id).output_dir).glob("*.png") if p.name != CONTACT_SHEET]
-    assert len(finals) == shots
-    calls = [a for a in catalog.attempts(batch_id=batch_id) if a.stage == "render"]
-    assert len(calls) <= shots + in_flight, f"{len(calls)} render calls for {shots} takes (+{in_flight} in flight)"
-    assert sum(1 for a in calls if a.status == "succeeded") == shots
+from tests.support.projects import write_project
 
 
 async def test_worker_killed_mid_batch(
@@ -68,6 +47,7 @@ async def test_worker_killed_mid_batch(
     assert len(lost) <= in_flight
 
 
+@pytest.mark.temporal  # starts, kills and restarts a dev server of its own
 async def test_temporal_server_restarted_mid_batch(tmp_path: Path, backend: dict[str, str]) -> None:
     port = free_port()
     db, log = tmp_path / "temporal.db", tmp_path / "server.log"

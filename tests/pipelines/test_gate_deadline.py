@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from pipelines.client.batches import wait_batch
 from studio.catalog.store import Catalog
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = """
 [project]

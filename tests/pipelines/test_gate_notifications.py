@@ -19,9 +19,9 @@ from pipelines.runtime.devserver import free_port
 from studio.catalog.store import Catalog
 from studio.review.sharing import open_share_link
 from studio.settings import Settings
-from tests.conftest import write_project
 from tests.pipelines.waiting import eventually
 from tests.pipelines.webhooks import Receiver, webhook
+from tests.support.projects import write_project
 
 PROJECT = '[project]\nname = "Notify me"\n[defaults]\nsize = "64x64"\nvariants = 2\nupscale = 1\n[approval]\nrequired = true\n[[shots]]\nid = "hero"\nprompt = "a red kite"\n'
 

@@ -6,16 +6,16 @@ from pathlib import Path
 
 from temporalio.testing import ActivityEnvironment
 
+from pipelines.activities.provider_registry import ProviderSet
 from pipelines.activities.stages import StudioActivities
 from pipelines.messages import PublishInput, StageInput
-from pipelines.runtime.provider_registry import ProviderSet
 from studio.batches.launch import prepare_batch
 from studio.catalog.models import ProviderAttempt
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
 from tests.backends import stored_keys
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = '[project]\nname = "Idem"\nseed = 5\n[defaults]\nsize = "64x64"\nupscale = 2\n[[shots]]\nid = "a"\nprompt = "a boat"\n'
 

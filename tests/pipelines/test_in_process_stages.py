@@ -13,17 +13,17 @@ from PIL import Image
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from pipelines.activities.planning import batch_plan
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import wait_batch
 from pipelines.messages import BatchPlan, post_stages_in_process
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
-from pipelines.workflows.shot_plans import batch_plan
 from providers.base import Unavailable, UpscaleResult
 from providers.local.adapters import LocalUpscaler
 from studio.catalog.models import Shot, Take, detached
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = """
 [project]

@@ -16,9 +16,9 @@ from pipelines.messages import Decision
 from studio.catalog.models import Take
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from tests.conftest import write_project
 from tests.pipelines.processes import worker_env
 from tests.pipelines.waiting import eventually
+from tests.support.projects import write_project
 
 PLAIN = """
 [project]
@@ -68,6 +68,10 @@ async def studio(settings: Settings, *args: str) -> subprocess.CompletedProcess[
 
 
 async def test_show_find_unpublish(worker: None, launch, settings: Settings, catalog: Catalog, tmp_path: Path) -> None:
+    """show, find and unpublish on one published batch, as a user runs them in turn.
+
+    Long because it is one user's session: each step reads what the one before left.
+    """
     batch_id = await launch(write_project(tmp_path / "p", PLAIN))
     await eventually(lambda: catalog.batch(batch_id).state == "published", what="publish")
     kite = catalog.shot(f"{batch_id}/kite")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import wait_batch
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.local.adapters import LocalRenderer
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = """
 [project]

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from temporalio.client import Client
 
+from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import start_batch, wait_batch
-from pipelines.runtime.provider_registry import ProviderSet, build_providers
 from providers.local.adapters import LocalRenderer
 from studio.batches.replay import ReplayError, ReplayRequest, plan_replay
 from studio.batches.rerun import RerunError, plan_rerun
@@ -18,7 +18,7 @@ from studio.catalog.store import Catalog
 from studio.errors import StudioError
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = """
 [project]

@@ -20,13 +20,13 @@ from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
-from tests.pipelines.processes import kill_hard, pid_of, spawn_worker, wait_polling
-from tests.pipelines.test_crash_recovery import (
+from tests.pipelines.crash_checks import (
     assert_complete_without_duplicates,
     project,
     rendered,
 )
+from tests.pipelines.processes import kill_hard, pid_of, spawn_worker, wait_polling
+from tests.support.projects import write_project
 
 SHOTS = 30
 # The batch starts its shots at about 9 a second; renders of 1 s through 4 slots per worker finish

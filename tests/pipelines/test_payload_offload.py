@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():  # the sandbox (STUDIO_WORKFLOW_S
     )
     from pipelines.runtime.worker import workflow_runner
     from studio.settings import Settings
-    from studio.storage.local import (
+    from studio.storage import (
         AssetMissing,
         AssetStore,
         LocalAssetStore,

@@ -16,12 +16,13 @@ from pipelines.runtime.connection import connect
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
-from tests.conftest import running_workers, write_project
+from studio.storage import open_asset_store
 from tests.pipelines.outage_checks import assert_whole
 from tests.pipelines.waiting import eventually
 from tests.pipelines.webhooks import webhook
 from tests.providers.fakes import FakeGemini, FakeMistral
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 
 def project(chain: str, shots: int) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipelines.runtime.provider_registry import build_providers
+from pipelines.activities.provider_registry import build_providers
 from providers.fal.upscale import FalUpscaler
 from providers.replicate.upscale import ReplicateUpscaler
 from studio.settings import Settings

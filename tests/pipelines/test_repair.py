@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from studio.batches.launch import prepare_batch
 from studio.batches.rerun import plan_rerun
 from studio.catalog.store import Catalog
@@ -11,7 +13,7 @@ from studio.cli.repair import repair
 from studio.project.storyboard import storyboard_rows
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
+from tests.support.projects import write_project
 
 PROJECT = '[project]\nname = "Lost"\nseed = 8\n[defaults]\nsize = "64x64"\nupscale = 1\n' + "".join(
     f'[[shots]]\nid = "s{i}"\nprompt = "a lantern {i}"\n' for i in range(4)
@@ -30,6 +32,7 @@ def lost_batch(settings: Settings, catalog: Catalog, assets: AssetStore, tmp_pat
     return batch.id
 
 
+@pytest.mark.temporal  # repair asks the server whether the batch's workflow is still there
 async def test_repair_finds_the_shots_of_a_batch_whose_workflow_is_gone(
     settings: Settings, catalog: Catalog, assets: AssetStore, tmp_path: Path
 ) -> None:

@@ -29,10 +29,11 @@ from pipelines.workflows.shot import ShotWorkflow
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
-from tests.conftest import running_workers, write_project
+from studio.storage import open_asset_store
 from tests.pipelines.waiting import eventually
 from tests.providers.fakes import FakeGemini
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 PROJECT = """

@@ -15,10 +15,10 @@ from studio.catalog.models import ProviderAttempt
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.waiting import eventually
 from tests.providers.fakes import FakeReplicate
+from tests.support.projects import write_project
 
 TOKEN = "r8_resume-test-token-5d2c"
 PROJECT = """

@@ -35,7 +35,8 @@ from studio.batches.rerun import plan_rerun
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import running_workers, write_project
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 
 def project(name: str, shots: int) -> str:
@@ -152,6 +153,7 @@ def bare_address() -> Iterator[str]:
         stop_process(proc.pid)
 
 
+@pytest.mark.temporal  # a bare dev server of its own (bare_address)
 async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     bare_address: str, tmp_path: Path, assets: AssetStore, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -189,6 +191,7 @@ async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     }
 
 
+@pytest.mark.temporal  # starts dev servers of its own on one database
 def test_a_dev_server_database_from_before_gets_the_attributes(tmp_path: Path) -> None:
     db = tmp_path / "temporal.db"
     proc, _ = bare_server(db)  # a STUDIO_HOME made before the studio registered anything

@@ -43,10 +43,11 @@ from pipelines.runtime.worker import build_workers
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
-from tests.conftest import running_workers, write_project
+from studio.storage import open_asset_store
 from tests.pipelines.processes import kill_hard, spawn_worker, worker_env
 from tests.providers.fakes import FakeGemini
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 GEMINI_KEY = "gemini-secret-key-for-traces-41c9"
@@ -122,9 +123,14 @@ def attrs(span: ReadableSpan) -> dict[str, object]:
     return dict(span.attributes or {})
 
 
+@pytest.mark.temporal  # connects its own client and workers to the session's server
 async def test_a_batch_is_one_trace_with_ids_on_every_span(
     settings: Settings, exported: InMemorySpanExporter, json_log: io.StringIO, tmp_path: Path
 ) -> None:
+    """A batch is one trace, with the batch, shot and take ids on every span.
+
+    Long because one batch's trace is checked span kind by span kind.
+    """
     exported.clear()
     with FakeGemini() as gemini:
         gemini.script(["503", "ok"], op="render")  # one failed attempt: a warning from Temporal

@@ -21,9 +21,10 @@ from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
 from tests.backends import catalog_dump
-from tests.conftest import running_workers, write_project
 from tests.pipelines.processes import kill_hard, spawn_worker
 from tests.pipelines.tls_proxy import SERVER_NAME, Pki, make_pki, tls_front
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ async def test_batch_runs_over_mtls(
 
 async def test_no_client_certificate_is_refused(settings: Settings, pki: Pki, tls_address: str) -> None:
     secure = over_tls(settings, tls_address, temporal_tls_ca=pki.ca, temporal_tls_server_name=SERVER_NAME)
-    with pytest.raises(ConnectionFailed, match="the TLS / API key settings$"):
+    with pytest.raises(ConnectionFailed, match=r"the TLS / API key settings$"):
         await connect(secure)
 
 
@@ -82,11 +83,13 @@ async def test_wrong_server_name_is_refused(settings: Settings, pki: Pki, tls_ad
         await connect(secure)
 
 
+@pytest.mark.temporal  # speaks TLS to the session's plaintext server
 async def test_tls_to_a_plaintext_server_fails_clearly(settings: Settings) -> None:
     with pytest.raises(ConnectionFailed, match=r"^cannot reach Temporal at 127\.0\.0\.1:\d+: check TEMPORAL_ADDRESS"):
         await connect(settings.model_copy(update={"temporal_tls": True}))
 
 
+@pytest.mark.temporal  # a worker process and a client of the session's server
 async def test_api_key_reaches_no_history_catalog_or_log(
     settings: Settings, catalog: Catalog, assets: AssetStore, tmp_path: Path
 ) -> None:

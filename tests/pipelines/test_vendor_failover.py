@@ -16,11 +16,12 @@ from pipelines.runtime.connection import connect
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
+from studio.storage import open_asset_store
 from studio.views.status import batch_summary
 from tests.backends import catalog_dump
-from tests.conftest import running_workers, write_project
 from tests.providers.fakes import FakeGemini, FakeMistral
+from tests.support.projects import write_project
+from tests.support.workers import running_workers
 
 MISTRAL_KEY = "mistral-secret-key-5f1e"
 GEMINI_KEY = "gemini-secret-key-77aa"
@@ -164,7 +165,7 @@ async def test_a_failing_provider_is_skipped_once_its_circuit_opens(
     assert 3 <= len(renders) < 12 and {a.status for a in renders} == {"failed"}
     assert {t.provider for t in catalog.batch_takes(batch_id)} == {"local"}
     summary = batch_summary(catalog, batch_id, circuit_failures=3, circuit_cooldown=600)
-    assert summary["providers"]["mistral"]["circuit"] == "open" and summary["providers"]["mistral"]["until"]
+    assert summary.providers["mistral"].is_open and summary.providers["mistral"].until
 
 
 async def test_a_refused_key_is_flagged_loudly_in_status(
@@ -175,7 +176,7 @@ async def test_a_refused_key_is_flagged_loudly_in_status(
     project = CIRCUIT_PROJECT.replace("variants = 4", "variants = 1")
     catalog, batch_id = await run_to_end(vendor_settings(), project, tmp_path)
 
-    (alert,) = batch_summary(catalog, batch_id)["alerts"]
-    assert alert["provider"] == "mistral" and alert["error_class"] == "AuthFailed"
-    assert "MISTRAL_API_KEY" in alert["message"] and alert["calls"] == 1  # refused once: never asked again
-    assert MISTRAL_KEY not in json.dumps(alert)
+    (alert,) = batch_summary(catalog, batch_id).alerts
+    assert alert.provider == "mistral" and alert.error_class == "AuthFailed"
+    assert "MISTRAL_API_KEY" in alert.message and alert.calls == 1  # refused once: never asked again
+    assert MISTRAL_KEY not in json.dumps(alert.to_json())

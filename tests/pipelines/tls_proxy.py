@@ -36,7 +36,10 @@ class Pki:
 
 
 def make_pki(folder: Path) -> Pki:
-    """Write a CA and a server and a client certificate signed by it into ``folder``."""
+    """Write a CA and a server and a client certificate signed by it into ``folder``.
+
+    Long because each certificate is a few builder calls that read best in order.
+    """
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "studio test CA")])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from providers.base import AuthFailed, RateLimited, Rejected, Unavailable
-from providers.brief_chat import ChatTurn, GeminiJSONChat, JSONChat, MistralJSONChat
+from providers.base import AuthFailed, ChatTurn, JSONChat, RateLimited, Rejected, Unavailable
+from providers.brief_chat import GeminiJSONChat, MistralJSONChat
 from tests.providers.fakes import FakeGemini, FakeMistral
 
 KEY = "test-key-brief-123"

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.runtime.devserver import free_port
 from studio.settings import Settings
-from studio.storage.local import (
+from studio.storage import (
     AssetMissing,
     AssetStoreError,
     LocalAssetStore,
@@ -49,7 +49,7 @@ def test_put_get_exists_round_trip(store: S3AssetStore) -> None:
     key = store.put(PNG, "image/png")
     assert key == asset_key(PNG, "image/png") and key.endswith(".png")
     assert store.exists(key) and store.get(key) == PNG
-    head = store.client.head_object(Bucket=store.bucket, Key=f"studio/storage/local/{key[:2]}/{key}")
+    head = store.client.head_object(Bucket=store.bucket, Key=f"studio/assets/{key[:2]}/{key}")
     assert head["ContentType"] == "image/png", "laid out like the local store, typed for browsers"
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from providers.base import AuthFailed, RateLimited, Unavailable
-from providers.brief_chat import ChatAnswer, ChatTurn
+from providers.base import AuthFailed, ChatAnswer, ChatTurn, RateLimited, Unavailable
 from studio.project.brief import (
     MAX_BRIEF_CHARS,
     BadAnswer,
@@ -159,7 +158,7 @@ def test_timeout_grows_with_shots() -> None:
 
 # -- the brief file ------------------------------------------------------------------------------
 def test_read_brief_errors(tmp_path: Path) -> None:
-    with pytest.raises(BriefError, match="brief.md: brief not found"):
+    with pytest.raises(BriefError, match=r"brief\.md: brief not found"):
         read_brief(tmp_path / "brief.md", "brief.md")
     (tmp_path / "empty.md").write_text(" \n\n")
     with pytest.raises(BriefError, match="the brief is empty"):

@@ -9,40 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from studio.catalog.models import Batch, ProviderAttempt, Shot, Take, utcnow
+from studio.catalog.call_guard import CallPolicy, RecentCall, circuit_until
+from studio.catalog.models import ProviderAttempt, utcnow
 from studio.catalog.stages import begin_render
 from studio.catalog.store import Catalog
-from studio.spending.call_guard import CallPolicy, RecentCall, circuit_until
 from studio.spending.prices import price_of
+from tests.studio.catalog_rows import add_batch
 
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:
     return Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
-
-
-def add_batch(catalog: Catalog, takes: int, budget: float | None = None, batch_id: str = "b-1") -> list[str]:
-    catalog.add_batch(
-        Batch(
-            id=batch_id,
-            project_name="p",
-            project_slug="p",
-            project_source="p.toml",
-            project_key="k",
-            seed=1,
-            output_dir="/tmp/out",
-            budget_usd=budget,
-        )
-    )
-    shot = Shot(
-        key=f"{batch_id}/s", batch_id=batch_id, shot_id="s", position=0, prompt="x", width=8, height=8, variants=takes
-    )
-    rows = [
-        Take(id=f"{batch_id}/s/{n}", batch_id=batch_id, shot_key=shot.key, number=n, prompt="x", width=8, height=8)
-        for n in range(1, takes + 1)
-    ]
-    catalog.add_shots(batch_id, [shot], rows)
-    return [t.id for t in rows]
 
 
 def test_prices_prefer_overrides_then_the_most_specific_key() -> None:
@@ -100,7 +77,7 @@ def test_calls_in_flight_are_limited_across_concurrent_callers(catalog: Catalog)
     first = next(a for a in catalog.attempts(batch_id="b-1") if a.status == "started")
     assert first.id is not None
     catalog.finish_attempt(first.id, status="succeeded")
-    assert sum(start(t) for t, ok in zip(takes, started) if not ok) == 1
+    assert sum(start(t) for t, ok in zip(takes, started, strict=True) if not ok) == 1
 
 
 def test_budget_reserves_calls_in_flight_and_releases_failures(catalog: Catalog) -> None:

@@ -9,7 +9,7 @@ from studio.catalog.models import Take
 from studio.catalog.stages import begin_stage
 from studio.catalog.store import Catalog
 from studio.catalog.tables import TAKE, snapshot
-from tests.studio.test_call_guard import add_batch
+from tests.studio.catalog_rows import add_batch
 
 
 def test_a_snapshot_reads_every_column_and_refuses_writes(catalog: Catalog) -> None:

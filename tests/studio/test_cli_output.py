@@ -13,8 +13,8 @@ from studio.catalog.store import Catalog
 from studio.cli import display, lineage, main
 from studio.settings import Settings
 from studio.spending.money import usd
-from studio.storage.local import open_asset_store
-from tests.conftest import SAMPLES, write_project
+from studio.storage import open_asset_store
+from tests.support.projects import SAMPLES, write_project
 from tests.ui.app_harness import populate_batch
 
 # Long ids on purpose: a 41-character batch id, so a 70-character take id.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from studio.project.storyboard import derive_seed, new_batch_id, variant_seeds
+from studio.ids import new_batch_id
+from studio.project.storyboard import derive_seed, variant_seeds
 from studio.rendering.chain import resolve_chain
 from studio.rendering.failover import error_policy
 from studio.rendering.selection import Candidate, choose_best

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipelines.runtime.provider_registry import build_providers
-from studio.batches.preview import CallPlan, CostLine, call_plan, cost_words, estimate
+from pipelines.activities.provider_registry import build_providers
+from studio.batches.preview import CallPlan, CostLine, call_plan, cost_words, estimate, sample_projects
 from studio.project.loader import Project, parse_project
 from studio.settings import Settings
 from studio.spending.budget import Spend
@@ -111,6 +111,14 @@ def test_call_plan_reads_which_keys_are_set_like_the_worker(tmp_path: Path, monk
     assert plan.reviewer == workers.review_chain()[0] == "gemini"
     assert plan.upscaler == workers.upscale_chain()[0] == "fal"
     assert plan.models["fal"] == keyed.fal_model and plan.prices == {"fal": 0.01}
+
+
+def test_the_launch_page_lists_the_repository_sample_projects() -> None:
+    samples = sample_projects()
+    assert {"short-film", "thumbnail-pack"} <= set(samples)
+    assert all(
+        path.parent.name == "sample_projects" and path.parent.parent.name != "studio" for path in samples.values()
+    )
 
 
 @pytest.mark.parametrize(

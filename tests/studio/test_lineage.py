@@ -173,6 +173,10 @@ def _ids(takes: list[Take]) -> list[str]:
 
 
 def test_find_filters(catalog: Catalog) -> None:
+    """Find filters takes by prompt words, provider, seed, batch and approval, with a limit.
+
+    Long because each filter is one query and one expected set on the same catalog.
+    """
     _take(catalog, "orig-aaaaaa/s01/1", minutes=0, prompt="A LightHouse at dusk", status="approved")
     _take(catalog, "orig-aaaaaa/s01/2", minutes=1, prompt="lighthouse, 100% storm_front", seed=11, seed_used=11)
     _take(

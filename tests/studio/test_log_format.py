@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from studio.log_format import JsonFormatter, bound_ids, configure_logging, ids_from_key
+from studio.ids import ids_from_key
+from studio.log_format import JsonFormatter, bound_ids, configure_logging
 from studio.settings import Settings
 
 MISTRAL_KEY = "mistral-secret-key-0d41e9"

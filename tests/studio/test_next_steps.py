@@ -13,8 +13,8 @@ import pytest
 from studio.catalog.store import Catalog
 from studio.cli.next_steps import main, next_steps
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
-from tests.conftest import ROOT, SAMPLES
+from studio.storage import open_asset_store
+from tests.support.projects import ROOT, SAMPLES
 from tests.ui.app_harness import populate_batch
 
 

@@ -16,7 +16,7 @@ from studio.batches.preview import load_upload, save_upload, upload_folder
 from studio.catalog.store import Catalog
 from studio.project.loader import ProjectError, load_project
 from studio.settings import Settings
-from studio.storage.local import open_asset_store
+from studio.storage import open_asset_store
 
 HEAD = '[project]\nname = "Upload"\n'
 ONE_SHOT = '[[shots]]\nid = "s01"\nprompt = "a cat"\n'

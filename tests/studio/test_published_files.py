@@ -94,7 +94,10 @@ SIGNED_AS_DELIVERED = {"s06"}
 
 
 def _store(catalog: Catalog, assets: LocalAssetStore) -> None:
-    """Shots and takes as the workers leave them: rendered, some upscaled 2x, reviewed."""
+    """Shots and takes as the workers leave them: rendered, some upscaled 2x, reviewed.
+
+    Long because it writes every kind of published file the readers are tested on.
+    """
     catalog.add_batch(
         Batch(
             id=BATCH,

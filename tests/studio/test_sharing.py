@@ -20,7 +20,7 @@ from studio.review.sharing import (
     verify_share_token,
 )
 from studio.settings import Settings
-from tests.ui.app_harness import app_env, new_app, texts  # noqa: F401 (app_env is a fixture)
+from tests.ui.app_harness import new_app, texts
 
 SECRET = "s3cret-for-tests"
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

@@ -1,55 +1,24 @@
-"""Harness for dashboard tests: the app pointed at the test's STUDIO_HOME and Temporal, and
-helpers that keep the in-process worker running while a page script runs.
+"""Harness for dashboard tests: the app as AppTest, helpers that keep the in-process worker
+running while a page script runs, and a quick way to fill the catalog with a finished batch.
 
-Not a conftest, so tests/studio can use it too: import the ``app_env`` fixture into a module.
+The ``app_env`` fixture that points the app at the test's settings is in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.catalog.store import Catalog
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.backends import backend_env
+from tests.support.projects import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "ui" / "streamlit_app.py"
-OWNER = "Ada"
-
-
-@pytest.fixture
-def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Point the dashboard (which reads settings from the environment) at this test's settings."""
-    monkeypatch.setenv("STUDIO_HOME", str(settings.home))
-    monkeypatch.setenv("TEMPORAL_ADDRESS", settings.address)
-    monkeypatch.setenv("STUDIO_TASK_QUEUE", settings.task_queue)
-    monkeypatch.setenv("STUDIO_OWNER_NAME", OWNER)
-    for name in (
-        "STUDIO_DASHBOARD_HOST",
-        "STUDIO_DASHBOARD_TOKEN",
-        "STUDIO_SHARE_SECRET",
-        "DATABASE_URL",
-        "STUDIO_ASSETS",
-        "STUDIO_S3_ENDPOINT_URL",
-        "STUDIO_S3_REGION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    # The developer's own vendor keys must not change what the pages show (the Launch estimate).
-    for name in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY", "STUDIO_PRICES"):
-        monkeypatch.delenv(name, raising=False)
-    if settings.prices:  # a test that prices a provider for its worker prices it for the dashboard too
-        monkeypatch.setenv("STUDIO_PRICES", json.dumps(settings.prices))
-    for name, value in backend_env(settings).items():  # the test's catalog and store, when not the defaults
-        monkeypatch.setenv(name, value)
-    return settings
 
 
 def new_app(page: str | None = None, **query: str) -> AppTest:

@@ -17,11 +17,9 @@ from studio.cli.dashboard import start_dashboard
 from studio.images.metadata import read_recipe_file
 from studio.review.sharing import LinkInvalid, make_share_token, share_url
 from studio.settings import Settings
-from tests.conftest import SAMPLES, write_project
+from tests.support.projects import SAMPLES, write_project
 from tests.ui.app_harness import gates_open, populate_batch, shot_stage, wait_for
 from tests.ui.browser import (
-    CHROMIUM,
-    MISSING,
     all_images_loaded,
     chromium,
     healthy,
@@ -29,12 +27,16 @@ from tests.ui.browser import (
 )
 from tests.ui.pixels import same_pixels
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
+pytestmark = pytest.mark.browser  # skipped where Chromium is missing (tests/ui/conftest.py)
 
 
 async def test_client_approves_one_take_in_a_browser(
     settings: Settings, worker: None, launch, catalog: Catalog, assets, tmp_path: Path
 ) -> None:
+    """A client opens the link in Chromium and approves one take.
+
+    Long because it is one client's visit in a real browser, from the link to the approval.
+    """
     port = free_port()
     settings = settings.model_copy(update={"dashboard_port": port})
     base = settings.dashboard_url

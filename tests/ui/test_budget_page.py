@@ -14,12 +14,9 @@ from studio.catalog.store import Catalog
 from studio.review.sharing import share_url
 from studio.settings import Settings
 from studio.spending.budget import batch_spend
-from tests.conftest import write_project
 from tests.pipelines.budget_setup import PRICE, PROJECT, parked, priced
-from tests.ui import app_harness
+from tests.support.projects import write_project
 from tests.ui.app_harness import new_app, run, texts, wait_for
-
-app_env = app_harness.app_env  # the dashboard fixture, for this module's tests
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from studio.catalog.store import Catalog
 from studio.settings import Settings
-from tests.conftest import write_project
-from tests.ui.app_harness import app_env, new_app, populate_batch, run, texts  # noqa: F401
+from tests.support.projects import write_project
+from tests.ui.app_harness import new_app, populate_batch, run, texts
 
 NO_UPSCALE = """
 [project]

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from studio.settings import Settings
-from tests.ui.app_harness import app_env, new_app, run  # noqa: F401
+from tests.ui.app_harness import new_app, run
 
 ONE_SHOT = '[[shots]]\nid = "s01"\nprompt = "a cat"\n'
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """A studio whose Temporal is never reached: checking an upload must not need it."""
-    return Settings(home=tmp_path / "home", temporal_address="127.0.0.1:9", task_queue="launch-checks", _env_file=None)  # type: ignore[call-arg]
 
 
 async def upload(name: str, text: str) -> str:

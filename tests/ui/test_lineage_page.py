@@ -8,11 +8,8 @@ from studio.catalog.store import Catalog
 from studio.review.sharing import share_url
 from studio.settings import Settings
 from studio.storage.local import AssetStore
-from tests.conftest import write_project
-from tests.ui import app_harness
+from tests.support.projects import write_project
 from tests.ui.app_harness import new_app, populate_batch, run, texts, wait_for
-
-app_env = app_harness.app_env  # the dashboard fixture, for this module's tests
 
 PROJECT = """
 [project]

@@ -10,8 +10,8 @@ import pytest
 from studio.catalog.store import Catalog
 from studio.outages.notes import clear_outage, note_outage
 from studio.settings import Settings
-from tests.conftest import write_project
-from tests.ui.app_harness import app_env, new_app, populate_batch, run, texts  # noqa: F401
+from tests.support.projects import write_project
+from tests.ui.app_harness import new_app, populate_batch, run, texts
 
 PROJECT = (
     '[project]\nname = "Stalled"\nseed = 2\n[defaults]\nsize = "64x64"\nupscale = 1\n'

@@ -12,17 +12,9 @@ from studio.images.metadata import read_recipe_file
 from studio.review.sharing import LinkInvalid, share_url
 from studio.settings import Settings
 from studio.views.gates import pending_gates
-from tests.conftest import SAMPLES
-from tests.ui.app_harness import (  # noqa: F401
-    OWNER,
-    app_env,
-    gates_open,
-    new_app,
-    run,
-    shot_stage,
-    texts,
-    wait_for,
-)
+from tests.support.environment import OWNER
+from tests.support.projects import SAMPLES
+from tests.ui.app_harness import gates_open, new_app, run, shot_stage, texts, wait_for
 from tests.ui.pixels import same_pixels
 
 TINY = """
@@ -79,6 +71,10 @@ async def test_launch_page_validates_estimates_and_starts(app_env: Settings, wor
 
 
 async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, launch, catalog: Catalog, assets) -> None:
+    """Every page of a batch whose shots wait at their gates.
+
+    Long because it walks every page of one batch at its gates, as an owner does.
+    """
     batch_id = await launch(SAMPLES / "thumbnail-pack")
     await wait_for(gates_open(catalog, batch_id, 2), "both gates to open")
 
@@ -142,7 +138,10 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     at.button(key=f"changes-{other}").click()
     await run(at)
     assert f"Changes requested for {other}" in texts(at)
-    back = lambda: [g.shot_key for g in pending_gates(catalog)] == [other]
+
+    def back() -> bool:
+        return [g.shot_key for g in pending_gates(catalog)] == [other]
+
     await wait_for(back, "the changed shot to return to its gate")
     takes = catalog.takes(other)
     assert len(takes) == 16 and all(t.prompt.endswith("warmer light") for t in takes[8:])

@@ -10,11 +10,11 @@ from pipelines.runtime.devserver import free_port, stop_process
 from studio.catalog.store import Catalog
 from studio.cli.dashboard import start_dashboard
 from studio.settings import Settings
-from tests.conftest import write_project
+from tests.support.projects import write_project
 from tests.ui.app_harness import populate_batch, wait_for
-from tests.ui.browser import CHROMIUM, MISSING, chromium, healthy, screenshot
+from tests.ui.browser import chromium, healthy, screenshot
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
+pytestmark = pytest.mark.browser  # skipped where Chromium is missing (tests/ui/conftest.py)
 
 PROJECT = '[project]\nname = "Route Kites"\n[defaults]\nsize = "64x64"\n[[shots]]\nid = "kite"\nprompt = "a kite"\n'
 NOT_FOUND = "Page not found"  # Streamlit's dialog for an address no page has

@@ -10,6 +10,7 @@ from pipelines.client.ui_actions import (
     GateRefused,
     answer_gate,
 )
+from studio.states import GateAction
 from studio.views.gates import GateChoice, PendingGate, pending_gates
 from ui import routes
 from ui.badges import ago
@@ -27,11 +28,11 @@ st.caption("Shots waiting for a human, oldest first. Nothing renders while a sho
 show_notices()
 
 
-def _answer(gate: PendingGate, action: str) -> None:
+def _answer(gate: PendingGate, action: GateAction) -> None:
     """Button callback: runs before the next draw, even if that draw no longer shows the gate."""
     key = gate.shot_key
-    take = st.session_state.get(f"take-{key}") if action == "approve" else None
-    note = st.session_state.get(f"note-{key}", "").strip() if action != "approve" else ""
+    take = st.session_state.get(f"take-{key}") if action == GateAction.APPROVE else None
+    note = st.session_state.get(f"note-{key}", "").strip() if action != GateAction.APPROVE else ""
     try:
         message = answer_gate(
             settings, gate.batch_id, gate.shot_id, action=action, take=take, who=settings.owner_name, note=note
@@ -73,14 +74,14 @@ def _gate(gate: PendingGate) -> None:
                 disabled=take is None,
                 width="stretch",
                 on_click=_answer,
-                args=(gate, "approve"),
+                args=(gate, GateAction.APPROVE),
             )
         note = st.text_input(
             "Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke"
         )
         reject, changes, link = st.columns([1, 1, 2], vertical_alignment="center")
         with reject:
-            st.button("Reject", key=f"reject-{key}", width="stretch", on_click=_answer, args=(gate, "reject"))
+            st.button("Reject", key=f"reject-{key}", width="stretch", on_click=_answer, args=(gate, GateAction.REJECT))
         with changes:
             st.button(
                 "Request changes",
@@ -88,7 +89,7 @@ def _gate(gate: PendingGate) -> None:
                 width="stretch",
                 disabled=not note.strip(),
                 on_click=_answer,
-                args=(gate, "changes"),
+                args=(gate, GateAction.CHANGES),
                 help="The note is added to the prompt; the shot renders new takes and comes back here.",
             )
         with link:

@@ -3,6 +3,8 @@ its spending against its budget, and the budget gate's answer when shots wait th
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from pipelines.client.ui_actions import raise_batch_budget, stop_batch_spending
@@ -16,7 +18,6 @@ from studio.views.batches import (
     budget_panel,
     filter_shots,
     shot_cards,
-    summary_spend,
     waiting_text,
     workflow_url,
 )
@@ -186,7 +187,7 @@ def _spend_metric(panel: BudgetPanel) -> None:
     if panel.budget_usd is None:
         st.metric("Cost", money(panel.spent_usd), help=f"Succeeded provider calls; the project sets no budget.{more}")
         return
-    colour = "red" if panel.stopped else "orange" if panel.waiting else "gray"
+    colour: Literal["red", "orange", "gray"] = "red" if panel.stopped else "orange" if panel.waiting else "gray"
     st.metric(
         "Cost",
         money(panel.spent_usd),
@@ -289,25 +290,24 @@ live = catalog.batch(batch.id).state not in TERMINAL_STATES
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
 def _live() -> None:
     summary = batch_summary(catalog, batch.id)
-    panel = budget_panel(summary_spend(summary))
-    stages = summary["stages"]
-    finished = f" · finished {clock(summary['finished_at'])}" if summary["finished_at"] else ""
+    panel = budget_panel(summary.cost.spend())
+    finished = f" · finished {clock(summary.finished_at)}" if summary.finished_at else ""
     status, cost = st.columns([4, 1], vertical_alignment="center")
-    status.markdown(f"{state_badge(summary['state'])} `{batch.id}` · started {clock(summary['created_at'])}{finished}")
+    status.markdown(f"{state_badge(summary.state)} `{batch.id}` · started {clock(summary.created_at)}{finished}")
     with cost:
         _spend_metric(panel)
     _spending(panel)
     bars = st.columns(4)
     for column, stage in zip(bars, ("render", "upscale", "review", "publish"), strict=True):
-        done, total = stages[stage]["done"], stages[stage]["total"]
-        if not total:  # no shot asks for this stage (upscale = 1)
+        progress = summary.stages.progress(stage)
+        if progress.skipped:  # no shot asks for this stage (upscale = 1)
             column.caption(f"{stage}: {SKIPPED}")
             continue
-        column.progress(min(1.0, done / total), text=f"{stage} {done}/{total}")
-    for wait in summary["waiting_for"]:
+        column.progress(min(1.0, progress.done / progress.total), text=f"{stage} {progress.done}/{progress.total}")
+    for wait in summary.waiting_for:
         st.warning(waiting_text(wait), icon=":material/hourglass_top:")
-    if summary["error"]:
-        st.error(summary["error"])
+    if summary.error:
+        st.error(summary.error)
     _grid(shot_cards(catalog, batch.id))
 
 

@@ -19,6 +19,7 @@ from pipelines.client.ui_actions import (
 )
 from studio.errors import NotFound
 from studio.review.sharing import LinkInvalid, open_share_link
+from studio.states import GateAction
 from studio.views.gates import PendingGate, pending_gates
 from ui import routes
 from ui.notices import notify, show_notices
@@ -61,7 +62,7 @@ st.caption("Pick the take you like for each shot, or tell us what to change.")
 show_notices()
 
 
-def _decide(gate: PendingGate, action: str, take: int | None) -> None:
+def _decide(gate: PendingGate, action: GateAction, take: int | None) -> None:
     """Button callback: runs before the next draw, even if that draw no longer shows the button."""
     try:
         still_valid = open_share_link(settings, st.query_params.get(routes.SHARE_PARAM, "")) == gate.batch_id
@@ -69,7 +70,7 @@ def _decide(gate: PendingGate, action: str, take: int | None) -> None:
         still_valid = False
     if not still_valid:
         return  # the link expired while the page was open: the draw that follows refuses it
-    note = st.session_state.get(f"note-{gate.shot_id}", "").strip() if action == "changes" else ""
+    note = st.session_state.get(f"note-{gate.shot_id}", "").strip() if action == GateAction.CHANGES else ""
     try:
         answer_gate(settings, gate.batch_id, gate.shot_id, action=action, take=take, who=WHO, note=note)
     except GateRefused:
@@ -77,7 +78,7 @@ def _decide(gate: PendingGate, action: str, take: int | None) -> None:
     except (ConnectionFailed, ActionFailed):
         notify("error", "The studio could not take your answer just now; please try again in a minute.")
     else:
-        if action == "approve":
+        if action == GateAction.APPROVE:
             notify("success", f"Thank you — take {take} of {gate.shot_id} is approved.")
         else:
             notify("success", f"Thank you — we will rework {gate.shot_id} and show you new takes here.")
@@ -105,7 +106,7 @@ def _gate(gate: PendingGate) -> None:
                         icon=":material/check:",
                         width="stretch",
                         on_click=_decide,
-                        args=(gate, "approve", choice.number),
+                        args=(gate, GateAction.APPROVE, choice.number),
                     )
         with st.expander("Request changes"):
             note = st.text_area(
@@ -116,7 +117,7 @@ def _gate(gate: PendingGate) -> None:
                 key=f"changes-{gate.shot_id}",
                 disabled=not note.strip(),
                 on_click=_decide,
-                args=(gate, "changes", None),
+                args=(gate, GateAction.CHANGES, None),
             )
 
 

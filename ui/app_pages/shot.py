@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+import studio.ids
 from studio.errors import NotFound
+from studio.states import ShotStage, TakeStatus
 from studio.views.batches import (
     ShotDetail,
     TakeCard,
@@ -47,7 +49,7 @@ def _attempts(take: TakeDetail) -> None:
 
 def _opening_tab(takes: list[TakeDetail], labels: list[str]) -> str | None:
     """The tab to open on: the published take, else an approved one, else the first."""
-    for wanted in (lambda t: t.card.chosen, lambda t: t.card.status == "approved"):
+    for wanted in (lambda t: t.card.chosen, lambda t: t.card.status == TakeStatus.APPROVED):
         for take, label in zip(takes, labels, strict=True):
             if wanted(take):
                 return label
@@ -71,7 +73,7 @@ if not shot_key:
     batch_id = st.selectbox("Batch", ids, index=ids.index(batch_id) if batch_id in ids else 0, key="shot-batch")
     shot_id = st.selectbox("Shot", catalog.shot_ids(batch_id), index=None, placeholder="Choose a shot", key="shot-pick")
     if shot_id:
-        st.query_params[routes.SHOT_PARAM] = f"{batch_id}/{shot_id}"
+        st.query_params[routes.SHOT_PARAM] = studio.ids.shot_key(batch_id, shot_id)
         st.rerun()
     st.stop()
 
@@ -151,7 +153,7 @@ if detail.approvals:
             "when": [clock(a.decided_at) for a in detail.approvals],
             "round": [a.round for a in detail.approvals],
             "decision": [a.decision for a in detail.approvals],
-            "take": [a.take_id.rsplit("/", 1)[1] if a.take_id else "—" for a in detail.approvals],
+            "take": [str(studio.ids.take_number(a.take_id)) if a.take_id else "—" for a in detail.approvals],
             "who": [a.who for a in detail.approvals],
             "note": [a.note for a in detail.approvals],
         },
@@ -160,8 +162,10 @@ if detail.approvals:
     )
 else:
     st.caption(
-        "No decisions yet." if shot.stage != "published" else "Published without a gate (automated review chose)."
+        "No decisions yet."
+        if shot.stage != ShotStage.PUBLISHED
+        else "Published without a gate (automated review chose)."
     )
 
 for pub in detail.publications:
-    st.success(f"Published take {pub.take_id.rsplit('/', 1)[1]} to `{pub.path}` on {clock(pub.published_at)}.")
+    st.success(f"Published take {studio.ids.take_number(pub.take_id)} to `{pub.path}` on {clock(pub.published_at)}.")

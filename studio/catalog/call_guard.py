@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from studio.catalog.models import ProviderAttempt, utcnow
+from studio.states import CallStatus
 
 # Errors that say the provider, not this request, is in trouble: they open the circuit.
 PROVIDER_TROUBLE = frozenset({"Unavailable", "RateLimited", "AuthFailed", "BadImage"})
@@ -86,7 +87,7 @@ def circuit_until(recent: Sequence[RecentCall], failures: int, cooldown: float) 
     streak = recent[:failures]
     if len(streak) < failures:
         return None
-    if any(c.status != "failed" or c.error_class not in PROVIDER_TROUBLE for c in streak):
+    if any(c.status != CallStatus.FAILED or c.error_class not in PROVIDER_TROUBLE for c in streak):
         return None
     return streak[0].finished_at + timedelta(seconds=cooldown)
 
@@ -107,14 +108,17 @@ def recent_calls(session: Db, provider: str, limit: int, stage: str = "render") 
     Circuits are per stage: a vendor's image generation can be down while its chat answers.
     """
     rows = session.execute(
-        select(ProviderAttempt.status, ProviderAttempt.error_class, ProviderAttempt.finished_at)
+        select(col(ProviderAttempt.status), col(ProviderAttempt.error_class), col(ProviderAttempt.finished_at))
         .where(
-            ProviderAttempt.provider == provider, ProviderAttempt.stage == stage, ProviderAttempt.finished_at != None
+            col(ProviderAttempt.provider) == provider,
+            col(ProviderAttempt.stage) == stage,
+            col(ProviderAttempt.finished_at).is_not(None),
         )
-        .order_by(ProviderAttempt.finished_at.desc())  # type: ignore[union-attr]
+        .order_by(col(ProviderAttempt.finished_at).desc())
         .limit(limit)
     ).all()
-    return [RecentCall(status, error_class, _aware(at)) for status, error_class, at in rows]
+    # The query keeps finished calls only; the test tells the type checker so.
+    return [RecentCall(status, error_class, _aware(at)) for status, error_class, at in rows if at is not None]
 
 
 def lock_batch(session: Db, batch_id: str) -> None:
@@ -126,8 +130,8 @@ def committed_spend(session: Db, batch_id: str) -> float:
     """Dollars a batch has spent plus those reserved by its calls in flight."""
     total = session.execute(
         select(func.coalesce(func.sum(ProviderAttempt.cost_usd), 0.0)).where(
-            ProviderAttempt.batch_id == batch_id,
-            ProviderAttempt.status.in_(("started", "succeeded")),  # type: ignore[attr-defined]
+            col(ProviderAttempt.batch_id) == batch_id,
+            col(ProviderAttempt.status).in_((CallStatus.STARTED, CallStatus.SUCCEEDED)),
         )
     ).scalar_one()
     return float(total)
@@ -174,29 +178,42 @@ def check_call(
                 f"budget ${budget:.2f} reached (${committed:.2f} spent or committed; this call costs ${price:.3f})",
             )
     if provider in policy.breakers:
-        recent = recent_calls(session, provider, policy.circuit_failures)
-        until = circuit_until(recent, policy.circuit_failures, policy.circuit_cooldown)
-        if until is not None:
-            if now < until:
-                return Blocked(
-                    "circuit_open",
-                    f"{provider} skipped: circuit open until "
-                    f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row",
-                    retry_in=(until - now).total_seconds(),
-                )
-            # Half open: one probe call at a time until one succeeds.
-            probing = session.execute(
-                select(func.count())
-                .select_from(ProviderAttempt)
-                .where(
-                    ProviderAttempt.provider == provider,
-                    ProviderAttempt.stage == "render",
-                    ProviderAttempt.status == "started",
-                    ProviderAttempt.started_at >= until,
-                )
-            ).scalar_one()
-            if probing:
-                return Blocked("circuit_open", f"{provider} skipped: circuit half open, a probe call is under way")
+        blocked = _circuit_check(session, provider, policy, now)
+        if blocked is not None:
+            return blocked
+    return _in_flight_check(session, provider, policy, now)
+
+
+def _circuit_check(session: Db, provider: str, policy: CallPolicy, now: datetime) -> Blocked | None:
+    """Open circuit: no call until the cooldown ends; half open: one probe call at a time."""
+    recent = recent_calls(session, provider, policy.circuit_failures)
+    until = circuit_until(recent, policy.circuit_failures, policy.circuit_cooldown)
+    if until is not None:
+        if now < until:
+            return Blocked(
+                "circuit_open",
+                f"{provider} skipped: circuit open until "
+                f"{until:%H:%M:%S} UTC after {policy.circuit_failures} failures in a row",
+                retry_in=(until - now).total_seconds(),
+            )
+        # Half open: one probe call at a time until one succeeds.
+        probing = session.execute(
+            select(func.count())
+            .select_from(ProviderAttempt)
+            .where(
+                col(ProviderAttempt.provider) == provider,
+                col(ProviderAttempt.stage) == "render",
+                col(ProviderAttempt.status) == CallStatus.STARTED,
+                col(ProviderAttempt.started_at) >= until,
+            )
+        ).scalar_one()
+        if probing:
+            return Blocked("circuit_open", f"{provider} skipped: circuit half open, a probe call is under way")
+    return None
+
+
+def _in_flight_check(session: Db, provider: str, policy: CallPolicy, now: datetime) -> Blocked | None:
+    """The provider's limit of calls in flight at once, counting only calls that are not stale."""
     limit = policy.max_in_flight.get(provider)
     if limit is not None:
         since = now - STALE_AFTER
@@ -204,9 +221,9 @@ def check_call(
             select(func.count())
             .select_from(ProviderAttempt)
             .where(
-                ProviderAttempt.provider == provider,
-                ProviderAttempt.status == "started",
-                ProviderAttempt.started_at >= since,
+                col(ProviderAttempt.provider) == provider,
+                col(ProviderAttempt.status) == CallStatus.STARTED,
+                col(ProviderAttempt.started_at) >= since,
             )
         ).scalar_one()
         if in_flight >= limit:

@@ -1,0 +1,187 @@
+"""The render activity: one take, one provider, paid for at most once.
+
+A mixin of :class:`pipelines.activities.stages.StudioActivities` (which gives it its
+dependencies, the in-process limits and the upscale and review activities that finish an
+in-process take), kept apart so each file holds one subject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from pipelines.activities.failures import inconsistent
+from pipelines.activities.provider_calls import BLOCKED_ERRORS, heartbeating, provider_failure
+from pipelines.activities.provider_registry import ProviderSet
+from pipelines.activities.unsaved import UnsavedRenders
+from pipelines.messages import StageInput, TakeOutcome
+from providers.base import ErrorKind, ProviderError, RenderRequest, RenderResult
+from studio.catalog.call_guard import BUSY_WAIT, CallPolicy
+from studio.catalog.models import Take
+from studio.catalog.stages import RenderStart, begin_render
+from studio.catalog.store import Catalog
+from studio.errors import StudioError
+from studio.spending.prices import price_of
+from studio.states import CallStatus, TakeStatus
+from studio.storage.local import AssetStore, image_size
+
+
+class RenderActivities:
+    """The render activity (mixed into StudioActivities)."""
+
+    catalog: Catalog
+    assets: AssetStore
+    providers: ProviderSet
+    policy: CallPolicy
+    _unsaved: UnsavedRenders
+
+    if TYPE_CHECKING:  # defined by StudioActivities
+
+        def _limit(self, provider: str) -> asyncio.Semaphore: ...
+
+        async def upscale(self, inp: StageInput) -> TakeOutcome: ...
+
+        async def review(self, inp: StageInput) -> TakeOutcome: ...
+
+    @activity.defn(name="render")
+    async def render(self, inp: StageInput) -> TakeOutcome:
+        """Render one take with one provider, unless an earlier run already did."""
+        renderer = self.providers.renderers.get(inp.provider)
+        if renderer is None:
+            raise ApplicationError(
+                f"{inp.provider}: not configured on this worker", type=ErrorKind.INVALID, non_retryable=True
+            )
+        start = await self._begin_render(
+            inp, price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
+        )
+        take = start.take
+        if start.done:
+            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider))
+        if start.attempt_id is None:
+            raise inconsistent(f"take {take.id}: its render call was not written down")
+        attempt_id = start.attempt_id
+
+        async def save_job(vendor_job: str) -> None:
+            await asyncio.to_thread(self.catalog.set_attempt_job, attempt_id, vendor_job)
+
+        init_image = await asyncio.to_thread(self.assets.get, take.init_key) if take.init_key else None
+        request = RenderRequest(
+            prompt=take.prompt,
+            width=take.width,
+            height=take.height,
+            negative=take.negative,
+            seed=take.seed,
+            params=dict(take.params or {}),
+            job_id=start.job_id,
+            init_image=init_image,
+            strength=take.strength if init_image is not None else None,
+        )
+        started = time.monotonic()
+        try:
+            kept = self._unsaved.kept(take.id, inp.provider)
+            if kept is not None:  # made before an outage stopped it being stored: not paid for again
+                result = kept
+            elif activity.info().is_local:
+                async with self._limit(inp.provider):
+                    result = await renderer.render(request, on_job=save_job)
+            else:
+                async with heartbeating():
+                    result = await renderer.render(request, on_job=save_job)
+        except ProviderError as err:
+            await asyncio.to_thread(
+                self.catalog.finish_attempt,
+                attempt_id,
+                status=CallStatus.FAILED,
+                error_class=type(err).__name__,
+                error=str(err)[:500],
+                latency_ms=int((time.monotonic() - started) * 1000),
+                cost_usd=0.0,
+            )
+            raise provider_failure(err) from None
+        latency_ms = int((time.monotonic() - started) * 1000)
+        self._unsaved.keep(take.id, inp.provider, result)
+        await asyncio.to_thread(self._store_render, inp.provider, take, attempt_id, result, latency_ms, start.job_id)
+        self._unsaved.stored(take.id, inp.provider)
+        return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
+
+    async def _finish(self, inp: StageInput, rendered: TakeOutcome) -> TakeOutcome:
+        """Upscale and review a rendered take in this activity when asked to (``inp.finish``).
+
+        Each stage finds its earlier result as it would in an activity of its own. A failure
+        hands the take back as merely rendered: the workflow then runs the stages one by one,
+        with their own retries and the upscale chain, and records why they failed.
+        """
+        if not inp.finish:
+            return rendered
+        try:
+            if inp.upscale > 1:
+                await self.upscale(StageInput(rendered.take_id, "local", inp.upscale))
+            return await self.review(StageInput(rendered.take_id, "local"))
+        except (ApplicationError, StudioError, OSError, ValueError) as err:
+            activity.logger.warning(
+                "in-process stages of %s failed; the workflow runs them one by one: %s", rendered.take_id, err
+            )
+            return rendered
+
+    async def _begin_render(self, inp: StageInput, price: float) -> RenderStart:
+        """Write the render call down, waiting while the provider is busy; fail when it is blocked."""
+        info = activity.info()
+        while True:
+            start = await asyncio.to_thread(
+                begin_render,
+                self.catalog,
+                inp.take_id,
+                provider=inp.provider,
+                attempt=info.attempt,
+                price=price,
+                policy=self.policy,
+            )
+            if start.blocked is None:
+                return start
+            if start.blocked.reason != "busy":
+                # Over budget: the workflow holds the shot at a budget gate. Circuit open: next provider.
+                kind = BLOCKED_ERRORS[start.blocked.reason]
+                hint = [start.blocked.retry_in] if start.blocked.retry_in else []
+                raise ApplicationError(start.blocked.message, *hint, type=kind, non_retryable=True)
+            if not info.is_local:
+                activity.heartbeat()
+            await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
+
+    def _store_render(
+        self,
+        provider: str,
+        take: Take,
+        attempt_id: int,
+        result: RenderResult,
+        latency_ms: int,
+        job_id: str | None,
+    ) -> None:
+        """Store a rendered image and close its call with the take's recipe, in one transaction (in a thread)."""
+        take_fields = dict(
+            status=TakeStatus.RENDERED,
+            provider=provider,
+            model=result.model,
+            seed_used=result.seed,
+            reproducible=result.reproducible,
+            revised_prompt=result.revised_prompt,
+            params=result.params,
+            error=None,
+        )
+        delivered = image_size(result.image)
+        if delivered != (take.width, take.height):
+            # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
+            take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
+        key = self.assets.put(result.image, result.mime_type)
+        cost = price_of("render", provider, result.model, self.policy.prices)
+        self.catalog.complete_attempt(
+            attempt_id,
+            take.id,
+            {**take_fields, "asset_key": key},
+            latency_ms=latency_ms,
+            job_id=result.job_id or job_id,
+            cost_usd=cost,
+        )

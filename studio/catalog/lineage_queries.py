@@ -1,0 +1,72 @@
+"""The catalog's lineage and search reads: takes made from others, takes by filter, a take's files.
+
+A mixin of :class:`studio.catalog.store.Catalog`, which gives it ``session``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+
+from sqlmodel import Session, col, select
+
+from studio.catalog.models import Publication, Take
+
+
+class LineageQueries:
+    """Reads that follow a take's lineage or search takes, one short transaction each."""
+
+    def session(self) -> AbstractContextManager[Session]:
+        raise NotImplementedError  # Catalog provides it
+
+    def child_takes(self, parent_ids: Sequence[str]) -> list[Take]:
+        """Takes replayed or varied from any of ``parent_ids``, oldest first."""
+        if not parent_ids:
+            return []
+        with self.session() as s:
+            query = select(Take).where(col(Take.parent_take_id).in_(list(parent_ids)))
+            return list(s.exec(query.order_by(col(Take.created_at), col(Take.id))))
+
+    def search_takes(
+        self,
+        *,
+        prompt: str | None = None,
+        seed: int | None = None,
+        provider: str | None = None,
+        status: str | None = None,
+        batch_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Take]:
+        """Takes matching every filter given, newest first, filtered in SQL.
+
+        Args:
+            prompt: Case-insensitive substring of the prompt (``%`` and ``_`` match themselves).
+            seed: The seed used or the seed planned (a vendor may draw its own).
+            provider: The provider that rendered the take.
+            status: The take's status (``approved``, ``failed``...).
+            batch_id: Only this batch's takes.
+            limit: At most this many.
+        """
+        with self.session() as s:
+            query = select(Take)
+            if prompt:
+                query = query.where(col(Take.prompt).icontains(prompt, autoescape=True))
+            if seed is not None:
+                query = query.where((Take.seed_used == seed) | (Take.seed == seed))
+            if provider is not None:
+                query = query.where(Take.provider == provider)
+            if status is not None:
+                query = query.where(Take.status == status)
+            if batch_id is not None:
+                query = query.where(Take.batch_id == batch_id)
+            order = (col(Take.created_at).desc(), col(Take.batch_id), col(Take.shot_key), col(Take.number).desc())
+            return list(s.exec(query.order_by(*order).limit(limit)))
+
+    def take_publications(self, take_id: str) -> list[Publication]:
+        """Live (not unpublished) files made from a take."""
+        with self.session() as s:
+            query = select(Publication).where(
+                Publication.take_id == take_id,
+                col(Publication.removed_at).is_(None),
+            )
+            return list(s.exec(query.order_by(col(Publication.id))))

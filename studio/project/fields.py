@@ -1,0 +1,379 @@
+"""The project format as data: every table of ``project.toml``, its fields, and what each allows.
+
+This is the one definition of the format. The checker (:mod:`studio.project.loader`, through
+:func:`read`) takes every field's kind, bounds, choices and length from these tables, and the
+JSON Schema that TOML editors read (:mod:`studio.project.json_schema`) is generated from the very
+same tables, so the two cannot drift apart. How a refusal *reads* stays with
+:class:`~studio.project.schema.Section`: the messages are pinned by tests, one line each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from studio.project.display import show
+from studio.project.paths import PATH_MAX
+from studio.project.schema import (
+    ASPECT_SIZES,
+    EXPIRY_ACTIONS,
+    KNOWN_PROVIDERS,
+    MAX_DEADLINE_DAYS,
+    NEGATIVE_MAX,
+    PUBLISH_TARGETS,
+    SIZE_MAX,
+    SIZE_MIN,
+    SIZE_STEP,
+    STYLE_MAX,
+    TEXT_MAX,
+    Section,
+)
+from studio.rendering.chain import canonical
+
+__all__ = ["LOOK", "TABLES", "TOP_KEYS", "Field", "Kind", "Table", "read", "read_look"]
+
+MAX_SHOTS = 10_000
+MAX_PROMPT = 4000
+MAX_NAME = 200
+SEED_LIMIT = 2**32
+"""Seeds are below this: every vendor takes an unsigned 32-bit seed, and SQLite stores 64 bits at most."""
+MAX_BUDGET_USD = 100_000.0
+"""Largest ``[budget] usd``; more is a typo, and the budget arithmetic stays exact well below it."""
+DEFAULT_ASPECT = "1:1"
+DEFAULT_VARIANTS = 1
+DEFAULT_UPSCALE = 2
+# A storyboard sketch fixes the composition; 0.75 lets the render replace its pencil look.
+DEFAULT_REFERENCE_STRENGTH = 0.75
+
+
+class Kind(StrEnum):
+    """How a field is written in TOML and checked."""
+
+    TEXT = "text"
+    """One line of text."""
+    PROSE = "prose"
+    """Text that may hold tabs and line breaks (prompts, styles)."""
+    INTEGER = "integer"
+    """A whole number between ``minimum`` and ``maximum``."""
+    NUMBER = "number"
+    """A number greater than 0 and at most ``maximum``."""
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    """One of ``choices``."""
+    PROVIDERS = "providers"
+    """A provider chain: distinct names from ``choices``."""
+    DURATION = "duration"
+    """``"90s"``, ``"30m"``, ``"48h"``, ``"7d"``."""
+    ASPECT = "aspect"
+    """A named aspect ratio, one of ``choices``."""
+    SIZE = "size"
+    """``"WIDTHxHEIGHT"``."""
+    PATH = "path"
+    """A file or folder path, checked further by :mod:`studio.project.paths`."""
+    SHOT_ID = "shot_id"
+    """A shot id matching ``pattern``."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a table.
+
+    Attributes:
+        name: The key.
+        kind: How it is written and checked.
+        description: Help for a person writing the file (shown by editors on hover).
+        required: Whether the key must be set.
+        nonempty: For text: refuse blank values.
+        max_len: For text: the most characters accepted.
+        minimum: For integers: the smallest value accepted.
+        maximum: For numbers: the largest value accepted.
+        choices: For choices, aspects and provider chains: the names accepted.
+        pattern: For shot ids: the regular expression the whole value must match.
+        excludes: A key of the same table that may not be set together with this one.
+        default: What an absent key means, when that is a plain value.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    nonempty: bool = False
+    max_len: int = TEXT_MAX
+    minimum: int | None = None
+    maximum: int | float | None = None
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    excludes: str | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the file (``[name]``), or an array of tables (``[[name]]``) when ``array``.
+
+    Attributes:
+        name: The top-level key.
+        description: Help for a person writing the file.
+        fields: Its keys, in the order the documentation lists them.
+        required: Whether the file must have it.
+        array: Whether it is written ``[[name]]``, once per item.
+        max_items: For an array: the most items accepted.
+    """
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    required: bool = False
+    array: bool = False
+    max_items: int | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys this table accepts."""
+        return tuple(field.name for field in self.fields)
+
+    def __getitem__(self, name: str) -> Field:
+        return next(field for field in self.fields if field.name == name)
+
+
+def _chain(scope: str) -> Field:
+    known = ", ".join(KNOWN_PROVIDERS)
+    aliases = "".join(f"; {name} is {canonical(name)}" for name in KNOWN_PROVIDERS if canonical(name) != name)
+    return Field(
+        "chain",
+        Kind.PROVIDERS,
+        f"Providers to try, in order, {scope}. Known: {known}{aliases}. Not empty, and no provider twice "
+        "(under either name).",
+        choices=KNOWN_PROVIDERS,
+    )
+
+
+def _seed(meaning: str) -> Field:
+    return Field("seed", Kind.INTEGER, meaning, minimum=0, maximum=SEED_LIMIT - 1)
+
+
+LOOK: tuple[Field, ...] = (
+    Field(
+        "style",
+        Kind.PROSE,
+        f'Added to the end of every prompt ("<prompt>, <style>"); "" for none. At most {STYLE_MAX} characters.',
+        max_len=STYLE_MAX,
+        default="",
+    ),
+    Field(
+        "negative",
+        Kind.PROSE,
+        f"Negative prompt: what to keep out of the image. At most {NEGATIVE_MAX} characters.",
+        max_len=NEGATIVE_MAX,
+        default="",
+    ),
+    Field(
+        "aspect",
+        Kind.ASPECT,
+        "A named aspect ratio, rendered at a size near one megapixel. Set either aspect or size, not both.",
+        choices=tuple(ASPECT_SIZES),
+        excludes="size",
+        default=DEFAULT_ASPECT,
+    ),
+    Field(
+        "size",
+        Kind.SIZE,
+        f'An exact size "WIDTHxHEIGHT" such as "1024x576": each a multiple of {SIZE_STEP} from {SIZE_MIN} '
+        f"to {SIZE_MAX}, ASCII digits. Set either aspect or size, not both.",
+    ),
+    Field(
+        "variants",
+        Kind.INTEGER,
+        "How many takes to render for each shot.",
+        minimum=1,
+        maximum=16,
+        default=DEFAULT_VARIANTS,
+    ),
+    Field(
+        "upscale",
+        Kind.INTEGER,
+        "Upscale factor applied to each take; 1 means no upscale.",
+        minimum=1,
+        maximum=4,
+        default=DEFAULT_UPSCALE,
+    ),
+    Field(
+        "reference_strength",
+        Kind.NUMBER,
+        "How far a render may move from the shot's reference sketch: above 0, at most 1 (1 ignores it).",
+        maximum=1.0,
+        default=DEFAULT_REFERENCE_STRENGTH,
+    ),
+)
+"""Keys that shape an image: set in ``[defaults]`` for every shot, and overridable in each shot."""
+
+PROJECT = Table(
+    "project",
+    "What the project is: its name, and optionally a batch seed and a provider chain.",
+    (
+        Field(
+            "name",
+            Kind.TEXT,
+            f"Display name, one line of at most {MAX_NAME} characters. A folder-safe slug is derived "
+            "from it, so it needs at least one letter or digit.",
+            required=True,
+            nonempty=True,
+            max_len=MAX_NAME,
+        ),
+        _seed("Batch seed: with one, re-running the project gives the same takes; without, each batch draws one."),
+        _chain("for every shot"),
+    ),
+    required=True,
+)
+DEFAULTS = Table("defaults", "Settings for every shot; each can be overridden inside a shot.", LOOK)
+APPROVAL = Table(
+    "approval",
+    "Whether a person must review takes before they are published.",
+    (
+        Field("required", Kind.BOOLEAN, "Hold the batch for review before anything is published.", default=False),
+        Field(
+            "deadline",
+            Kind.DURATION,
+            'How long to wait for a review: a whole number and s, m, h or d ("90s", "30m", "48h", "7d"), '
+            f"longer than zero and at most {MAX_DEADLINE_DAYS}d. Absent: wait forever.",
+        ),
+        Field(
+            "on_expiry",
+            Kind.CHOICE,
+            "What happens when the deadline passes: hold (keep waiting), approve-best (publish the "
+            "best-rated takes) or reject.",
+            choices=EXPIRY_ACTIONS,
+            default=EXPIRY_ACTIONS[0],
+        ),
+    ),
+)
+PUBLISH = Table(
+    "publish",
+    "Where approved takes go.",
+    (
+        Field(
+            "target",
+            Kind.CHOICE,
+            "Publishing target; only folder is supported for now.",
+            choices=PUBLISH_TARGETS,
+            default=PUBLISH_TARGETS[0],
+        ),
+        Field(
+            "path",
+            Kind.PATH,
+            "Output folder; a relative path starts from the project folder, ~ is your home folder. "
+            "Absent: the studio chooses.",
+            nonempty=True,
+            max_len=PATH_MAX,
+        ),
+    ),
+)
+BUDGET = Table(
+    "budget",
+    "A spending cap for each batch.",
+    (
+        Field(
+            "usd",
+            Kind.NUMBER,
+            f"The most a batch may spend with paid providers, in US dollars: above 0, at most {MAX_BUDGET_USD:g}.",
+            maximum=MAX_BUDGET_USD,
+        ),
+    ),
+)
+SHOTS = Table(
+    "shots",
+    "One [[shots]] block per shot, rendered in file order; every [defaults] key can be overridden here.",
+    (
+        Field(
+            "id",
+            Kind.SHOT_ID,
+            "A unique id of 1 to 40 characters: A-Z a-z 0-9 _ -.",
+            required=True,
+            pattern=r"[A-Za-z0-9_-]{1,40}",
+        ),
+        Field(
+            "prompt",
+            Kind.PROSE,
+            f"What to draw; not empty, at most {MAX_PROMPT} characters.",
+            required=True,
+            nonempty=True,
+            max_len=MAX_PROMPT,
+        ),
+        *LOOK,
+        _chain("for this shot alone (instead of the project's)"),
+        _seed("This shot's own seed, so it renders the same in every batch; absent: derived from the batch seed."),
+        Field(
+            "reference",
+            Kind.PATH,
+            "A storyboard sketch image for this shot; a relative path starts from the project folder.",
+            nonempty=True,
+            max_len=PATH_MAX,
+        ),
+    ),
+    required=True,
+    array=True,
+    max_items=MAX_SHOTS,
+)
+TABLES: tuple[Table, ...] = (PROJECT, DEFAULTS, APPROVAL, PUBLISH, BUDGET, SHOTS)
+"""Every top-level key of a project file, in the order the documentation gives them."""
+TOP_KEYS = tuple(table.name for table in TABLES)
+
+
+def read(section: Section, field: Field) -> Any:
+    """Check and read one field of ``section`` as the table describes it; None when absent.
+
+    Raises:
+        Invalid: The first thing wrong with the value.
+        ValueError: ``field`` is a path, which needs the project folder (see :mod:`studio.project.paths`).
+    """
+    name, kind = field.name, field.kind
+    if field.excludes is not None and section.has(name) and section.has(field.excludes):
+        section.fail(field.excludes, f"set either {name!r} or {field.excludes!r}, not both")
+    if kind in (Kind.TEXT, Kind.PROSE):
+        return section.text(
+            name, required=field.required, nonempty=field.nonempty, max_len=field.max_len, prose=kind is Kind.PROSE
+        )
+    if kind is Kind.SHOT_ID:
+        return _shot_id(section, field)
+    if kind is Kind.INTEGER:
+        return section.integer(name, field.minimum or 0, None if field.maximum is None else int(field.maximum))
+    if kind is Kind.NUMBER:
+        return section.positive_number(name, float(field.maximum or 0))
+    if kind is Kind.CHOICE:
+        return section.choice(name, field.choices)
+    readers = {
+        Kind.BOOLEAN: section.boolean,
+        Kind.PROVIDERS: section.providers,
+        Kind.DURATION: section.duration,
+        Kind.ASPECT: section.aspect,
+        Kind.SIZE: section.size,
+    }
+    if kind not in readers:
+        raise ValueError(f"{name!r} is a {kind} field: read it with studio.project.paths")
+    return readers[kind](name)
+
+
+def _shot_id(section: Section, field: Field) -> str | None:
+    value = section.text(field.name, required=field.required)
+    if value is not None and re.fullmatch(field.pattern or "", value) is None:
+        section.fail(field.name, f"must be 1 to 40 of A-Z a-z 0-9 _ - (got {show(value)})")
+    return value
+
+
+def read_look(section: Section) -> dict[str, Any]:
+    """Read the image-shaping keys (:data:`LOOK`) that are set; absent keys are left out so overrides merge.
+
+    ``aspect`` and ``size`` both land in ``"size"`` as ``(width, height)``; text is stripped.
+    """
+    look: dict[str, Any] = {}
+    for field in LOOK:
+        value = read(section, field)
+        if value is None:
+            continue
+        if field.kind in (Kind.ASPECT, Kind.SIZE):
+            look["size"] = value
+        else:
+            look[field.name] = value.strip() if isinstance(value, str) else value
+    return look
