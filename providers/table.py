@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from providers.dummy.spec import SPEC as DUMMY
 from providers.fal.spec import SPEC as FAL
 from providers.gemini.spec import SPEC as GEMINI
 from providers.local.spec import SPEC as LOCAL
@@ -26,7 +25,7 @@ from providers.spec import ProviderSpec, Setting
 
 # Order matters: remote providers are tried (rendering, review, upscaling) in this order by
 # default, and names are listed in this order in messages ("use one of local, mistral, …").
-PROVIDERS: tuple[ProviderSpec, ...] = (LOCAL, MISTRAL, GEMINI, REPLICATE, FAL, DUMMY)
+PROVIDERS: tuple[ProviderSpec, ...] = (LOCAL, MISTRAL, GEMINI, REPLICATE, FAL)
 
 BY_NAME: Mapping[str, ProviderSpec] = MappingProxyType({spec.name: spec for spec in PROVIDERS})
 # The provider every chain falls back to when nothing else can render: it needs no key.
