@@ -44,8 +44,8 @@ async def one_run() -> tuple[float, float]:
         temporal_address=f"127.0.0.1:{free_port()}",
         dashboard_port=free_port(),
         task_queue=f"dash-{uuid.uuid4().hex[:6]}",
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
     catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
     batch_id = await populate_batch(settings, catalog, assets, SAMPLE)
     base = settings.dashboard_url

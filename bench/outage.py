@@ -52,8 +52,8 @@ async def one_run(shots: int, hold: float, after: int) -> tuple[float, int]:
             task_queue=f"outage-{uuid.uuid4().hex[:6]}",
             local_latency=0.1,
             provider_concurrency=CONCURRENCY,
-            _env_file=None,
-        )  # type: ignore[call-arg]
+            _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+        )
         await asyncio.sleep(2)  # the dev server answers a moment after its port opens
         ended = await outage_batch(settings, work, shots, after=after, hold=hold, down=pg.stop, up=pg.start)
         ended.assert_whole(shots=shots, in_flight=CONCURRENCY * 2)

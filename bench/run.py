@@ -89,7 +89,7 @@ class Stack:
             home=self.dir / "home",
             temporal_address=f"127.0.0.1:{self.port}",
             task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
         )
         self.catalog = Catalog.open(self.settings.catalog_url)
         self.assets = open_asset_store(self.settings)

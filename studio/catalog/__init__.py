@@ -1,3 +1,16 @@
 """The catalog: where batches, shots, takes and every provider call are written down. engine opens
 SQLite or Postgres, models and tables define the schema (migrations applies it), store and stages
 are the reads and the per-stage transactions, call_guard checks budgets and circuits inside them."""
+
+from studio.catalog.models import Approval, Batch, ProviderAttempt, Publication, Shot, Take
+from studio.catalog.store import Catalog
+
+__all__ = [
+    "Approval",
+    "Batch",
+    "Catalog",
+    "ProviderAttempt",
+    "Publication",
+    "Shot",
+    "Take",
+]

@@ -47,7 +47,7 @@ def open_but_not_answering(port: int) -> Iterator[None]:
 @pytest.mark.temporal  # starts a dev server of its own, late on purpose
 async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
     port = free_port()
-    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{port}", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     server: list[subprocess.Popen[bytes]] = []
     ready = asyncio.Event()
 
@@ -79,6 +79,6 @@ async def test_waits_until_the_server_answers(tmp_path: Path) -> None:
 
 
 async def test_a_server_that_exited_is_named_at_once(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{free_port()}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", temporal_address=f"127.0.0.1:{free_port()}", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     with pytest.raises(RuntimeError, match=r"exited with code 1; see .*s\.log"):
         await asyncio.wait_for(temporal_ready(settings, lambda: 1, log=tmp_path / "s.log"), timeout=5)

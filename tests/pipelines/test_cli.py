@@ -40,7 +40,7 @@ def test_bad_project_is_one_line_and_writes_nothing(settings: Settings, tmp_path
 
 
 def test_unreachable_temporal_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "h", temporal_address="127.0.0.1:1", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "h", temporal_address="127.0.0.1:1", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     result = studio(settings, "run", str(SAMPLES / "short-film"), "--detach")
     assert result.returncode == 2 and "cannot reach Temporal at 127.0.0.1:1" in result.stderr
     assert "Traceback" not in result.stderr and not settings.home.exists()

@@ -23,7 +23,7 @@ API_KEY = "tmprl-api-key-do-not-log-0123456789"
 
 def settings(tmp_path: Path, **fields: object) -> Settings:
     base: dict[str, object] = {"home": tmp_path / "home", "temporal_address": "ns.acct.tmprl.cloud:7233"}
-    return Settings(**(base | fields), _env_file=None)  # type: ignore[arg-type]
+    return Settings(**(base | fields), _env_file=None)  # type: ignore[arg-type]  # fields are settings values of mixed types
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_settings_read_from_the_temporal_cli_environment_names(
         "TEMPORAL_TLS": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    loaded = Settings(_env_file=None)  # type: ignore[call-arg]
+    loaded = Settings(_env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert loaded.temporal_tls_cert == pem_files["cert"] and loaded.temporal_tls_key == pem_files["key"]
     assert loaded.temporal_tls_ca == pem_files["ca"] and loaded.temporal_tls_server_name == "temporal.internal"
     assert loaded.temporal_api_key == SecretStr(API_KEY) and loaded.temporal_tls is True

@@ -57,8 +57,8 @@ async def test_temporal_server_restarted_mid_batch(tmp_path: Path, backend: dict
         temporal_address=f"127.0.0.1:{port}",
         task_queue=f"r-{uuid.uuid4().hex[:8]}",
         **backend,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
     catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
     shots = 30
     worker = spawn_worker(settings, tmp_path / "w.log", STUDIO_LOCAL_LATENCY="0.3", STUDIO_PROVIDER_CONCURRENCY="4")

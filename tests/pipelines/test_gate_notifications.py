@@ -33,7 +33,7 @@ class Mailbox:
         self.messages: list[bytes] = []
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]  # aiosmtpd's envelope is untyped
         return "250 OK"
 
 
@@ -65,7 +65,7 @@ def settings(
         smtp_host="127.0.0.1",
         smtp_port=mailbox[1],
         **backend,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     )
 
 

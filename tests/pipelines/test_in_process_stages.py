@@ -83,7 +83,7 @@ class FlakyUpscaler(LocalUpscaler):
         self.calls += 1
         if self.calls <= self.failures:
             raise Unavailable("upscaler warming up", provider="local")
-        return await super().upscale(image, **kwargs)  # type: ignore[arg-type]
+        return await super().upscale(image, **kwargs)  # type: ignore[arg-type]  # passes the keyword arguments through unchanged
 
 
 class TestFallback:

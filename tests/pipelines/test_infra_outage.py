@@ -43,8 +43,8 @@ def settings_for(tmp_path: Path, temporal_address: str, **fields: object) -> Set
         task_queue=f"o-{uuid.uuid4().hex[:8]}",
         **SLOW,
         **fields,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
 
 
 @pytest.fixture

@@ -43,8 +43,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> AssetStore:
         return LocalAssetStore(tmp_path / "assets")
     endpoint = request.getfixturevalue("s3_endpoint")
     return open_asset_store(
-        Settings(home=tmp_path, assets=f"s3://{new_bucket(endpoint)}/a", s3_endpoint_url=endpoint, _env_file=None)
-    )  # type: ignore[call-arg]
+        Settings(home=tmp_path, assets=f"s3://{new_bucket(endpoint)}/a", s3_endpoint_url=endpoint, _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def vendor_settings(tmp_path: Path, temporal_address: str, backend: dict[str, st
         circuit_cooldown=20,
         **backend,
         **fields,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     )
 
 

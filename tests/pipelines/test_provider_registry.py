@@ -23,7 +23,7 @@ def no_vendor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_without_keys_only_the_local_upscaler(tmp_path: Path) -> None:
-    found = build_providers(Settings(home=tmp_path, _env_file=None))  # type: ignore[call-arg]
+    found = build_providers(Settings(home=tmp_path, _env_file=None))  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert list(found.upscalers) == ["local"]
 
 
@@ -34,8 +34,8 @@ def test_vendor_keys_add_their_upscalers(tmp_path: Path) -> None:
         REPLICATE_BASE_URL="http://127.0.0.1:9",
         FAL_KEY="fal-test",
         FAL_BASE_URL="http://127.0.0.1:9",
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
     found = build_providers(settings)
     assert isinstance(found.upscalers["replicate"], ReplicateUpscaler)
     assert isinstance(found.upscalers["fal"], FalUpscaler)
@@ -49,8 +49,8 @@ def test_upscale_chain_follows_settings_and_ends_with_local(tmp_path: Path) -> N
         FAL_KEY="fal-test",
         FAL_BASE_URL="http://127.0.0.1:9",
         upscale_chain=["fal", "replicate"],
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
+    )
     assert build_providers(settings).upscale_chain() == ["fal", "local"]  # replicate has no key
 
 

@@ -157,7 +157,7 @@ def bare_address() -> Iterator[str]:
 async def test_unregistered_cluster_starts_the_batch_and_names_the_command(
     bare_address: str, tmp_path: Path, assets: AssetStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(home=tmp_path / "bare", temporal_address=bare_address, task_queue="bare", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "bare", temporal_address=bare_address, task_queue="bare", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     catalog, client = Catalog.open(settings.catalog_url), await connect(settings)
     folder = write_project(tmp_path / "p", project("Bare Cluster", 1))
     first, _ = prepare_batch(settings, catalog, assets, folder)

@@ -75,12 +75,12 @@ def exported() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     provider = installed_provider()
     if provider is None:
-        install_tracing(Settings(_env_file=None), service="studio-test", exporter=exporter)  # type: ignore[call-arg]
+        install_tracing(Settings(_env_file=None), service="studio-test", exporter=exporter)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     else:  # another module of this run installed it first: listen to it too
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        install_tracing(Settings(_env_file=None), service="studio-test")  # type: ignore[call-arg]
+        install_tracing(Settings(_env_file=None), service="studio-test")  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     yield exporter
     stop_httpx_tracing()  # the rest of the run sees httpx as it was
 
@@ -300,7 +300,7 @@ class Collector:
 
 def test_spans_are_posted_to_the_otlp_endpoint() -> None:
     with Collector() as collector:
-        settings = Settings(otlp_endpoint=collector.url, service_name="studio-probe", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(otlp_endpoint=collector.url, service_name="studio-probe", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
         provider = build_tracer_provider(settings, service="studio-worker")
         with provider.get_tracer("test").start_as_current_span("probe", attributes={"temporalWorkflowID": "b7/s2"}):
             pass

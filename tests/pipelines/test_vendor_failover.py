@@ -63,7 +63,7 @@ def vendor_settings(
             GEMINI_BASE_URL=gemini.base_url,
             **backend,
             **extra,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
         )
 
     return _settings

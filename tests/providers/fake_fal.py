@@ -155,7 +155,7 @@ class FakeFal(FakeServer):
     def route(self, method: str, path: str, recorded: Recorded) -> Reply:
         name = recorded.route
         if name == "download":
-            data = self.files.get(_FILE.match(path)["name"])  # type: ignore[index]
+            data = self.files.get(_FILE.match(path)["name"])  # type: ignore[index]  # the route only matches paths _FILE matches
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"detail": "gone"})
         if name == "submit":
             return self._submit(path, recorded)
@@ -163,7 +163,7 @@ class FakeFal(FakeServer):
         job = self.jobs.get(match["id"]) if match else None
         if job is None:
             return Reply(404, {"detail": "Request not found"})
-        base = self.url(f"/{match['owner']}/{match['alias']}/requests/{job.id}")  # type: ignore[index]
+        base = self.url(f"/{match['owner']}/{match['alias']}/requests/{job.id}")  # type: ignore[index]  # the route only matches paths the pattern matches
         with job.lock:
             if name == "cancel":
                 return Reply(202, {"status": "CANCELLATION_REQUESTED"})

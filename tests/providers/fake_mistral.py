@@ -88,7 +88,7 @@ class FakeMistral(FakeServer):
                         "code": "406",
                     },
                 )
-            data = self.files.get(_FILE.match(path).group("id"))  # type: ignore[union-attr]
+            data = self.files.get(_FILE.match(path).group("id"))  # type: ignore[union-attr]  # the route only matches paths _FILE matches
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"message": "no file"})
         if name not in ("conversations", "chat") or method != "POST":
             return Reply(404, {"message": "not found"})

@@ -258,7 +258,7 @@ class FakeReplicate(FakeServer):
         if name == "upload":
             return self._upload(recorded)
         if name == "download":
-            data = self.files.get(_FILE.match(path)["name"])  # type: ignore[index]
+            data = self.files.get(_FILE.match(path)["name"])  # type: ignore[index]  # the route only matches paths _FILE matches
             return Reply(200, data, "image/png") if data is not None else Reply(404, {"detail": "gone"})
         match = _PREDICTION.match(path) or _CANCEL.match(path)
         pred = self.predictions.get(match["id"]) if match else None

@@ -33,5 +33,5 @@ async def render(prompt: str = "mountains at sunset", *, renderer: LocalRenderer
     kw.setdefault("width", 256)
     kw.setdefault("height", 192)
     kw.setdefault("seed", 7)
-    request = RenderRequest(prompt=prompt, **kw)  # type: ignore[arg-type]
+    request = RenderRequest(prompt=prompt, **kw)  # type: ignore[arg-type]  # test keyword arguments of RenderRequest's field types
     return (await (renderer or LocalRenderer()).render(request)).image

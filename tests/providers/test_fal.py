@@ -42,7 +42,7 @@ def fake() -> Iterator[FakeFal]:
 
 def renderer(fake: FakeFal, **kwargs: object) -> FalRenderer:
     kwargs.setdefault("poll_interval", 0.01)
-    return FalRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+    return FalRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]  # test keyword arguments of the adapter's own types
 
 
 async def test_render_success_records_returned_seed(fake: FakeFal) -> None:

@@ -31,7 +31,7 @@ def fake() -> Iterator[FakeGemini]:
 
 
 def renderer(fake: FakeGemini, **kwargs: object) -> GeminiRenderer:
-    return GeminiRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+    return GeminiRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]  # test keyword arguments of the adapter's own types
 
 
 REQ = RenderRequest(prompt="a lighthouse at dusk", width=1920, height=1080, seed=42, negative="text")

@@ -40,8 +40,8 @@ def test_local_providers_satisfy_the_protocols() -> None:
 
 async def test_same_inputs_give_identical_bytes() -> None:
     kw = dict(prompt="a neon city at night", negative="fog", seed=42, width=320, height=240)
-    first = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]
-    second = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]
+    first = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]  # test keyword arguments of RenderRequest's field types
+    second = await LocalRenderer().render(RenderRequest(**kw))  # type: ignore[arg-type]  # test keyword arguments of RenderRequest's field types
     assert first.image == second.image
     assert first.seed == 42 and first.reproducible
     assert first.mime_type == "image/png" and first.model == "local-procedural-v2"
@@ -166,9 +166,9 @@ async def test_fail_prompts_raise_the_matching_error(kind: str, error: type[Exce
     renderer = LocalRenderer(fail_prompts={"BOOM": kind})
     with pytest.raises(error) as info:
         await render("a BOOM in the sky", renderer=renderer)
-    assert info.value.provider == "local"  # type: ignore[attr-defined]
+    assert info.value.provider == "local"  # type: ignore[attr-defined]  # the raised error is the ProviderError subclass the test asked for
     if kind == "rate_limited":
-        assert info.value.retry_after == 1.0  # type: ignore[attr-defined]
+        assert info.value.retry_after == 1.0  # type: ignore[attr-defined]  # the raised error is the ProviderError subclass the test asked for
     # Prompts without the substring are untouched.
     assert await render("a calm sky", renderer=renderer) == await render("a calm sky")
 

@@ -37,7 +37,7 @@ def fake() -> Iterator[FakeMistral]:
 
 
 def renderer(fake: FakeMistral, **kwargs: object) -> MistralRenderer:
-    return MistralRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+    return MistralRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]  # test keyword arguments of the adapter's own types
 
 
 async def test_render_success_records_recipe(fake: FakeMistral) -> None:

@@ -31,7 +31,7 @@ def fake() -> Iterator[FakeReplicate]:
 
 def renderer(fake: FakeReplicate, **kwargs: object) -> ReplicateRenderer:
     kwargs.setdefault("poll_interval", 0.01)
-    return ReplicateRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+    return ReplicateRenderer(KEY, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]  # test keyword arguments of the adapter's own types
 
 
 async def test_render_success_records_recipe(fake: FakeReplicate) -> None:
@@ -122,7 +122,7 @@ async def test_terminal_failures(fake: FakeReplicate, step: str, cls: type) -> N
 
 async def test_single_string_output(fake: FakeReplicate) -> None:
     result = await renderer(fake, model="black-forest-labs/flux-1.1-pro").render(REQ)
-    assert isinstance(fake.predictions[result.job_id].output, str)  # type: ignore[index]
+    assert isinstance(fake.predictions[result.job_id].output, str)  # type: ignore[index]  # the fake keeps every prediction it made
     assert result.model.startswith("black-forest-labs/flux-1.1-pro:")
 
 
@@ -158,4 +158,4 @@ async def test_concurrent_429s_keep_their_own_retry_after(fake: FakeReplicate) -
     r = renderer(fake)
     results = await asyncio.gather(r.render(REQ), r.render(REQ), return_exceptions=True)
     assert all(isinstance(e, RateLimited) for e in results)
-    assert sorted(e.retry_after for e in results) == [3.0, 9.0]  # type: ignore[union-attr]
+    assert sorted(e.retry_after for e in results) == [3.0, 9.0]  # type: ignore[union-attr]  # every result is a RateLimited here

@@ -115,7 +115,7 @@ def test_every_setting_is_a_settings_field_read_from_its_variable(
 
 
 def test_unknown_names_and_aliases_read_through_the_table(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, MISTRAL_API_KEY="m-key", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path, MISTRAL_API_KEY="m-key", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert settings.provider_key("pixtral") == settings.provider_key("mistral") == SecretStr("m-key")
     assert settings.provider_key("local") is None and settings.provider_key("dalle") is None
     assert settings.provider_model("mistral") is None and settings.provider_base_url("local") is None

@@ -130,7 +130,7 @@ async def test_recorded_params_hold_no_image_payload(vendor: Vendor) -> None:
 
 
 async def test_url_output_downloaded_without_key(vendor: Vendor) -> None:
-    vendor.fake.output_mode = "url"  # type: ignore[attr-defined]
+    vendor.fake.output_mode = "url"  # type: ignore[attr-defined]  # only the Replicate and fal fakes have output_mode, and only they are parametrized here
     result = await vendor.upscaler().upscale(SOURCE, factor=2)
     assert "authorization" not in vendor.fake.last("download").headers
     assert image_size(result.image) == (40, 20)

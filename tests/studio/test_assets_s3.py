@@ -24,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"not really an image, but bytes all the same" * 50
 
 
 def s3_settings(tmp_path: Path, assets: str, endpoint: str | None) -> Settings:
-    return Settings(home=tmp_path / "home", assets=assets, s3_endpoint_url=endpoint, _env_file=None)  # type: ignore[call-arg]
+    return Settings(home=tmp_path / "home", assets=assets, s3_endpoint_url=endpoint, _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_presigned_url_serves_the_bytes_without_credentials(store: S3AssetStore)
 
 
 def test_local_store_has_no_url_so_the_ui_serves_bytes(tmp_path: Path) -> None:
-    store = open_asset_store(Settings(home=tmp_path / "home", _env_file=None))  # type: ignore[call-arg]
+    store = open_asset_store(Settings(home=tmp_path / "home", _env_file=None))  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert isinstance(store, LocalAssetStore) and store.root == tmp_path / "home" / "assets"
     assert store.presigned_url(store.put(PNG, "image/png")) is None
 

@@ -44,7 +44,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)  # no stray .env (with keys, say) is read
-    return Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
+    return Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_cost_in_words() -> None:
 def test_call_plan_reads_which_keys_are_set_like_the_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MISTRAL_API_KEY", "GEMINI_API_KEY", "REPLICATE_API_TOKEN", "FAL_KEY", "STUDIO_PRICES"):
         monkeypatch.delenv(name, raising=False)
-    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert call_plan(settings) == CallPlan(models=call_plan(settings).models, prices={})
     keyed = settings.model_copy(
         update={

@@ -28,7 +28,7 @@ def root_logging() -> Iterator[logging.Logger]:
 
 
 def settings(**fields: object) -> Settings:
-    return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **fields)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
 
 
 def record(

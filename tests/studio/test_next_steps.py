@@ -21,7 +21,7 @@ from tests.ui.app_harness import populate_batch
 async def test_next_steps_name_the_activation_the_dashboard_and_the_published_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     batch_id = await populate_batch(
         settings, Catalog.open(settings.catalog_url), open_asset_store(settings), SAMPLES / "thumbnail-pack"
     )

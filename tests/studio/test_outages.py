@@ -94,7 +94,7 @@ def test_an_s3_server_that_does_not_answer_is_weather_a_missing_bucket_is_not(s3
     proxy.down()
     with pytest.raises(AssetStoreUnavailable) as caught:
         store.get(key)
-    assert classify_outage(caught.value).resource is Resource.ASSETS  # type: ignore[union-attr]
+    assert classify_outage(caught.value).resource is Resource.ASSETS  # type: ignore[union-attr]  # AssetStoreUnavailable always classifies as an outage
     proxy.up()
     assert store.get(key) == b"hello"
     missing = S3AssetStore("no-such-bucket", "", client=client)

@@ -24,7 +24,7 @@ ONE_SHOT = '[[shots]]\nid = "s01"\nprompt = "a cat"\n'
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
+    return Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
 
 
 @pytest.fixture
@@ -67,9 +67,9 @@ def test_an_upload_publishes_under_the_published_folder(settings: Settings, tmp_
 
 def test_the_operator_may_allow_more_publish_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = HEAD + f'[publish]\npath = "{tmp_path / "renders" / "client-a"}"\n' + ONE_SHOT
-    assert "publishes inside" in refusal(Settings(home=tmp_path / "home", _env_file=None), text)  # type: ignore[call-arg]
+    assert "publishes inside" in refusal(Settings(home=tmp_path / "home", _env_file=None), text)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     monkeypatch.setenv("STUDIO_UPLOAD_PUBLISH_ROOTS", f'["{tmp_path / "renders"}"]')
-    settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]  # _env_file: a pydantic-settings init option, not a field
     assert load_upload(settings, "project.toml", text.encode()).publish.path == str(tmp_path / "renders" / "client-a")
 
 

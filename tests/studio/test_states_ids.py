@@ -108,7 +108,9 @@ def test_catalog_stores_the_values(catalog: Catalog) -> None:
     catalog.set_batch_state("b-1", BatchState.CANCELLED)
     with catalog.engine.connect() as conn:
         stored = conn.execute(
-            text("SELECT b.state, s.stage, t.status FROM batch b JOIN shot s ON s.batch_id = b.id JOIN take t")
+            text(
+                "SELECT b.state, s.stage, t.status FROM batch b JOIN shot s ON s.batch_id = b.id JOIN take t ON t.shot_key = s.key"
+            )
         ).one()
     assert tuple(stored) == ("cancelled", "awaiting_approval", "failed")
     assert all(type(value) is str for value in stored)
