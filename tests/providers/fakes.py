@@ -53,6 +53,29 @@ Schemas:
 
 Out-of-band jobs (for resume tests): ``FakeReplicate.add_prediction(...)`` and
 ``FakeFal.add_request(...)`` return the id of a job that an "earlier attempt" created.
+
+Self-hosted renderers: ``tests.providers.fake_a1111.FakeA1111`` (import it from there) is an
+AUTOMATIC1111 / Forge web API (``/sdapi/v1`` txt2img, img2img, extra-single-image, progress,
+sd-models, samplers, upscalers; wire format in :mod:`tests.providers.a1111_wire`). Calls are
+synchronous behind one global lock held for ``render_seconds``; images are deterministic PNGs
+carrying the infotext in a ``parameters`` chunk (sd-parsers reads them); optional basic auth
+(``auth=(user, password)``). Beyond the common steps it scripts ``hold`` (until ``release()``)
+and ``drop`` (render, then close the connection unanswered); ``busy()`` holds the lock as a web
+UI user would, ``down()``/``up()`` refuse connections and come back on the same port, and
+``wait_until(predicate)`` waits for its state (``waiting``, ``log``, ``renders``) without sleeps.
+
+``tests.providers.fake_comfyui.FakeComfyUI`` (import it from there) is a ComfyUI: HTTP and the
+``/ws?clientId=`` websocket on one port (``ws_url``), a real queue run by one executor thread
+(``POST /prompt`` with client-chosen ``prompt_id``, never de-duplicated: ``submissions(id)``
+counts each), ``/queue`` (delete), ``/interrupt``, ``/history``, ``/view``, ``/upload/image``,
+``/object_info`` (KSampler, CLIPTextEncode, EmptyLatentImage, SaveImage, LoadImage, EmptyImage,
+ImageScale...) and ``/system_stats``. It validates like ComfyUI (400 ``no_prompt``,
+``missing_node_type`` for a UI-format graph or unknown class, ``prompt_outputs_failed_validation``
+with ``node_errors``), sends the JSON events only to the submitting client plus binary preview
+frames, caches unchanged nodes, and writes PNGs whose bytes depend on seed and size only.
+Steps ``error:NodeType:message`` (or ``fail_next()``), ``slow:S``, ``hold`` (until ``release()``);
+``restart()`` forgets queue, history and the job in flight; ``down("refuse"|"hang")``/``up()``;
+``pause()``/``resume()`` keep jobs pending; ``events`` records every websocket event sent.
 """
 
 from tests.providers.fake_base import (
