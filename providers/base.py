@@ -8,9 +8,10 @@ the studio.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 
@@ -27,6 +28,37 @@ class ErrorKind(StrEnum):
     INVALID = "invalid"
     AUTH = "auth"
     BAD_IMAGE = "bad_image"
+
+
+# The failure types provider errors carried before kinds: their class names, frozen as they were.
+# Saved histories and activities an older worker scheduled carry them, and the catalog's
+# provider_attempt.error_class keeps them. Frozen on purpose: renaming a class must not change
+# what an old name means (tests check every class maps to its own kind here).
+LEGACY_FAILURE_TYPES: Mapping[str, ErrorKind] = MappingProxyType(
+    {
+        "RateLimited": ErrorKind.RATE_LIMITED,
+        "Unavailable": ErrorKind.UNAVAILABLE,
+        "Rejected": ErrorKind.REJECTED,
+        "InvalidRequest": ErrorKind.INVALID,
+        "AuthFailed": ErrorKind.AUTH,
+        "BadImage": ErrorKind.BAD_IMAGE,
+    }
+)
+
+
+def error_kind(failure_type: str | None) -> ErrorKind | None:
+    """The kind of provider trouble a failure ``type`` names, or ``None`` when it names none.
+
+    The one reading every decision goes through (failover, retries through outages): it accepts
+    the kinds failures carry now and the class names they carried before, so a workflow replaying
+    an old history decides as it did.
+    """
+    if failure_type is None:
+        return None
+    try:
+        return ErrorKind(failure_type)
+    except ValueError:
+        return LEGACY_FAILURE_TYPES.get(failure_type)
 
 
 class ProviderError(Exception):

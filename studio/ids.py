@@ -21,26 +21,13 @@ class BadId(StudioError):
 
     Attributes:
         text: What was read.
-        kind: What it should have been (``"shot key"``, ``"take id"``).
+        kind: What it should have been (``"take id"``, ``"shot key or take id"``).
     """
 
     def __init__(self, text: str, kind: str, form: str) -> None:
         super().__init__(f"{text!r} is not a {kind} ({form})")
         self.text = text
         self.kind = kind
-
-
-@dataclass(frozen=True)
-class ShotRef:
-    """A shot of a batch, read from its key."""
-
-    batch_id: str
-    shot_id: str
-
-    @property
-    def key(self) -> str:
-        """The shot's key, ``<batch>/<shot>``."""
-        return shot_key(self.batch_id, self.shot_id)
 
 
 @dataclass(frozen=True)
@@ -80,18 +67,6 @@ def take_id(shot_key: str, number: int) -> str:
 def take_ids(shot_key: str, count: int, *, first: int = 1) -> list[str]:
     """The ids of ``count`` takes of a shot, numbered from ``first``."""
     return [take_id(shot_key, n) for n in range(first, first + count)]
-
-
-def parse_shot_key(text: str) -> ShotRef:
-    """Read a shot key ``<batch>/<shot>``.
-
-    Raises:
-        BadId: ``text`` does not have exactly two non-empty parts.
-    """
-    parts = text.split(SEPARATOR)
-    if len(parts) != 2 or not all(parts):
-        raise BadId(text, "shot key", "BATCH/SHOT")
-    return ShotRef(parts[0], parts[1])
 
 
 def parse_take_id(text: str) -> TakeRef:

@@ -117,3 +117,8 @@ class Activities:
     async def notify_provider_wait(self, notice: ProviderWaitNotice) -> list[str]:
         """Tell whoever settings name that a batch has waited on its providers for a while."""
         raise _declared_only("notify_provider_wait")
+
+
+def declared_activities() -> list[str]:
+    """The method names of every activity :class:`Activities` declares, in declaration order."""
+    return [name for name, fn in vars(Activities).items() if hasattr(fn, "__temporal_activity_definition")]

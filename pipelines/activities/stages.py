@@ -13,7 +13,7 @@ from temporalio import activity
 
 from pipelines.activities.batch_end import BatchEndActivities
 from pipelines.activities.failures import inconsistent
-from pipelines.activities.interface import Activities
+from pipelines.activities.interface import Activities, declared_activities
 from pipelines.activities.planning import PlanningActivities
 from pipelines.activities.provider_calls import (
     PaidCall,
@@ -121,25 +121,8 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
             raise provider_failure(err) from None
 
     def all(self) -> list[Callable[..., object]]:
-        """The activity callables to register on a worker."""
-        return [
-            self.storyboard,
-            self.plan_shot,
-            self.render,
-            self.upscale,
-            self.review,
-            self.mark_take_failed,
-            self.add_takes,
-            self.set_shot_stage,
-            self.hold_for_budget,
-            self.shot_stages,
-            self.record_decision,
-            self.notify_gate,
-            self.publish,
-            self.finish_batch,
-            self.close_batch,
-            self.notify_provider_wait,
-        ]
+        """The activity callables to register on a worker: every one the interface declares."""
+        return [getattr(self, name) for name in declared_activities()]
 
     @activity.defn(name="upscale")
     async def upscale(self, inp: StageInput) -> TakeOutcome:

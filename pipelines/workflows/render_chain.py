@@ -91,7 +91,7 @@ class RenderChain:
                         # Vendor errors name their provider already ("gemini: gemini unavailable …").
                         errors.append(text if text.startswith(provider) else f"{provider}: {text}")
                         # By error kind; a failure typed with an error class name (histories
-                        # from before kinds) decides the same (studio.rendering.failover.error_kind).
+                        # from before kinds) decides the same (providers.base.error_kind).
                         if final_for_provider(kind):
                             refused.add(provider)
                         elif is_weather(kind) or kind is None:  # None: the call timed out

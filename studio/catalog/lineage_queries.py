@@ -1,23 +1,20 @@
 """The catalog's lineage and search reads: takes made from others, takes by filter, a take's files.
 
-A mixin of :class:`studio.catalog.store.Catalog`, which gives it ``session``.
+A base of :class:`studio.catalog.store.Catalog`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from studio.catalog.models import Publication, Take
+from studio.catalog.sessions import CatalogSessions
 
 
-class LineageQueries:
+class LineageQueries(CatalogSessions):
     """Reads that follow a take's lineage or search takes, one short transaction each."""
-
-    def session(self) -> AbstractContextManager[Session]:
-        raise NotImplementedError  # Catalog provides it
 
     def child_takes(self, parent_ids: Sequence[str]) -> list[Take]:
         """Takes replayed or varied from any of ``parent_ids``, oldest first."""

@@ -6,14 +6,12 @@ activities that call it run at least once and may run again after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from studio import ids
 from studio.catalog.engine import engine_for
@@ -39,20 +37,10 @@ class Catalog(LineageQueries):
         engine: SQLAlchemy engine (see :func:`engine_for`).
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
     @classmethod
     def open(cls, url: str) -> Catalog:
         """Open the catalog at ``url``, creating or upgrading its schema first if needed (:mod:`studio.catalog.migrations`)."""
         return cls(engine_for(url))
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            yield session
-            session.commit()
 
     # -- batches -------------------------------------------------------------------------
 

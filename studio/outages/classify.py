@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from providers.base import ErrorKind
+from providers.base import ErrorKind, error_kind
 from studio.errors import StudioError
 from studio.storage.local import AssetStoreUnavailable
 
@@ -73,10 +73,8 @@ OTHER_ATTEMPTS = 5
 # Attempts on the same provider for its own trouble (5xx, rate limit, bad image) before the
 # next provider in the chain is tried.
 PROVIDER_ATTEMPTS = 3
-# By kind (the failure type provider errors carry) and by the class name they carried before.
-PROVIDER_TROUBLE = frozenset(
-    {"Unavailable", "RateLimited", "BadImage", ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED, ErrorKind.BAD_IMAGE}
-)
+# The kinds of a provider's own trouble (read from a failure type by providers.base.error_kind).
+PROVIDER_TROUBLE = frozenset({ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED, ErrorKind.BAD_IMAGE})
 # Tries of a *local* activity through an outage (about 11 s) before the workflow hands the stage
 # to the server, which retries it without growing the workflow's history.
 LOCAL_OUTAGE_ATTEMPTS = 6
@@ -153,7 +151,7 @@ def retry_allowed(error_type: str | None, attempt: int, *, local: bool = False) 
     """
     if error_type in OUTAGE_TYPES:
         return not local or attempt < LOCAL_OUTAGE_ATTEMPTS
-    if error_type in PROVIDER_TROUBLE:
+    if error_kind(error_type) in PROVIDER_TROUBLE:
         return attempt < PROVIDER_ATTEMPTS
     return attempt < OTHER_ATTEMPTS
 

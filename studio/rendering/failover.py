@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from providers.base import ErrorKind
+from providers.base import LEGACY_FAILURE_TYPES, ErrorKind, error_kind
 
-# The failure types provider errors had before kinds: their class names. Saved histories and
-# activities scheduled by an older worker carry them, and the catalog's provider_attempt.error_class
-# keeps them (the call guard and `studio status` read those).
-CLASS_NAMES: dict[str, ErrorKind] = {
-    "RateLimited": ErrorKind.RATE_LIMITED,
-    "Unavailable": ErrorKind.UNAVAILABLE,
-    "Rejected": ErrorKind.REJECTED,
-    "InvalidRequest": ErrorKind.INVALID,
-    "AuthFailed": ErrorKind.AUTH,
-    "BadImage": ErrorKind.BAD_IMAGE,
-}
 # Kinds after which the same provider must not be asked again for this take.
 FINAL_KINDS = frozenset({ErrorKind.REJECTED, ErrorKind.INVALID, ErrorKind.AUTH})
 # Kinds the creator must hear about: they mean our configuration is wrong, not bad luck.
@@ -25,29 +14,16 @@ LOUD_KINDS = frozenset({ErrorKind.INVALID, ErrorKind.AUTH})
 WEATHER_KINDS = frozenset({ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED})
 # Failure types, old and new, that end a provider for a take (a retry policy's non-retryable list).
 FINAL_FOR_PROVIDER = frozenset(
-    {*(k.value for k in FINAL_KINDS), *(name for name, kind in CLASS_NAMES.items() if kind in FINAL_KINDS)}
+    {*(k.value for k in FINAL_KINDS), *(name for name, kind in LEGACY_FAILURE_TYPES.items() if kind in FINAL_KINDS)}
 )
 # The catalog's error classes (ProviderError class names) of loud failures, as `studio status` reads them.
-LOUD = frozenset(name for name, kind in CLASS_NAMES.items() if kind in LOUD_KINDS)
+LOUD = frozenset(name for name, kind in LEGACY_FAILURE_TYPES.items() if kind in LOUD_KINDS)
 MAX_RETRY_WAIT = 30.0
 # Failures other than a provider's own that say it cannot be asked now, not that it refused:
 # an open circuit, and outages of the studio's own catalog, asset store or disk.
 STUDIO_WEATHER = frozenset({"CircuitOpen", "CatalogUnavailable", "AssetStoreUnavailable", "DiskUnavailable"})
 PROVIDER_WAIT_FIRST = 10.0
 PROVIDER_WAIT_CAP = 300.0
-_KINDS = {kind.value: kind for kind in ErrorKind}
-
-
-def error_kind(failure_type: str | None) -> ErrorKind | None:
-    """The provider error kind an activity failure's ``type`` names, or ``None`` when it names none.
-
-    The one mapping failover decides through. It accepts the kinds failures carry now and the
-    ProviderError class names they carried before (saved histories, tasks an older worker
-    scheduled, catalog rows), so a workflow replaying an old history decides as it did.
-    """
-    if failure_type is None:
-        return None
-    return _KINDS.get(failure_type) or CLASS_NAMES.get(failure_type)
 
 
 def final_for_provider(failure_type: str | None) -> bool:

@@ -1,7 +1,8 @@
 """Provider errors cross into workflow code typed by kind; failover decides on the kind.
 
 Saved histories and tasks an older worker scheduled carry the ProviderError class names instead:
-the one mapping (studio.rendering.failover.error_kind) must decide the same on both.
+the one reading (providers.base.error_kind) must decide the same on both, in failover and in
+the retries a stage gets.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 
 from pipelines.activities.provider_calls import provider_failure
 from providers.base import (
+    LEGACY_FAILURE_TYPES,
     AuthFailed,
     BadImage,
     ErrorKind,
@@ -18,12 +20,11 @@ from providers.base import (
     RateLimited,
     Rejected,
     Unavailable,
+    error_kind,
 )
 from studio.rendering.failover import (
-    CLASS_NAMES,
     FINAL_FOR_PROVIDER,
     LOUD,
-    error_kind,
     error_policy,
     final_for_provider,
     is_weather,
@@ -34,7 +35,7 @@ ERRORS = [RateLimited, Unavailable, Rejected, InvalidRequest, AuthFailed, BadIma
 
 def test_every_provider_error_has_a_kind_and_its_old_name_maps_to_it() -> None:
     assert {cls.kind for cls in ERRORS} == set(ErrorKind)
-    assert {cls.__name__: cls.kind for cls in ERRORS} == CLASS_NAMES
+    assert {cls.__name__: cls.kind for cls in ERRORS} == LEGACY_FAILURE_TYPES
 
 
 @pytest.mark.parametrize("cls", ERRORS)

@@ -109,6 +109,10 @@ def test_outages_retry_for_their_window_and_other_errors_keep_their_tries() -> N
     assert retry_allowed("DiskUnavailable", LOCAL_OUTAGE_ATTEMPTS - 1, local=True)
     assert not retry_allowed("DiskUnavailable", LOCAL_OUTAGE_ATTEMPTS, local=True)  # then the server retries it
     assert retry_allowed("Unavailable", 2) and not retry_allowed("Unavailable", 3)  # then the next provider
+    # A provider's own trouble by the kind failures carry now, and by the class name of older ones.
+    for failure in ("unavailable", "rate_limited", "bad_image", "RateLimited", "BadImage"):
+        assert retry_allowed(failure, 2) and not retry_allowed(failure, 3), failure
+    assert retry_allowed("rejected", 4)  # not trouble: the ordinary tries (its retry policy makes it final anyway)
     assert retry_allowed("KeyError", 4) and not retry_allowed("KeyError", 5)
     assert [retry_delay(n) for n in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
 
