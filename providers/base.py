@@ -141,6 +141,13 @@ class RenderRequest:
         strength: How far to move away from ``init_image`` (0..1); ``None`` for text-to-image.
         params: Extra vendor parameters chosen by the caller (model, steps, ...).
         job_id: A vendor job id saved by an earlier, interrupted attempt: resume it.
+        mask: Encoded mask image (white = change) for renderers that edit inside a mask.
+        workflow: A self-hosted renderer's graph template (ComfyUI's API format), placeholders
+            unfilled; ``None`` for vendors that have none.
+        node: The render node (one URL of a self-hosted pool) the studio chose for this call;
+            ``None`` lets the adapter use its first node.
+        call_id: A stable name of this call (take and attempt) that self-hosted renderers derive
+            their job ids from, so a crashed call finds its job again.
     """
 
     prompt: str
@@ -152,6 +159,10 @@ class RenderRequest:
     strength: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
     job_id: str | None = None
+    mask: bytes | None = None
+    workflow: Mapping[str, Any] | None = None
+    node: str | None = None
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,19 +194,46 @@ JobCallback = Callable[[str], Awaitable[None]]
 """Called with a vendor job id as soon as it exists, before waiting for the job to finish."""
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a render on a self-hosted node has got (heartbeats, status, the dashboard).
+
+    Attributes:
+        node: The node (URL) the job runs on.
+        state: ``queued``, ``running`` or ``resubmitted`` (the node had lost the job).
+        queue_position: Jobs ahead of it in the node's queue, while queued.
+        step: Sampler steps done, while running.
+        steps: Sampler steps in all, while running.
+    """
+
+    node: str
+    state: Literal["queued", "running", "resubmitted"]
+    queue_position: int | None = None
+    step: int | None = None
+    steps: int | None = None
+
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+"""Called as a self-hosted render moves through a node's queue and its sampler steps."""
+
+
 @runtime_checkable
 class Renderer(Protocol):
     """Turns a prompt (and optionally an image) into an image."""
 
     name: str
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image.
 
         Args:
             request: What to render.
             on_job: Awaited with the vendor job id before the adapter waits for the job, so a
                 crashed attempt can resume polling instead of paying twice.
+            on_progress: Awaited as the job moves (self-hosted nodes report queue position and
+                sampler steps; cloud adapters never call it).
 
         Raises:
             ProviderError: A subclass saying what went wrong.

@@ -46,6 +46,9 @@ class AdapterConfig:
         model: The render model, where the entry has a model setting.
         timeout: Seconds a vendor call may take.
         latency: Added seconds per call (the local renderer only: tests and demos).
+        nodes: The URLs of a self-hosted provider's render nodes (its pool), in settings order.
+        auth: A self-hosted provider's optional credential (a bearer token, or ``user:pass`` for
+            HTTP basic auth). A secret, like ``key``.
     """
 
     key: str = field(default="", repr=False)
@@ -53,6 +56,52 @@ class AdapterConfig:
     model: str | None = None
     timeout: float = 120.0
     latency: float = 0.0
+    nodes: tuple[str, ...] = ()
+    auth: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One render node of a self-hosted pool.
+
+    Attributes:
+        url: Its API root (``http://gpu-box:8188``).
+        slots: Jobs it runs at once (1 unless the URL says ``#slots=N``).
+    """
+
+    url: str
+    slots: int = 1
+
+
+def parse_nodes(text: str | None) -> tuple[Node, ...]:
+    """The nodes a comma-separated list names: ``http://gpu-box:8188#slots=2,http://laptop:8188``.
+
+    A fragment ``#slots=N`` sets a node's jobs at once (fragments are never sent to the server).
+
+    Raises:
+        ValueError: A URL that is not ``http(s)://host[:port]``, a bad ``slots`` value, or a
+            node named twice.
+    """
+    nodes: list[Node] = []
+    for part in (text or "").split(","):
+        raw = part.strip()
+        if not raw:
+            continue
+        url, _, fragment = raw.partition("#")
+        url = url.rstrip("/")
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+            raise ValueError(f"render node {raw!r} is not an http(s)://host:port URL")
+        slots = 1
+        if fragment:
+            name, _, value = fragment.partition("=")
+            if name != "slots" or not value.isdigit() or not 1 <= int(value) <= 64:
+                raise ValueError(f"render node {raw!r}: write #slots=N with N from 1 to 64")
+            slots = int(value)
+        if any(node.url == url for node in nodes):
+            raise ValueError(f"render node {url} is named twice")
+        nodes.append(Node(url, slots))
+    return tuple(nodes)
 
 
 @dataclass(frozen=True)
@@ -80,6 +129,12 @@ class ProviderSpec:
         models: The model each capability uses by default (``{"render": "…"}``).
         prices: Its default price per call in USD, by price key (see :mod:`studio.spending.prices`):
             ``name``, ``name:model``, ``stage:name`` or ``stage:name:model``.
+        nodes: Its render-node list setting (self-hosted providers): the provider is available
+            only where it is set, and each call goes to one node of it (a pool shared by workers).
+        auth: Its optional credential setting (self-hosted providers behind a proxy or with auth).
+        probe: ``"module:factory"`` building its node probe (``studio nodes``), for self-hosted
+            providers: ``probe(config)`` returns an async function of a node URL answering a dict
+            (``reachable``, ``version``, ``queue``, ``error``).
     """
 
     name: str
@@ -98,6 +153,9 @@ class ProviderSpec:
     in_default_chain: bool = True
     models: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     prices: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    nodes: Setting | None = None
+    auth: Setting | None = None
+    probe: str | None = None
 
     def factory(self, capability: Capability) -> str | None:
         """The ``"module:factory"`` building this provider's adapter for ``capability``, if any."""
@@ -105,8 +163,8 @@ class ProviderSpec:
         return path
 
     def settings(self) -> tuple[Setting, ...]:
-        """Every setting this provider reads (key, base URL, model)."""
-        return tuple(s for s in (self.key, self.base_url, self.model) if s is not None)
+        """Every setting this provider reads (key, base URL, model, nodes, auth)."""
+        return tuple(s for s in (self.key, self.base_url, self.model, self.nodes, self.auth) if s is not None)
 
 
 def load_factory(path: str) -> Callable[[AdapterConfig], Any]:

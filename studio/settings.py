@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from providers.spec import Setting
-from providers.table import DEFAULT_UPSCALE_CHAIN, all_settings, spec_of
+from providers.spec import Node, Setting, parse_nodes
+from providers.table import DEFAULT_UPSCALE_CHAIN, PROVIDERS, all_settings, spec_of
 
 
 def _provider_fields() -> dict[str, tuple[Any, Any]]:
@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     )
     circuit_failures: int = Field(default=5, ge=1, description="Failures in a row that open a provider's circuit.")
     circuit_cooldown: float = Field(default=120.0, gt=0, description="Seconds an open circuit skips a provider.")
+    node_failures: int = Field(
+        default=3, ge=1, description="Failures in a row that set a self-hosted render node aside for a cooldown."
+    )
+    node_cooldown: float = Field(
+        default=60.0, gt=0, description="Seconds a render node set aside waits before one probe call tries it again."
+    )
     outage_window: float = Field(
         default=6 * 3600.0,
         gt=0,
@@ -186,6 +192,38 @@ class Settings(BaseSettings):
         spec = spec_of(name)
         value = None if spec is None or spec.key is None else getattr(self, spec.key.field)
         return value if isinstance(value, SecretStr) else None
+
+    def provider_configured(self, name: str) -> bool:
+        """Whether provider ``name`` can be called: its key is set (if it needs one) and its render
+        nodes are named (a self-hosted provider). Only whether they are set is read."""
+        spec = spec_of(name)
+        if spec is None:
+            return False
+        has_key = spec.key is None or self.provider_key(name) is not None
+        has_nodes = spec.nodes is None or bool(self._provider_text(spec.nodes))
+        return has_key and has_nodes
+
+    def provider_nodes(self, name: str) -> tuple[Node, ...]:
+        """The render nodes of self-hosted provider ``name`` (``COMFYUI_URLS``); empty when unset."""
+        spec = spec_of(name)
+        return () if spec is None or spec.nodes is None else parse_nodes(self._provider_text(spec.nodes))
+
+    def provider_auth(self, name: str) -> SecretStr | None:
+        """The optional credential of self-hosted provider ``name`` (a secret, like a key)."""
+        spec = spec_of(name)
+        value = None if spec is None or spec.auth is None else getattr(self, spec.auth.field)
+        return value if isinstance(value, SecretStr) and value.get_secret_value() else None
+
+    @model_validator(mode="after")
+    def _check_nodes(self) -> Settings:
+        """A node list that does not parse fails here, naming its variable, not at the first render."""
+        for spec in PROVIDERS:
+            if spec.nodes is not None:
+                try:
+                    parse_nodes(self._provider_text(spec.nodes))
+                except ValueError as err:
+                    raise ValueError(f"{spec.nodes.env}: {err}") from None
+        return self
 
     def provider_base_url(self, name: str) -> str | None:
         """The API root provider ``name`` is called at, if it has one."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from providers.base import Renderer, Reviewer, Upscaler
-from providers.spec import CAPABILITIES, AdapterConfig, Capability, ProviderSpec, load_factory
+from providers.spec import CAPABILITIES, AdapterConfig, Capability, Node, ProviderSpec, load_factory
 from providers.table import DEFAULT_UPSCALE_CHAIN, FALLBACK, IN_PROCESS, PROVIDERS, REVIEW_ORDER
 from studio.settings import Settings
 
@@ -29,6 +29,7 @@ class ProviderSet:
     in_process: set[str] = field(default_factory=lambda: set(IN_PROCESS))
     concurrency: int = 16
     upscale_order: tuple[str, ...] = DEFAULT_UPSCALE_CHAIN
+    nodes: dict[str, tuple[Node, ...]] = field(default_factory=dict)
 
     def available(self) -> list[str]:
         """Names of the renderers that can be called."""
@@ -58,16 +59,23 @@ class ProviderSet:
 
 
 def adapter_config(spec: ProviderSpec, settings: Settings) -> AdapterConfig | None:
-    """What ``spec``'s factories need from settings, or ``None`` when its key is not set."""
+    """What ``spec``'s factories need from settings, or ``None`` when its key (or, for a
+    self-hosted provider, its node list) is not set."""
     key = settings.provider_key(spec.name)
     if spec.key is not None and not key:
         return None
+    nodes = settings.provider_nodes(spec.name)
+    if spec.nodes is not None and not nodes:
+        return None
+    auth = settings.provider_auth(spec.name)
     return AdapterConfig(
         key=key.get_secret_value() if key else "",
         base_url=settings.provider_base_url(spec.name) or "",
         model=settings.provider_model(spec.name),
         timeout=settings.vendor_timeout,
         latency=settings.local_latency,
+        nodes=tuple(node.url for node in nodes),
+        auth=auth.get_secret_value() if auth else "",
     )
 
 
@@ -82,6 +90,8 @@ def build_providers(settings: Settings) -> ProviderSet:
         config = adapter_config(spec, settings)
         if config is None:
             continue
+        if spec.nodes is not None:
+            found.nodes[spec.name] = settings.provider_nodes(spec.name)
         for capability in CAPABILITIES:
             path = spec.factory(capability)
             if path is not None:

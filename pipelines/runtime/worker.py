@@ -57,7 +57,11 @@ def call_policy(settings: Settings, providers: ProviderSet) -> CallPolicy:
         max_in_flight=settings.provider_max_in_flight,
         circuit_failures=settings.circuit_failures,
         circuit_cooldown=settings.circuit_cooldown,
-        breakers=frozenset(providers.remote()),
+        # A self-hosted provider's health is kept per node (a node pool), not per provider.
+        breakers=frozenset(providers.remote()) - frozenset(providers.nodes),
+        nodes=providers.nodes,
+        node_failures=settings.node_failures,
+        node_cooldown=settings.node_cooldown,
     )
 
 

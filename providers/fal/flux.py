@@ -12,7 +12,7 @@ from typing import Any
 import fal_client
 
 from providers._http.errors import summarize_inline_images
-from providers.base import JobCallback, Rejected, RenderRequest, RenderResult
+from providers.base import JobCallback, ProgressCallback, Rejected, RenderRequest, RenderResult
 from providers.fal.jobs import PROVIDER, FalJobs, inline_image
 from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 
@@ -99,7 +99,9 @@ class FalRenderer:
                 arguments[spec.strength_input] = DEFAULT_IMG2IMG_STRENGTH if strength is None else strength
         return arguments
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image, or finish the request ``request.job_id`` names.
 
         Raises:

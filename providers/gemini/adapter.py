@@ -32,6 +32,7 @@ from providers.base import (
     BadImage,
     InvalidRequest,
     JobCallback,
+    ProgressCallback,
     Rejected,
     RenderRequest,
     RenderResult,
@@ -157,7 +158,9 @@ class GeminiRenderer:
     def __repr__(self) -> str:
         return f"GeminiRenderer(model={self.model!r}, base_url={self._api.base_url!r})"
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image (``on_job`` is never called: the call is synchronous).
 
         Raises:

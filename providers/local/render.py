@@ -20,6 +20,7 @@ from providers.base import (
     BadImage,
     InvalidRequest,
     JobCallback,
+    ProgressCallback,
     RateLimited,
     Rejected,
     RenderRequest,
@@ -98,7 +99,9 @@ class LocalRenderer:
         self.latency = latency
         self.fail_prompts = dict(fail_prompts or {})
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image (``on_job`` is never called: local renders have no jobs).
 
         Raises:

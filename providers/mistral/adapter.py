@@ -30,6 +30,7 @@ from providers._http.errors import (
 from providers.base import (
     BadImage,
     JobCallback,
+    ProgressCallback,
     RenderRequest,
     RenderResult,
     Review,
@@ -160,7 +161,9 @@ class MistralRenderer:
             **extra,
         }
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image (``on_job`` is never called: Mistral has no job to resume).
 
         Raises:

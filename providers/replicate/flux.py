@@ -13,7 +13,7 @@ from typing import Any
 from replicate.client import Client
 
 from providers._http.errors import summarize_inline_images
-from providers.base import JobCallback, RenderRequest, RenderResult
+from providers.base import JobCallback, ProgressCallback, RenderRequest, RenderResult
 from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 from providers.replicate.jobs import PROVIDER, ReplicateJobs, model_label
 
@@ -95,7 +95,9 @@ class ReplicateRenderer:
                 inp[spec.strength_input] = request.strength
         return inp
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         """Render one image, or finish the prediction ``request.job_id`` names.
 
         Raises:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select, text
 from sqlmodel import Session, col
 
+from providers.spec import Node
 from studio.catalog.models import ProviderAttempt, utcnow
 from studio.states import CallStatus
 
@@ -39,6 +40,10 @@ class CallPolicy:
         circuit_failures: Failures in a row that open a provider's circuit.
         circuit_cooldown: Seconds an open circuit skips a provider.
         breakers: Providers the circuit breaker watches (remote vendors).
+        nodes: The render nodes of each self-hosted provider (its pool): each call goes to one
+            free, healthy node, counted across workers (see :mod:`studio.catalog.node_pool`).
+        node_failures: Failures in a row that set a node aside.
+        node_cooldown: Seconds a node set aside waits before one probe call tries it again.
     """
 
     prices: Mapping[str, float] = field(default_factory=dict)
@@ -46,10 +51,13 @@ class CallPolicy:
     circuit_failures: int = 5
     circuit_cooldown: float = 120.0
     breakers: frozenset[str] = frozenset()
+    nodes: Mapping[str, tuple[Node, ...]] = field(default_factory=dict)
+    node_failures: int = 3
+    node_cooldown: float = 60.0
 
     def watches(self, provider: str, price: float) -> bool:
         """Whether a call to ``provider`` costing ``price`` needs any check at all."""
-        return price > 0 or provider in self.max_in_flight or provider in self.breakers
+        return price > 0 or provider in self.max_in_flight or provider in self.breakers or provider in self.nodes
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
@@ -53,7 +53,9 @@ class BatchBase(SQLModel):
         default_factory=list, sa_column=Column(JSON), description="A rerun's shots to render again (others kept)."
     )
     references: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSON), description="Asset key of each shot's sketch, by shot id."
+        default_factory=dict,
+        sa_column=Column(JSON),
+        description="Asset key of each shot's sketch, by shot id, and of its ComfyUI workflow, by 'workflow:<shot id>'.",
     )
 
 
@@ -145,6 +147,12 @@ class ProviderAttempt(SQLModel, table=True):
     cost_usd: float = Field(default=0.0, description="Reserved price while started; the price once succeeded.")
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    node: str | None = Field(default=None, description="The render node (URL) of a self-hosted pool the call went to.")
+    progress: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON), description="Last progress a self-hosted node reported (queue, steps)."
+    )
+
+    __table_args__ = (Index("ix_providerattempt_provider_node_status", "provider", "node", "status"),)
 
 
 class Approval(SQLModel, table=True):

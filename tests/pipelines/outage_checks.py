@@ -15,7 +15,7 @@ from pathlib import Path
 from pipelines.activities.provider_registry import ProviderSet, build_providers
 from pipelines.client.batches import start_batch, wait_batch
 from pipelines.runtime.connection import connect
-from providers.base import JobCallback, Renderer, RenderRequest, RenderResult
+from providers.base import JobCallback, ProgressCallback, Renderer, RenderRequest, RenderResult
 from studio.batches.launch import prepare_batch
 from studio.catalog.store import Catalog
 from studio.settings import Settings
@@ -34,7 +34,9 @@ class CountingRenderer:
         self.model = getattr(inner, "model", None)
         self.renders = 0
 
-    async def render(self, request: RenderRequest, *, on_job: JobCallback | None = None) -> RenderResult:
+    async def render(
+        self, request: RenderRequest, *, on_job: JobCallback | None = None, on_progress: ProgressCallback | None = None
+    ) -> RenderResult:
         result = await self.inner.render(request, on_job=on_job)
         self.renders += 1
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 
 from providers import table
 from providers.base import Renderer, Reviewer, Upscaler
-from providers.spec import CAPABILITIES, AdapterConfig, Capability, ProviderSpec, load_factory
+from providers.spec import CAPABILITIES, AdapterConfig, Capability, Node, ProviderSpec, load_factory
 from studio.settings import Settings
 from studio.spending.prices import DEFAULT_PRICES, price_keys
 
@@ -103,6 +104,8 @@ def test_every_setting_is_a_settings_field_read_from_its_variable(
         field = Settings.model_fields[setting.field]
         assert field.alias == setting.env and field.default == setting.default
         monkeypatch.setenv(setting.env, f"from-{setting.env}")
+    if spec.nodes is not None:  # a node list must be URLs
+        monkeypatch.setenv(spec.nodes.env, "http://from-nodes:8188#slots=2, http://other:8188")
     settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]  # pydantic-settings' init kwarg
     if spec.key is not None:
         key = settings.provider_key(spec.name)
@@ -112,6 +115,25 @@ def test_every_setting_is_a_settings_field_read_from_its_variable(
         assert settings.provider_base_url(spec.name) == f"from-{spec.base_url.env}"
     if spec.model is not None:
         assert settings.provider_model(spec.name) == f"from-{spec.model.env}"
+    if spec.nodes is not None:
+        assert settings.provider_nodes(spec.name) == (Node("http://from-nodes:8188", 2), Node("http://other:8188"))
+    if spec.auth is not None:
+        auth = settings.provider_auth(spec.name)
+        assert isinstance(auth, SecretStr) and auth.get_secret_value() == f"from-{spec.auth.env}"
+        assert auth.get_secret_value() not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("urls", "error"),
+    [
+        ("gpu-box:8188", "is not an http(s)://host:port URL"),
+        ("http://a:8188#slots=0", "#slots=N with N from 1 to 64"),
+        ("http://a:8188,http://a:8188/", "named twice"),
+    ],
+)
+def test_a_bad_node_list_is_refused_naming_its_variable(urls: str, error: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="COMFYUI_URLS: .*" + re.escape(error)):
+        Settings(home=tmp_path, COMFYUI_URLS=urls, _env_file=None)  # type: ignore[call-arg]  # pydantic-settings' init kwarg
 
 
 def test_unknown_names_and_aliases_read_through_the_table(tmp_path: Path) -> None:
