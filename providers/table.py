@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from providers.a1111.spec import SPEC as A1111
+from providers.comfyui.spec import SPEC as COMFYUI
 from providers.fal.spec import SPEC as FAL
 from providers.gemini.spec import SPEC as GEMINI
 from providers.local.spec import SPEC as LOCAL
@@ -25,7 +27,7 @@ from providers.spec import ProviderSpec, Setting
 
 # Order matters: remote providers are tried (rendering, review, upscaling) in this order by
 # default, and names are listed in this order in messages ("use one of local, mistral, …").
-PROVIDERS: tuple[ProviderSpec, ...] = (LOCAL, MISTRAL, GEMINI, REPLICATE, FAL)
+PROVIDERS: tuple[ProviderSpec, ...] = (LOCAL, MISTRAL, GEMINI, REPLICATE, FAL, COMFYUI, A1111)
 
 BY_NAME: Mapping[str, ProviderSpec] = MappingProxyType({spec.name: spec for spec in PROVIDERS})
 # The provider every chain falls back to when nothing else can render: it needs no key.
@@ -70,8 +72,10 @@ def key_settings() -> dict[str, Setting]:
 
 
 def key_variables() -> dict[str, str]:
-    """The environment variable holding each keyed provider's key (``gemini`` → ``GEMINI_API_KEY``)."""
-    return {name: setting.env for name, setting in key_settings().items()}
+    """The environment variable that makes each provider usable: its key (``gemini`` →
+    ``GEMINI_API_KEY``), or for a self-hosted provider its node list (``comfyui`` → ``COMFYUI_URLS``)."""
+    keys = {name: setting.env for name, setting in key_settings().items()}
+    return keys | {spec.name: spec.nodes.env for spec in PROVIDERS if spec.nodes is not None}
 
 
 def all_settings() -> tuple[Setting, ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.ids import new_batch_id
 from studio.project.loader import Project, load_project
-from studio.project.storyboard import new_batch_seed
+from studio.project.storyboard import new_batch_seed, workflow_ref
 from studio.settings import Settings
 from studio.storage.local import AssetStore
 
@@ -46,6 +48,25 @@ def store_references(assets: AssetStore, project: Project) -> dict[str, str]:
     }
 
 
+def workflow_json(workflow: Mapping[str, Any]) -> bytes:
+    """A workflow's canonical JSON (keys sorted, compact): one asset however its file was laid out.
+
+    The same text :func:`providers.comfyui.workflow.workflow_sha256` hashes, so the asset key is
+    ``<the recipe's workflow_sha256>.json``.
+    """
+    return json.dumps(workflow, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def store_workflows(assets: AssetStore, project: Project) -> dict[str, str]:
+    """Store each workflow the shots render with; returns their asset keys by :func:`workflow_ref`.
+
+    Stored now, with the project text, like the sketches: the batch renders the graphs that were
+    checked, whatever happens to the files later, and a replay or rerun finds them by key.
+    """
+    keys = {path: assets.put(workflow_json(graph), "application/json") for path, graph in project.workflows.items()}
+    return {workflow_ref(spec.id): keys[spec.workflow] for spec in project.shots if spec.workflow in keys}
+
+
 def batch_row(
     settings: Settings, assets: AssetStore, project: Project, source: Path, text: bytes, **extra: Any
 ) -> Batch:
@@ -57,10 +78,10 @@ def batch_row(
         extra: Batch fields to set (a rerun's kind, parent, seed, ...).
     """
     key = assets.put(text, "text/plain")
-    # Sketches are stored now, with the project text: the folder may change before the renders.
+    # Sketches and workflows are stored now, with the project text: the folder may change before the renders.
     references = extra.pop("references", None)
     if references is None:
-        references = store_references(assets, project)
+        references = store_references(assets, project) | store_workflows(assets, project)
     batch_id = new_batch_id(project.slug)
     base = Path(project.publish.path) if project.publish.path else settings.published_dir
     fields: dict[str, Any] = dict(

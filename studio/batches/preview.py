@@ -95,7 +95,7 @@ def call_plan(settings: Settings) -> CallPlan:
     """The providers a worker with these settings would call first, read from which keys are set."""
     # Only whether a key is set is read here: the keys stay with the worker
     # (pipelines.activities.provider_registry), which builds an adapter for each key set.
-    ready = [spec.name for spec in table.PROVIDERS if spec.key is None or settings.provider_key(spec.name) is not None]
+    ready = [spec.name for spec in table.PROVIDERS if settings.provider_configured(spec.name)]
     upscalers = [name for name in settings.upscale_chain if name in UPSCALE_VENDORS and name in ready]
     models = {spec.name: settings.provider_model(spec.name) for spec in table.PROVIDERS}
     return CallPlan(

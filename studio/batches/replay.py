@@ -23,7 +23,9 @@ from studio.catalog.store import Catalog
 from studio.errors import NotFound, StudioError
 from studio.ids import is_take_id, new_batch_id, shot_key, take_id
 from studio.images.metadata import read_recipe_file
+from studio.project.fields import COMFYUI
 from studio.project.storyboard import derive_seed, new_batch_seed
+from studio.rendering.params import WORKFLOW_PARAM
 from studio.settings import Settings
 from studio.states import ShotStage
 from studio.storage.local import AssetStore
@@ -195,8 +197,8 @@ def check_request(req: ReplayRequest, origin: Origin) -> str:
     """Validate a request against its origin; returns the provider to render with.
 
     Raises:
-        ReplayError: Unknown mode, bad count, exact with several takes, or a vary mode on a
-            provider that cannot take an input image.
+        ReplayError: Unknown mode, bad count, exact with several takes, a vary mode on a
+            provider that cannot take an input image, or ComfyUI without a workflow to render.
     """
     if req.mode not in MODES:
         raise ReplayError(req.source, f"unknown mode {req.mode!r} (use {', '.join(MODES)})")
@@ -217,6 +219,12 @@ def check_request(req: ReplayRequest, origin: Origin) -> str:
         )
     if req.mode in VARY_STRENGTH and origin.image_key is None:
         raise ReplayError(req.source, "its image is not in this studio's asset store")
+    if provider == COMFYUI and (origin.provider != COMFYUI or WORKFLOW_PARAM not in origin.params):
+        raise ReplayError(
+            req.source,
+            f"{COMFYUI} renders a workflow of your own, and this take was not made with one: replay a take "
+            f"{COMFYUI} made, or launch a project that names one in [providers.{COMFYUI}]",
+        )
     return provider
 
 

@@ -1,20 +1,18 @@
 """The project format as data: every table of ``project.toml``, its fields, and what each allows.
 
 This is the one definition of the format. The checker (:mod:`studio.project.loader`, through
-:func:`read`) takes every field's kind, bounds, choices and length from these tables, and the
-JSON Schema that TOML editors read (:mod:`studio.project.json_schema`) is generated from the very
-same tables, so the two cannot drift apart. How a refusal *reads* stays with
+:func:`~studio.project.reading.read`) takes every field's kind, bounds, choices and length from
+these tables, and the JSON Schema that TOML editors read (:mod:`studio.project.json_schema`) is
+generated from the very same tables, so the two cannot drift apart. How a refusal *reads* stays with
 :class:`~studio.project.schema.Section`: the messages are pinned by tests, one line each.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from studio.project.display import show
 from studio.project.paths import PATH_MAX
 from studio.project.schema import (
     ASPECT_SIZES,
@@ -28,11 +26,10 @@ from studio.project.schema import (
     SIZE_STEP,
     STYLE_MAX,
     TEXT_MAX,
-    Section,
 )
 from studio.rendering.chain import canonical
 
-__all__ = ["LOOK", "TABLES", "TOP_KEYS", "Field", "Kind", "Table", "read", "read_look"]
+__all__ = ["A1111", "COMFYUI", "LOOK", "PROVIDERS", "SELF_HOSTED", "TABLES", "TOP_KEYS", "Field", "Kind", "Table"]
 
 MAX_SHOTS = 10_000
 MAX_PROMPT = 4000
@@ -46,6 +43,11 @@ DEFAULT_VARIANTS = 1
 DEFAULT_UPSCALE = 2
 # A storyboard sketch fixes the composition; 0.75 lets the render replace its pencil look.
 DEFAULT_REFERENCE_STRENGTH = 0.75
+COMFYUI, A1111 = "comfyui", "a1111"
+SELF_HOSTED = (COMFYUI, A1111)
+"""Providers that render on the creator's own machines and take options in ``[providers.<name>]``."""
+MAX_STEPS = 500
+MAX_CFG = 30.0
 
 
 class Kind(StrEnum):
@@ -120,6 +122,7 @@ class Table:
         required: Whether the file must have it.
         array: Whether it is written ``[[name]]``, once per item.
         max_items: For an array: the most items accepted.
+        tables: Its sub-tables (``[name.sub]``), each with keys of its own.
     """
 
     name: str
@@ -128,11 +131,12 @@ class Table:
     required: bool = False
     array: bool = False
     max_items: int | None = None
+    tables: tuple[Table, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """The keys this table accepts."""
-        return tuple(field.name for field in self.fields)
+        """The keys this table accepts: its fields, then its sub-tables."""
+        return tuple(field.name for field in self.fields) + tuple(table.name for table in self.tables)
 
     def __getitem__(self, name: str) -> Field:
         return next(field for field in self.fields if field.name == name)
@@ -282,6 +286,66 @@ BUDGET = Table(
         ),
     ),
 )
+
+
+def _render_options(server: str, absent: str, sampler: str) -> tuple[Field, ...]:
+    """The sampling options both self-hosted servers take; ``absent`` says what an unset key means."""
+    return (
+        Field(
+            "steps",
+            Kind.INTEGER,
+            f"Sampler steps for each image: 1 to {MAX_STEPS}. {absent}",
+            minimum=1,
+            maximum=MAX_STEPS,
+        ),
+        Field("cfg", Kind.NUMBER, f"Guidance scale (CFG): above 0, at most {MAX_CFG:g}. {absent}", maximum=MAX_CFG),
+        Field("sampler", Kind.TEXT, f"Sampler, as {server} names it ({sampler}). {absent}", nonempty=True),
+        Field(
+            "scheduler",
+            Kind.TEXT,
+            f"Noise schedule, as {server} names it (normal, karras, ...). {absent}",
+            nonempty=True,
+        ),
+        Field(
+            "checkpoint",
+            Kind.TEXT,
+            f"Checkpoint (model file) to render with, as {server} lists it. {absent}",
+            nonempty=True,
+        ),
+    )
+
+
+def _workflow(scope: str) -> Field:
+    return Field(
+        "workflow",
+        Kind.PATH,
+        f'A ComfyUI workflow in API format (what ComfyUI\'s "Export (API)" writes), {scope}; a relative path '
+        "starts from the project folder. A shot whose chain holds comfyui needs one.",
+        nonempty=True,
+        max_len=PATH_MAX,
+    )
+
+
+PROVIDERS = Table(
+    "providers",
+    "Options of the providers that render on your own machines: [providers.comfyui] and [providers.a1111].",
+    (),
+    tables=(
+        Table(
+            COMFYUI,
+            "ComfyUI render nodes (COMFYUI_URLS): the workflow to run and values filled into its placeholders.",
+            (
+                _workflow("for every shot"),
+                *_render_options("ComfyUI", "Absent: the workflow's own value.", "euler, dpmpp_2m, ..."),
+            ),
+        ),
+        Table(
+            A1111,
+            "AUTOMATIC1111, Forge or SD.Next render nodes (A1111_URLS).",
+            _render_options("the server", "Absent: the server's default.", "Euler a, DPM++ 2M, ..."),
+        ),
+    ),
+)
 SHOTS = Table(
     "shots",
     "One [[shots]] block per shot, rendered in file order; every [defaults] key can be overridden here.",
@@ -311,69 +375,12 @@ SHOTS = Table(
             nonempty=True,
             max_len=PATH_MAX,
         ),
+        _workflow("for this shot alone (instead of [providers.comfyui] workflow)"),
     ),
     required=True,
     array=True,
     max_items=MAX_SHOTS,
 )
-TABLES: tuple[Table, ...] = (PROJECT, DEFAULTS, APPROVAL, PUBLISH, BUDGET, SHOTS)
+TABLES: tuple[Table, ...] = (PROJECT, DEFAULTS, APPROVAL, PUBLISH, BUDGET, PROVIDERS, SHOTS)
 """Every top-level key of a project file, in the order the documentation gives them."""
 TOP_KEYS = tuple(table.name for table in TABLES)
-
-
-def read(section: Section, field: Field) -> Any:
-    """Check and read one field of ``section`` as the table describes it; None when absent.
-
-    Raises:
-        Invalid: The first thing wrong with the value.
-        ValueError: ``field`` is a path, which needs the project folder (see :mod:`studio.project.paths`).
-    """
-    name, kind = field.name, field.kind
-    if field.excludes is not None and section.has(name) and section.has(field.excludes):
-        section.fail(field.excludes, f"set either {name!r} or {field.excludes!r}, not both")
-    if kind in (Kind.TEXT, Kind.PROSE):
-        return section.text(
-            name, required=field.required, nonempty=field.nonempty, max_len=field.max_len, prose=kind is Kind.PROSE
-        )
-    if kind is Kind.SHOT_ID:
-        return _shot_id(section, field)
-    if kind is Kind.INTEGER:
-        return section.integer(name, field.minimum or 0, None if field.maximum is None else int(field.maximum))
-    if kind is Kind.NUMBER:
-        return section.positive_number(name, float(field.maximum or 0))
-    if kind is Kind.CHOICE:
-        return section.choice(name, field.choices)
-    readers = {
-        Kind.BOOLEAN: section.boolean,
-        Kind.PROVIDERS: section.providers,
-        Kind.DURATION: section.duration,
-        Kind.ASPECT: section.aspect,
-        Kind.SIZE: section.size,
-    }
-    if kind not in readers:
-        raise ValueError(f"{name!r} is a {kind} field: read it with studio.project.paths")
-    return readers[kind](name)
-
-
-def _shot_id(section: Section, field: Field) -> str | None:
-    value = section.text(field.name, required=field.required)
-    if value is not None and re.fullmatch(field.pattern or "", value) is None:
-        section.fail(field.name, f"must be 1 to 40 of A-Z a-z 0-9 _ - (got {show(value)})")
-    return value
-
-
-def read_look(section: Section) -> dict[str, Any]:
-    """Read the image-shaping keys (:data:`LOOK`) that are set; absent keys are left out so overrides merge.
-
-    ``aspect`` and ``size`` both land in ``"size"`` as ``(width, height)``; text is stripped.
-    """
-    look: dict[str, Any] = {}
-    for field in LOOK:
-        value = read(section, field)
-        if value is None:
-            continue
-        if field.kind in (Kind.ASPECT, Kind.SIZE):
-            look["size"] = value
-        else:
-            look[field.name] = value.strip() if isinstance(value, str) else value
-    return look

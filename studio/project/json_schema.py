@@ -114,7 +114,8 @@ def _table(table: Table) -> dict[str, Any]:
         "type": "object",
         "description": table.description,
         "additionalProperties": False,
-        "properties": {field.name: _field(field) for field in table.fields},
+        "properties": {field.name: _field(field) for field in table.fields}
+        | {sub.name: _table(sub) for sub in table.tables},
     }
     required = [field.name for field in table.fields if field.required]
     if required:
@@ -138,7 +139,7 @@ def project_json_schema() -> dict[str, Any]:
         "$schema": DRAFT,
         "title": "studio project.toml",
         "description": "A storyboard for the studio: [project], optional [defaults], [approval], "
-        "[publish] and [budget], and one [[shots]] block per shot. Written by `studio schema`.",
+        "[publish], [budget] and [providers], and one [[shots]] block per shot. Written by `studio schema`.",
         "type": "object",
         "additionalProperties": False,
         "required": [table.name for table in TABLES if table.required],

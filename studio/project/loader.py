@@ -2,7 +2,7 @@
 
 The format is documented for users in ``sample_projects/README.md``. Loading either returns a
 fully resolved, immutable :class:`Project` (every shot carries its final size, variants,
-style and chain, and every path is absolute) or raises :class:`ProjectError` for the *first*
+style, chain and workflow, and every path is absolute; each workflow file is checked too) or raises :class:`ProjectError` for the *first*
 problem found, as one line naming the file, the shot and the field. Which keys exist and what
 each allows comes from the field table (:mod:`studio.project.fields`), the same table the JSON
 Schema for editors is generated from (`studio schema`).
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +35,9 @@ from studio.project.fields import (
     SHOTS,
     TOP_KEYS,
     Table,
-    read,
-    read_look,
 )
 from studio.project.paths import UploadRules, read_publish_path, read_reference
+from studio.project.reading import read, read_look
 from studio.project.schema import (
     ASPECT_SIZES,
     KNOWN_PROVIDERS,
@@ -49,6 +47,8 @@ from studio.project.schema import (
     slugify,
     toml_location,
 )
+from studio.project.self_hosted import SelfHosted
+from studio.project.specs import ApprovalSpec, Project, PublishSpec, ShotSpec
 
 __all__ = [
     "ASPECT_SIZES",
@@ -112,104 +112,6 @@ class ProjectError(StudioError):
             parts.append(f"field {show(field)}")
         parts.append(show(reason, limit=LINE_SHOW_MAX, quote=False))
         super().__init__(": ".join(parts))
-
-
-@dataclass(frozen=True)
-class ShotSpec:
-    """One shot of the storyboard, with project defaults already applied.
-
-    Attributes:
-        id: Unique shot id (``[A-Za-z0-9_-]{1,40}``).
-        prompt: The prompt as written, without the style.
-        negative: Negative prompt ("" when none).
-        width: Image width in pixels.
-        height: Image height in pixels.
-        variants: Takes to render for this shot (1..16).
-        seed: This shot's own seed, or None to derive one from the batch seed.
-        upscale: Upscale factor (1 = none, up to 4).
-        chain: Provider chain for this shot (its own, else the project's), or None.
-        reference: Absolute path of a storyboard sketch image, or None.
-        style: Style appended to the prompt ("" when none).
-        reference_strength: How far a render may move from the sketch (0..1; 1 = ignore it).
-    """
-
-    id: str
-    prompt: str
-    negative: str
-    width: int
-    height: int
-    variants: int
-    seed: int | None
-    upscale: int
-    chain: tuple[str, ...] | None
-    reference: str | None
-    style: str = ""
-    reference_strength: float = DEFAULT_REFERENCE_STRENGTH
-
-    @property
-    def full_prompt(self) -> str:
-        """The prompt sent to providers: ``"<prompt>, <style>"``, or the prompt alone."""
-        return f"{self.prompt}, {self.style}" if self.style else self.prompt
-
-
-@dataclass(frozen=True)
-class ApprovalSpec:
-    """Whether a human must approve takes before publishing, and what happens if nobody does.
-
-    Attributes:
-        required: Hold the batch for review before publishing.
-        deadline_seconds: How long to wait for a review, or None to wait forever.
-        on_expiry: ``"hold"``, ``"approve-best"`` or ``"reject"`` once the deadline passes.
-    """
-
-    required: bool = False
-    deadline_seconds: int | None = None
-    on_expiry: str = "hold"
-
-
-@dataclass(frozen=True)
-class PublishSpec:
-    """Where approved takes go.
-
-    Attributes:
-        target: Publishing target; only ``"folder"`` exists for now.
-        path: Absolute output folder, or None to let the studio choose.
-    """
-
-    target: str = "folder"
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class Project:
-    """A validated project file.
-
-    Attributes:
-        name: Display name.
-        slug: Folder-safe name derived from ``name`` (``a-z``, ``0-9`` and ``-``).
-        seed: Batch seed, or None to draw one per batch.
-        chain: Project-wide provider chain, or None for the studio default.
-        approval: Review settings.
-        publish: Publishing settings.
-        budget_usd: Spending cap for a batch in US dollars, or None for no cap.
-        shots: The shots, in file order.
-        source: Path of the TOML file as given.
-    """
-
-    name: str
-    slug: str
-    seed: int | None
-    chain: tuple[str, ...] | None
-    approval: ApprovalSpec
-    publish: PublishSpec
-    budget_usd: float | None
-    shots: tuple[ShotSpec, ...]
-    source: str
-
-    @property
-    def total_takes(self) -> int:
-        """Number of images a batch renders: the sum of every shot's variants."""
-        return sum(shot.variants for shot in self.shots)
 
 
 def load_project(path: str | os.PathLike[str], *, uploads: UploadRules | None = None) -> Project:
@@ -301,17 +203,24 @@ def _build(
     seed = read(project, PROJECT["seed"])
     chain = read(project, PROJECT["chain"])
     look = read_look(_table(root, DEFAULTS))
-
+    approval = _read_approval(_table(root, APPROVAL))
+    publish = _read_publish(_table(root, PUBLISH), base_dir, uploads)
+    budget_usd = read(_table(root, BUDGET), BUDGET["usd"])
+    hosted = SelfHosted(base_dir, uploads, check_files)
+    hosted.read(root)
+    shots = _read_shots(root, look, chain, hosted)
     return Project(
         name=name,
         slug=slug,
         seed=seed,
         chain=chain,
-        approval=_read_approval(_table(root, APPROVAL)),
-        publish=_read_publish(_table(root, PUBLISH), base_dir, uploads),
-        budget_usd=read(_table(root, BUDGET), BUDGET["usd"]),
-        shots=_read_shots(root, look, chain, base_dir, check_files, uploads),
+        approval=approval,
+        publish=publish,
+        budget_usd=budget_usd,
+        shots=shots,
         source=source,
+        options=hosted.options,
+        workflows=hosted.workflows,
     )
 
 
@@ -341,9 +250,7 @@ def _read_shots(
     root: Section,
     look: dict[str, Any],
     chain: tuple[str, ...] | None,
-    base_dir: Path,
-    check_files: bool,
-    uploads: UploadRules | None,
+    hosted: SelfHosted,
 ) -> tuple[ShotSpec, ...]:
     raw = root.data.get(SHOTS.name)
     if raw is None or raw == []:
@@ -362,7 +269,7 @@ def _read_shots(
         if shot_id in first_seen:
             section.fail("id", f"duplicate shot id (already used by shots[{first_seen[shot_id]}])")
         first_seen[shot_id] = number
-        shots.append(_read_shot(shot_id, section, look, chain, base_dir, check_files, uploads))
+        shots.append(_read_shot(shot_id, section, look, chain, hosted))
     return tuple(shots)
 
 
@@ -371,9 +278,7 @@ def _read_shot(
     section: Section,
     defaults: dict[str, Any],
     chain: tuple[str, ...] | None,
-    base_dir: Path,
-    check_files: bool,
-    uploads: UploadRules | None,
+    hosted: SelfHosted,
 ) -> ShotSpec:
     section.reject_unknown(SHOTS.keys)
     prompt: str = read(section, SHOTS["prompt"])
@@ -381,7 +286,8 @@ def _read_shot(
     width, height = look.get("size", DEFAULT_SIZE)
     shot_chain = read(section, SHOTS["chain"])
     seed = read(section, SHOTS["seed"])
-    reference = read_reference(section, base_dir, check_files=check_files, uploads=uploads)
+    reference = read_reference(section, hosted.base_dir, check_files=hosted.check_files, uploads=hosted.uploads)
+    chain = shot_chain if shot_chain is not None else chain
     return ShotSpec(
         id=shot_id,
         prompt=prompt.strip(),
@@ -391,8 +297,9 @@ def _read_shot(
         variants=look.get("variants", DEFAULT_VARIANTS),
         seed=seed,
         upscale=look.get("upscale", DEFAULT_UPSCALE),
-        chain=shot_chain if shot_chain is not None else chain,
+        chain=chain,
         reference=reference,
         style=look.get("style", ""),
         reference_strength=look.get("reference_strength", DEFAULT_REFERENCE_STRENGTH),
+        workflow=hosted.shot_workflow(section, chain),
     )

@@ -1,6 +1,6 @@
-"""Paths in a project file: a shot's ``reference`` sketch and ``[publish] path``.
+"""Paths in a project file: a shot's ``reference`` sketch, a ComfyUI ``workflow`` and ``[publish] path``.
 
-Both are checked where the project is checked, so a path that cannot work (a NUL, a name too
+All are checked where the project is checked, so a path that cannot work (a NUL, a name too
 long for the file system, a sketch too large to decode) is refused before anything starts
 instead of failing a batch forever. A project uploaded on the dashboard is held to stricter
 rules (:class:`UploadRules`): it may read no file outside its upload and write only where the
@@ -106,16 +106,10 @@ def read_reference(
         Invalid: A bad path, a missing or unreadable file, an image too large, or (for an
             upload) a file outside the upload's folder.
     """
-    given = _path_text(section, "reference")
-    if given is None:
+    found = _input_path(section, "reference", base_dir, uploads, "sketches")
+    if found is None:
         return None
-    reference = resolve_path(base_dir, given)
-    if uploads is not None and not _inside(reference, (uploads.folder,)):
-        section.fail(
-            "reference",
-            f"must be inside the uploaded project's folder (got {shown_path(given)}); "
-            "a project with sketches is launched from its folder with `studio run`",
-        )
+    reference = found[1]
     if check_files:
         if not os.path.isfile(reference):
             section.fail("reference", f"file not found: {shown_path(reference)}")
@@ -123,6 +117,37 @@ def read_reference(
         if problem is not None:
             section.fail("reference", problem)
     return reference
+
+
+def read_workflow_path(section: Section, base_dir: Path, uploads: UploadRules | None = None) -> tuple[str, str] | None:
+    """Read a ``workflow`` path (a ComfyUI workflow file): ``(as written, absolute path)``, or None.
+
+    The file itself is read and checked by :mod:`studio.project.self_hosted`.
+
+    Raises:
+        Invalid: A bad path, or (for an upload) a file outside the upload's folder.
+    """
+    return _input_path(section, "workflow", base_dir, uploads, "workflows")
+
+
+def _input_path(
+    section: Section, key: str, base_dir: Path, uploads: UploadRules | None, what: str
+) -> tuple[str, str] | None:
+    """A file the project reads (``key``): ``(as written, absolute path)``, or None when unset.
+
+    An uploaded project may read only files inside its own upload.
+    """
+    given = _path_text(section, key)
+    if given is None:
+        return None
+    path = resolve_path(base_dir, given)
+    if uploads is not None and not _inside(path, (uploads.folder,)):
+        section.fail(
+            key,
+            f"must be inside the uploaded project's folder (got {shown_path(given)}); "
+            f"a project with {what} is launched from its folder with `studio run`",
+        )
+    return given.strip(), path
 
 
 def read_publish_path(section: Section, base_dir: Path, uploads: UploadRules | None = None) -> str | None:

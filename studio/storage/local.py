@@ -20,7 +20,13 @@ from studio.errors import StudioError
 if TYPE_CHECKING:
     pass
 
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "text/plain": "txt"}
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "text/plain": "txt",
+    "application/json": "json",
+}
 
 
 class AssetMissing(StudioError):

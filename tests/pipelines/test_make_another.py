@@ -142,6 +142,8 @@ async def test_refused_replays_say_why_and_write_nothing(
         plan_replay(settings, catalog, assets, ReplayRequest(original.id, "vary-strong", provider="mistral"))
     with pytest.raises(ReplayError, match="makes one image"):
         plan_replay(settings, catalog, assets, ReplayRequest(original.id, "exact", count=2))
+    with pytest.raises(ReplayError, match="comfyui renders a workflow of your own"):
+        plan_replay(settings, catalog, assets, ReplayRequest(original.id, "remix", provider="comfyui"))
     plain = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(plain)
     with pytest.raises(StudioError, match="carries no studio recipe"):
