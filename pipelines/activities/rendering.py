@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from pipelines.activities.failures import inconsistent
+from pipelines.activities.node_calls import NodeWake, load_workflow, progress_reporter
 from pipelines.activities.provider_calls import BLOCKED_ERRORS, heartbeating, provider_failure
 from pipelines.activities.provider_registry import ProviderSet
 from pipelines.activities.unsaved import UnsavedRenders
@@ -25,6 +26,7 @@ from studio.catalog.models import Take
 from studio.catalog.stages import RenderStart, begin_render
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
+from studio.rendering.params import provider_params
 from studio.spending.prices import price_of
 from studio.states import CallStatus, TakeStatus
 from studio.storage.local import AssetStore, image_size
@@ -38,6 +40,7 @@ class RenderActivities:
     providers: ProviderSet
     policy: CallPolicy
     _unsaved: UnsavedRenders
+    _node_wake: NodeWake
 
     if TYPE_CHECKING:  # defined by StudioActivities
 
@@ -68,18 +71,9 @@ class RenderActivities:
         async def save_job(vendor_job: str) -> None:
             await asyncio.to_thread(self.catalog.set_attempt_job, attempt_id, vendor_job)
 
-        init_image = await asyncio.to_thread(self.assets.get, take.init_key) if take.init_key else None
-        request = RenderRequest(
-            prompt=take.prompt,
-            width=take.width,
-            height=take.height,
-            negative=take.negative,
-            seed=take.seed,
-            params=dict(take.params or {}),
-            job_id=start.job_id,
-            init_image=init_image,
-            strength=take.strength if init_image is not None else None,
-        )
+        request = await asyncio.to_thread(self._request, take, inp.provider, start, attempt_id)
+        # Self-hosted nodes report queue position and steps; the heartbeats carry them.
+        on_progress = progress_reporter(self.catalog, attempt_id, heartbeats=not activity.info().is_local)
         started = time.monotonic()
         try:
             kept = self._unsaved.kept(take.id, inp.provider)
@@ -87,10 +81,10 @@ class RenderActivities:
                 result = kept
             elif activity.info().is_local:
                 async with self._limit(inp.provider):
-                    result = await renderer.render(request, on_job=save_job)
+                    result = await renderer.render(request, on_job=save_job, on_progress=on_progress)
             else:
                 async with heartbeating():
-                    result = await renderer.render(request, on_job=save_job)
+                    result = await renderer.render(request, on_job=save_job, on_progress=on_progress)
         except ProviderError as err:
             await asyncio.to_thread(
                 self.catalog.finish_attempt,
@@ -101,12 +95,39 @@ class RenderActivities:
                 latency_ms=int((time.monotonic() - started) * 1000),
                 cost_usd=0.0,
             )
+            self._freed(inp.provider, start)
             raise provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
         self._unsaved.keep(take.id, inp.provider, result)
         await asyncio.to_thread(self._store_render, inp.provider, take, attempt_id, result, latency_ms, start.job_id)
         self._unsaved.stored(take.id, inp.provider)
+        self._freed(inp.provider, start)
         return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
+
+    def _freed(self, provider: str, start: RenderStart) -> None:
+        """The call's row is closed: its node is free for the renders this process has waiting."""
+        if start.node is not None:
+            self._node_wake.freed(provider)
+
+    def _request(self, take: Take, provider: str, start: RenderStart, attempt_id: int) -> RenderRequest:
+        """What to ask ``provider`` for: the take, the provider's own options, its node and graph (in a thread)."""
+        params = provider_params(take.params, provider)
+        init_image = self.assets.get(take.init_key) if take.init_key else None
+        return RenderRequest(
+            prompt=take.prompt,
+            width=take.width,
+            height=take.height,
+            negative=take.negative,
+            seed=take.seed,
+            params=params,
+            job_id=start.job_id,
+            init_image=init_image,
+            strength=take.strength if init_image is not None else None,
+            workflow=load_workflow(self.assets, params),
+            node=start.node,
+            # Self-hosted renderers name their job after it, so a retry finds the job again.
+            call_id=f"{take.id}/{attempt_id}",
+        )
 
     async def _finish(self, inp: StageInput, rendered: TakeOutcome) -> TakeOutcome:
         """Upscale and review a rendered take in this activity when asked to (``inp.finish``).
@@ -149,7 +170,8 @@ class RenderActivities:
                 raise ApplicationError(start.blocked.message, *hint, type=kind, non_retryable=True)
             if not info.is_local:
                 activity.heartbeat()
-            await asyncio.sleep(start.blocked.retry_in or BUSY_WAIT)
+            # Every node busy: a node freed by a render in this process wakes this one at once.
+            await self._node_wake.wait(inp.provider, start.blocked.retry_in or BUSY_WAIT)
 
     def _store_render(
         self,

@@ -14,6 +14,7 @@ from temporalio import activity
 from pipelines.activities.batch_end import BatchEndActivities
 from pipelines.activities.failures import inconsistent
 from pipelines.activities.interface import Activities, declared_activities
+from pipelines.activities.node_calls import NodeWake
 from pipelines.activities.planning import PlanningActivities
 from pipelines.activities.provider_calls import (
     PaidCall,
@@ -74,6 +75,7 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
         self.policy = policy or CallPolicy()
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._unsaved = UnsavedRenders()
+        self._node_wake = NodeWake()
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
         """This process's concurrency limit for an in-process provider (made in the worker's loop)."""

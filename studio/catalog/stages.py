@@ -8,11 +8,13 @@ stays idempotent. What they return are read-only snapshots, attached to no sessi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
 from studio.catalog.call_guard import Blocked, CallPolicy, check_call, lock_for_call
 from studio.catalog.models import Batch, Shot, Take, utcnow
+from studio.catalog.node_pool import choose_node
 from studio.catalog.store import Catalog
 from studio.catalog.tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
 from studio.errors import NotFound
@@ -35,6 +37,8 @@ class RenderStart:
         attempt_id: The call row written for this attempt (``None`` when ``done``).
         job_id: A vendor job an interrupted earlier call left running: resume it.
         blocked: Why the call may not start now (budget, busy, circuit open); nothing was written.
+        node: The render node (URL) of a self-hosted pool this call goes to: the node of the
+            job it resumes, else a free, healthy one (``None`` for providers without nodes).
     """
 
     take: Take
@@ -42,6 +46,7 @@ class RenderStart:
     attempt_id: int | None = None
     job_id: str | None = None
     blocked: Blocked | None = None
+    node: str | None = None
 
 
 def begin_render(
@@ -67,41 +72,29 @@ def _begin_render(
 ) -> RenderStart:
     """Start a render call in one transaction; see begin_render.
 
-    Long because the steps (reuse a lost call's job, check the guard, mark the take rendering, write the call) must run in this order in one transaction.
+    The steps (reuse a lost call's job, check the guard, choose the node, mark the take
+    rendering, write the call) must run in this order in one transaction.
     """
     row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
     if row is None:
         raise NotFound("take", take_id)
     take = snapshot(Take, row)
-    started_calls = (
-        ATTEMPT.c.take_id == take_id,
-        ATTEMPT.c.stage == "render",
-        ATTEMPT.c.status == CallStatus.STARTED,
-    )
     now = utcnow()
     if take.status in DONE_RENDERING and take.asset_key:
         # Rendered by an attempt whose reply was lost: close calls a dead worker left open,
         # so they hold no budget reservation or in-flight slot.
-        conn.execute(
-            update(ATTEMPT).where(*started_calls).values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
-        )
+        _close_lost_calls(conn, take_id, None, now)
         return RenderStart(take, done=True)
     guarded = policy if policy is not None and policy.watches(provider, price) else None
     if guarded is not None:
         lock_for_call(conn, take.batch_id, provider)
-    # A call begun and never finished: its worker died. Count it as lost, but keep its vendor
-    # job so this attempt polls that job instead of paying for a new one.
-    lost = conn.execute(
-        update(ATTEMPT)
-        .where(*started_calls, ATTEMPT.c.provider == provider)
-        .values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
-        .returning(ATTEMPT.c.id, ATTEMPT.c.job_id)
-    ).all()
-    job_id = next((job for _, job in sorted(lost, reverse=True) if job), None)  # the latest job
+    job_id, job_node = _close_lost_calls(conn, take_id, provider, now)
+    node: str | None = None
     if guarded is not None:
-        blocked = _guard(conn, take.batch_id, provider, price, guarded)
-        if blocked is not None:
-            return RenderStart(take, done=False, blocked=blocked)
+        checked = _checks(conn, take.batch_id, provider, price, guarded, job_node if job_id else None)
+        if isinstance(checked, Blocked):
+            return RenderStart(take, done=False, blocked=checked)
+        node = checked
     if take.status == TakeStatus.PLANNED:
         take = snapshot(Take, row, status=TakeStatus.RENDERING)
         conn.execute(update(TAKE).where(TAKE.c.id == take_id).values(status=TakeStatus.RENDERING))
@@ -121,12 +114,54 @@ def _begin_render(
             status=CallStatus.STARTED,
             job_id=job_id,
             cost_usd=price,
-            # After the checks: a half-open circuit counts probes started since it half-opened.
+            node=node,
+            # After the checks: a half-open circuit (or node) counts probes started since it half-opened.
             started_at=utcnow(),
         )
         .returning(ATTEMPT.c.id)
     ).scalar_one()
-    return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id)
+    return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id, node=node)
+
+
+def _close_lost_calls(
+    conn: Connection, take_id: str, provider: str | None, now: datetime
+) -> tuple[str | None, str | None]:
+    """Mark the take's render calls a dead worker left open (to ``provider``, or any) as lost.
+
+    A call begun and never finished: its worker died. It holds no budget reservation, in-flight
+    slot or node slot any more, but its vendor job may still finish.
+
+    Returns:
+        The vendor job of the latest of them, if any (this attempt polls that job instead of
+        paying for a new one), and the render node that job runs on (self-hosted providers).
+    """
+    started = (ATTEMPT.c.take_id == take_id, ATTEMPT.c.stage == "render", ATTEMPT.c.status == CallStatus.STARTED)
+    to_provider = () if provider is None else (ATTEMPT.c.provider == provider,)
+    lost = conn.execute(
+        update(ATTEMPT)
+        .where(*started, *to_provider)
+        .values(status=CallStatus.LOST, finished_at=now, cost_usd=0.0)
+        .returning(ATTEMPT.c.id, ATTEMPT.c.job_id, ATTEMPT.c.node)
+    ).all()
+    return next(((job, node) for _, job, node in sorted(lost, reverse=True) if job), (None, None))
+
+
+def _checks(
+    conn: Connection, batch_id: str, provider: str, price: float, policy: CallPolicy, resumed_node: str | None
+) -> Blocked | str | None:
+    """The guard, then (self-hosted providers) the node, read in the call's transaction.
+
+    Args:
+        resumed_node: The node of the vendor job this call resumes: it stays there, whatever
+            that node's load, since it is the same job.
+
+    Returns:
+        Why the call may not start; else the node it goes to (``None`` for providers without nodes).
+    """
+    blocked = _guard(conn, batch_id, provider, price, policy)
+    if blocked is not None or provider not in policy.nodes:
+        return blocked
+    return resumed_node or choose_node(conn, provider, policy.nodes[provider], policy, utcnow())
 
 
 def _guard(conn: Connection, batch_id: str, provider: str, price: float, policy: CallPolicy) -> Blocked | None:

@@ -256,6 +256,15 @@ class Catalog(LineageQueries):
             row.job_id = job_id
             s.add(row)
 
+    def set_attempt_progress(self, attempt_id: int, progress: dict[str, Any]) -> None:
+        """Save the last progress a self-hosted node reported for a call (queue position, steps).
+
+        One UPDATE: it runs at every progress report of a job.
+        """
+        with self.engine.begin() as conn:
+            if conn.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(progress=progress)).rowcount == 0:
+                raise NotFound("attempt", str(attempt_id))
+
     def attempts(self, *, batch_id: str | None = None, take_id: str | None = None) -> list[ProviderAttempt]:
         """Provider calls of a batch or a take, oldest first."""
         with self.session() as s:
