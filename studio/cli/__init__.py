@@ -28,6 +28,7 @@ examples:
   studio show BATCH/SHOT/2                    a take's recipe, what it came from, what was made from it
   studio find --prompt lighthouse --approved  search takes (--seed, --provider, --batch)
   studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
+  studio nodes                                your render nodes (COMFYUI_URLS, A1111_URLS): up, queue, jobs, s/image
   studio db upgrade                           bring the catalog's schema up to date (`studio db current`: where it is)
 """
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         dashboard,
         db,
         lineage,
+        nodes,
         repair,
         replay,
         schema,
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(sub)
     repair.register(sub)
     schema.register(sub)
+    nodes.register(sub)
     return parser
 
 

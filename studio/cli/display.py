@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,6 +24,7 @@ from studio.outages.notes import catalog_outage
 from studio.spending.money import usd
 from studio.states import BatchState
 from studio.views.batches import waiting_text
+from studio.views.progress import progress_digest, take_progress_line
 from studio.views.status import TERMINAL_STATES, batch_summary, shots_waiting
 from studio.views.summary import BatchOverview, BatchSummary, CostSummary, TakeRow
 
@@ -44,9 +46,11 @@ def _update_bars(progress: Progress, bars: dict[str, TaskID], summary: BatchSumm
             continue
         extra = ""
         if counts.failed:
-            extra = f"[red]{counts.failed} failed"
+            extra = f"[red]{counts.failed} failed[/]"
         elif stage == "review" and counts.done and counts.passed is not None:
             extra = f"{counts.done - counts.passed} flagged" if counts.done > counts.passed else ""
+        if stage == "render" and summary.progress:  # self-hosted nodes' queues and sampler steps
+            extra = " · ".join(part for part in (extra, escape(progress_digest(summary.progress))) if part)
         progress.update(bars[stage], completed=counts.done, total=counts.total or None, extra=extra)
 
 
@@ -172,6 +176,8 @@ def print_batch(summary: BatchSummary) -> None:
         console.print(
             f"[bold red]{alert.provider}: {alert.message}[/] — {alert.calls} call(s), last: {alert.last_error}"
         )
+    for item in summary.progress:
+        console.print(take_progress_line(item), markup=False, highlight=False)
     print_takes(summary.take_details)
     console.print(f"output: {summary.output_dir}")
     if summary.error:

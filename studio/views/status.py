@@ -25,6 +25,7 @@ from studio.states import (
     ShotStage,
     TakeStatus,
 )
+from studio.views.progress import progress_of
 from studio.views.summary import (
     ApprovalProgress,
     BatchOverview,
@@ -49,8 +50,10 @@ LOUD_HINTS = {
     "AuthFailed": "the key was refused: check {key}",
     "InvalidRequest": "the vendor refused our request: check the model and parameters in settings",
 }
-# The environment variable holding each vendor's key, from the provider table.
-KEY_NAMES = table.key_variables()
+# The environment variable holding each vendor's key (a self-hosted provider's credential), from the table.
+KEY_NAMES = {name: setting.env for name, setting in table.key_settings().items()} | {
+    spec.name: spec.auth.env for spec in table.PROVIDERS if spec.auth is not None
+}
 
 
 def _iso(value: Any) -> str | None:
@@ -229,6 +232,7 @@ def batch_summary(
         alerts=tuple(provider_alerts(attempts)),
         waiting_for=tuple(waiting_for(catalog, shots)) if batch.state not in TERMINAL_STATES else (),
         take_details=tuple(take_rows(takes)),
+        progress=progress_of(attempts) if batch.state not in TERMINAL_STATES else (),
     )
 
 

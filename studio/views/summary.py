@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.spending.budget import Spend
+from studio.views.progress import TakeProgress
 
 JsonObject = dict[str, Any]
 
@@ -309,6 +310,7 @@ class BatchSummary:
         alerts: Configuration refusals, loudly.
         waiting_for: What it waits for besides humans (nothing once it has ended).
         take_details: One row per take.
+        progress: Takes a self-hosted render node works on now (queue, steps); a new key, last.
     """
 
     batch_id: str
@@ -328,6 +330,7 @@ class BatchSummary:
     alerts: tuple[ProviderAlert, ...]
     waiting_for: tuple[WaitingFor, ...]
     take_details: tuple[TakeRow, ...]
+    progress: tuple[TakeProgress, ...] = ()
 
     def to_json(self) -> JsonObject:
         """The `studio status BATCH --json` object (stable keys)."""
@@ -349,6 +352,7 @@ class BatchSummary:
             "alerts": [alert.to_json() for alert in self.alerts],
             "waiting_for": [wait.to_json() for wait in self.waiting_for],
             "take_details": [row.to_json() for row in self.take_details],
+            "progress": [p.to_json() for p in self.progress],
         }
 
 

@@ -1,7 +1,8 @@
 """`studio status` reads typed read models, and its `--json` stays what it was, byte for byte.
 
 The goldens in tests/fixtures/status-json/ were printed by the studio of commit 72e96b6 (status as
-dictionaries, before the read models) for the rows of tests/studio/status_rows.py. An open
+dictionaries, before the read models) for the rows of tests/studio/status_rows.py, with one key
+added since, last: ``progress`` (self-hosted render nodes' live progress, issue 14). An open
 circuit's ``until`` follows the clock: it reads ``<until>`` there and is checked apart.
 """
 
@@ -52,6 +53,7 @@ SUMMARY = {
     "alerts": (list,),
     "waiting_for": (list,),
     "take_details": (list,),
+    "progress": (list,),  # added with self-hosted render nodes (issue 14): a new key, last
 }
 SHOTS = (
     *("total", "pending", "rendering", "waiting_for_provider", "upscaling", "reviewing", "awaiting_budget"),

@@ -25,6 +25,11 @@ CLEARED = (
     "GEMINI_API_KEY",
     "REPLICATE_API_TOKEN",
     "FAL_KEY",
+    # Nor their own GPUs (the Batches page's "Render nodes" panel, `studio nodes`).
+    "COMFYUI_URLS",
+    "COMFYUI_TOKEN",
+    "A1111_URLS",
+    "A1111_AUTH",
     "STUDIO_PRICES",
 )
 """Variables of the developer's shell that would point the studio elsewhere than the test's settings."""

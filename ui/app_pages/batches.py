@@ -8,6 +8,7 @@ from studio.views.batches import BatchLine, batches_board, board_totals
 from studio.views.status import TERMINAL_STATES
 from ui import routes
 from ui.badges import SKIPPED, ago, clock, money, state_badge
+from ui.nodes_panel import nodes_panel
 from ui.resources import current_settings, open_catalog
 
 REFRESH_SECONDS, IDLE_REFRESH_SECONDS = 3, 15
@@ -84,4 +85,5 @@ def _board() -> None:
         st.caption(f"Showing the newest {SHOWN} batches; `studio status` lists them all.")
 
 
+nodes_panel(settings, catalog)  # the creator's own GPUs, where render nodes are set
 _board()

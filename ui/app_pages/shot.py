@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import studio.ids
+from studio.catalog.store import Catalog
 from studio.errors import NotFound
 from studio.states import ShotStage, TakeStatus
 from studio.views.batches import (
@@ -15,6 +16,7 @@ from studio.views.batches import (
     shot_detail,
     workflow_url,
 )
+from studio.views.progress import progress_text, shot_progress
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
 from ui.lineage_panel import make_another_panel, recipe_and_lineage
@@ -45,6 +47,25 @@ def _attempts(take: TakeDetail) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+PROGRESS_REFRESH = 2  # seconds between two looks at the render nodes' progress
+
+
+def _rendering_now(catalog: Catalog, shot_key: str) -> None:
+    """A line per take a render node works on now (queue, sampler steps), refreshed while any is."""
+    if not shot_progress(catalog, shot_key):
+        return
+
+    @st.fragment(run_every=PROGRESS_REFRESH)
+    def _lines() -> None:
+        live = shot_progress(catalog, shot_key)
+        if not live:
+            st.rerun()  # done: the whole page draws again, with the new images
+        for take_id, item in live.items():
+            st.info(f"Take {studio.ids.take_number(take_id)}: {progress_text(item)}", icon=":material/memory:")
+
+    _lines()
 
 
 def _opening_tab(takes: list[TakeDetail], labels: list[str]) -> str | None:
@@ -106,6 +127,7 @@ if shot.negative:
     st.caption(f"Negative: {shot.negative}")
 
 st.subheader("Takes")
+_rendering_now(catalog, shot.key)
 cards = [t.card for t in detail.takes]
 if any(c.image_key for c in cards):
     thumbnail_rows(settings, [(c.image_key, _take_caption(c)) for c in cards])
