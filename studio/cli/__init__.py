@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from studio.errors import StudioError
 
@@ -72,6 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_problem(err: Any) -> str:
+    """One line saying which settings are wrong (a pydantic ``ValidationError`` of :class:`Settings`).
+
+    Names each variable as the user set it (``STUDIO_SHOTS_IN_FLIGHT``, ``COMFYUI_URLS``), not
+    the field behind it, and says what is wrong, without pydantic's links and input dumps.
+    """
+    from studio.settings import Settings
+
+    parts = []
+    for problem in err.errors():
+        field = str(problem["loc"][0]) if problem.get("loc") else ""
+        info = Settings.model_fields.get(field)
+        name = (info.alias if info is not None and info.alias else f"STUDIO_{field.upper()}") if field else ""
+        message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{name}: {message}" if name else message)
+    return "bad settings: " + "; ".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
@@ -85,8 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:
+        from pydantic import ValidationError
+
         from studio.outages.classify import classify_outage
 
+        if isinstance(err, ValidationError) and err.title == "Settings":
+            print(f"studio: {settings_problem(err)}", file=sys.stderr)
+            return 2
         outage = classify_outage(err)
         if outage is None:
             raise

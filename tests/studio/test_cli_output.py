@@ -162,3 +162,25 @@ def test_shots_that_differ_are_named(home: Settings, tmp_path: Path, capsys: pyt
         "studio: shot s01-establishing-wide-shot: rendering on local (procedural preview): no key for "
         "mistral (MISTRAL_API_KEY), gemini (GEMINI_API_KEY), replicate (REPLICATE_API_TOKEN), fal (FAL_KEY)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("STUDIO_SHOTS_IN_FLIGHT", "0", "STUDIO_SHOTS_IN_FLIGHT: Input should be greater than or equal to 1"),
+        ("COMFYUI_URLS", "gpu-box:8188", "COMFYUI_URLS: render node 'gpu-box:8188' is not an http(s)://host:port URL"),
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_variable(
+    variable: str,
+    value: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    assert main(["nodes", "--no-probe"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"studio: bad settings: {said}\n"
