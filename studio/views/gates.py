@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from studio.catalog.models import Approval, Batch, Shot, Take
@@ -19,6 +20,8 @@ from studio.catalog.store import Catalog
 from studio.states import GateAction, ShotStage, TakeStatus
 
 WAITING_STAGE = ShotStage.AWAITING_APPROVAL
+# A shot in one of these stages has left its gate for good: no new round will come.
+CLOSED_STAGES = (ShotStage.PUBLISHING, ShotStage.PUBLISHED, ShotStage.REJECTED, ShotStage.FAILED, ShotStage.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class GateChoice:
     review_score: float | None
     review_passed: bool | None
     round: int = 1
+
+
+@dataclass(frozen=True)
+class GateRound:
+    """The takes one round of a gate offered.
+
+    Attributes:
+        number: 1 for the first takes, then +1 each time changes were requested.
+        note: The change request that started this round (``None`` for round 1).
+        choices: The round's takes, by number.
+    """
+
+    number: int
+    note: str | None
+    choices: tuple[GateChoice, ...]
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,20 @@ class PendingGate:
         if not scored:
             return None
         return min(scored, key=lambda c: (not c.review_passed, -(c.review_score or 0.0), c.number)).number
+
+    @property
+    def rounds(self) -> tuple[GateRound, ...]:
+        """The choices grouped by round, newest round first; round ``n`` > 1 carries the note that asked for it."""
+        numbers = sorted({c.round for c in self.choices}, reverse=True)
+
+        def note(number: int) -> str | None:
+            # The n-th "changes" decision (oldest first) started round n + 1.
+            index = number - 2
+            return self.change_requests[index] if 0 <= index < len(self.change_requests) else None
+
+        return tuple(
+            GateRound(number, note(number), tuple(c for c in self.choices if c.round == number)) for number in numbers
+        )
 
 
 def _choices(takes: list[Take]) -> tuple[GateChoice, ...]:
@@ -119,3 +151,84 @@ def pending_gates(catalog: Catalog, *, batch_id: str | None = None) -> list[Pend
         )
         for shot in shots
     ]
+
+
+@dataclass(frozen=True)
+class Rework:
+    """A shot whose gate was answered "changes" and whose new round is not ready yet.
+
+    Attributes:
+        shot_id: The shot's id within its batch.
+        position: Its storyboard order.
+        note: What was asked for.
+    """
+
+    shot_id: str
+    position: int
+    note: str
+
+
+def reworks(catalog: Catalog, *, batch_id: str) -> list[Rework]:
+    """Shots of ``batch_id`` rendering a new round someone asked for, in storyboard order.
+
+    The stage alone cannot tell: a shot keeps ``awaiting_approval`` in the catalog until its next
+    round reopens the gate. So a shot is in rework when its latest decision asked for changes,
+    it has not left for good, and its gate has not reopened since that decision.
+    """
+    with catalog.session() as s:
+        shots = list(s.exec(select(Shot).where(Shot.batch_id == batch_id, col(Shot.stage).not_in(CLOSED_STAGES))))
+        latest: dict[str, Approval] = {}
+        for approval in s.exec(select(Approval).where(Approval.batch_id == batch_id).order_by(col(Approval.id))):
+            latest[approval.shot_key] = approval
+    found = []
+    for shot in shots:
+        last = latest.get(shot.key)
+        if last is None or last.decision != GateAction.CHANGES:
+            continue
+        if shot.stage == WAITING_STAGE and last.decided_at < shot.updated_at:
+            continue  # the gate reopened with the new round
+        found.append(Rework(shot.shot_id, shot.position, last.note))
+    return sorted(found, key=lambda r: r.position)
+
+
+GateSignature = tuple[tuple[str, str, datetime, datetime | None, int, int], ...]
+
+
+def gate_signature(catalog: Catalog, *, batch_id: str | None = None) -> GateSignature:
+    """A small fingerprint of the gates a page shows; it changes whenever such a page would.
+
+    One query, cheap enough to poll every few seconds from an open page: per shot that waits
+    (or, for one batch, that ever had a decision) its stage, when the stage was last written,
+    its latest decision, newest round and how many takes are on offer. A new round, a decision
+    made elsewhere, a gate opening or closing each change it.
+    """
+    shot_key = col(Shot.key)
+    imaged = and_(
+        col(Take.shot_key) == shot_key,
+        col(Take.status) != TakeStatus.FAILED,
+        or_(col(Take.final_key).is_not(None), col(Take.asset_key).is_not(None)),
+    )
+    waiting = col(Shot.stage) == WAITING_STAGE
+    query = sa_select(
+        shot_key,
+        col(Shot.stage),
+        col(Shot.updated_at),
+        sa_select(func.max(Approval.decided_at)).where(col(Approval.shot_key) == shot_key).scalar_subquery(),
+        sa_select(func.coalesce(func.max(Take.round), 0)).where(imaged).scalar_subquery(),
+        sa_select(func.count()).where(imaged).scalar_subquery(),
+    )
+    if batch_id is None:
+        query = query.where(waiting)
+    else:
+        # A batch's page also follows its shots in rework, so it notices a rework that fails.
+        ever_decided = sa_select(col(Approval.id)).where(col(Approval.shot_key) == shot_key).exists()
+        query = query.where(col(Shot.batch_id) == batch_id, or_(waiting, ever_decided))
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(query.order_by(shot_key)).all()
+    # Takes of a round still rendering count only once their gate (re)opens: no redraw per take.
+    return tuple(
+        (key, stage, updated, last, newest, count)
+        if stage == WAITING_STAGE and (last is None or last < updated)
+        else (key, stage, updated, last, 0, 0)
+        for key, stage, updated, last, newest, count in rows
+    )

@@ -132,6 +132,12 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
 
     other = f"{batch_id}/host-reaction"
     assert not [b for b in at.button if b.key == f"approve-{shot_key}"]  # answered: gone from the inbox
+    # Request changes works on the first click (no waiting for the note box to lose focus); an
+    # empty note is refused with a word, and nothing is decided.
+    at.button(key=f"changes-{other}").click()
+    await run(at)
+    assert f"{other}: write what should change in the note first." in texts(at)
+    assert catalog.approvals(shot_key=other) == []
     # Request changes: the note goes to the prompt, the shot renders a new round and comes back.
     at.text_input(key=f"note-{other}").set_value("warmer light")
     await run(at)
@@ -204,7 +210,7 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     assert (asked.decision, asked.who, asked.note) == ("changes", "client", "more sparks")
     await wait_for(lambda: [g.shot_key for g in pending_gates(catalog, batch_id=batch_id)] == [campfire], "round 2")
     await run(at)
-    assert "You asked for: *more sparks*" in texts(at)
+    assert "**Round 2 — you asked: more sparks**" in texts(at)  # newest round first; round 1 folded
     assert [i.captions[0] for i in at.image][:2] == ["Take 9", "Take 10"]
 
     at = await run(new_app(share=token + "x"))

@@ -11,9 +11,10 @@ from pipelines.client.ui_actions import (
     answer_gate,
 )
 from studio.states import GateAction
-from studio.views.gates import GateChoice, PendingGate, pending_gates
+from studio.views.gates import GateChoice, PendingGate, gate_signature, pending_gates
 from ui import routes
 from ui.badges import ago
+from ui.live import rerun_on_change
 from ui.notices import notify, show_notices
 from ui.resources import current_settings, open_catalog
 from ui.thumb_rows import thumbnail_rows
@@ -33,6 +34,11 @@ def _answer(gate: PendingGate, action: GateAction) -> None:
     key = gate.shot_key
     take = st.session_state.get(f"take-{key}") if action == GateAction.APPROVE else None
     note = st.session_state.get(f"note-{key}", "").strip() if action != GateAction.APPROVE else ""
+    if action == GateAction.CHANGES and not note:
+        # The button stays enabled (a text box sends its text only on blur or Enter, so a button
+        # that waited for it would need two clicks); an empty note is refused here instead.
+        notify("warning", f"{key}: write what should change in the note first.")
+        return
     try:
         message = answer_gate(
             settings, gate.batch_id, gate.shot_id, action=action, take=take, who=settings.owner_name, note=note
@@ -76,9 +82,7 @@ def _gate(gate: PendingGate) -> None:
                 on_click=_answer,
                 args=(gate, GateAction.APPROVE),
             )
-        note = st.text_input(
-            "Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke"
-        )
+        st.text_input("Note (for reject or changes)", key=f"note-{key}", placeholder="e.g. warmer light, less smoke")
         reject, changes, link = st.columns([1, 1, 2], vertical_alignment="center")
         with reject:
             st.button("Reject", key=f"reject-{key}", width="stretch", on_click=_answer, args=(gate, GateAction.REJECT))
@@ -87,7 +91,6 @@ def _gate(gate: PendingGate) -> None:
                 "Request changes",
                 key=f"changes-{key}",
                 width="stretch",
-                disabled=not note.strip(),
                 on_click=_answer,
                 args=(gate, GateAction.CHANGES),
                 help="The note is added to the prompt; the shot renders new takes and comes back here.",
@@ -108,9 +111,13 @@ def _caption(choice: GateChoice) -> str:
     return text
 
 
+# Read before drawing: a change between this read and the draw only costs one extra redraw.
+drawn = gate_signature(catalog)
 gates = pending_gates(catalog)
 if not gates:
     st.info("Nothing is waiting for approval.", icon=":material/inbox:")
     st.page_link(routes.BATCHES, label="All batches", icon=":material/view_list:")
 for gate in gates:
     _gate(gate)
+# A gate that opens, a new round, a decision made elsewhere (the client's link, the CLI) shows up by itself.
+rerun_on_change(lambda: gate_signature(catalog), drawn, key="approvals-drawn")

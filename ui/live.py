@@ -1,0 +1,33 @@
+"""Pages that follow the studio by themselves: a cheap poll that redraws the page on a change.
+
+A page reads a small signature of what it shows *before* drawing it, draws, then calls
+:func:`rerun_on_change`. A fragment polls the signature every few seconds and reruns the whole
+page only when it differs, so an idle page costs one small query per poll. Widgets keep their
+keys across such a rerun, so what a visitor was typing stays in its box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+import streamlit as st
+
+EVERY_SECONDS = 2.0
+
+
+def rerun_on_change(signature: Callable[[], Hashable], drawn: Hashable, *, key: str) -> None:
+    """Rerun the page when ``signature()`` stops being ``drawn`` (the signature the page was drawn from).
+
+    Args:
+        signature: Reads the current signature (one cheap query).
+        drawn: What ``signature()`` returned before the page drew its content.
+        key: Session-state key that keeps ``drawn`` between polls; one per page.
+    """
+    st.session_state[key] = drawn
+    _poll(signature, key)
+
+
+@st.fragment(run_every=EVERY_SECONDS)
+def _poll(signature: Callable[[], Hashable], key: str) -> None:
+    if signature() != st.session_state.get(key):
+        st.rerun(scope="app")
