@@ -87,6 +87,20 @@ def ago(value: datetime | str | None, now: datetime | None = None) -> str:
     return f"{seconds} s ago"
 
 
+def time_left(value: datetime | str | None, now: datetime | None = None) -> str:
+    """``"2 days"``, ``"5 h"``, ``"12 min"``: how long until ``value`` (``"moments"`` once it is near)."""
+    moment = as_utc(value)
+    if moment is None:
+        return "—"
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return "moments"
+
+
 def clock(value: datetime | str | None) -> str:
     """``YYYY-MM-DD HH:MM`` UTC, or an em dash."""
     moment = as_utc(value)

@@ -90,6 +90,15 @@ def verify_share_token(token: str, *, secret: str, now: datetime) -> str:
     Raises:
         LinkInvalid: The token is malformed, forged, tampered with or expired.
     """
+    return read_share_token(token, secret=secret, now=now)[0]
+
+
+def read_share_token(token: str, *, secret: str, now: datetime) -> tuple[str, datetime]:
+    """The batch id a token opens and when it stops working, if its signature holds and it has not expired.
+
+    Raises:
+        LinkInvalid: The token is malformed, forged, tampered with or expired.
+    """
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN or token.count(".") != 1:
         raise LinkInvalid("malformed")
     body_text, signature_text = token.split(".")
@@ -109,7 +118,7 @@ def verify_share_token(token: str, *, secret: str, now: datetime) -> str:
         now = now.replace(tzinfo=UTC)
     if now.timestamp() >= expiry:
         raise LinkInvalid("expired")
-    return batch_id
+    return batch_id, datetime.fromtimestamp(expiry, UTC)
 
 
 def share_secret(settings: Settings) -> str:
@@ -150,3 +159,12 @@ def open_share_link(settings: Settings, token: str, *, now: datetime | None = No
         LinkInvalid: The token is not valid now.
     """
     return verify_share_token(token, secret=share_secret(settings), now=now or datetime.now(UTC))
+
+
+def share_link_expiry(settings: Settings, token: str, *, now: datetime | None = None) -> datetime:
+    """When a valid link stops working (for the page to say so).
+
+    Raises:
+        LinkInvalid: The token is not valid now.
+    """
+    return read_share_token(token, secret=share_secret(settings), now=now or datetime.now(UTC))[1]

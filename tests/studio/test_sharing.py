@@ -15,6 +15,7 @@ from studio.review.sharing import (
     LinkInvalid,
     make_share_token,
     open_share_link,
+    share_link_expiry,
     share_secret,
     share_url,
     verify_share_token,
@@ -83,6 +84,14 @@ def test_share_url_opens_its_batch(settings: Settings) -> None:
     assert open_share_link(settings, url.split("share=", 1)[1]) == "film-abc123"
     with pytest.raises(LinkInvalid):
         open_share_link(settings, url.split("share=", 1)[1], now=datetime.now(UTC) + timedelta(hours=2))
+
+
+def test_a_link_says_when_it_stops_working(settings: Settings) -> None:
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    token = share_url(settings, "film-abc123", hours=72, now=now).split("share=", 1)[1]
+    assert share_link_expiry(settings, token, now=now) == datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    with pytest.raises(LinkInvalid):
+        share_link_expiry(settings, token, now=now + timedelta(hours=72))
 
 
 def _batch(batch_id: str, name: str) -> Batch:

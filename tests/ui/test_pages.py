@@ -183,6 +183,8 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     at = await run(new_app(share=token))
     stale = await run(new_app(share=token))  # a second tab, opened before the first one answers
     assert not at.sidebar.children  # no navigation, no owner data
+    expiry = next(c.value for c in at.caption if c.value.startswith("This link works until "))
+    assert expiry.endswith(" UTC (2 days left).")  # studio share's 72 h, made a moment ago
     approve = [b for b in at.button if b.label == "Approve this one"]
     assert len(approve) == 16 and len(at.image) == 16
     at.button(key="approve-host-reaction-5").click()

@@ -18,10 +18,11 @@ from pipelines.client.ui_actions import (
     answer_gate,
 )
 from studio.errors import NotFound
-from studio.review.sharing import LinkInvalid, open_share_link
+from studio.review.sharing import LinkInvalid, open_share_link, share_link_expiry
 from studio.states import GateAction
 from studio.views.gates import GateChoice, GateRound, PendingGate, Rework, gate_signature, pending_gates, reworks
 from ui import routes
+from ui.badges import clock, time_left
 from ui.live import rerun_on_change
 from ui.notices import notify, show_notices
 from ui.resources import current_settings, open_catalog, thumb, warm
@@ -60,6 +61,11 @@ except NotFound:
 
 st.title(batch.project_name)
 st.caption("Pick the take you like for each shot, or tell us what to change.")
+try:
+    expires = share_link_expiry(settings, st.query_params.get(routes.SHARE_PARAM, ""))
+except LinkInvalid:
+    _refuse()
+st.caption(f"This link works until {clock(expires)} UTC ({time_left(expires)} left).")
 # Keyed containers keep the page's outline the same from one draw to the next, whatever notices
 # or status they hold, so a live redraw does not shift (and reset) the note the client is typing.
 with st.container(key="client-notices"):
