@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -96,8 +97,6 @@ class NodeWake:
 
 def load_workflow(assets: AssetStore, params: Mapping[str, Any]) -> dict[str, Any] | None:
     """The graph template a take's params name (``workflow``: its asset key), read from the asset store."""
-    import json
-
     key = params.get("workflow")
     if not isinstance(key, str) or not key:
         return None

@@ -63,6 +63,17 @@ def gpu_settings(temporal_address: str, tmp_path: Path, backend: dict[str, str])
     return make
 
 
+async def published_batch(settings: Settings, project: Path, *, shots: int) -> tuple[Catalog, str]:
+    """Launch ``project`` on an in-process worker and wait until every shot is published."""
+    catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
+    batch, _ = prepare_batch(settings, catalog, assets, project)
+    client = await connect(settings)
+    async with running_workers(client, settings):
+        await start_batch(client, settings, batch.id)
+        assert await wait_batch(client, batch.id) == {"published": shots}
+    return catalog, batch.id
+
+
 def render_calls(catalog: Catalog, batch_id: str) -> list[ProviderAttempt]:
     return [a for a in catalog.attempts(batch_id=batch_id) if a.stage == "render"]
 
@@ -73,16 +84,11 @@ async def test_a_failing_node_is_set_aside_and_the_batch_completes_on_the_other(
     good, bad = nodes
     bad.down("refuse")
     settings = gpu_settings(f"{good.base_url},{bad.base_url}", node_failures=2, node_cooldown=600)
-    catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
-    batch, _ = prepare_batch(settings, catalog, assets, gpu_project(tmp_path / "p", shots=6))
-    client = await connect(settings)
-    async with running_workers(client, settings):
-        await start_batch(client, settings, batch.id)
-        assert await wait_batch(client, batch.id) == {"published": 6}
+    catalog, batch_id = await published_batch(settings, gpu_project(tmp_path / "p", shots=6), shots=6)
 
-    takes = catalog.batch_takes(batch.id)
+    takes = catalog.batch_takes(batch_id)
     assert {t.provider for t in takes} == {"comfyui"}
-    calls = render_calls(catalog, batch.id)
+    calls = render_calls(catalog, batch_id)
     assert {a.node for a in calls if a.status == "succeeded"} == {good.base_url}
     failed = [a for a in calls if a.node == bad.base_url]
     # Set aside after two failures in a row: no take is sent there again within the cooldown.
@@ -162,18 +168,12 @@ async def test_every_node_down_fails_over_along_the_chain(
     first.down("refuse")
     second.down("refuse")
     settings = gpu_settings(f"{first.base_url},{second.base_url}", node_failures=1, node_cooldown=600)
-    catalog, assets = Catalog.open(settings.catalog_url), open_asset_store(settings)
-    # local closes every chain: with both GPUs off, the shots still come out (as previews).
-    batch, _ = prepare_batch(
-        settings, catalog, assets, gpu_project(tmp_path / "p", shots=3, chain='["comfyui", "local"]')
-    )
-    client = await connect(settings)
-    async with running_workers(client, settings):
-        await start_batch(client, settings, batch.id)
-        assert await wait_batch(client, batch.id) == {"published": 3}
+    # local closes this chain: with both GPUs off, the shots still come out (as previews).
+    project = gpu_project(tmp_path / "p", shots=3, chain='["comfyui", "local"]')
+    catalog, batch_id = await published_batch(settings, project, shots=3)
 
-    assert {t.provider for t in catalog.batch_takes(batch.id)} == {"local"}
-    failed = [a for a in render_calls(catalog, batch.id) if a.provider == "comfyui"]
+    assert {t.provider for t in catalog.batch_takes(batch_id)} == {"local"}
+    failed = [a for a in render_calls(catalog, batch_id) if a.provider == "comfyui"]
     assert {a.node for a in failed} == {first.base_url, second.base_url}
     assert len(failed) == 2, "a node set aside was called again within its cooldown"
 

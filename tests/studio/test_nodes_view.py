@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -131,7 +131,11 @@ def test_a_node_failing_in_a_row_is_set_aside_then_probing(
     )
     gpu, laptop = node_rows(catalog, settings, probe=False, pools=_pools())
     assert gpu.health == "set_aside" and gpu.aside_until is not None
-    assert abs((gpu.aside_until - (utcnow() + timedelta(seconds=50))).total_seconds()) < 5
+    # Set aside until the cooldown after its latest failure, exactly: read that failure back.
+    failures = catalog.attempts(batch_id="b-1")
+    latest = max(a.finished_at for a in failures if a.node == GPU and a.status == "failed" and a.finished_at)
+    latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)  # SQLite hands it back naive (UTC)
+    assert gpu.aside_until == latest + timedelta(seconds=settings.node_cooldown)
     assert gpu.health_text() == f"set aside until {gpu.aside_until:%H:%M:%S} UTC"
     assert gpu.jobs_done == 1 and gpu.last_error == "unavailable: comfyui at http://gpu-box:8188: connection refused"
     assert laptop.health == "probing" and laptop.aside_until is None
