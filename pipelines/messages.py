@@ -190,14 +190,16 @@ class Decision:
     Attributes:
         action: ``approve``, ``reject`` or ``changes`` (render again with ``note`` appended).
         take: Take number within the shot (required to approve).
-        who: Who decided (shown in history).
+        who: Who decided (shown in history): ``creator``, or the name a client's guest gave.
         note: Free text.
+        email: The guest's email, when a client decided through a link.
     """
 
     action: str
     take: int | None = None
     who: str = "creator"
     note: str = ""
+    email: str = ""
 
 
 @dataclass
@@ -210,6 +212,7 @@ class DecisionRecord:
     who: str
     note: str
     round: int = 1
+    email: str = ""
 
 
 @dataclass

@@ -244,6 +244,7 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
             decision=rec.action,
             take_id=rec.take_id,
             who=rec.who,
+            email=rec.email,
             note=rec.note,
         )
         await asyncio.to_thread(self.catalog.add_approval, approval)

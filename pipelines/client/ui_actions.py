@@ -79,6 +79,7 @@ def answer_gate(
     take: int | None = None,
     who: str,
     note: str = "",
+    email: str = "",
 ) -> str:
     """Answer a shot's approval gate; returns the gate's one-line confirmation.
 
@@ -90,13 +91,14 @@ def answer_gate(
         take: Take number to approve.
         who: Who decides (``client`` on the client page).
         note: Free text kept with the decision.
+        email: The guest's email (client page), kept with the decision.
 
     Raises:
         GateRefused: The gate refused (already decided, not waiting, unknown take or action).
         ConnectionFailed: Temporal is not reachable.
         ActionFailed: Temporal refused the call for another reason.
     """
-    decision = Decision(action, take, who=who, note=note)
+    decision = Decision(action, take, who=who, note=note, email=email)
     return _call(settings, "decide", lambda client: decide(client, batch_id, shot_id, decision))
 
 

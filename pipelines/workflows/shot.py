@@ -230,7 +230,9 @@ class ShotWorkflow(RenderChain):
     async def _record(self, decision: Decision) -> None:
         self.decision = decision
         take_id = ids.take_id(self.shot_key, decision.take) if decision.take is not None else None
-        record = DecisionRecord(self.shot_key, decision.action, take_id, decision.who, decision.note, self.round)
+        record = DecisionRecord(
+            self.shot_key, decision.action, take_id, decision.who, decision.note, self.round, decision.email
+        )
         await self._run(Activities.record_decision, record)
 
     async def _finish(self, inp: ShotInput, outcome: ShotOutcome, error: str | None = None) -> str:

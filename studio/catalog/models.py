@@ -121,6 +121,14 @@ class Take(SQLModel, table=True):
     review_notes: str | None = None
     review_model: str | None = None
     parent_take_id: str | None = None
+    mask_key: str | None = Field(
+        default=None, description="Asset key of the mask (white = change) an edit of init_key renders inside."
+    )
+    edit: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON),
+        description="A targeted rework: the note and the pins (x, y, radius, text) the mask was drawn from.",
+    )
     cost_usd: float = 0.0
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -165,8 +173,50 @@ class Approval(SQLModel, table=True):
     decision: str
     take_id: str | None = None
     who: str = "creator"
+    email: str = Field(default="", description="The guest's email when a client decided through a link.")
     note: str = ""
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+class Pin(SQLModel, table=True):
+    """A client's numbered note placed on a take (normalized to the image: 0..1 from the top left)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    take_id: str = Field(index=True)
+    shot_key: str = Field(index=True)
+    batch_id: str = Field(index=True)
+    number: int = Field(description="1, 2, … within the take, in the order pins were placed.")
+    x: float
+    y: float
+    radius: float = Field(default=0.12, description="Of the region to change, as a fraction of the image's width.")
+    text: str
+    who: str = "creator"
+    email: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+
+
+class Guest(SQLModel, table=True):
+    """Someone who opened a client link and gave a name and an email (kept for that browser)."""
+
+    id: str = Field(primary_key=True, description="Random id the browser keeps.")
+    batch_id: str = Field(index=True)
+    link_id: str | None = Field(default=None, description="The share link they came through (None: an older link).")
+    name: str
+    email: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShareLink(SQLModel, table=True):
+    """A client link handed out for a batch: listed, revocable, its last use seen."""
+
+    id: str = Field(primary_key=True, description="Random id, signed inside the link's token.")
+    batch_id: str = Field(index=True)
+    label: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 class Publication(SQLModel, table=True):
