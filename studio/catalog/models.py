@@ -89,6 +89,7 @@ class Shot(SQLModel, table=True):
     stage: str = ShotStage.PENDING  # a ShotStage, stored as its value
     final_take_id: str | None = None
     error: str | None = None
+    gate_due_at: datetime | None = Field(default=None, description="When the open approval gate's deadline passes.")
     updated_at: datetime = Field(default_factory=utcnow)
 
 

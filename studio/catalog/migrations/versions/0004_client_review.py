@@ -1,8 +1,8 @@
-"""client review: guests, pins on takes, share links, the guest's email on decisions, edit masks on takes
+"""client review: guests, pins on takes, share links, the guest's email on decisions, edit masks on takes, gate due times
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-01 16:37:00.012361
+Create Date: 2026-12-01 16:37:49.302616
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def upgrade() -> None:
         # Existing decisions were made before guests gave an address: empty, as the model's default.
         batch_op.add_column(sa.Column("email", sa.String(), nullable=False, server_default=""))
 
+    with op.batch_alter_table("shot", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("gate_due_at", sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table("take", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mask_key", sa.String(), nullable=True))
         batch_op.add_column(sa.Column("edit", sa.JSON(), nullable=True))
@@ -85,6 +88,9 @@ def downgrade() -> None:
     with op.batch_alter_table("take", schema=None) as batch_op:
         batch_op.drop_column("edit")
         batch_op.drop_column("mask_key")
+
+    with op.batch_alter_table("shot", schema=None) as batch_op:
+        batch_op.drop_column("gate_due_at")
 
     with op.batch_alter_table("approval", schema=None) as batch_op:
         batch_op.drop_column("email")
