@@ -44,6 +44,7 @@ class BatchBase(SQLModel):
     project_key: str = Field(description="Asset key of the project file text as launched.")
     seed: int
     approval_required: bool = False
+    watermark: bool = Field(default=False, description="Clients see watermarked previews until a take is approved.")
     output_dir: str
     parent_batch_id: str | None = None
     budget_usd: float | None = Field(default=None, description="Spending cap; None for none. Raised at a budget gate.")

@@ -1,8 +1,8 @@
-"""client review: guests, pins on takes, share links, the guest's email on decisions, edit masks on takes, gate due times
+"""client review: guests, pins on takes, share links, the guest's email on decisions, edit masks on takes, gate due times, watermarked previews
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-01 16:37:49.302616
+Create Date: 2026-12-01 16:38:13.528054
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def upgrade() -> None:
         # Existing decisions were made before guests gave an address: empty, as the model's default.
         batch_op.add_column(sa.Column("email", sa.String(), nullable=False, server_default=""))
 
+    with op.batch_alter_table("batch", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("watermark", sa.Boolean(), nullable=False, server_default=sa.false()))
+
     with op.batch_alter_table("shot", schema=None) as batch_op:
         batch_op.add_column(sa.Column("gate_due_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -91,6 +94,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("shot", schema=None) as batch_op:
         batch_op.drop_column("gate_due_at")
+
+    with op.batch_alter_table("batch", schema=None) as batch_op:
+        batch_op.drop_column("watermark")
 
     with op.batch_alter_table("approval", schema=None) as batch_op:
         batch_op.drop_column("email")
