@@ -56,6 +56,8 @@ class ModelInputs:
             image, image count); ``request.params`` never overrides these.
         image_input: The field that takes an input image for image-to-image, if any.
         strength_input: The field that says how far to move from it.
+        mask_input: The field that takes a mask (white = change) over the input image: the
+            model edits inside it (Flux Fill); ``None`` for models that take no mask.
         seeded: The vendor says the same seed + inputs + model version give the same image.
         replay_needs: Input values (sent, or the vendor default in ``defaults``) without which
             a seed does not give the same image again (Replicate Flux's ``go_fast``).
@@ -70,6 +72,7 @@ class ModelInputs:
     owned: frozenset[str] = frozenset()
     image_input: str | None = None
     strength_input: str | None = None
+    mask_input: str | None = None
     seeded: bool = True
     replay_needs: Mapping[str, Any] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -139,6 +142,31 @@ _REPLICATE: dict[str, ModelInputs] = {
         replay_needs={"prompt_upsampling": False},
         defaults={"prompt_upsampling": False},
     ),
+    # Fill models edit inside the mask and keep the input image's size: no size input is sent.
+    "black-forest-labs/flux-fill-pro": ModelInputs(
+        # Its outpaint input is left out on purpose: it ignores the mask.
+        fields=frozenset(
+            {"prompt", "image", "mask", "seed", "steps", "guidance", "safety_tolerance", "prompt_upsampling"}
+            | {"output_format"}
+        ),
+        always={"output_format": "png"},
+        owned=frozenset({"prompt", "seed", "image", "mask"}),
+        image_input="image",
+        mask_input="mask",
+        replay_needs={"prompt_upsampling": False},
+        defaults={"prompt_upsampling": False},
+    ),
+    "black-forest-labs/flux-fill-dev": ModelInputs(
+        fields=frozenset(
+            {"prompt", "image", "mask", "seed", "num_outputs", "num_inference_steps", "guidance", "megapixels"}
+            | {"output_format", "output_quality", "lora_weights", "lora_scale"}
+        ),
+        # match_input: the edit comes back at the input image's size, so the mask lines up with it.
+        always={"num_outputs": 1, "output_format": "png", "megapixels": "match_input"},
+        owned=frozenset({"prompt", "seed", "image", "mask", "num_outputs"}),
+        image_input="image",
+        mask_input="mask",
+    ),
     "nightmareai/real-esrgan": ModelInputs(
         fields=frozenset({"image", "scale", "face_enhance"}),
         owned=frozenset({"image", "scale"}),
@@ -183,6 +211,19 @@ _FAL: dict[str, ModelInputs] = {
         owned=_FAL_OWNED,
         image_input="image_url",
         strength_input="strength",
+    ),
+    # Fill (FLUX.1 [pro]) keeps the input image's size; enhance_prompt rewrites the prompt first.
+    "fal-ai/flux-pro/v1/fill": ModelInputs(
+        fields=frozenset(
+            {"prompt", "image_url", "mask_url", "seed", "sync_mode", "num_images", "output_format"}
+            | {"safety_tolerance", "enhance_prompt"}
+        ),
+        always={"num_images": 1, "output_format": "png"},
+        owned=frozenset({"prompt", "seed", "image_url", "mask_url", "num_images"}),
+        image_input="image_url",
+        mask_input="mask_url",
+        replay_needs={"enhance_prompt": False},
+        defaults={"enhance_prompt": False},
     ),
     # ESRGAN's scale range is the least certain figure here; the studio asks 2..4.
     "fal-ai/esrgan": ModelInputs(

@@ -54,6 +54,8 @@ DEFAULT_UPSCALE_CHAIN: tuple[str, ...] = tuple(
 )
 # Providers whose renderer starts from an input image (a replay's vary modes need one).
 IMAGE_INPUT: frozenset[str] = frozenset(spec.name for spec in PROVIDERS if spec.image_to_image)
+# Providers whose renderer edits inside a mask (a targeted rework sends them the pins' mask).
+MASK_EDIT: frozenset[str] = frozenset(spec.name for spec in PROVIDERS if spec.mask_edit)
 
 
 def canonical(name: str) -> str:

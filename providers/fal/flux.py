@@ -12,15 +12,18 @@ from typing import Any
 import fal_client
 
 from providers._http.errors import summarize_inline_images
+from providers._http.mask_edits import check_mask_edit
 from providers.base import JobCallback, ProgressCallback, Rejected, RenderRequest, RenderResult
 from providers.fal.jobs import PROVIDER, FalJobs, inline_image
-from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
+from providers.model_inputs import MODEL_INPUTS, ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_IMG2IMG_MODEL = "fal-ai/flux/dev/image-to-image"
 DEFAULT_IMG2IMG_STRENGTH = 0.95
 """fal's own default for ``strength``; sent explicitly so the recorded recipe says what ran."""
+DEFAULT_FILL_MODEL = "fal-ai/flux-pro/v1/fill"
+"""Where a mask edit goes unless its params name another endpoint that takes a mask."""
 
 
 class FalRenderer:
@@ -44,11 +47,18 @@ class FalRenderer:
     strength) and names the endpoint lacks are not taken from them. ``model`` in the params
     picks the endpoint in either mode.
 
+    A request with a ``mask`` (white = change) is a targeted edit of its ``init_image``: it goes
+    to FLUX.1 [pro] Fill (``fill_model``, or an endpoint in the params that takes a mask) with
+    ``image_url`` + ``mask_url`` + ``prompt`` (both images inline); fal changes only inside the
+    mask and answers at the image's size. Fill has no strength, so none is sent; the endpoint is
+    recorded in ``params["model"]`` like image-to-image's.
+
     Args:
         key: fal API key (``Authorization: Key``).
         base_url: Queue root; tests point it at a fake.
         model: fal endpoint id for text-to-image.
         img2img_model: fal endpoint id for requests with an ``init_image``.
+        fill_model: fal endpoint id for requests with a ``mask`` (and an ``init_image``).
         client: Preconfigured client; built from ``key`` when ``None``.
         timeout: Seconds for the submit request and for the image download.
         max_wait: Seconds to wait for the job before :class:`~providers.base.Unavailable` (the
@@ -65,6 +75,7 @@ class FalRenderer:
         base_url: str = "https://queue.fal.run",
         model: str = "fal-ai/flux/schnell",
         img2img_model: str = DEFAULT_IMG2IMG_MODEL,
+        fill_model: str = DEFAULT_FILL_MODEL,
         client: fal_client.AsyncClient | None = None,
         timeout: float = 120,
         max_wait: float = 600,
@@ -75,9 +86,19 @@ class FalRenderer:
         )
         self.model = model
         self.img2img_model = img2img_model
+        self.fill_model = fill_model
 
     def __repr__(self) -> str:
         return f"FalRenderer(model={self.model!r}, base_url={self._jobs.base_url!r})"
+
+    def _model_for(self, request: RenderRequest, asked: object) -> str:
+        """The endpoint to call: a mask edit goes to a Fill endpoint whatever else would be used."""
+        if request.mask is not None:
+            row = None if asked is None else MODEL_INPUTS[PROVIDER].get(str(asked))
+            return str(asked) if row is not None and row.mask_input else self.fill_model
+        if asked is not None:
+            return str(asked)
+        return self.img2img_model if request.init_image is not None else self.model
 
     def _arguments(
         self, request: RenderRequest, spec: ModelInputs, model: str, extra: dict[str, Any]
@@ -97,6 +118,8 @@ class FalRenderer:
             strength = extra.get("strength") if request.strength is None else request.strength
             if spec.strength_input:
                 arguments[spec.strength_input] = DEFAULT_IMG2IMG_STRENGTH if strength is None else strength
+        if request.mask is not None and spec.mask_input:
+            arguments[spec.mask_input] = inline_image(request.mask, what="mask")
         return arguments
 
     async def render(
@@ -105,8 +128,9 @@ class FalRenderer:
         """Render one image, or finish the request ``request.job_id`` names.
 
         Raises:
-            InvalidRequest: ``init_image`` does not decode or the endpoint is not in the input
-                table (nothing is sent either way), or fal refused the request.
+            InvalidRequest: ``init_image`` does not decode, the endpoint is not in the input
+                table, or a mask comes without an init image, does not decode or is not the
+                image's size (nothing is sent in these cases), or fal refused the request.
             Rejected: ``has_nsfw_concepts`` flagged the image.
             RateLimited: 429 after the client's own retries, with ``Retry-After`` if sent.
             Unavailable: 5xx, timeouts, unexpected payloads, ``max_wait`` exceeded.
@@ -114,8 +138,9 @@ class FalRenderer:
         """
         extra = dict(request.params)
         img2img = request.init_image is not None
-        model = str(extra.pop("model", self.img2img_model if img2img else self.model))
+        model = self._model_for(request, extra.pop("model", None))
         spec = model_inputs(PROVIDER, model)
+        check_mask_edit(request, PROVIDER, takes_mask=spec.mask_input is not None, model=model)
         arguments = self._arguments(request, spec, model, extra)
         request_id, result = await self._jobs.run(model, arguments, job_id=request.job_id, on_job=on_job)
         nsfw = result.get("has_nsfw_concepts")
@@ -148,4 +173,4 @@ class FalRenderer:
         )
 
 
-__all__ = ["DEFAULT_IMG2IMG_MODEL", "DEFAULT_IMG2IMG_STRENGTH", "FalRenderer"]
+__all__ = ["DEFAULT_FILL_MODEL", "DEFAULT_IMG2IMG_MODEL", "DEFAULT_IMG2IMG_STRENGTH", "FalRenderer"]

@@ -14,14 +14,19 @@ SPEC = ProviderSpec(
     render="providers.fal.factory:renderer",
     upscale="providers.fal.factory:upscaler",
     image_to_image=True,
+    mask_edit=True,
     seeded=True,
-    models=MappingProxyType({"render": "fal-ai/flux/schnell", "upscale": "fal-ai/esrgan"}),
+    # "fill": where mask edits go (FLUX.1 [pro] Fill edits only inside the mask; providers.fal.flux).
+    models=MappingProxyType(
+        {"render": "fal-ai/flux/schnell", "upscale": "fal-ai/esrgan", "fill": "fal-ai/flux-pro/v1/fill"}
+    ),
     prices=MappingProxyType(
         {
             "fal": 0.003,
             "fal:fal-ai/flux/schnell": 0.003,
             "fal:fal-ai/flux/dev": 0.025,
             "fal:fal-ai/flux/dev/image-to-image": 0.025,
+            "fal:fal-ai/flux-pro/v1/fill": 0.05,  # $0.05 a megapixel: a 1 MP frame
             "upscale:fal": 0.002,
             "upscale:fal:fal-ai/clarity-upscaler": 0.03,
         }

@@ -67,20 +67,51 @@ def _encode(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def _decode_rgb(data: bytes, size: tuple[int, int]) -> Image.Image:
+def _decode(data: bytes, size: tuple[int, int], *, mode: str = "RGB", what: str = "init image") -> Image.Image:
     try:
         with Image.open(io.BytesIO(data)) as src:
             src.load()
-            im = src.convert("RGB")
+            im = src.convert(mode)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise BadImage(f"cannot decode init image: {e}", provider=PROVIDER) from e
+        raise BadImage(f"cannot decode {what}: {e}", provider=PROVIDER) from e
     return im.resize(size, Image.Resampling.BILINEAR) if im.size != size else im
+
+
+def _strength(request: RenderRequest) -> float | None:
+    """How far to move from the init image (``None``: no init image, or a mask edit without one).
+
+    Raises:
+        InvalidRequest: Strength outside (0, 1], or a mask without an init image.
+    """
+    if request.mask is not None and request.init_image is None:
+        raise InvalidRequest("a mask edit needs the init image it edits", provider=PROVIDER)
+    if request.init_image is None:
+        return None
+    # A mask edit without a strength shows the new frame in full inside the mask.
+    default = None if request.mask is not None else DEFAULT_STRENGTH
+    strength = default if request.strength is None else request.strength
+    if strength is not None and not 0.0 < strength <= 1.0:
+        raise InvalidRequest(f"strength {strength} outside (0, 1]", provider=PROVIDER)
+    return strength
+
+
+def _edit(new: Image.Image, init: Image.Image, mask: Image.Image, strength: float | None) -> Image.Image:
+    """``new`` over ``init`` through ``mask`` (white = change): where the mask is 0 every pixel is
+    exactly ``init``'s, so an edit never touches what the client did not point at."""
+    inside = new if strength is None else Image.blend(init, new, strength)
+    return Image.composite(inside, init, mask)
 
 
 class LocalRenderer:
     """Procedural preview renderer: a storyboard card per prompt and seed, drawn with Pillow.
 
-    Same prompt, negative, seed, size, init image and strength always give the same bytes.
+    Same prompt, negative, seed, size, init image, strength and mask always give the same bytes.
+
+    With a ``mask`` (white = change, soft edges blend) and an ``init_image`` the render is a
+    targeted edit: the frame is drawn as usual, then laid over the init image through the mask
+    (both resized to the requested size), so pixels where the mask is black stay exactly the
+    init image's. ``strength``, when given, blends the new frame with the init image inside the
+    mask only; without it the new frame shows in full there. ``params["edit"]`` says ``"mask"``.
 
     Args:
         latency: Seconds to wait before answering, to simulate a remote vendor in benchmarks.
@@ -105,18 +136,15 @@ class LocalRenderer:
         """Render one image (``on_job`` is never called: local renders have no jobs).
 
         Raises:
-            InvalidRequest: Size outside 16..4096 or strength outside (0, 1].
-            BadImage: ``init_image`` cannot be decoded.
+            InvalidRequest: Size outside 16..4096, strength outside (0, 1], or a mask without
+                an init image.
+            BadImage: ``init_image`` or ``mask`` cannot be decoded.
             ProviderError: Whatever ``fail_prompts`` asked for.
         """
         w, h = request.width, request.height
         if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
             raise InvalidRequest(f"size {w}x{h} outside {MIN_SIDE}..{MAX_SIDE}", provider=PROVIDER)
-        strength = None
-        if request.init_image is not None:
-            strength = DEFAULT_STRENGTH if request.strength is None else request.strength
-            if not 0.0 < strength <= 1.0:
-                raise InvalidRequest(f"strength {strength} outside (0, 1]", provider=PROVIDER)
+        strength = _strength(request)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         fault = next((k for s, k in self.fail_prompts.items() if s in request.prompt), None)
@@ -126,13 +154,18 @@ class LocalRenderer:
         params: dict[str, object] = {"renderer": "procedural"}
         if strength is not None:
             params["strength"] = strength
+        if request.mask is not None:
+            params["edit"] = "mask"
 
         def work() -> bytes:
             if fault == "blank":
                 return _encode(Image.new("RGB", (w, h), (128, 128, 128)))
             im = _draw_frame(request.prompt, request.negative, seed, w, h)
-            if request.init_image is not None and strength is not None:  # both set, or neither
-                im = Image.blend(_decode_rgb(request.init_image, (w, h)), im, strength)
+            if request.init_image is not None and request.mask is not None:
+                init = _decode(request.init_image, (w, h))
+                im = _edit(im, init, _decode(request.mask, (w, h), mode="L", what="mask"), strength)
+            elif request.init_image is not None and strength is not None:  # both set, or neither
+                im = Image.blend(_decode(request.init_image, (w, h)), im, strength)
             return _encode(im)
 
         image = await asyncio.to_thread(work)

@@ -13,6 +13,7 @@ SPEC = ProviderSpec(
     upscale="providers.local.factory:upscaler",
     review="providers.local.factory:reviewer",
     image_to_image=True,
+    mask_edit=True,
     seeded=True,
     in_process=True,
     models=MappingProxyType(

@@ -13,12 +13,16 @@ from typing import Any
 from replicate.client import Client
 
 from providers._http.errors import summarize_inline_images
+from providers._http.mask_edits import check_mask_edit
 from providers.base import JobCallback, ProgressCallback, RenderRequest, RenderResult
-from providers.model_inputs import ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
+from providers.model_inputs import MODEL_INPUTS, ModelInputs, is_reproducible, model_inputs, size_inputs, tunable
 from providers.replicate.jobs import PROVIDER, ReplicateJobs, model_label
 
 _SEED_LOG = re.compile(r"(?i)using seed[:=]?\s*(\d+)")
 _log = logging.getLogger(__name__)
+
+DEFAULT_FILL_MODEL = "black-forest-labs/flux-fill-pro"
+"""Where a mask edit goes unless its params name another model that takes a mask."""
 
 
 class ReplicateRenderer:
@@ -38,6 +42,12 @@ class ReplicateRenderer:
     may set the model's other inputs (steps, guidance, ...); inputs the request itself decides
     (prompt, seed, size, image) and names the model lacks are not taken from them.
 
+    A request with a ``mask`` (white = change) is a targeted edit of its ``init_image``: it goes
+    to a Flux Fill model (``fill_model``, or a model in the params that takes a mask, such as
+    ``flux-fill-dev``) with ``image`` + ``mask`` + ``prompt``; the model changes only inside the
+    mask and answers at the image's size. Fill has no strength: the mask says where, and
+    ``strength`` is not sent. The model that ran is the result's ``model``.
+
     Args:
         api_token: Replicate API token.
         base_url: API root; tests point it at a fake.
@@ -48,6 +58,7 @@ class ReplicateRenderer:
         max_wait: Seconds to wait for a job before giving up with :class:`Unavailable`; the job
             keeps running and can be resumed with its id.
         inline_limit: Largest ``init_image`` sent inline as a data URI; larger ones are uploaded.
+        fill_model: ``owner/name`` of the Flux Fill model mask edits go to.
     """
 
     name = PROVIDER
@@ -63,15 +74,24 @@ class ReplicateRenderer:
         timeout: float = 60,
         max_wait: float = 600,
         inline_limit: int = 256 * 1024,
+        fill_model: str = DEFAULT_FILL_MODEL,
     ) -> None:
         self._jobs = ReplicateJobs(
             api_token, base_url=base_url, client=client, poll_interval=poll_interval, timeout=timeout, max_wait=max_wait
         )
         self.model = model
         self.inline_limit = inline_limit
+        self.fill_model = fill_model
 
     def __repr__(self) -> str:
         return f"ReplicateRenderer(model={self.model!r})"
+
+    def _model_for(self, request: RenderRequest, asked: object) -> str:
+        """The model to call: a mask edit goes to a Fill model whatever a fresh render would use."""
+        if request.mask is None:
+            return self.model if asked is None else str(asked)
+        row = None if asked is None else MODEL_INPUTS[PROVIDER].get(str(asked).split(":", 1)[0])
+        return str(asked) if row is not None and row.mask_input else self.fill_model
 
     async def _input(
         self, request: RenderRequest, spec: ModelInputs, model: str, params: dict[str, Any]
@@ -93,6 +113,10 @@ class ReplicateRenderer:
             )
             if request.strength is not None and spec.strength_input:
                 inp[spec.strength_input] = request.strength
+        if request.mask is not None and spec.mask_input:
+            inp[spec.mask_input] = await self._jobs.image_input(
+                request.mask, inline_limit=self.inline_limit, what="mask"
+            )
         return inp
 
     async def render(
@@ -101,18 +125,20 @@ class ReplicateRenderer:
         """Render one image, or finish the prediction ``request.job_id`` names.
 
         Raises:
-            InvalidRequest: The model is not in the input table (nothing is sent), or
-                Replicate refused the input.
+            InvalidRequest: The model is not in the input table, or a mask comes without an
+                init image, does not decode or is not the image's size (nothing is sent in
+                these cases), or Replicate refused the input.
             Rejected: The prediction failed on a safety/NSFW check.
             Unavailable: 5xx, timeouts, ``canceled``/``aborted`` predictions, other failures.
             RateLimited: 429, with ``retry_after`` when Replicate sent ``Retry-After``.
             BadImage: No output, or output bytes that do not decode.
         """
         extra = dict(request.params)
-        model = str(extra.pop("model", self.model))
+        model = self._model_for(request, extra.pop("model", None))
         spec = model_inputs(PROVIDER, model)
         sent: dict[str, Any] | None = None
         if not request.job_id:
+            check_mask_edit(request, PROVIDER, takes_mask=spec.mask_input is not None, model=model)
             sent = await self._input(request, spec, model, extra)
         prediction = await self._jobs.run(
             model=model, version=None, input=sent or {}, job_id=request.job_id, on_job=on_job
@@ -138,4 +164,4 @@ class ReplicateRenderer:
         )
 
 
-__all__ = ["PROVIDER", "ReplicateRenderer"]
+__all__ = ["DEFAULT_FILL_MODEL", "PROVIDER", "ReplicateRenderer"]

@@ -76,8 +76,8 @@ class FakeFal(FakeServer):
 
     Images are data URIs by default; ``output_mode = "url"`` serves them from ``/files``.
     Render results honour ``image_size`` ``{width, height}``; image-to-image renders (an
-    ``image_url`` and no factor, as ``fal-ai/flux/dev/image-to-image`` takes) keep the input
-    image's size; upscale results are the input size times the factor. The reported seed is
+    ``image_url`` and no factor, as ``fal-ai/flux/dev/image-to-image`` and the Fill endpoint
+    ``fal-ai/flux-pro/v1/fill`` take) keep the input image's size; upscale results are the input size times the factor. The reported seed is
     the one sent, else :data:`DEFAULT_SEED`.
     """
 

@@ -30,8 +30,8 @@ DEFAULT_SEED = 4242
 
 ESRGAN_MODEL = "nightmareai/real-esrgan"
 """The upscaler's model: reached by version (``POST /v1/predictions``) or by its model route."""
-SINGLE_OUTPUT_MODELS = ("1.1-pro", "real-esrgan")
-"""Models whose output is one URL string rather than a list (real-esrgan's schema says so)."""
+SINGLE_OUTPUT_MODELS = ("1.1-pro", "fill-pro", "real-esrgan")
+"""Models whose output is one URL string rather than a list (their schemas say so)."""
 
 
 @dataclass
@@ -74,9 +74,10 @@ class FakeReplicate(FakeServer):
 
     Outputs are data URIs by default (the real client only wraps https/data URLs); set
     ``output_mode = "url"`` to get ``{base_url}/files/...`` URLs served by the fake. Models whose
-    name contains ``1.1-pro`` or ``real-esrgan`` answer a single string instead of a list, like
-    the real ones. Upscale outputs are the input size times ``scale``; real-esrgan is served by
-    version (``POST /v1/predictions``) and by its model route alike (:data:`ESRGAN_MODEL`).
+    name contains ``1.1-pro``, ``fill-pro`` or ``real-esrgan`` answer a single string instead of
+    a list, like the real ones. Fill outputs (an input with a ``mask``) are the input image's
+    size. Upscale outputs are the input size times ``scale``; real-esrgan is served by version
+    (``POST /v1/predictions``) and by its model route alike (:data:`ESRGAN_MODEL`).
 
     Attributes:
         predictions: Server-side state by id.
@@ -176,6 +177,8 @@ class FakeReplicate(FakeServer):
             w, h = image_size(src)
             scale = int(pred.input["scale"])
             data = make_png(w * scale, h * scale)
+        elif "mask" in pred.input and (src := self._input_image(pred.input.get("image"))):
+            data = make_png(*image_size(src), seed=int(pred.input.get("seed", DEFAULT_SEED)))  # Fill keeps its size
         else:
             size = self.image_size
             if pred.input.get("aspect_ratio") == "custom":

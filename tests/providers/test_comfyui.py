@@ -321,6 +321,24 @@ async def test_an_init_image_is_uploaded_and_used(comfy: FakeComfyUI) -> None:
         await make_renderer(comfy).render(make_request(workflow=img2img, call_id="no-init"))
 
 
+async def test_a_mask_is_uploaded_to_the_workflows_mask_input_or_recorded_as_ignored(comfy: FakeComfyUI) -> None:
+    inpaint = copy.deepcopy(TEMPLATE)
+    inpaint["20"] = {"class_type": "LoadImage", "inputs": {"image": "$init_image"}}
+    inpaint["21"] = {"class_type": "LoadImage", "inputs": {"image": "$mask"}}
+    inpaint["9"]["inputs"]["images"] = ["20", 0]
+    init, mask = make_png(40, 30, seed=1), make_png(40, 30, seed=2)
+    request = make_request(workflow=inpaint, init_image=init, mask=mask, strength=0.5)
+    result = await make_renderer(comfy).render(request)
+    graph = comfy.last("prompt").json["prompt"]
+    assert comfy.count("upload") == 2 and graph["21"]["inputs"]["image"] != graph["20"]["inputs"]["image"]
+    assert {graph["20"]["inputs"]["image"], graph["21"]["inputs"]["image"]} == set(comfy.input_files())
+    assert [mask in r.body for r in comfy.received("upload")] == [False, True]  # the init image, then the mask
+    assert "mask_ignored" not in result.params
+
+    plain = await make_renderer(comfy).render(make_request(mask=mask, call_id="take-2/attempt-1"))
+    assert plain.params["mask_ignored"] is True and comfy.count("upload") == 2  # nothing more uploaded
+
+
 async def test_an_init_image_the_workflow_cannot_take_is_recorded_as_ignored(comfy: FakeComfyUI) -> None:
     result = await make_renderer(comfy).render(make_request(init_image=make_png(40, 30), strength=0.5))
     assert result.params["init_image_ignored"] is True and comfy.count("upload") == 0
