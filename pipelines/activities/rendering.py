@@ -27,6 +27,7 @@ from studio.catalog.stages import RenderStart, begin_render
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
 from studio.rendering.params import provider_params
+from studio.review.rework import EditWay, edit_prompt, edit_way
 from studio.spending.prices import price_of
 from studio.states import CallStatus, TakeStatus
 from studio.storage.local import AssetStore, image_size
@@ -113,8 +114,12 @@ class RenderActivities:
         """What to ask ``provider`` for: the take, the provider's own options, its node and graph (in a thread)."""
         params = provider_params(take.params, provider)
         init_image = self.assets.get(take.init_key) if take.init_key else None
+        # A targeted edit goes as a mask to providers that take one, in words to those that edit
+        # from an image and text, and as the take's prompt (note and pins' texts in it) to the rest.
+        way = edit_way(provider, take.mask_key is not None)
+        mask = self.assets.get(take.mask_key) if way == EditWay.MASK and take.mask_key and init_image else None
         return RenderRequest(
-            prompt=take.prompt,
+            prompt=edit_prompt(take, way),
             width=take.width,
             height=take.height,
             negative=take.negative,
@@ -123,6 +128,7 @@ class RenderActivities:
             job_id=start.job_id,
             init_image=init_image,
             strength=take.strength if init_image is not None else None,
+            mask=mask,
             workflow=load_workflow(self.assets, params),
             node=start.node,
             # Self-hosted renderers name their job after it, so a retry finds the job again.
@@ -183,6 +189,14 @@ class RenderActivities:
         job_id: str | None,
     ) -> None:
         """Store a rendered image and close its call with the take's recipe, in one transaction (in a thread)."""
+        params = dict(result.params)
+        delivered = image_size(result.image)
+        if delivered != (take.width, take.height):
+            # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
+            params["delivered_size"] = list(delivered)
+        way = edit_way(provider, take.mask_key is not None)
+        if way is not None:  # the provider's params replace the take's: say how the edit was sent
+            params["edit"] = str(way)
         take_fields = dict(
             status=TakeStatus.RENDERED,
             provider=provider,
@@ -190,13 +204,9 @@ class RenderActivities:
             seed_used=result.seed,
             reproducible=result.reproducible,
             revised_prompt=result.revised_prompt,
-            params=result.params,
+            params=params,
             error=None,
         )
-        delivered = image_size(result.image)
-        if delivered != (take.width, take.height):
-            # Vendors choose their own pixel sizes (by aspect ratio); review expects what came.
-            take_fields["params"] = {**result.params, "delivered_size": list(delivered)}
         key = self.assets.put(result.image, result.mime_type)
         cost = price_of("render", provider, result.model, self.policy.prices)
         self.catalog.complete_attempt(

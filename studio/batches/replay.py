@@ -36,7 +36,7 @@ VARY_STRENGTH = {"vary-subtle": 0.5, "vary-strong": 0.85}
 IMAGE_INPUT = table.IMAGE_INPUT
 MAX_COUNT = 16
 # Recipe params the studio adds about a delivery, not sent to the vendor.
-DELIVERY_PARAMS = ("delivered_size", "init_image_ignored")
+DELIVERY_PARAMS = ("delivered_size", "init_image_ignored", "edit")
 
 
 class ReplayError(StudioError):
@@ -94,6 +94,8 @@ class Origin:
         image_key: Asset key of its rendered image (what image-to-image starts from).
         init_key: The image it was itself rendered from, if any.
         strength: And how far from it.
+        mask_key: The mask it was edited inside (a targeted rework), if any.
+        edit: That edit's note, pins and words (:mod:`studio.review.rework`), if any.
     """
 
     take_id: str
@@ -111,6 +113,8 @@ class Origin:
     image_key: str | None
     init_key: str | None = None
     strength: float | None = None
+    mask_key: str | None = None
+    edit: dict[str, Any] | None = None
 
 
 def origin_of_take(catalog: Catalog, take: Take) -> Origin:
@@ -134,6 +138,8 @@ def origin_of_take(catalog: Catalog, take: Take) -> Origin:
         image_key=take.asset_key,
         init_key=take.init_key,
         strength=take.strength,
+        mask_key=take.mask_key,
+        edit=take.edit,
     )
 
 
@@ -238,6 +244,9 @@ def replay_takes(req: ReplayRequest, origin: Origin, provider: str, batch_seed: 
     params = {k: v for k, v in origin.params.items() if k not in DELIVERY_PARAMS}
     if provider != origin.provider:
         params = {}  # another vendor's parameters mean nothing to this one
+    # An edit of a take (its mask and the pins' words) replays as that edit; a vary starts from the
+    # whole image the edit made, so it carries no mask.
+    edit = {"mask_key": origin.mask_key, "edit": origin.edit}
     takes = []
     for n in range(1, req.count + 1):
         if req.mode == "exact":
@@ -250,7 +259,10 @@ def replay_takes(req: ReplayRequest, origin: Origin, provider: str, batch_seed: 
                 origin.image_key,
                 VARY_STRENGTH[req.mode],
             )
-        takes.append({"seed": seed, "prompt": prompt, "params": params, "init_key": init_key, "strength": strength})
+            edit = {"mask_key": None, "edit": None}
+        takes.append(
+            {"seed": seed, "prompt": prompt, "params": params, "init_key": init_key, "strength": strength, **edit}
+        )
     return takes
 
 
@@ -324,6 +336,8 @@ def _replay_rows(
                 params=recipe["params"],
                 init_key=recipe["init_key"],
                 strength=recipe["strength"],
+                mask_key=recipe["mask_key"],
+                edit=recipe["edit"],
                 parent_take_id=origin.take_id,
             )
         )

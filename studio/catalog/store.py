@@ -6,7 +6,7 @@ activities that call it run at least once and may run again after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -166,11 +166,33 @@ class Catalog(LineageQueries, ReviewQueries):
                 found.update((take.id, take) for take in s.exec(query))
         return found
 
-    def add_round(self, shot_key: str, round_: int, note: str, seeds: Sequence[int]) -> list[str]:
+    def add_round(
+        self,
+        shot_key: str,
+        round_: int,
+        note: str,
+        seeds: Sequence[int],
+        edits: Sequence[Mapping[str, Any]] = (),
+    ) -> list[str]:
         """Add a round of takes to a shot (changes requested): the latest prompt plus ``note``.
 
+        Args:
+            shot_key: The shot.
+            round_: The new round's number.
+            note: The note the changes were asked with.
+            seeds: One seed per new take.
+            edits: For a targeted round, one entry per seed of the take's columns that make it an
+                edit of a pinned take (``prompt``, ``parent_take_id``, ``init_key``, ``mask_key``,
+                ``strength``, ``edit``: :meth:`studio.review.rework.TakeEdit.fields`); empty for a
+                round made from the prompt.
+
         Idempotent: when the round already exists its take ids are returned unchanged.
+
+        Raises:
+            ValueError: ``edits`` is neither empty nor one per seed.
         """
+        if edits and len(edits) != len(seeds):
+            raise ValueError(f"a round of {len(seeds)} takes needs one edit per take (got {len(edits)})")
         with self.session() as s:
             takes = list(s.exec(select(Take).where(Take.shot_key == shot_key).order_by(col(Take.number))))
             existing = [t.id for t in takes if t.round == round_]
@@ -178,18 +200,21 @@ class Catalog(LineageQueries, ReviewQueries):
                 return existing
             latest = max(takes, key=lambda t: t.number)
             prompt = f"{latest.prompt}, {note.strip()}" if note.strip() else latest.prompt
+            shared: dict[str, Any] = dict(
+                batch_id=latest.batch_id,
+                shot_key=shot_key,
+                round=round_,
+                prompt=prompt,
+                negative=latest.negative,
+                width=latest.width,
+                height=latest.height,
+            )
             new = [
                 Take(
                     id=ids.take_id(shot_key, latest.number + i),
-                    batch_id=latest.batch_id,
-                    shot_key=shot_key,
                     number=latest.number + i,
-                    round=round_,
                     seed=seed,
-                    prompt=prompt,
-                    negative=latest.negative,
-                    width=latest.width,
-                    height=latest.height,
+                    **(shared | dict(edits[i - 1]) if edits else shared),
                 )
                 for i, seed in enumerate(seeds, start=1)
             ]

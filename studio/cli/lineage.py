@@ -22,7 +22,7 @@ from studio.batches.lineage import (
     take_summary,
 )
 from studio.batches.publish import unpublish_batch
-from studio.catalog.models import Take
+from studio.catalog.models import Pin, Take
 from studio.catalog.store import Catalog
 from studio.cli.display import console
 from studio.cli.tables import Column, fitted_table
@@ -30,6 +30,7 @@ from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.spending.money import usd
 from studio.storage import AssetStore, AssetStoreError, open_asset_store
+from studio.views.lineage import edit_text, pin_json, pin_line
 
 if TYPE_CHECKING:
     from pipelines.client.batches import BatchCancellation
@@ -81,10 +82,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(f"[yellow]credentials not checked: {escape(str(err))}[/]")
         assets = None  # the lineage is in the catalog and still worth showing
     lineage = take_lineage(catalog, args.take, assets=assets)
+    pins = catalog.pins(take_ids=[lineage.take.id])  # the notes a client placed on this take
     if args.json:
-        print(json.dumps(lineage_json(lineage), indent=2))
+        print(json.dumps({**lineage_json(lineage), "pins": [pin_json(pin) for pin in pins]}, indent=2))
     else:
-        print_lineage(lineage)
+        print_lineage(lineage, pins)
     return 0
 
 
@@ -110,10 +112,9 @@ def _line(take: Take) -> str:
     return " · ".join(parts) + f"  [dim]{escape(_excerpt(take.prompt))}[/]"
 
 
-def print_lineage(lineage: Lineage) -> None:
-    """The recipe, then the parent chain (nearest first), then the children as a tree."""
+def recipe_lines(lineage: Lineage) -> list[tuple[str, str]]:
+    """The take's recipe as ``(field, value)`` rows, in the order ``studio show`` prints them."""
     take = lineage.take
-    console.print(f"[bold]{escape(take.id)}[/] — {take.status} (batch {escape(take.batch_id)}, round {take.round})")
     rows: list[tuple[str, str]] = [
         ("provider", " · ".join(filter(None, [take.provider, take.model])) or "not rendered yet"),
         ("seed", seed_text(take)),
@@ -129,6 +130,11 @@ def print_lineage(lineage: Lineage) -> None:
     ]
     if take.init_key:
         rows.append(("image-to-image", f"from {take.init_key} at strength {take.strength}"))
+    edit = edit_text(take)
+    if edit:
+        rows.append(("edit", edit))
+    if take.mask_key:
+        rows.append(("mask", take.mask_key))
     if take.review_score is not None:
         verdict = "passed" if take.review_passed else "flagged"
         notes = f" — {take.review_notes}" if take.review_notes else ""
@@ -140,13 +146,23 @@ def print_lineage(lineage: Lineage) -> None:
     credentials = credentials_text(lineage)
     if credentials:
         rows.append(("credentials", credentials))
-    rows += [("published", path) for path in lineage.published]
+    return rows + [("published", path) for path in lineage.published]
+
+
+def print_lineage(lineage: Lineage, pins: Sequence[Pin] = ()) -> None:
+    """The recipe, the pins placed on the take, the parent chain (nearest first), the children as a tree."""
+    take = lineage.take
+    console.print(f"[bold]{escape(take.id)}[/] — {take.status} (batch {escape(take.batch_id)}, round {take.round})")
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    for name, value in rows:
+    for name, value in recipe_lines(lineage):
         grid.add_row(name, escape(value))
     console.print(grid)
+    if pins:
+        console.print(f"\n[bold]pins[/] ({len(pins)} placed on this take)")
+        for pin in pins:
+            console.print(f"  {escape(pin_line(pin))}")
 
     if lineage.parents or lineage.missing_parent or lineage.cycle_at:
         console.print(f"\n[bold]made from[/] ({len(lineage.parents)} in this catalog)")

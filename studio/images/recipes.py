@@ -31,6 +31,10 @@ def recipe_of(take: Take) -> dict[str, Any]:
         "size": [take.width, take.height],
         "params": take.params,
         "parent_take_id": take.parent_take_id,
+        # A targeted rework: the mask it was edited inside and the note and pins the mask was drawn
+        # from (params["edit"] says whether the provider took the mask, the words or only the prompt).
+        "mask_key": take.mask_key,
+        "edit": take.edit,
         "render_key": take.asset_key,
         "final_key": take.final_key,
         "review": {"score": take.review_score, "passed": take.review_passed, "notes": take.review_notes},

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
+from studio import ids
 from studio.batches.lineage import LineageNode, credentials_text, take_lineage
 from studio.batches.replay import MODES, VARY_STRENGTH, ReplayRequest
-from studio.catalog.models import Take
+from studio.catalog.models import Pin, Take
 from studio.catalog.store import Catalog
+from studio.review.rework import where_in_image
 from studio.storage.local import AssetStore
 
 # A take varied for hours could have hundreds of descendants: the page lists the first ones.
@@ -100,6 +103,11 @@ def recipe_rows(take: Take) -> list[tuple[str, str]]:
         rows.append(("Provider's revised prompt", take.revised_prompt))
     if take.init_key:
         rows.append(("Image-to-image", f"from {take.init_key[:12]}… at strength {take.strength}"))
+    edit = edit_text(take)
+    if edit:
+        rows.append(("Edit", edit))
+    if take.mask_key:
+        rows.append(("Mask", take.mask_key))
     params = take.params or {}
     rows += [
         (f"param · {name}", value if isinstance(value, str) else json.dumps(value))
@@ -108,6 +116,53 @@ def recipe_rows(take: Take) -> list[tuple[str, str]]:
     if not params:
         rows.append(("Params", "none"))
     return rows
+
+
+# How the edit reached the provider (the take's params["edit"], written when it was rendered).
+EDIT_WAYS = {
+    "mask": "sent as a mask",
+    "words": "described in words: the provider takes no mask",
+    "text": "prompt only: the provider cannot start from an image",
+}
+
+
+def edit_text(take: Take) -> str | None:
+    """One line on a targeted rework, e.g. ``edit of take 2 inside pins 1, 2 (sent as a mask); note: …``.
+
+    ``None`` for a take that is no edit of a pinned take.
+    """
+    edit = take.edit or {}
+    parent = edit.get("parent") or take.parent_take_id
+    if not edit or not isinstance(parent, str):
+        return None
+    numbers = [str(p.get("n")) for p in edit.get("pins") or [] if isinstance(p, dict)]
+    of = f"take {ids.take_number(parent)}" if ids.is_take_id(parent) else parent
+    inside = f" inside pin{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}" if numbers else ""
+    way = EDIT_WAYS.get(str((take.params or {}).get("edit")), "not rendered yet")
+    note = f"; note: {edit['note']}" if edit.get("note") else ""
+    return f"edit of {of}{inside} ({way}){note}"
+
+
+def pin_line(pin: Pin) -> str:
+    """One pin as a person reads it: number, where, text, who and when."""
+    when = pin.created_at.strftime("%Y-%m-%d %H:%M UTC") if pin.created_at else "?"  # the catalog keeps UTC
+    return (
+        f"{pin.number}. {where_in_image(pin.x, pin.y)} (x {pin.x:.2f}, y {pin.y:.2f}, radius {pin.radius:.2f}): "
+        f"{pin.text} — {pin.who}, {when}"
+    )
+
+
+def pin_json(pin: Pin) -> dict[str, Any]:
+    """One pin as ``studio show --json`` prints it (stable keys)."""
+    return {
+        "n": pin.number,
+        "x": pin.x,
+        "y": pin.y,
+        "radius": pin.radius,
+        "text": pin.text,
+        "who": pin.who,
+        "created_at": pin.created_at.isoformat(timespec="seconds") if pin.created_at else None,
+    }
 
 
 def _kin(take: Take, depth: int) -> KinRow:
