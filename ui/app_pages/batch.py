@@ -9,7 +9,6 @@ import streamlit as st
 
 from pipelines.client.ui_actions import raise_batch_budget, stop_batch_spending
 from studio.errors import NotFound, StudioError
-from studio.review.sharing import DEFAULT_HOURS, share_url
 from studio.views.batches import (
     SHOT_FILTERS,
     BudgetPanel,
@@ -24,6 +23,7 @@ from studio.views.batches import (
 from studio.views.status import TERMINAL_STATES, batch_summary
 from ui import routes
 from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
+from ui.links_panel import links_list, share_box
 from ui.resources import current_settings, open_catalog, warm
 from ui.thumb_rows import thumbnail_rows
 
@@ -74,21 +74,6 @@ if batch.parent_batch_id:  # a replay or a rerun: where it came from
         icon=":material/account_tree:",
         query_params={routes.BATCH_PARAM: batch.parent_batch_id},
     )
-
-
-def _share_panel() -> None:
-    if not batch.approval_required:
-        st.caption("No approval gates in this project, so there is nothing to share for review.")
-        return
-    if st.button("Share with client", icon=":material/share:", key="share-button"):
-        st.session_state["share-link"] = (batch.id, share_url(settings, batch.id, hours=DEFAULT_HOURS))
-    link = st.session_state.get("share-link")
-    if link and link[0] == batch.id:
-        st.code(link[1], language=None)
-        st.caption(
-            f"Anyone with this link can approve or ask for changes on this batch's waiting shots, "
-            f"for {DEFAULT_HOURS} hours. It shows nothing else."
-        )
 
 
 def _take_caption(take: TakeCard) -> str:
@@ -313,7 +298,8 @@ def _live() -> None:
 
 top_left, top_right = st.columns([3, 2])
 with top_right:
-    _share_panel()
+    share_box(settings, catalog, batch)
 with top_left:
     st.link_button("Batch workflow in Temporal", workflow_url(settings, batch.id), icon=":material/open_in_new:")
+links_list(catalog, batch)
 _live()
