@@ -7,6 +7,7 @@ without breaking running workflows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from studio import ids
 from studio.states import ShotOutcome, ShotPhase, ShotStage
@@ -37,6 +38,8 @@ class BatchInput:
     provider_window: float = 24 * 3600.0  # seconds a take waits while every provider is down
     provider_notice_after: float = 1800.0  # seconds of waiting on providers before a notice goes out
     provider_retry_cap: float = 300.0  # longest wait between two tries of a chain that is down
+    digest_at: datetime | None = None  # when the next daily digest of decisions goes out (gates open)
+    digest_after: int = 0  # the last approval id a digest listed: the next lists those after it
 
 
 @dataclass
@@ -181,6 +184,7 @@ class ShotStageInput:
     stage: ShotStage
     final_take_id: str | None = None
     error: str | None = None
+    gate_due_at: datetime | None = None  # when the gate that opens has a deadline; cleared by any other stage
 
 
 @dataclass
@@ -293,3 +297,32 @@ def batch_id_of(inp: BatchRequest | str) -> str:
 def shot_key_of(inp: ShotRequest | str) -> str:
     """The shot key of an activity's input: the dataclass, or the bare key older workflows sent."""
     return inp if isinstance(inp, str) else inp.shot_key
+
+
+@dataclass
+class GateReminder:
+    """Remind the client that a gate's deadline is near."""
+
+    shot_key: str
+    due_at: datetime
+
+
+@dataclass
+class DigestRequest:
+    """Send the creator a digest of a batch's decisions made since the last one.
+
+    Attributes:
+        batch_id: The batch.
+        after: The last approval id an earlier digest listed (0: none yet).
+    """
+
+    batch_id: str
+    after: int = 0
+
+
+@dataclass
+class DigestResult:
+    """What a digest did: the approval id to start after next time, and the channels used."""
+
+    after: int
+    sent: list[str] = field(default_factory=list)

@@ -120,8 +120,18 @@ class Settings(BaseSettings):
     # provider_key / provider_base_url / provider_model.
     __annotations__.update({name: kind for name, (kind, _) in _PROVIDER_FIELDS.items()})
     vars().update({name: info for name, (_, info) in _PROVIDER_FIELDS.items()})
-    notify_webhook: str | None = Field(default=None, description="POSTed JSON when a gate opens.")
-    notify_email: str | None = Field(default=None, description="Comma-separated addresses mailed when a gate opens.")
+    notify_webhook: str | None = Field(
+        default=None, description="POSTed JSON when a gate opens, and a day before its deadline."
+    )
+    notify_email: str | None = Field(
+        default=None, description="Comma-separated addresses mailed when a gate opens, and a day before its deadline."
+    )
+    creator_webhook: str | None = Field(
+        default=None, description="POSTed JSON when a gate is decided, and a daily digest of decisions."
+    )
+    creator_email: str | None = Field(
+        default=None, description="Comma-separated addresses mailed each decision and the daily digest."
+    )
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_user: str | None = None

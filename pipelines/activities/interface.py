@@ -19,6 +19,9 @@ from pipelines.messages import (
     BatchTally,
     BudgetHold,
     DecisionRecord,
+    DigestRequest,
+    DigestResult,
+    GateReminder,
     ProviderWaitNotice,
     PublishInput,
     ReworkInput,
@@ -117,6 +120,21 @@ class Activities:
     async def notify_provider_wait(self, notice: ProviderWaitNotice) -> list[str]:
         """Tell whoever settings name that a batch has waited on its providers for a while."""
         raise _declared_only("notify_provider_wait")
+
+    @activity.defn(name="notify_gate_reminder")
+    async def notify_gate_reminder(self, inp: GateReminder) -> list[str]:
+        """Remind the client that a gate's deadline is near; returns who was told."""
+        raise _declared_only("notify_gate_reminder")
+
+    @activity.defn(name="notify_gate_decided")
+    async def notify_gate_decided(self, rec: DecisionRecord) -> list[str]:
+        """Tell the creator that a gate was decided, by whom; returns who was told."""
+        raise _declared_only("notify_gate_decided")
+
+    @activity.defn(name="notify_digest")
+    async def notify_digest(self, inp: DigestRequest) -> DigestResult:
+        """Send the creator a batch's decisions since the last digest (nothing when there were none)."""
+        raise _declared_only("notify_digest")
 
 
 def declared_activities() -> list[str]:

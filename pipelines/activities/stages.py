@@ -13,6 +13,7 @@ from temporalio import activity
 
 from pipelines.activities.batch_end import BatchEndActivities
 from pipelines.activities.failures import inconsistent
+from pipelines.activities.gate_notices import GateNoticeActivities
 from pipelines.activities.interface import Activities, declared_activities
 from pipelines.activities.node_calls import NodeWake
 from pipelines.activities.planning import PlanningActivities
@@ -43,13 +44,14 @@ from studio.catalog.store import Catalog
 from studio.ids import batch_id_in
 from studio.project.storyboard import variant_seeds
 from studio.review.notify import GateNotifier
+from studio.review.rework import edit_mask, pinned_takes, plan_rework
 from studio.spending.budget import hold_at_budget
 from studio.spending.prices import price_of
 from studio.states import CallStatus, GateAction, ShotStage, TakeStatus
 from studio.storage.local import AssetStore
 
 
-class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities, Activities):
+class StudioActivities(BatchEndActivities, GateNoticeActivities, PlanningActivities, RenderActivities, Activities):
     """Every activity of the studio, sharing explicit dependencies.
 
     Args:
@@ -192,13 +194,24 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
 
     @activity.defn(name="add_takes")
     async def add_takes(self, inp: ReworkInput) -> list[str]:
-        """A new round of takes after changes were requested: note appended, fresh seeds."""
+        """A new round of takes after changes were requested: fresh seeds, and the note appended.
+
+        When the client pinned takes of the round just decided, the new takes are edits of those
+        takes inside their pins (:mod:`studio.review.rework`); their masks are stored first.
+        """
 
         def _add() -> list[str]:
-            shot = self.catalog.shot(inp.shot_key)
+            shot, takes = self.catalog.shot_with_takes(inp.shot_key)
+            done = [t.id for t in takes if t.round == inp.round]
+            if done:  # a retry after the round was written: no masks to draw again
+                return done
             batch = self.catalog.batch(shot.batch_id)
             seeds = variant_seeds(None, batch.seed, f"{shot.shot_id}#round{inp.round}", shot.variants)
-            return self.catalog.add_round(inp.shot_key, inp.round, inp.note, seeds)
+            decided = [t for t in takes if t.round == inp.round - 1]
+            parents = pinned_takes(decided, self.catalog.pins(take_ids=[t.id for t in decided]))
+            masks = {p.take.id: self.assets.put(edit_mask(p), "image/png") for p in parents}
+            edits = [e.fields() for e in plan_rework(parents, masks, inp.note, len(seeds))]
+            return self.catalog.add_round(inp.shot_key, inp.round, inp.note, seeds, edits)
 
         return await asyncio.to_thread(_add)
 
@@ -212,7 +225,8 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
     @activity.defn(name="set_shot_stage")
     async def set_shot_stage(self, inp: ShotStageInput) -> None:
         """Record where a shot is."""
-        fields: dict[str, object] = {"stage": inp.stage}
+        # A gate opening writes its due time; any other stage means no gate waits, so it clears it.
+        fields: dict[str, object] = {"stage": inp.stage, "gate_due_at": inp.gate_due_at}
         if inp.error is not None:
             fields["error"] = inp.error
         if inp.final_take_id is not None:
@@ -249,7 +263,9 @@ class StudioActivities(BatchEndActivities, PlanningActivities, RenderActivities,
         )
         await asyncio.to_thread(self.catalog.add_approval, approval)
         if rec.action == GateAction.APPROVE:
-            await asyncio.to_thread(self.catalog.update_shot, rec.shot_key, stage=ShotStage.PUBLISHING)
+            await asyncio.to_thread(
+                self.catalog.update_shot, rec.shot_key, stage=ShotStage.PUBLISHING, gate_due_at=None
+            )
 
     @activity.defn(name="publish")
     async def publish(self, inp: PublishInput) -> str:

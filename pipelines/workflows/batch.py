@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,7 +20,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
-from pipelines.workflows.stage_runs import STAGE_FAILED, Activity, Arg, Result, run_stage
+from pipelines.workflows.stage_runs import (
+    STAGE_FAILED,
+    Activity,
+    Arg,
+    Result,
+    failure_text,
+    raise_if_cancelled,
+    run_stage,
+)
 
 with workflow.unsafe.imports_passed_through():
     from pipelines.activities.interface import Activities
@@ -28,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         BatchInput,
         BatchPlan,
         BatchRequest,
+        DigestRequest,
         ProviderWaitNotice,
         ShotInput,
         ShotStageInput,
@@ -49,6 +58,9 @@ PROVIDER_NOTICE = "provider-wait-notice"
 # but an id already running) active for ever, and so never ended.
 RECORD_FAILED_STARTS = "record-failed-shot-starts"
 NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
+# Batches recorded before it sent the creator no daily digest of decisions.
+DAILY_DIGEST = "daily-decision-digest"
+DIGEST_EVERY = timedelta(days=1)
 
 
 @workflow.defn(name="BatchWorkflow")
@@ -63,6 +75,8 @@ class BatchWorkflow:
         self.provider_waiting: set[str] = set()  # shots whose takes wait for a provider to come back
         self.outage_window = 6 * 3600.0
         self.queue = "studio"
+        self.digest_at: datetime | None = None  # the next digest's time while gates are open
+        self.digest_after = 0  # the last approval id a digest listed
         # The batch's own tasks (shot starts, the provider watch): kept so none is collected
         # while it runs, and dropped once done.
         self.tasks: set[asyncio.Task[None]] = set()
@@ -90,8 +104,7 @@ class BatchWorkflow:
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
         self.outage_window, self.queue = inp.outage_window, inp.task_queue
         plan = await self._run(Activities.storyboard, BatchRequest(inp.batch_id))
-        if workflow.patched(PROVIDER_NOTICE):
-            self._spawn(self._watch_providers(inp))
+        self._start_watches(inp)
         total, cursor = len(plan.shot_ids), inp.cursor
         if self.active or self.gated:
             await self._reconcile(inp.batch_id)
@@ -122,6 +135,8 @@ class BatchWorkflow:
                         gated=sorted(self.gated),
                         outcomes=self.outcomes,
                         runs=inp.runs + 1,
+                        digest_at=self.digest_at,
+                        digest_after=self.digest_after,
                     )
                 )
             await workflow.wait_condition(
@@ -144,6 +159,14 @@ class BatchWorkflow:
             )
         return tally.outcomes
 
+    def _start_watches(self, inp: BatchInput) -> None:
+        """Start what runs beside the main loop: the provider notice and the creator's daily digest."""
+        if workflow.patched(PROVIDER_NOTICE):
+            self._spawn(self._watch_providers(inp))
+        self.digest_at, self.digest_after = inp.digest_at, inp.digest_after
+        if workflow.patched(DAILY_DIGEST):
+            self._spawn(self._digest_daily(inp.batch_id))
+
     async def _watch_providers(self, inp: BatchInput) -> None:
         """Send one notice per spell in which shots wait on providers for longer than it should take."""
         while True:
@@ -164,6 +187,35 @@ class BatchWorkflow:
                 except STAGE_FAILED as err:
                     workflow.logger.warning("could not send the provider notice for %s: %s", inp.batch_id, err)
                 await workflow.wait_condition(lambda: not self.provider_waiting)
+
+    async def _digest_daily(self, batch_id: str) -> None:
+        """Once a day while gates are open, send the creator the decisions made since the last digest.
+
+        A durable timer in the batch itself rather than a workflow of its own: the batch already
+        knows when gates are open (``gated``) and carries its state over continue-as-new (the
+        next digest's time and the last approval listed ride in :class:`BatchInput`), and it ends
+        with the batch, so nothing else has to be started, cancelled or found again.
+        """
+        while True:
+            if self.digest_at is None:
+                await workflow.wait_condition(lambda: bool(self.gated))
+                self.digest_at = workflow.now() + DIGEST_EVERY
+            wait = self.digest_at - workflow.now()
+            if wait > timedelta(0):
+                await workflow.sleep(wait)
+            try:
+                result = await workflow.execute_local_activity_method(
+                    Activities.notify_digest,
+                    DigestRequest(batch_id, self.digest_after),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=NOTIFY_RETRY,
+                )
+                self.digest_after = result.after
+            except STAGE_FAILED as err:
+                raise_if_cancelled(err)
+                # The decisions stay unlisted, so tomorrow's digest carries them.
+                workflow.logger.warning("could not send the digest for %s: %s", batch_id, failure_text(err))
+            self.digest_at = self.digest_at + DIGEST_EVERY if self.gated else None
 
     async def _reconcile(self, batch_id: str) -> None:
         """Square the shots carried over with the catalog.

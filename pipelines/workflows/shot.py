@@ -8,7 +8,7 @@ that provider's task queue, so history shows every failover and provider limits 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         BudgetHold,
         Decision,
         DecisionRecord,
+        GateReminder,
         GateState,
         PublishInput,
         ReworkInput,
@@ -50,6 +51,11 @@ with workflow.unsafe.imports_passed_through():
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)
 NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
+# Patches: shots recorded before them waited for a deadline on one timer without reminding
+# anyone, and told nobody of a decision.
+GATE_REMINDER = "gate-deadline-reminder"
+DECISION_NOTICE = "gate-decided-notice"
+REMIND_BEFORE = timedelta(hours=24)  # a deadline longer than this reminds the client this long before it
 
 
 @workflow.defn(name="ShotWorkflow")
@@ -60,6 +66,7 @@ class ShotWorkflow(RenderChain):
         self.stage = ShotStage.STARTING
         self.gate_open = False
         self.decision: Decision | None = None
+        self.record: DecisionRecord | None = None  # the decision as written down, for the creator's notice
         self.reviewed: dict[int, TakeOutcome] = {}
         self.shot_key = ""
         self.round = 1
@@ -191,28 +198,57 @@ class ShotWorkflow(RenderChain):
     async def _gate(self, inp: ShotInput) -> int | None:
         self.stage = ShotStage.AWAITING_APPROVAL
         self.gate_open = True
-        await self._run(Activities.set_shot_stage, ShotStageInput(self.shot_key, ShotStage.AWAITING_APPROVAL))
+        deadline = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
+        due = workflow.now() + deadline if deadline else None
+        opened = ShotStageInput(self.shot_key, ShotStage.AWAITING_APPROVAL, gate_due_at=due)
+        await self._run(Activities.set_shot_stage, opened)
         await self._tell_batch(ShotUpdate(inp.shot_id, ShotPhase.GATED))
+        # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
+        await self._notify(Activities.notify_gate, ShotRequest(self.shot_key), "gate notice")
         try:
-            await workflow.execute_local_activity_method(
-                Activities.notify_gate,
-                ShotRequest(self.shot_key),
-                start_to_close_timeout=NOTIFY_TIMEOUT,
-                retry_policy=NOTIFY_RETRY,
-            )
-        except STAGE_FAILED as err:
-            raise_if_cancelled(err)
-            # A dead webhook or mail server must not hold the gate: the dashboard still shows it.
-            workflow.logger.warning("could not notify for %s: %s", self.shot_key, failure_text(err))
-        try:
-            timeout = timedelta(seconds=inp.deadline_seconds) if inp.deadline_seconds else None
-            await workflow.wait_condition(lambda: self.decision is not None, timeout=timeout)
+            await self._await_decision(deadline, due)
         except TimeoutError:
             await self._expire(inp.on_expiry)
         self.gate_open = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.decision is not None
+        record, self.record = self.record, None  # taken, so a later round never sends it again
+        if record is not None and workflow.patched(DECISION_NOTICE):
+            # Sent here, not in the update's handler: the one who decided does not wait on it.
+            await self._notify(Activities.notify_gate_decided, record, "decision notice")
         return self.decision.take if self.decision.action == GateAction.APPROVE else None
+
+    async def _await_decision(self, deadline: timedelta | None, due: datetime | None) -> None:
+        """Wait for a decision; with a long deadline, remind the client a day before it.
+
+        Raises:
+            TimeoutError: The deadline passed with no decision.
+        """
+        if deadline is None or due is None:
+            await workflow.wait_condition(self._decided)
+            return
+        if deadline > REMIND_BEFORE and workflow.patched(GATE_REMINDER):
+            try:
+                await workflow.wait_condition(self._decided, timeout=deadline - REMIND_BEFORE)
+                return
+            except TimeoutError:
+                await self._notify(Activities.notify_gate_reminder, GateReminder(self.shot_key, due), "reminder")
+            # What is left of the deadline after the reminder's send, so the gate still expires on time.
+            deadline = max(due - workflow.now(), timedelta(seconds=1))
+        await workflow.wait_condition(self._decided, timeout=deadline)
+
+    def _decided(self) -> bool:
+        return self.decision is not None
+
+    async def _notify(self, activity: Activity[Arg, Result], arg: Arg, what: str) -> None:
+        """Send a notice, best effort: a failure is logged and never holds the shot."""
+        try:
+            await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY
+            )
+        except STAGE_FAILED as err:
+            raise_if_cancelled(err)
+            workflow.logger.warning("could not send the %s for %s: %s", what, self.shot_key, failure_text(err))
 
     async def _expire(self, on_expiry: str) -> None:
         if on_expiry == "hold":
@@ -234,6 +270,7 @@ class ShotWorkflow(RenderChain):
             self.shot_key, decision.action, take_id, decision.who, decision.note, self.round, decision.email
         )
         await self._run(Activities.record_decision, record)
+        self.record = record
 
     async def _finish(self, inp: ShotInput, outcome: ShotOutcome, error: str | None = None) -> str:
         self.stage = ShotStage(outcome)

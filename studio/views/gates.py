@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
@@ -65,7 +65,8 @@ class PendingGate:
     """A shot waiting for a human, with the takes on offer.
 
     ``position`` is its storyboard order; ``change_requests`` are the notes of earlier rounds'
-    "changes" decisions, oldest first.
+    "changes" decisions, oldest first; ``due_at`` is when the gate's deadline passes (``None``:
+    no deadline, or a gate opened before due times were recorded; aware, UTC).
     """
 
     batch_id: str
@@ -77,6 +78,7 @@ class PendingGate:
     waiting_since: datetime
     choices: tuple[GateChoice, ...]
     change_requests: tuple[str, ...] = ()
+    due_at: datetime | None = None
 
     @property
     def suggested(self) -> int | None:
@@ -99,6 +101,11 @@ class PendingGate:
         return tuple(
             GateRound(number, note(number), tuple(c for c in self.choices if c.round == number)) for number in numbers
         )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite gives back naive values; the catalog writes UTC.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _choices(takes: list[Take]) -> tuple[GateChoice, ...]:
@@ -148,6 +155,7 @@ def pending_gates(catalog: Catalog, *, batch_id: str | None = None) -> list[Pend
             waiting_since=shot.updated_at,
             choices=_choices(takes[shot.key]),
             change_requests=tuple(requests[shot.key]),
+            due_at=_utc(shot.gate_due_at),
         )
         for shot in shots
     ]

@@ -34,6 +34,9 @@ NAMES = {
     "finish_batch",
     "close_batch",
     "notify_provider_wait",
+    "notify_gate_reminder",
+    "notify_gate_decided",
+    "notify_digest",
 }
 
 
