@@ -92,6 +92,7 @@ def batch_row(
         project_key=key,
         seed=project.seed if project.seed is not None else new_batch_seed(),
         approval_required=project.approval.required,
+        watermark=project.approval.watermark,
         output_dir=str(base / batch_id),
         total_shots=len(project.shots),
         total_takes=project.total_takes,

@@ -251,6 +251,13 @@ APPROVAL = Table(
             choices=EXPIRY_ACTIONS,
             default=EXPIRY_ACTIONS[0],
         ),
+        Field(
+            "watermark",
+            Kind.BOOLEAN,
+            'Show the client only previews marked "PREVIEW" until a take is approved; the approved '
+            "final and its download are clean.",
+            default=False,
+        ),
     ),
 )
 PUBLISH = Table(

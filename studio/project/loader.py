@@ -238,6 +238,7 @@ def _read_approval(section: Section) -> ApprovalSpec:
         required=bool(required),
         deadline_seconds=read(section, APPROVAL["deadline"]),
         on_expiry=on_expiry or APPROVAL["on_expiry"].default,
+        watermark=bool(read(section, APPROVAL["watermark"])),
     )
 
 

@@ -64,11 +64,13 @@ class ApprovalSpec:
         required: Hold the batch for review before publishing.
         deadline_seconds: How long to wait for a review, or None to wait forever.
         on_expiry: ``"hold"``, ``"approve-best"`` or ``"reject"`` once the deadline passes.
+        watermark: Clients see watermarked previews until a take is approved.
     """
 
     required: bool = False
     deadline_seconds: int | None = None
     on_expiry: str = "hold"
+    watermark: bool = False
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ hostile = (
 FIELDS = {
     "project": ["name", "seed", "chain", "bogus"],
     "defaults": ["style", "negative", "aspect", "size", "variants", "upscale", "reference_strength"],
-    "approval": ["required", "deadline", "on_expiry"],
+    "approval": ["required", "deadline", "on_expiry", "watermark"],
     "publish": ["target", "path"],
     "budget": ["usd"],
     "shot": ["id", "prompt", "negative", "style", "size", "variants", "chain", "seed", "reference", "upscale"],

@@ -213,6 +213,7 @@ LIKELY = {
     "upscale": st.integers(1, 4),
     "reference_strength": st.floats(min_value=0.01, max_value=1),
     "required": st.booleans(),
+    "watermark": st.booleans(),
     "deadline": st.builds(lambda n, unit: f"{n}{unit}", st.integers(1, 300), st.sampled_from("smhd")),
     "on_expiry": st.sampled_from(["hold", "approve-best", "reject"]),
     "target": st.just("folder"),
@@ -223,7 +224,7 @@ LIKELY = {
 TABLE_KEYS = {
     "project": ["name", "seed", "chain"],
     "defaults": ["style", "negative", "aspect", "size", "variants", "upscale", "reference_strength"],
-    "approval": ["required", "deadline", "on_expiry"],
+    "approval": ["required", "deadline", "on_expiry", "watermark"],
     "publish": ["target", "path"],
     "budget": ["usd"],
     "shot": ["id", "prompt", "style", "aspect", "size", "variants", "upscale", "seed", "chain", "reference_strength"],

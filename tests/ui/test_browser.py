@@ -63,6 +63,11 @@ async def test_client_approves_one_take_in_a_browser(
             assert await page.get_by_text("Batches", exact=True).count() == 0  # no owner navigation
             await screenshot(page, tmp_path / "client-page.png")
             await page.locator(".st-key-approve-host-reaction-6 button").click()
+            # The first action asks who is deciding (tests/ui/test_client_pins_browser.py goes further).
+            dialog = page.get_by_role("dialog")
+            await dialog.locator(".st-key-guest-name input").fill("Ann Lee")
+            await dialog.locator(".st-key-guest-email input").fill("ann@example.com")
+            await dialog.get_by_role("button", name="Continue").click()
             await page.get_by_text("take 6 of host-reaction is approved").wait_for()
 
             shot_key = f"{batch_id}/host-reaction"
@@ -73,7 +78,8 @@ async def test_client_approves_one_take_in_a_browser(
             # The published file is the chosen image (same pixels) with its recipe written in.
             assert read_recipe_file(Path(publication.path))["take_id"] == chosen.id
             assert same_pixels(Path(publication.path).read_bytes(), assets.get(chosen.final_key))
-            assert catalog.approvals(shot_key=shot_key)[-1].who == "client"
+            decided = catalog.approvals(shot_key=shot_key)[-1]
+            assert (decided.who, decided.email) == ("Ann Lee", "ann@example.com")
             assert shot_stage(catalog, f"{batch_id}/skillet-campfire") == "awaiting_approval"
 
             # A forged link: the refusal sentence and nothing else.

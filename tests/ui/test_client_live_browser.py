@@ -70,14 +70,19 @@ async def test_client_loop_stays_live_in_a_browser(
 
             # An empty note: one click, one warning, nothing asked.
             await page.locator(".st-key-changes-host button").click()
-            await page.get_by_text("Write what should change first.").wait_for()
+            await page.get_by_text("Write what should change, or pin a note on a take, first.").wait_for()
             assert _asked(catalog, host) == []
 
             # Type a note and click once: the text area has not been blurred before the click.
+            # The first real action asks who is deciding, then goes out as them.
             await page.locator(".st-key-note-campfire textarea").fill("more sparks")
             await page.locator(".st-key-changes-campfire button").click()
+            dialog = page.get_by_role("dialog")
+            await dialog.locator(".st-key-guest-name input").fill("Ann Lee")
+            await dialog.locator(".st-key-guest-email input").fill("ann@example.com")
+            await dialog.get_by_role("button", name="Continue").click()
             await page.get_by_text("we will rework campfire").wait_for()
-            await wait_for(lambda: _asked(catalog, campfire) == [("changes", "client", "more sparks")], "the ask")
+            await wait_for(lambda: _asked(catalog, campfire) == [("changes", "Ann Lee", "more sparks")], "the ask")
 
             # Round 2 shows up on the open page by itself, newest first, round 1 folded below it.
             await page.get_by_text("Round 2 — you asked: more sparks").wait_for()
@@ -99,7 +104,7 @@ async def test_client_loop_stays_live_in_a_browser(
 
             # And that note goes out with the next single click.
             await page.locator(".st-key-changes-host button").click()
-            await wait_for(lambda: _asked(catalog, host) == [("changes", "client", "a wider shot")], "host's ask")
+            await wait_for(lambda: _asked(catalog, host) == [("changes", "Ann Lee", "a wider shot")], "host's ask")
             await wait_for(lambda: shot_stage(catalog, campfire) == "published", "campfire to publish")
     finally:
         stop_process(dashboard.pid)

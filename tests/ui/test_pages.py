@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from studio.catalog.models import Guest
 from studio.catalog.store import Catalog
 from studio.images.metadata import read_recipe_file
 from studio.review.sharing import LinkInvalid, share_url
@@ -179,9 +180,11 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     batch_id = await launch(SAMPLES / "thumbnail-pack")
     await wait_for(gates_open(catalog, batch_id, 2), "both gates to open")
     token = share_url(app_env, batch_id).split("share=", 1)[1]
+    # A guest who already said who they are (tests/ui/test_client_guest.py covers the asking).
+    guest = catalog.add_guest(Guest(id="g-ann", batch_id=batch_id, name="Ann Lee", email="ann@example.com"))
 
-    at = await run(new_app(share=token))
-    stale = await run(new_app(share=token))  # a second tab, opened before the first one answers
+    at = await run(new_app(share=token, guest=guest.id))
+    stale = await run(new_app(share=token, guest=guest.id))  # a second tab, opened before the first one answers
     assert not at.sidebar.children  # no navigation, no owner data
     expiry = next(c.value for c in at.caption if c.value.startswith("This link works until "))
     assert expiry.endswith(" UTC (2 days left).")  # studio share's 72 h, made a moment ago
@@ -192,7 +195,7 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     assert "take 5 of host-reaction is approved" in texts(at)
     await wait_for(lambda: shot_stage(catalog, f"{batch_id}/host-reaction") == "published", "publish")
     assert catalog.shot(f"{batch_id}/host-reaction").final_take_id == f"{batch_id}/host-reaction/5"
-    assert catalog.approvals(shot_key=f"{batch_id}/host-reaction")[0].who == "client"
+    assert catalog.approvals(shot_key=f"{batch_id}/host-reaction")[0].who == "Ann Lee"
     assert len([b for b in at.button if b.label == "Approve this one"]) == 8
 
     # The stale tab answers the same gate again: a plain refusal, nothing changes.
@@ -209,7 +212,7 @@ async def test_client_page_approves_in_place(app_env: Settings, worker: None, la
     await run(at)
     assert "we will rework skillet-campfire" in texts(at)
     asked = catalog.approvals(shot_key=campfire)[-1]
-    assert (asked.decision, asked.who, asked.note) == ("changes", "client", "more sparks")
+    assert (asked.decision, asked.who, asked.note) == ("changes", "Ann Lee", "more sparks")
     await wait_for(lambda: [g.shot_key for g in pending_gates(catalog, batch_id=batch_id)] == [campfire], "round 2")
     await run(at)
     assert "**Round 2 — you asked: more sparks**" in texts(at)  # newest round first; round 1 folded

@@ -10,16 +10,19 @@ from pipelines.client.ui_actions import (
     GateRefused,
     answer_gate,
 )
+from studio.catalog.models import Pin
 from studio.states import GateAction
 from studio.views.gates import GateChoice, PendingGate, gate_signature, pending_gates
 from ui import routes
-from ui.badges import ago
+from ui.badges import ago, clock, time_left
 from ui.live import rerun_on_change
 from ui.notices import notify, show_notices
+from ui.pin_notes import pin_signature, pinned_takes, pins_by_take
 from ui.resources import current_settings, open_catalog
 from ui.thumb_rows import thumbnail_rows
 
 THUMB_SIZE = 256
+PIN_SIZE = 512  # a pinned take is drawn larger than the row of thumbnails, so its pins can be read
 
 settings = current_settings()
 catalog = open_catalog(settings)
@@ -51,14 +54,20 @@ def _answer(gate: PendingGate, action: GateAction) -> None:
         notify("success", message[:1].upper() + message[1:] + ".")
 
 
-def _gate(gate: PendingGate) -> None:
+def _gate(gate: PendingGate, pins: dict[str, list[Pin]]) -> None:
     key = gate.shot_key
     with st.container(border=True, key=f"gate-{key}"):
         st.markdown(f"**{gate.project}** · **{gate.shot_id}** · waiting {ago(gate.waiting_since)}")
+        if gate.due_at is not None:
+            st.caption(f":material/schedule: due in {time_left(gate.due_at)} ({clock(gate.due_at)} UTC)")
         st.caption(gate.prompt)
         for number, note in enumerate(gate.change_requests, start=2):
             st.caption(f":violet-badge[round {number}] asked for: {note}")
         thumbnail_rows(settings, [(c.image_key, _caption(c)) for c in gate.choices], size=THUMB_SIZE)
+        # Always there, even empty: a pin that arrives later must not move (and reset) the note box below.
+        with st.container(key=f"pins-{key}"):
+            pinned = [(c.take_id, c.image_key, f"#{c.number} · pins") for c in gate.choices]
+            pinned_takes(settings, pinned, pins, size=PIN_SIZE)
         numbers = [c.number for c in gate.choices]
         if not numbers:
             st.warning("No take of this shot has an image to approve; reject it or ask for changes.")
@@ -114,10 +123,17 @@ def _caption(choice: GateChoice) -> str:
 # Read before drawing: a change between this read and the draw only costs one extra redraw.
 drawn = gate_signature(catalog)
 gates = pending_gates(catalog)
+on_offer = [choice.take_id for gate in gates for choice in gate.choices]
+pins = pins_by_take(catalog, on_offer)
 if not gates:
     st.info("Nothing is waiting for approval.", icon=":material/inbox:")
     st.page_link(routes.BATCHES, label="All batches", icon=":material/view_list:")
 for gate in gates:
-    _gate(gate)
+    _gate(gate, pins)
 # A gate that opens, a new round, a decision made elsewhere (the client's link, the CLI) shows up by itself.
-rerun_on_change(lambda: gate_signature(catalog), drawn, key="approvals-drawn")
+# So does a pin the client places or takes off.
+rerun_on_change(
+    lambda: (gate_signature(catalog), pin_signature(pins_by_take(catalog, on_offer))),
+    (drawn, pin_signature(pins)),
+    key="approvals-drawn",
+)

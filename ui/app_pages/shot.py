@@ -20,13 +20,20 @@ from studio.views.progress import progress_text, shot_progress
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
 from ui.lineage_panel import make_another_panel, recipe_and_lineage
-from ui.resources import current_settings, full_size_url, open_catalog, thumb
+from ui.pin_notes import pinned_take, pins_by_take
+from ui.resources import current_settings, full_size_url, open_catalog
 from ui.thumb_rows import thumbnail_rows
 
 
 def _take_caption(card: TakeCard) -> str:
     text = f"#{card.number}" + (f" r{card.round}" if card.round > 1 else "") + f" · {card.status}"
     return text + (" ★" if card.chosen else "")
+
+
+def _tab_label(card: TakeCard, pins: int) -> str:
+    # The pin count tells the owner which take the client wrote on, without opening each tab.
+    marks = (" ★" if card.chosen else "") + (f" · {pins} pin{'s' * (pins > 1)}" if pins else "")
+    return f"Take {card.number}{marks}"
 
 
 def _attempts(take: TakeDetail) -> None:
@@ -136,15 +143,18 @@ else:
 
 
 if detail.takes:
-    labels = [f"Take {t.card.number}{' ★' if t.card.chosen else ''}" for t in detail.takes]
+    pins = pins_by_take(catalog, [t.card.take_id for t in detail.takes])
+    labels = [_tab_label(t.card, len(pins.get(t.card.take_id, []))) for t in detail.takes]
     tabs = st.tabs(labels, default=_opening_tab(list(detail.takes), labels))
     for tab, take in zip(tabs, detail.takes, strict=True):
         with tab:
             left, right = st.columns([2, 3])
             with left:
-                big = thumb(settings, take.card.image_key, 512)
-                if big is not None:
-                    st.image(big, width="stretch")
+                # The client's pins, if any, drawn on the image and listed under it.
+                drawn = pinned_take(
+                    settings, take.card.take_id, take.card.image_key, pins.get(take.card.take_id, []), size=512
+                )
+                if drawn:
                     # On S3 the full-size image comes straight from the bucket, not through the dashboard.
                     full = full_size_url(settings, take.card.image_key)
                     if full is not None:
