@@ -9,7 +9,9 @@ dashboard as its own process and headless Chromium. Reported per run and as medi
   one-image Streamlit page (``bench/one_image_app.py``) in its own server;
 - click → answered: ``--clicks`` "Approve this one" clicks on as many gates (the name is given
   once before the clock starts), each timed from the click until its decision is in the catalog
-  (the gate's update writes it before it returns); p50 and p95;
+  (the gate's update writes it before it returns); p50 and p95. Like a client, the next click
+  waits for the page to show the answer (the gate gone, the thank-you said): a click into a page
+  still redrawing waits for that redraw (about 150 ms more with 50 gates on the page);
 - new round visible: "Request changes" on an 8-take shot, ``--rounds`` times; each timed from the
   moment the round's last take is reviewed (read from the catalog) until the open page, never
   reloaded, shows the new round's label.
@@ -151,6 +153,9 @@ async def clicks(stack: Stack, browser: Any, count: int) -> list[float]:
         await button.click()
         done = await until(lambda shot=shot: bool(stack.catalog.approvals(shot_key=f"{batch_id}/{shot}")), shot)
         times.append(done - started)
+        # A client reads the answer before the next click: the page has redrawn without this gate.
+        await page.get_by_text(f"take 1 of {shot} is approved").wait_for()
+        await page.locator(f".st-key-client-{shot} button").first.wait_for(state="detached")
     await page.close()
     return times
 

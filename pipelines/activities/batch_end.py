@@ -11,11 +11,11 @@ import asyncio
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from pipelines.activities.notice_links import notice_link
 from pipelines.messages import BatchRequest, BatchTally, ProviderWaitNotice, ShotRequest, batch_id_of, shot_key_of
 from studio.batches.close import close_batch
 from studio.batches.publish import write_manifest
 from studio.catalog.store import Catalog
-from studio.review.links import issue_link
 from studio.review.notify import GateNotice, GateNotifier, NotifyFailed, ProviderNotice
 from studio.states import BatchState
 
@@ -36,7 +36,7 @@ class BatchEndActivities:
         def _send() -> list[str]:
             shot = self.catalog.shot(shot_key)
             batch = self.catalog.batch(shot.batch_id)
-            link = issue_link(notifier.settings, self.catalog, batch.id, label=f"notice: {shot.shot_id} waits").url
+            link = notice_link(notifier.settings, self.catalog, batch.id, label=f"notice: {shot.shot_id} waits")
             return notifier.notify(GateNotice(batch.id, shot.shot_id, batch.project_name, link))
 
         try:
@@ -75,7 +75,7 @@ class BatchEndActivities:
 
         def _send() -> list[str]:
             batch = self.catalog.batch(notice.batch_id)
-            link = issue_link(notifier.settings, self.catalog, batch.id, label="notice: providers wait").url
+            link = notice_link(notifier.settings, self.catalog, batch.id, label="notice: providers wait")
             return notifier.notify(ProviderNotice(batch.id, batch.project_name, notice.shots, notice.seconds, link))
 
         try:

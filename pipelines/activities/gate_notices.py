@@ -14,11 +14,11 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from pipelines.activities.notice_links import notice_link
 from pipelines.messages import DecisionRecord, DigestRequest, DigestResult, GateReminder
 from studio import ids
 from studio.catalog.models import Approval
 from studio.catalog.store import Catalog
-from studio.review.links import issue_link
 from studio.review.notify import (
     DecisionNotice,
     DigestEntry,
@@ -83,7 +83,7 @@ class GateNoticeActivities:
             shot = self.catalog.shot(inp.shot_key)
             batch = self.catalog.batch(shot.batch_id)
             # A recorded link (listed on the batch page, revocable), like the gate notice's.
-            link = issue_link(notifier.settings, self.catalog, batch.id, label=f"reminder: {shot.shot_id} due").url
+            link = notice_link(notifier.settings, self.catalog, batch.id, label=f"reminder: {shot.shot_id} due")
             return notifier.notify(ReminderNotice(batch.id, shot.shot_id, batch.project_name, link, inp.due_at))
 
         return await self._deliver(_send)

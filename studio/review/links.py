@@ -129,6 +129,7 @@ def issue_link(
     hours: float = DEFAULT_HOURS,
     label: str = "",
     now: datetime | None = None,
+    link_id: str | None = None,
 ) -> IssuedLink:
     """Hand out a client link for ``batch_id``, recorded so it can be listed and revoked.
 
@@ -139,14 +140,26 @@ def issue_link(
         hours: How long the link works.
         label: A note for the owner's list ("for Ana", "notice").
         now: The current time (tests pass it).
+        link_id: A fixed id instead of a random one, for a caller that may run again (a notice's
+            retry): a link already recorded under it is handed out again, the same token, and
+            not a second time.
 
     Returns:
         The link, its id and its URL.
     """
+    if link_id is not None:
+        try:
+            known = catalog.share_link(link_id)
+        except NotFound:
+            pass
+        else:
+            expiry = _utc(known.expires_at)
+            token = make_share_token(known.batch_id, secret=share_secret(settings), expires_at=expiry, link_id=link_id)
+            return IssuedLink(link_id, known.batch_id, token_url(settings, token), expiry)
     now = _utc(now or datetime.now(UTC))
     # The token holds whole seconds; the row says the same moment the token does.
     expires_at = (now + timedelta(hours=hours)).replace(microsecond=0)
-    link_id = new_link_id()
+    link_id = link_id or new_link_id()
     token = make_share_token(batch_id, secret=share_secret(settings), expires_at=expires_at, link_id=link_id)
     catalog.add_share_link(
         ShareLink(id=link_id, batch_id=batch_id, label=label.strip(), created_at=now, expires_at=expires_at)

@@ -1,7 +1,9 @@
-"""The links sent in notices are recorded links: listed with a "notice" label, revocable one by one."""
+"""The links sent in notices are recorded links: listed with a "notice" label, revocable one by one,
+and one per notice however often its activity runs."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -44,9 +46,13 @@ async def test_notice_links_are_recorded_and_revocable(
     env = ActivityEnvironment()
     await env.run(acts.storyboard, batch.id)
     assert await env.run(acts.notify_gate, f"{batch.id}/hero") == ["webhook"]
+    # A retry of the same activity (delivery is at least once) hands out the same link again.
+    assert await env.run(acts.notify_gate, f"{batch.id}/hero") == ["webhook"]
+    env.info = dataclasses.replace(env.info, activity_id="another")
     assert await env.run(acts.notify_provider_wait, ProviderWaitNotice(batch.id, 1, 600)) == ["webhook"]
 
-    gate, wait = outbox.sent
+    gate, again, wait = outbox.sent
+    assert isinstance(again, GateNotice) and again.link == gate.link
     assert isinstance(gate, GateNotice) and isinstance(wait, ProviderNotice)
     gate_link, wait_link = gate.link, wait.link
     listed = {v.label: v.link_id for v in links_of(catalog, batch.id)}
