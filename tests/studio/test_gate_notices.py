@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
 from pipelines.activities.gate_notices import GateNoticeActivities
 from pipelines.messages import DecisionRecord, DigestRequest, GateReminder
@@ -53,7 +54,8 @@ async def test_a_reminder_goes_to_the_client_and_a_decision_to_the_creator(
     add_batch(catalog, takes=2)
     acts = notices(settings, catalog, notify_webhook=clients.url, creator_webhook=creator.url)
     due = datetime(2030, 5, 4, 9, 30, tzinfo=UTC)
-    assert await acts.notify_gate_reminder(GateReminder("b-1/s", due)) == ["webhook"]
+    # In an activity's context, as the worker runs it: the reminder's link is named after it.
+    assert await ActivityEnvironment().run(acts.notify_gate_reminder, GateReminder("b-1/s", due)) == ["webhook"]
     record = DecisionRecord("b-1/s", "approve", "b-1/s/2", "Mia Okafor", "the second", 1, "mia@agency.test")
     assert await acts.notify_gate_decided(record) == ["webhook"]
     (reminder,) = clients.bodies
