@@ -88,6 +88,7 @@ def batch_row(
         id=batch_id,
         project_name=project.name,
         project_slug=project.slug,
+        client=project.slug,  # the fairness key: the project is its own client
         project_source=str(source),
         project_key=key,
         seed=project.seed if project.seed is not None else new_batch_seed(),

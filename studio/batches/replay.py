@@ -266,6 +266,14 @@ def replay_takes(req: ReplayRequest, origin: Origin, provider: str, batch_seed: 
     return takes
 
 
+def _client_of(catalog: Catalog, batch_id: str) -> str:
+    """A replay is made for its origin's client; "replay" when the origin came from a file made elsewhere."""
+    try:
+        return catalog.batch(batch_id).client or "replay"
+    except NotFound:
+        return "replay"
+
+
 def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: ReplayRequest) -> Batch:
     """Write a replay batch (its shots and planned takes); the caller starts its workflow.
 
@@ -288,6 +296,7 @@ def plan_replay(settings: Settings, catalog: Catalog, assets: AssetStore, req: R
         seed=seed,
         output_dir=str(settings.published_dir / batch_id),
         parent_batch_id=origin.batch_id,
+        client=_client_of(catalog, origin.batch_id),
         total_shots=len(shots),
         total_takes=len(takes),
     )

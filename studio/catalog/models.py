@@ -45,6 +45,9 @@ class BatchBase(SQLModel):
     seed: int
     approval_required: bool = False
     watermark: bool = Field(default=False, description="Clients see watermarked previews until a take is approved.")
+    priority: str = Field(default="normal", description="rush, normal or low: the order its renders dispatch in.")
+    client: str = Field(default="", description="Who the batch is for: the fairness key (the project's slug if unnamed).")
+    use_cache: bool = Field(default=True, description="Reuse an earlier identical render instead of paying again.")
     output_dir: str
     parent_batch_id: str | None = None
     budget_usd: float | None = Field(default=None, description="Spending cap; None for none. Raised at a budget gate.")
@@ -123,6 +126,10 @@ class Take(SQLModel, table=True):
     review_notes: str | None = None
     review_model: str | None = None
     parent_take_id: str | None = None
+    recipe_hash: str | None = Field(
+        default=None, index=True, description="sha256 of everything that decides its pixels (the render cache's key)."
+    )
+    cached_from: str | None = Field(default=None, description="The take whose identical render it reused, at no cost.")
     mask_key: str | None = Field(
         default=None, description="Asset key of the mask (white = change) an edit of init_key renders inside."
     )
