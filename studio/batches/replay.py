@@ -266,8 +266,10 @@ def replay_takes(req: ReplayRequest, origin: Origin, provider: str, batch_seed: 
     return takes
 
 
-def _client_of(catalog: Catalog, batch_id: str) -> str:
+def _client_of(catalog: Catalog, batch_id: str | None) -> str:
     """A replay is made for its origin's client; "replay" when the origin came from a file made elsewhere."""
+    if batch_id is None:
+        return "replay"
     try:
         return catalog.batch(batch_id).client or "replay"
     except NotFound:
