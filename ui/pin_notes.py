@@ -18,6 +18,7 @@ from studio.catalog.store import Catalog
 from studio.images.pin_marks import PinMark, draw_pins
 from studio.settings import Settings
 from ui.badges import clock
+from ui.markdown_text import literal
 from ui.resources import thumb
 
 PER_ROW = 3  # pinned takes side by side on the Approvals page: large enough to read the notes
@@ -57,13 +58,6 @@ def pinned_thumb(
     return _drawn(take_id, image_key, size, marks, data)
 
 
-def _literal(text: str) -> str:
-    """A client's words shown as written: Markdown's links, images, emphasis and headings taken literally."""
-    for char in "\\[]()!*_`$<>#~|:":
-        text = text.replace(char, "\\" + char)
-    return "  \n".join(text.splitlines())
-
-
 def who_line(pin: Pin) -> str:
     """``Ann Lee · ann@example.com · 2026-12-01 14:03``: who placed the pin, and when (UTC)."""
     return " · ".join(part for part in (pin.who, pin.email, clock(pin.created_at)) if part)
@@ -72,8 +66,8 @@ def who_line(pin: Pin) -> str:
 def pin_notes(pins: Sequence[Pin]) -> None:
     """The numbered notes, one under another, in the order of their numbers."""
     for pin in pins:
-        st.markdown(f":red-badge[{pin.number}] {_literal(pin.text)}")
-        st.caption(_literal(who_line(pin)))
+        st.markdown(f":red-badge[{pin.number}] {literal(pin.text, lines=True)}")
+        st.caption(literal(who_line(pin)))
 
 
 def pinned_take(
