@@ -26,6 +26,7 @@ from studio.catalog.models import Take
 from studio.catalog.stages import RenderStart, begin_render
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
+from studio.rendering.cache import configured_model, take_recipe_hash
 from studio.rendering.params import provider_params
 from studio.review.rework import EditWay, edit_prompt, edit_way
 from studio.spending.prices import price_of
@@ -59,12 +60,11 @@ class RenderActivities:
             raise ApplicationError(
                 f"{inp.provider}: not configured on this worker", type=ErrorKind.INVALID, non_retryable=True
             )
-        start = await self._begin_render(
-            inp, price_of("render", inp.provider, getattr(renderer, "model", None), self.policy.prices)
-        )
+        model = getattr(renderer, "model", None)
+        start = await self._begin_render(inp, price_of("render", inp.provider, model, self.policy.prices), model)
         take = start.take
-        if start.done:
-            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider))
+        if start.done:  # rendered by an earlier attempt, or an identical earlier render reused
+            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider or inp.provider))
         if start.attempt_id is None:
             raise inconsistent(f"take {take.id}: its render call was not written down")
         attempt_id = start.attempt_id
@@ -100,7 +100,7 @@ class RenderActivities:
             raise provider_failure(err) from None
         latency_ms = int((time.monotonic() - started) * 1000)
         self._unsaved.keep(take.id, inp.provider, result)
-        await asyncio.to_thread(self._store_render, inp.provider, take, attempt_id, result, latency_ms, start.job_id)
+        await asyncio.to_thread(self._store_render, inp.provider, take, attempt_id, result, latency_ms, start)
         self._unsaved.stored(take.id, inp.provider)
         self._freed(inp.provider, start)
         return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
@@ -154,9 +154,18 @@ class RenderActivities:
             )
             return rendered
 
-    async def _begin_render(self, inp: StageInput, price: float) -> RenderStart:
-        """Write the render call down, waiting while the provider is busy; fail when it is blocked."""
+    async def _begin_render(self, inp: StageInput, price: float, model: str | None) -> RenderStart:
+        """Reuse an identical render, or write the call down, waiting while the provider is busy; fail when blocked.
+
+        Args:
+            model: The model the renderer is configured with (part of the render cache's key).
+        """
         info = activity.info()
+        cache_model = configured_model(inp.provider, model)
+
+        def recipe(take: Take) -> str | None:
+            return take_recipe_hash(take, inp.provider, cache_model)
+
         while True:
             start = await asyncio.to_thread(
                 begin_render,
@@ -166,6 +175,7 @@ class RenderActivities:
                 attempt=info.attempt,
                 price=price,
                 policy=self.policy,
+                recipe=recipe,
             )
             if start.blocked is None:
                 return start
@@ -186,9 +196,12 @@ class RenderActivities:
         attempt_id: int,
         result: RenderResult,
         latency_ms: int,
-        job_id: str | None,
+        start: RenderStart,
     ) -> None:
-        """Store a rendered image and close its call with the take's recipe, in one transaction (in a thread)."""
+        """Store a rendered image and close its call with the take's recipe, in one transaction (in a thread).
+
+        The recipe hash goes with it, so later takes with the same recipe reuse this render.
+        """
         params = dict(result.params)
         delivered = image_size(result.image)
         if delivered != (take.width, take.height):
@@ -206,6 +219,7 @@ class RenderActivities:
             revised_prompt=result.revised_prompt,
             params=params,
             error=None,
+            recipe_hash=start.recipe_hash,
         )
         key = self.assets.put(result.image, result.mime_type)
         cost = price_of("render", provider, result.model, self.policy.prices)
@@ -214,6 +228,6 @@ class RenderActivities:
             take.id,
             {**take_fields, "asset_key": key},
             latency_ms=latency_ms,
-            job_id=result.job_id or job_id,
+            job_id=result.job_id or start.job_id,
             cost_usd=cost,
         )

@@ -254,6 +254,7 @@ def lineage_json(lineage: Lineage) -> dict[str, Any]:
             "published": list(lineage.published),
             "provider_credentials": lineage.provider_credentials,
             "credentials_unknown": lineage.credentials_unknown,
+            "cached_from": take.cached_from,  # the take whose identical render it reused (render cache)
         },
         "parents": [take_summary(p) for p in lineage.parents],
         "chain_end": chain_end,

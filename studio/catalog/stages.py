@@ -7,7 +7,8 @@ stays idempotent. What they return are read-only snapshots, attached to no sessi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from studio.catalog.call_guard import Blocked, CallPolicy, check_call, lock_for_call
 from studio.catalog.models import Batch, Shot, Take, utcnow
 from studio.catalog.node_pool import choose_node
+from studio.catalog.render_cache import batch_uses_cache, find_cached, reuse_render
 from studio.catalog.store import Catalog
 from studio.catalog.tables import ATTEMPT, BATCH, PUBLICATION, SHOT, TAKE, snapshot
 from studio.errors import NotFound
@@ -39,6 +41,10 @@ class RenderStart:
         blocked: Why the call may not start now (budget, busy, circuit open); nothing was written.
         node: The render node (URL) of a self-hosted pool this call goes to: the node of the
             job it resumes, else a free, healthy one (``None`` for providers without nodes).
+        recipe_hash: The render cache's key of this call (``None``: not cacheable); the
+            activity stores it with the render so later takes find it.
+        cached_from: The earlier take whose render this take reused just now (``done`` is
+            then set and no call was written).
     """
 
     take: Take
@@ -47,19 +53,38 @@ class RenderStart:
     job_id: str | None = None
     blocked: Blocked | None = None
     node: str | None = None
+    recipe_hash: str | None = None
+    cached_from: str | None = None
+
+
+RecipeOf = Callable[[Take], str | None]
+"""The render cache's key of a take about to render (``None`` when it may not be cached)."""
 
 
 def begin_render(
-    catalog: Catalog, take_id: str, *, provider: str, attempt: int, price: float = 0.0, policy: CallPolicy | None = None
+    catalog: Catalog,
+    take_id: str,
+    *,
+    provider: str,
+    attempt: int,
+    price: float = 0.0,
+    policy: CallPolicy | None = None,
+    recipe: RecipeOf | None = None,
 ) -> RenderStart:
     """Look for an earlier result; if none, check the limits and write the call down before it is made.
+
+    An earlier result is the take's own (a retried attempt) or, when the batch uses the render
+    cache, an earlier take's with the same recipe, reused at no cost (no call is written).
 
     Args:
         price: What the call will cost; reserved against the batch's budget until it ends.
         policy: Budget, in-flight and circuit-breaker rules; ``None`` checks nothing.
+        recipe: Computes the take's recipe hash; ``None`` (or a ``None`` hash) skips the cache.
     """
     with catalog.engine.connect() as conn:
-        start = _begin_render(conn, take_id, provider=provider, attempt=attempt, price=price, policy=policy)
+        start = _begin_render(
+            conn, take_id, provider=provider, attempt=attempt, price=price, policy=policy, recipe=recipe
+        )
         if start.blocked is None:
             conn.commit()
         else:
@@ -68,23 +93,27 @@ def begin_render(
 
 
 def _begin_render(
-    conn: Connection, take_id: str, *, provider: str, attempt: int, price: float, policy: CallPolicy | None
+    conn: Connection,
+    take_id: str,
+    *,
+    provider: str,
+    attempt: int,
+    price: float,
+    policy: CallPolicy | None,
+    recipe: RecipeOf | None,
 ) -> RenderStart:
     """Start a render call in one transaction; see begin_render.
 
-    The steps (reuse a lost call's job, check the guard, choose the node, mark the take
-    rendering, write the call) must run in this order in one transaction.
+    The steps (reuse an identical render, reuse a lost call's job, check the guard, choose the
+    node, mark the take rendering, write the call) must run in this order in one transaction.
     """
     row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
     if row is None:
         raise NotFound("take", take_id)
-    take = snapshot(Take, row)
     now = utcnow()
-    if take.status in DONE_RENDERING and take.asset_key:
-        # Rendered by an attempt whose reply was lost: close calls a dead worker left open,
-        # so they hold no budget reservation or in-flight slot.
-        _close_lost_calls(conn, take_id, None, now)
-        return RenderStart(take, done=True)
+    if (earlier := _earlier_render(conn, snapshot(Take, row), recipe, now)).done:
+        return earlier
+    take = earlier.take
     guarded = policy if policy is not None and policy.watches(provider, price) else None
     if guarded is not None:
         lock_for_call(conn, take.batch_id, provider)
@@ -120,7 +149,30 @@ def _begin_render(
         )
         .returning(ATTEMPT.c.id)
     ).scalar_one()
-    return RenderStart(take, done=False, attempt_id=attempt_id, job_id=job_id, node=node)
+    return replace(earlier, take=take, attempt_id=attempt_id, job_id=job_id, node=node)
+
+
+def _earlier_render(conn: Connection, take: Take, recipe: RecipeOf | None, now: datetime) -> RenderStart:
+    """The take's own earlier render, else (batches using the cache) an identical earlier take's, reused now.
+
+    Before the guard: neither needs budget, an in-flight slot or a node. Either way, calls a dead
+    worker left open are closed, so they hold no budget reservation or in-flight slot.
+
+    Returns:
+        A ``done`` start when there is one; else a start that is not done, carrying the take's
+        recipe hash (``None`` when it may not be cached) for the render to store.
+    """
+    if take.status in DONE_RENDERING and take.asset_key:  # rendered by an attempt whose reply was lost
+        _close_lost_calls(conn, take.id, None, now)
+        return RenderStart(take, done=True)
+    recipe_hash = recipe(take) if recipe is not None else None
+    if recipe_hash is not None and batch_uses_cache(conn, take.batch_id):
+        source = find_cached(conn, recipe_hash, besides=take.id)
+        if source is not None:
+            _close_lost_calls(conn, take.id, None, now)
+            reused = reuse_render(conn, take, source, recipe_hash)
+            return RenderStart(reused, done=True, recipe_hash=recipe_hash, cached_from=source.id)
+    return RenderStart(take, done=False, recipe_hash=recipe_hash)
 
 
 def _close_lost_calls(

@@ -24,9 +24,12 @@ from studio.outages.notes import catalog_outage
 from studio.spending.money import usd
 from studio.states import BatchState
 from studio.views.batches import waiting_text
+from studio.views.cache_savings import cache_line
+from studio.views.eta import batch_eta, eta_short
 from studio.views.progress import progress_digest, take_progress_line
 from studio.views.status import TERMINAL_STATES, batch_summary, shots_waiting
-from studio.views.summary import BatchOverview, BatchSummary, CostSummary, TakeRow
+from studio.views.summary import BatchOverview, BatchSummary, CostSummary
+from studio.views.take_row import TakeRow
 
 console = Console()
 STAGES = ("storyboard", "render", "upscale", "review", "publish")
@@ -105,6 +108,9 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> Ba
                 continue
             hinted.discard(":catalog")
             _update_bars(progress, bars, summary)
+            if summary.state not in TERMINAL_STATES:  # when the batch should end, on its last bar
+                eta = await asyncio.to_thread(batch_eta, catalog, batch_id)
+                progress.update(bars["publish"], extra=escape(eta_short(eta)))
             _announce(progress.console, summary, hinted)
             waiting = [s for s in await asyncio.to_thread(shots_waiting, catalog, batch_id) if s not in hinted]
             for shot in waiting:
@@ -167,6 +173,8 @@ def print_batch(summary: BatchSummary) -> None:
     )
     console.print(f"provider calls: {calls.total}" + (f" ({per})" if per else ""))
     print_cost(summary.cost)
+    if cached := cache_line(summary.cache):
+        console.print(cached, markup=False, highlight=False)
     for name, circuit in summary.providers.items():
         if circuit.is_open:
             console.print(f"[yellow]{name}: circuit open until {circuit.until} (skipped after repeated failures)")

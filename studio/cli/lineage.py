@@ -30,7 +30,7 @@ from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.spending.money import usd
 from studio.storage import AssetStore, AssetStoreError, open_asset_store
-from studio.views.lineage import edit_text, pin_json, pin_line
+from studio.views.lineage import cache_text, edit_text, pin_json, pin_line
 
 if TYPE_CHECKING:
     from pipelines.client.batches import BatchCancellation
@@ -124,6 +124,8 @@ def recipe_lines(lineage: Lineage) -> list[tuple[str, str]]:
         rows.append(("negative", take.negative))
     if take.revised_prompt:
         rows.append(("revised prompt", take.revised_prompt))
+    if take.cached_from:
+        rows.append(("render", cache_text(take.cached_from)))
     rows += [
         ("size", f"{take.width}x{take.height}"),
         ("params", json.dumps(take.params, sort_keys=True) if take.params else "none"),

@@ -6,6 +6,7 @@ take's recipe and family."""
 
 from __future__ import annotations
 
-from studio.views.summary import BatchOverview, BatchSummary, StageProgress, TakeRow, WaitingFor
+from studio.views.summary import BatchOverview, BatchSummary, StageProgress, WaitingFor
+from studio.views.take_row import TakeRow
 
 __all__ = ["BatchOverview", "BatchSummary", "StageProgress", "TakeRow", "WaitingFor"]

@@ -101,6 +101,8 @@ def recipe_rows(take: Take) -> list[tuple[str, str]]:
     ]
     if take.revised_prompt:
         rows.append(("Provider's revised prompt", take.revised_prompt))
+    if take.cached_from:
+        rows.append(("Render", cache_text(take.cached_from)))
     if take.init_key:
         rows.append(("Image-to-image", f"from {take.init_key[:12]}… at strength {take.strength}"))
     edit = edit_text(take)
@@ -116,6 +118,11 @@ def recipe_rows(take: Take) -> list[tuple[str, str]]:
     if not params:
         rows.append(("Params", "none"))
     return rows
+
+
+def cache_text(source: str) -> str:
+    """How a take whose image was reused reads: ``from cache: <take> (same recipe, not rendered again, no cost)``."""
+    return f"from cache: {source} (same recipe, not rendered again, no cost)"
 
 
 # How the edit reached the provider (the take's params["edit"], written when it was rendered).

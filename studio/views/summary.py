@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.spending.budget import Spend
+from studio.views.cache_savings import NOTHING_REUSED, CacheSavings
 from studio.views.progress import TakeProgress
+from studio.views.take_row import TakeRow
 
 JsonObject = dict[str, Any]
 
@@ -241,54 +243,6 @@ class WaitingFor:
 
 
 @dataclass(frozen=True)
-class TakeRow:
-    """A take in `studio status BATCH`: who made it, with what seed, its review and its cost.
-
-    Attributes:
-        take_id: ``<batch>/<shot>/<n>``.
-        round: Gate round that made it.
-        status: Its status.
-        provider: Provider that rendered it, if any did.
-        model: The model it was (or is to be) rendered with.
-        seed: The seed used, else the seed planned.
-        review_score: Automated review score, if reviewed.
-        review_passed: Automated review verdict, if reviewed.
-        review_notes: The reviewer's notes, if any.
-        cost_usd: What it cost (rounded to 6 places).
-        error: Why it failed, if it did.
-    """
-
-    take_id: str
-    round: int
-    status: str
-    provider: str | None
-    model: str | None
-    seed: int | None
-    review_score: float | None
-    review_passed: bool | None
-    review_notes: str | None
-    cost_usd: float
-    error: str | None
-
-    def to_json(self) -> JsonObject:
-        """``{"take", "round", "status", "provider", "model", "seed", "review_score", "review_passed",
-        "review_notes", "cost_usd", "error"}``."""
-        return {
-            "take": self.take_id,
-            "round": self.round,
-            "status": self.status,
-            "provider": self.provider,
-            "model": self.model,
-            "seed": self.seed,
-            "review_score": self.review_score,
-            "review_passed": self.review_passed,
-            "review_notes": self.review_notes,
-            "cost_usd": self.cost_usd,
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True)
 class BatchSummary:
     """Everything `studio status BATCH` shows, and the Batch page's headline.
 
@@ -311,6 +265,7 @@ class BatchSummary:
         waiting_for: What it waits for besides humans (nothing once it has ended).
         take_details: One row per take.
         progress: Takes a self-hosted render node works on now (queue, steps); a new key, last.
+        cache: Takes that reused an earlier identical render, and what that saved; a new key, after ``progress``.
     """
 
     batch_id: str
@@ -331,6 +286,7 @@ class BatchSummary:
     waiting_for: tuple[WaitingFor, ...]
     take_details: tuple[TakeRow, ...]
     progress: tuple[TakeProgress, ...] = ()
+    cache: CacheSavings = NOTHING_REUSED
 
     def to_json(self) -> JsonObject:
         """The `studio status BATCH --json` object (stable keys)."""
@@ -353,6 +309,7 @@ class BatchSummary:
             "waiting_for": [wait.to_json() for wait in self.waiting_for],
             "take_details": [row.to_json() for row in self.take_details],
             "progress": [p.to_json() for p in self.progress],
+            "cache": self.cache.to_json(),
         }
 
 
