@@ -40,6 +40,7 @@ class BatchInput:
     provider_retry_cap: float = 300.0  # longest wait between two tries of a chain that is down
     digest_at: datetime | None = None  # when the next daily digest of decisions goes out (gates open)
     digest_after: int = 0  # the last approval id a digest listed: the next lists those after it
+    priority_key: int | None = None  # set by `studio priority`: shots started from then on queue with it
 
 
 @dataclass
@@ -326,3 +327,16 @@ class DigestResult:
 
     after: int
     sent: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PriorityChange:
+    """`studio priority BATCH rush|normal|low`: shots a batch starts from now on queue with this.
+
+    Attributes:
+        priority: ``rush``, ``normal`` or ``low`` (said back in the answer).
+        priority_key: Temporal's priority key for it (1 first .. 5 last).
+    """
+
+    priority: str
+    priority_key: int

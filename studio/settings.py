@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from providers.spec import Node, Setting, parse_nodes
 from providers.table import DEFAULT_UPSCALE_CHAIN, PROVIDERS, all_settings, spec_of
+from studio.priority import parse_weights, weight_of
 
 
 def _provider_fields() -> dict[str, tuple[Any, Any]]:
@@ -143,6 +144,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Requests per second per provider, across all workers (JSON: {"replicate": 2}).',
     )
+    client_weights: str = Field(
+        default="",
+        description="Each client's share of a provider when clients' batches queue on it "
+        '("acme=2,northwind=1"); a client not named weighs 1.',
+    )
     provider_max_in_flight: dict[str, int] = Field(
         default_factory=dict,
         description='Calls in flight per provider, across all workers and batches (JSON: {"gemini": 4}).',
@@ -234,6 +240,19 @@ class Settings(BaseSettings):
                 except ValueError as err:
                     raise ValueError(f"{spec.nodes.env}: {err}") from None
         return self
+
+    @model_validator(mode="after")
+    def _check_client_weights(self) -> Settings:
+        """Weights that do not parse fail here, naming their variable, not when a batch starts."""
+        try:
+            parse_weights(self.client_weights)
+        except ValueError as err:
+            raise ValueError(f"STUDIO_CLIENT_WEIGHTS: {err}") from None
+        return self
+
+    def client_weight(self, client: str) -> float:
+        """The fairness weight of ``client`` (``STUDIO_CLIENT_WEIGHTS``; 1 when not named)."""
+        return weight_of(parse_weights(self.client_weights), client)
 
     def provider_base_url(self, name: str) -> str | None:
         """The API root provider ``name`` is called at, if it has one."""

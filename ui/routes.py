@@ -7,6 +7,7 @@ BATCH = "app_pages/batch.py"
 SHOT = "app_pages/shot.py"
 APPROVALS = "app_pages/approvals.py"
 LAUNCH = "app_pages/launch.py"
+QUEUE = "app_pages/queue.py"
 CLIENT_REVIEW = "app_pages/client_review.py"
 OWNER_LOGIN = "app_pages/owner_login.py"
 

@@ -57,6 +57,7 @@ pages = {
             icon=":material/inbox:",
             url_path="approvals",
         ),
+        st.Page(routes.QUEUE, title="Queue", icon=":material/queue:", url_path="queue"),
         st.Page(routes.LAUNCH, title="Launch", icon=":material/rocket_launch:", url_path="launch"),
     ]
 }

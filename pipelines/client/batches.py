@@ -14,17 +14,21 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import Priority
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState
+from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState, PriorityChange
 from pipelines.search_attributes import batch_labels, is_unregistered_search_attribute, register_command
 from pipelines.workflows.batch import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
 from studio import ids
 from studio.batches.close import ENDED_BATCH_STATES
+from studio.batches.reprioritize import PriorityRefused, check_priority_change, record_priority
+from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.errors import StudioError
+from studio.priority import fairness_key, priority_key
 from studio.settings import Settings
 from studio.states import ENDED_SHOT_STAGES, BatchState
 
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 # execute_update would refuse these; the casts say what the client actually gets back.
 _DECIDE = cast("UpdateMethodMultiParam[[ShotWorkflow, Decision], str]", ShotWorkflow.decide)
 _ANSWER_BUDGET = cast("UpdateMethodMultiParam[[ShotWorkflow, BudgetAnswer], str]", ShotWorkflow.budget)
+_SET_PRIORITY = cast("UpdateMethodMultiParam[[BatchWorkflow, PriorityChange], str]", BatchWorkflow.set_priority)
 
 
 class GateRefused(StudioError):
@@ -60,7 +65,8 @@ async def start_batch(
 ) -> str:
     """Start the batch workflow (id = batch id); returns its run id.
 
-    The workflow carries search attributes and a memo naming its project, kind and batch (and
+    The workflow starts with the batch's priority (:func:`batch_priority`), which its shots and
+    renders inherit, and carries search attributes and a memo naming its project, kind and batch (and
     ``client_name`` when given), which it hands on to its shots: see
     :mod:`pipelines.search_attributes`. On a namespace where the attributes are not registered
     the batch starts without them (the memo needs no registration) and one warning line names
@@ -74,27 +80,19 @@ async def start_batch(
     Raises:
         NotFound: No such batch in the catalog.
     """
-    labels = await asyncio.to_thread(batch_labels, Catalog.open(settings.catalog_url), batch_id, client_name)
-    inp = BatchInput(
-        batch_id,
-        shots_in_flight=settings.shots_in_flight,
-        task_queue=settings.task_queue,
-        outage_window=settings.outage_window,
-        provider_window=settings.provider_wait_window,
-        provider_notice_after=settings.provider_wait_notice,
-        provider_retry_cap=settings.provider_retry_max,
-    )
-    if history_limit is not None:
-        inp.history_limit = history_limit
+    catalog = Catalog.open(settings.catalog_url)
+    labels = await asyncio.to_thread(batch_labels, catalog, batch_id, client_name)
+    priority = batch_priority(settings, await asyncio.to_thread(catalog.batch, batch_id))
     start = partial(
         client.start_workflow,
         BatchWorkflow.run,
-        inp,
+        _batch_input(settings, batch_id, history_limit),
         id=batch_id,
         task_queue=settings.task_queue,
         # A dead worker's batch task moves to a live worker after this (default 10 s).
         task_timeout=WORKFLOW_TASK_TIMEOUT,
         memo=labels.memo(),
+        priority=priority,
     )
     try:
         handle = await start(search_attributes=labels.search_attributes())
@@ -110,6 +108,60 @@ async def start_batch(
         )
         handle = await start()
     return handle.result_run_id or ""
+
+
+def _batch_input(settings: Settings, batch_id: str, history_limit: int | None) -> BatchInput:
+    """The batch workflow's input: its limits and windows, from settings."""
+    inp = BatchInput(
+        batch_id,
+        shots_in_flight=settings.shots_in_flight,
+        task_queue=settings.task_queue,
+        outage_window=settings.outage_window,
+        provider_window=settings.provider_wait_window,
+        provider_notice_after=settings.provider_wait_notice,
+        provider_retry_cap=settings.provider_retry_max,
+    )
+    if history_limit is not None:
+        inp.history_limit = history_limit
+    return inp
+
+
+def batch_priority(settings: Settings, batch: Batch) -> Priority:
+    """What Temporal orders a batch's tasks by: its priority's key, its client and the client's weight.
+
+    Tasks of one task queue dispatch lowest priority key first; within one key, each client's
+    tasks get a share of dispatches in proportion to its weight (when the server has fairness on).
+    """
+    key = fairness_key(batch.client)
+    return Priority(
+        priority_key=priority_key(batch.priority),
+        fairness_key=key or None,  # a row from before clients: no key, so the server's default
+        fairness_weight=settings.client_weight(key) if key else None,
+    )
+
+
+async def change_priority(client: Client, catalog: Catalog, batch_id: str, priority: str) -> str:
+    """`studio priority`: the batch's shots not yet started queue with ``priority``; returns what changed.
+
+    The batch workflow takes it first (an update), then the catalog records it, so a failure in
+    between leaves nothing claimed that did not happen, and running it again is safe.
+
+    Raises:
+        NotFound: No such batch.
+        PriorityRefused: An unknown priority, or the batch has ended.
+    """
+    batch = await asyncio.to_thread(check_priority_change, catalog, batch_id, priority)
+    handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
+    try:
+        said = await handle.execute_update(_SET_PRIORITY, PriorityChange(priority, priority_key(priority)))
+    except WorkflowUpdateFailedError as err:
+        raise PriorityRefused(batch_id, getattr(err.cause, "message", None) or str(err.cause)) from None
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise PriorityRefused(batch_id, "its workflow is not running: no shot is left to start") from None
+    await asyncio.to_thread(record_priority, catalog, batch_id, priority)
+    return f"batch {batch_id}: {batch.priority} -> {priority}; {said}"
 
 
 async def wait_batch(client: Client, batch_id: str) -> dict[str, int]:

@@ -29,6 +29,17 @@ SQLITE_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "syn
 # The dev server's own namespace, where it registers --search-attribute.
 DEV_NAMESPACE = "default"
 
+# Matching settings for task-queue priority and fairness (Temporal's "Task Queue Priority and
+# Fairness"): priority needs the new matcher (on by default in 1.32; said anyway), fairness must
+# be turned on, and one partition per task queue keeps the order whole: priority and fairness hold
+# within a partition, and a queue's tasks are spread over four by default.
+QUEUE_ORDER_CONFIG = (
+    "matching.useNewMatcher=true",
+    "matching.enableFairness=true",
+    "matching.numTaskqueueReadPartitions=1",
+    "matching.numTaskqueueWritePartitions=1",
+)
+
 
 def die_with_parent() -> None:
     """``preexec_fn`` for child processes: the kernel kills the child if its parent dies.
@@ -70,7 +81,8 @@ def start_dev_server(
 ) -> subprocess.Popen[bytes]:
     """Start `temporal server start-dev` persisted to ``db_file`` in its own process group.
 
-    The studio's search attributes (:mod:`pipelines.search_attributes`) are registered on it.
+    The studio's search attributes (:mod:`pipelines.search_attributes`) are registered on it, and
+    its matching orders task queues by priority and fairness (:data:`QUEUE_ORDER_CONFIG`).
 
     Raises:
         StackError: The port is taken, or the server did not become healthy in 30 s.
@@ -96,6 +108,8 @@ def start_dev_server(
     ]
     for name in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Keyword"]
+    for setting in QUEUE_ORDER_CONFIG:
+        args += ["--dynamic-config-value", setting]
     if headless or ui_port is None:
         args.append("--headless")
     else:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError, is_cancelled_exception
 from temporalio.workflow import ParentClosePolicy
 
@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         BatchPlan,
         BatchRequest,
         DigestRequest,
+        PriorityChange,
         ProviderWaitNotice,
         ShotInput,
         ShotStageInput,
@@ -61,6 +62,8 @@ NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
 # Batches recorded before it sent the creator no daily digest of decisions.
 DAILY_DIGEST = "daily-decision-digest"
 DIGEST_EVERY = timedelta(days=1)
+# Batches recorded before it started every shot with the batch's own priority (inherited).
+PRIORITY_CHANGE = "priority-change"
 
 
 @workflow.defn(name="BatchWorkflow")
@@ -77,6 +80,7 @@ class BatchWorkflow:
         self.queue = "studio"
         self.digest_at: datetime | None = None  # the next digest's time while gates are open
         self.digest_after = 0  # the last approval id a digest listed
+        self.priority_key: int | None = None  # `studio priority`'s key; None: shots inherit the batch's
         # The batch's own tasks (shot starts, the provider watch): kept so none is collected
         # while it runs, and dropped once done.
         self.tasks: set[asyncio.Task[None]] = set()
@@ -102,7 +106,7 @@ class BatchWorkflow:
     async def run(self, inp: BatchInput) -> dict[str, int]:
         """Run the batch; returns how many shots ended in each outcome."""
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
-        self.outage_window, self.queue = inp.outage_window, inp.task_queue
+        self.outage_window, self.queue, self.priority_key = inp.outage_window, inp.task_queue, inp.priority_key
         plan = await self._run(Activities.storyboard, BatchRequest(inp.batch_id))
         self._start_watches(inp)
         total, cursor = len(plan.shot_ids), inp.cursor
@@ -137,6 +141,7 @@ class BatchWorkflow:
                         runs=inp.runs + 1,
                         digest_at=self.digest_at,
                         digest_after=self.digest_after,
+                        priority_key=self.priority_key,
                     )
                 )
             await workflow.wait_condition(
@@ -307,7 +312,14 @@ class BatchWorkflow:
             # and so saved histories, stay as they were.
             memo=workflow.memo() or None,
             search_attributes=workflow.info().typed_search_attributes or None,
+            priority=self._shot_priority(),
         )
+
+    def _shot_priority(self) -> Priority:
+        """A shot inherits the batch's priority; after a change only the key is given (fairness is inherited)."""
+        if self.priority_key is None or not workflow.patched(PRIORITY_CHANGE):
+            return Priority.default
+        return Priority(priority_key=self.priority_key)
 
     async def _record_failed(self, batch_id: str, shot_id: str, why: str) -> None:
         """Write down that a shot failed for a reason its own workflow could not record."""
@@ -343,6 +355,21 @@ class BatchWorkflow:
             self.provider_waiting.add(sid)
         elif update.phase == ShotPhase.PROVIDER_BACK:
             self.provider_waiting.discard(sid)
+
+    @workflow.update(name="set_priority")
+    def set_priority(self, change: PriorityChange) -> str:
+        """`studio priority`: shots not yet started, and all their renders, queue with ``change``'s key.
+
+        Shots already started keep theirs: a started workflow's priority is its own.
+        """
+        self.priority_key = change.priority_key
+        return f"shots not yet started will queue as {change.priority}"
+
+    @set_priority.validator
+    def _check_priority(self, change: PriorityChange) -> None:
+        # Refused before it is written to history: a bad key would fail every later shot start.
+        if not 1 <= change.priority_key <= 5:
+            raise ValueError(f"priority key {change.priority_key} is outside 1..5")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, int]:

@@ -24,18 +24,34 @@ def project_file(path: str | Path) -> Path:
     return p / "project.toml" if p.is_dir() else p
 
 
-def prepare_batch(settings: Settings, catalog: Catalog, assets: AssetStore, path: str | Path) -> tuple[Batch, Project]:
+def prepare_batch(
+    settings: Settings,
+    catalog: Catalog,
+    assets: AssetStore,
+    path: str | Path,
+    *,
+    priority: str | None = None,
+    use_cache: bool | None = None,
+) -> tuple[Batch, Project]:
     """Validate the project at ``path`` and write its batch row; nothing is written on bad input.
 
     A project in the dashboard's uploads folder is held to the upload rules again here, so what
     starts is what the Launch page checked, whoever calls this.
+
+    Args:
+        priority: ``rush``, ``normal`` or ``low`` instead of the project's ``[project] priority``.
+        use_cache: ``False`` (``studio run --no-cache``) renders every take even when the project
+            allows reusing identical earlier renders; ``None`` follows ``[project] cache``.
 
     Raises:
         ProjectError: The project file is invalid (one line naming file, shot and field).
     """
     project = load_project(path, uploads=rules_for(settings, path))
     source = project_file(path).resolve()
-    batch = batch_row(settings, assets, project, source, source.read_bytes())
+    extra: dict[str, Any] = {"priority": priority} if priority is not None else {}
+    if use_cache is not None:
+        extra["use_cache"] = use_cache
+    batch = batch_row(settings, assets, project, source, source.read_bytes(), **extra)
     return catalog.add_batch(batch), project
 
 
@@ -88,7 +104,10 @@ def batch_row(
         id=batch_id,
         project_name=project.name,
         project_slug=project.slug,
-        client=project.slug,  # the fairness key: the project is its own client
+        # The fairness key: the project's client, else the project is its own client.
+        client=project.client or project.slug,
+        priority=project.priority,
+        use_cache=project.cache,
         project_source=str(source),
         project_key=key,
         seed=project.seed if project.seed is not None else new_batch_seed(),

@@ -46,7 +46,9 @@ class BatchBase(SQLModel):
     approval_required: bool = False
     watermark: bool = Field(default=False, description="Clients see watermarked previews until a take is approved.")
     priority: str = Field(default="normal", description="rush, normal or low: the order its renders dispatch in.")
-    client: str = Field(default="", description="Who the batch is for: the fairness key (the project's slug if unnamed).")
+    client: str = Field(
+        default="", description="Who the batch is for: the fairness key (the project's slug if unnamed)."
+    )
     use_cache: bool = Field(default=True, description="Reuse an earlier identical render instead of paying again.")
     output_dir: str
     parent_batch_id: str | None = None

@@ -20,6 +20,7 @@ examples:
   studio run sample_projects/short-film       launch a batch and watch it (--detach to return at once)
   studio status                               every batch; `studio status BATCH --json` for one
   studio approve BATCH SHOT --take 3          answer an approval gate (or `studio reject BATCH SHOT`)
+  studio priority BATCH rush                  move a running batch's shots not yet started ahead of others' (or low)
   studio budget BATCH --raise-to 20           let a batch waiting at its budget spend more (or --stop)
   studio replay published/b/s01.png           make that image again (--mode remix|vary-subtle|vary-strong)
   studio rerun BATCH --only rejected          keep the published shots, render the rejected ones again
@@ -29,6 +30,7 @@ examples:
   studio show BATCH/SHOT/2                    a take's recipe, what it came from, what was made from it
   studio find --prompt lighthouse --approved  search takes (--seed, --provider, --batch)
   studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
+  studio queue                                batches in dispatch order with their ETAs, and the workers
   studio nodes                                your render nodes (COMFYUI_URLS, A1111_URLS): up, queue, jobs, s/image
   studio db upgrade                           bring the catalog's schema up to date (`studio db current`: where it is)
 """
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         db,
         lineage,
         nodes,
+        priority,
+        queue,
         repair,
         replay,
         schema,
@@ -70,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     repair.register(sub)
     schema.register(sub)
     nodes.register(sub)
+    queue.register(sub)
+    priority.register(sub)
     return parser
 
 

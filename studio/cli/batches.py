@@ -11,11 +11,13 @@ import sys
 from studio.batches.launch import prepare_batch
 from studio.batches.preview import render_notices
 from studio.catalog.store import Catalog
-from studio.cli.display import follow_batch, print_batch, print_batches
+from studio.cli.display import console, follow_batch, print_batch, print_batches
+from studio.priority import PRIORITIES
 from studio.project.loader import Project, load_project
 from studio.settings import Settings, load_settings
 from studio.storage import AssetStore, open_asset_store
-from studio.views.status import batch_summary, batches_overview
+from studio.views.eta import Capacity, batch_eta, capacity_of, eta_text
+from studio.views.status import TERMINAL_STATES, batch_summary, batches_overview
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +28,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mode.add_argument("--wait", action="store_true", help="show progress and return once published (default)")
     mode.add_argument("--detach", action="store_true", help="print the batch id and return at once")
     p.add_argument("--check", action="store_true", help="only validate the project file")
+    p.add_argument(
+        "--priority",
+        choices=PRIORITIES,
+        help="where its renders queue on each provider, instead of the project's [project] priority",
+    )
+    p.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        default=None,
+        help="render every take, even one an identical earlier take could give at no cost",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", help="all batches, or one batch in detail")
@@ -71,11 +85,18 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
     client = await connect(settings)  # reachability second: nothing is written if Temporal is down
     catalog, assets = _stores(settings)
-    batch, project = prepare_batch(settings, catalog, assets, args.project)
+    batch, project = prepare_batch(
+        settings, catalog, assets, args.project, use_cache=args.use_cache, priority=args.priority
+    )
     await start_batch(client, settings, batch.id)
     say_render_chain(settings, project)
     heading = f"batch {batch.id}: {project.name} — {len(project.shots)} shots, {project.total_takes} takes"
     return await follow_batch(catalog, batch.id, detach=args.detach, heading=heading)
+
+
+def capacity(settings: Settings) -> Capacity:
+    """The providers' limits the ETA shares among batches, from settings."""
+    return capacity_of(settings.provider_concurrency, settings.provider_max_in_flight)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -84,12 +105,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     catalog = Catalog.open(settings.catalog_url)
     if args.batch:
         summary = batch_summary(
-            catalog, args.batch, circuit_failures=settings.circuit_failures, circuit_cooldown=settings.circuit_cooldown
+            catalog,
+            args.batch,
+            circuit_failures=settings.circuit_failures,
+            circuit_cooldown=settings.circuit_cooldown,
+            prices=settings.prices,
         )
+        eta = None if summary.state in TERMINAL_STATES else batch_eta(catalog, args.batch, capacity=capacity(settings))
         if args.json:
-            print(json.dumps(summary.to_json(), indent=2))
+            # "eta" is a key added after the ones status has always printed (issue 16).
+            print(json.dumps({**summary.to_json(), "eta": eta.to_json() if eta else None}, indent=2))
         else:
             print_batch(summary)
+            if summary.state not in TERMINAL_STATES:
+                console.print(eta_text(eta), markup=False, highlight=False)
         return 0
     rows = batches_overview(catalog)
     if args.json:

@@ -9,10 +9,8 @@ generated from the very same tables, so the two cannot drift apart. How a refusa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
-
+from studio.priority import DEFAULT_PRIORITY, FAIRNESS_KEY_MAX_BYTES, PRIORITIES
+from studio.project.field_types import Field, Kind, Table
 from studio.project.paths import PATH_MAX
 from studio.project.schema import (
     ASPECT_SIZES,
@@ -25,7 +23,6 @@ from studio.project.schema import (
     SIZE_MIN,
     SIZE_STEP,
     STYLE_MAX,
-    TEXT_MAX,
 )
 from studio.rendering.chain import canonical
 
@@ -48,98 +45,6 @@ SELF_HOSTED = (COMFYUI, A1111)
 """Providers that render on the creator's own machines and take options in ``[providers.<name>]``."""
 MAX_STEPS = 500
 MAX_CFG = 30.0
-
-
-class Kind(StrEnum):
-    """How a field is written in TOML and checked."""
-
-    TEXT = "text"
-    """One line of text."""
-    PROSE = "prose"
-    """Text that may hold tabs and line breaks (prompts, styles)."""
-    INTEGER = "integer"
-    """A whole number between ``minimum`` and ``maximum``."""
-    NUMBER = "number"
-    """A number greater than 0 and at most ``maximum``."""
-    BOOLEAN = "boolean"
-    CHOICE = "choice"
-    """One of ``choices``."""
-    PROVIDERS = "providers"
-    """A provider chain: distinct names from ``choices``."""
-    DURATION = "duration"
-    """``"90s"``, ``"30m"``, ``"48h"``, ``"7d"``."""
-    ASPECT = "aspect"
-    """A named aspect ratio, one of ``choices``."""
-    SIZE = "size"
-    """``"WIDTHxHEIGHT"``."""
-    PATH = "path"
-    """A file or folder path, checked further by :mod:`studio.project.paths`."""
-    SHOT_ID = "shot_id"
-    """A shot id matching ``pattern``."""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One key of a table.
-
-    Attributes:
-        name: The key.
-        kind: How it is written and checked.
-        description: Help for a person writing the file (shown by editors on hover).
-        required: Whether the key must be set.
-        nonempty: For text: refuse blank values.
-        max_len: For text: the most characters accepted.
-        minimum: For integers: the smallest value accepted.
-        maximum: For numbers: the largest value accepted.
-        choices: For choices, aspects and provider chains: the names accepted.
-        pattern: For shot ids: the regular expression the whole value must match.
-        excludes: A key of the same table that may not be set together with this one.
-        default: What an absent key means, when that is a plain value.
-    """
-
-    name: str
-    kind: Kind
-    description: str
-    required: bool = False
-    nonempty: bool = False
-    max_len: int = TEXT_MAX
-    minimum: int | None = None
-    maximum: int | float | None = None
-    choices: tuple[str, ...] = ()
-    pattern: str | None = None
-    excludes: str | None = None
-    default: Any = None
-
-
-@dataclass(frozen=True)
-class Table:
-    """One table of the file (``[name]``), or an array of tables (``[[name]]``) when ``array``.
-
-    Attributes:
-        name: The top-level key.
-        description: Help for a person writing the file.
-        fields: Its keys, in the order the documentation lists them.
-        required: Whether the file must have it.
-        array: Whether it is written ``[[name]]``, once per item.
-        max_items: For an array: the most items accepted.
-        tables: Its sub-tables (``[name.sub]``), each with keys of its own.
-    """
-
-    name: str
-    description: str
-    fields: tuple[Field, ...]
-    required: bool = False
-    array: bool = False
-    max_items: int | None = None
-    tables: tuple[Table, ...] = ()
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The keys this table accepts: its fields, then its sub-tables."""
-        return tuple(field.name for field in self.fields) + tuple(table.name for table in self.tables)
-
-    def __getitem__(self, name: str) -> Field:
-        return next(field for field in self.fields if field.name == name)
 
 
 def _chain(scope: str) -> Field:
@@ -215,7 +120,7 @@ LOOK: tuple[Field, ...] = (
 
 PROJECT = Table(
     "project",
-    "What the project is: its name, and optionally a batch seed and a provider chain.",
+    "What the project is: its name, and optionally a batch seed, a provider chain, a priority and a client.",
     (
         Field(
             "name",
@@ -228,6 +133,31 @@ PROJECT = Table(
         ),
         _seed("Batch seed: with one, re-running the project gives the same takes; without, each batch draws one."),
         _chain("for every shot"),
+        Field(
+            "priority",
+            Kind.CHOICE,
+            "Where the batch's renders queue on each provider: rush before normal before low. "
+            "`studio run --priority` overrides it; `studio priority BATCH` changes it while it runs.",
+            choices=PRIORITIES,
+            default=DEFAULT_PRIORITY,
+        ),
+        Field(
+            "client",
+            Kind.TEXT,
+            "Who the batch is for: the batches of different clients share each provider in proportion to "
+            f"their weights (STUDIO_CLIENT_WEIGHTS). At most {FAIRNESS_KEY_MAX_BYTES} bytes; absent: the "
+            "project's folder name (its slug).",
+            nonempty=True,
+            max_len=FAIRNESS_KEY_MAX_BYTES,
+        ),
+        Field(
+            "cache",
+            Kind.BOOLEAN,
+            "Reuse the image of an earlier take with exactly the same recipe (provider, model, seed, prompt, "
+            "size, parameters, input image) from a provider that reproduces exactly, at no cost, instead of "
+            "rendering it again. false (or `studio run --no-cache`) renders every take.",
+            default=True,
+        ),
     ),
     required=True,
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.priority import DEFAULT_PRIORITY, FAIRNESS_KEY_MAX_BYTES
 from studio.project.display import LINE_SHOW_MAX, PATH_SHOW_MAX, show
 from studio.project.fields import (
     APPROVAL,
@@ -202,6 +203,8 @@ def _build(
         project.fail("name", "needs at least one letter or digit to derive a folder name")
     seed = read(project, PROJECT["seed"])
     chain = read(project, PROJECT["chain"])
+    priority = read(project, PROJECT["priority"]) or DEFAULT_PRIORITY
+    client = _read_client(project)
     look = read_look(_table(root, DEFAULTS))
     approval = _read_approval(_table(root, APPROVAL))
     publish = _read_publish(_table(root, PUBLISH), base_dir, uploads)
@@ -221,6 +224,9 @@ def _build(
         source=source,
         options=hosted.options,
         workflows=hosted.workflows,
+        priority=priority,
+        client=client,
+        cache=read(project, PROJECT["cache"]) is not False,
     )
 
 
@@ -229,6 +235,16 @@ def _table(root: Section, table: Table) -> Section:
     section = root.table(table.name, required=table.required) or Section({}, table.name)
     section.reject_unknown(table.keys, TOP_KEYS)
     return section
+
+
+def _read_client(section: Section) -> str | None:
+    """The fairness key: Temporal takes at most 64 bytes, which the field's length cannot say."""
+    client: str | None = read(section, PROJECT["client"])
+    if client is not None:
+        client = client.strip()
+        if len(client.encode("utf-8")) > FAIRNESS_KEY_MAX_BYTES:
+            section.fail("client", f"at most {FAIRNESS_KEY_MAX_BYTES} bytes in UTF-8 (got {len(client.encode())})")
+    return client
 
 
 def _read_approval(section: Section) -> ApprovalSpec:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.priority import DEFAULT_PRIORITY
 from studio.project.fields import DEFAULT_REFERENCE_STRENGTH
 
 __all__ = ["ApprovalSpec", "Project", "PublishSpec", "ShotSpec"]
@@ -104,6 +105,9 @@ class Project:
             ``steps``, ...), by provider; the ComfyUI workflow is per shot (``ShotSpec.workflow``).
         workflows: Each workflow file the shots name, read and checked (API format, placeholders
             unfilled), by absolute path; empty when the project was parsed without its files.
+        priority: Where its renders queue: ``"rush"``, ``"normal"`` or ``"low"``.
+        client: Who the batch is for (the fairness key), or None for the project's slug.
+        cache: Whether its takes may reuse identical earlier renders (``[project] cache``).
     """
 
     name: str
@@ -117,6 +121,9 @@ class Project:
     source: str
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     workflows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    priority: str = DEFAULT_PRIORITY
+    client: str | None = None
+    cache: bool = True
 
     @property
     def total_takes(self) -> int:

@@ -7,6 +7,7 @@ The read models returned here (:mod:`studio.views.summary`) give the `--json` ou
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from providers import table
@@ -25,6 +26,7 @@ from studio.states import (
     ShotStage,
     TakeStatus,
 )
+from studio.views.cache_savings import cache_savings
 from studio.views.progress import progress_of
 from studio.views.summary import (
     ApprovalProgress,
@@ -37,9 +39,9 @@ from studio.views.summary import (
     ProviderCalls,
     StageBoard,
     StageProgress,
-    TakeRow,
     WaitingFor,
 )
+from studio.views.take_row import TakeRow
 
 TERMINAL_STATES = FINISHED_BATCH_STATES
 # Every stage a shot row can have, in the order a shot moves (the order of the counts in --json).
@@ -196,13 +198,19 @@ def calls_and_cost(
 
 
 def batch_summary(
-    catalog: Catalog, batch_id: str, *, circuit_failures: int = 5, circuit_cooldown: float = 120.0
+    catalog: Catalog,
+    batch_id: str,
+    *,
+    circuit_failures: int = 5,
+    circuit_cooldown: float = 120.0,
+    prices: Mapping[str, float] | None = None,
 ) -> BatchSummary:
     """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, cost, output.
 
     Args:
         circuit_failures: The workers' circuit-breaker threshold (settings), to show each circuit.
         circuit_cooldown: The workers' circuit-breaker cooldown in seconds.
+        prices: ``STUDIO_PRICES`` overrides, to price what the render cache saved.
 
     Raises:
         NotFound: No batch ``batch_id``.
@@ -233,6 +241,7 @@ def batch_summary(
         waiting_for=tuple(waiting_for(catalog, shots)) if batch.state not in TERMINAL_STATES else (),
         take_details=tuple(take_rows(takes)),
         progress=progress_of(attempts) if batch.state not in TERMINAL_STATES else (),
+        cache=cache_savings(takes, enabled=batch.use_cache, prices=prices),
     )
 
 

@@ -108,7 +108,7 @@ hostile = (
 )
 
 FIELDS = {
-    "project": ["name", "seed", "chain", "bogus"],
+    "project": ["name", "seed", "chain", "cache", "bogus"],
     "defaults": ["style", "negative", "aspect", "size", "variants", "upscale", "reference_strength"],
     "approval": ["required", "deadline", "on_expiry", "watermark"],
     "publish": ["target", "path"],

@@ -213,6 +213,9 @@ LIKELY = {
     "upscale": st.integers(1, 4),
     "reference_strength": st.floats(min_value=0.01, max_value=1),
     "required": st.booleans(),
+    "cache": st.booleans(),
+    "priority": st.sampled_from(["rush", "normal", "low", "urgent"]),
+    "client": words,
     "watermark": st.booleans(),
     "deadline": st.builds(lambda n, unit: f"{n}{unit}", st.integers(1, 300), st.sampled_from("smhd")),
     "on_expiry": st.sampled_from(["hold", "approve-best", "reject"]),
@@ -222,7 +225,7 @@ LIKELY = {
     "id": st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True),
 }
 TABLE_KEYS = {
-    "project": ["name", "seed", "chain"],
+    "project": ["name", "seed", "chain", "cache", "priority", "client"],
     "defaults": ["style", "negative", "aspect", "size", "variants", "upscale", "reference_strength"],
     "approval": ["required", "deadline", "on_expiry", "watermark"],
     "publish": ["target", "path"],

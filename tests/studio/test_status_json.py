@@ -2,7 +2,8 @@
 
 The goldens in tests/fixtures/status-json/ were printed by the studio of commit 72e96b6 (status as
 dictionaries, before the read models) for the rows of tests/studio/status_rows.py, with one key
-added since, last: ``progress`` (self-hosted render nodes' live progress, issue 14). An open
+added since, last: ``progress`` (self-hosted render nodes' live progress, issue 14), then ``cache``
+(takes reused from the render cache and what that saved, issue 16), then ``eta`` (issue 16). An open
 circuit's ``until`` follows the clock: it reads ``<until>`` there and is checked apart.
 """
 
@@ -54,6 +55,8 @@ SUMMARY = {
     "waiting_for": (list,),
     "take_details": (list,),
     "progress": (list,),  # added with self-hosted render nodes (issue 14): a new key, last
+    "cache": (dict,),  # added with the render cache (issue 16): a new key after it
+    "eta": (dict, NONE),  # when a running batch should finish (issue 16): null once ended or unmeasured
 }
 SHOTS = (
     *("total", "pending", "rendering", "waiting_for_provider", "upscaling", "reviewing", "awaiting_budget"),

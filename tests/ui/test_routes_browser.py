@@ -49,6 +49,6 @@ async def test_batches_opens_at_its_own_address(settings: Settings, catalog: Cat
             nav = page.locator('[data-testid="stSidebarNav"] a')
             await nav.first.wait_for()
             links = await nav.all_inner_texts()
-            assert len(links) == 5 and "Batches" in links[0] and not [t for t in links if "Home" in t], links
+            assert len(links) == 6 and "Batches" in links[0] and not [t for t in links if "Home" in t], links
     finally:
         stop_process(dashboard.pid)

@@ -20,6 +20,7 @@ from studio.views.batches import (
     waiting_text,
     workflow_url,
 )
+from studio.views.eta import batch_eta, capacity_of, eta_text
 from studio.views.status import TERMINAL_STATES, batch_summary
 from ui import routes
 from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
@@ -289,6 +290,13 @@ def _live() -> None:
             column.caption(f"{stage}: {SKIPPED}")
             continue
         column.progress(min(1.0, progress.done / progress.total), text=f"{stage} {progress.done}/{progress.total}")
+    if summary.state not in TERMINAL_STATES:
+        eta = batch_eta(
+            catalog, batch.id, capacity=capacity_of(settings.provider_concurrency, settings.provider_max_in_flight)
+        )
+        st.caption(
+            eta_text(eta), help="From recent calls' seconds per image, the takes left and the calls it runs at once."
+        )
     for wait in summary.waiting_for:
         st.warning(waiting_text(wait), icon=":material/hourglass_top:")
     if summary.error:
