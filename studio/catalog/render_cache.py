@@ -13,11 +13,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 
 from studio.catalog.models import Take, utcnow
-from studio.catalog.store import Catalog
 from studio.catalog.tables import BATCH, SHOT, TAKE, snapshot
 from studio.states import ShotStage, TakeStatus
 
-__all__ = ["REUSABLE", "batch_uses_cache", "cached_take", "find_cached", "reuse_render"]
+__all__ = ["REUSABLE", "batch_uses_cache", "find_cached", "reuse_render"]
 
 REUSABLE = (TakeStatus.RENDERED, TakeStatus.UPSCALED, TakeStatus.REVIEWED, TakeStatus.APPROVED)
 """Statuses of a take whose render succeeded and stands (a failed or cancelled take is no source)."""
@@ -44,12 +43,6 @@ def find_cached(conn: Connection, recipe_hash: str, *, besides: str | None = Non
         query = query.where(TAKE.c.id != besides)
     row = conn.execute(query.order_by(TAKE.c.cached_from.is_not(None), TAKE.c.created_at, TAKE.c.id).limit(1)).first()
     return snapshot(Take, row) if row is not None else None
-
-
-def cached_take(catalog: Catalog, recipe_hash: str) -> Take | None:
-    """The take whose render a new take with ``recipe_hash`` would reuse, if any (a detached snapshot)."""
-    with catalog.engine.connect() as conn:
-        return find_cached(conn, recipe_hash)
 
 
 def batch_uses_cache(conn: Connection, batch_id: str) -> bool:

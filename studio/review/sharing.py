@@ -217,12 +217,3 @@ def open_share_link(settings: Settings, token: str, *, now: datetime | None = No
         LinkInvalid: The token is not valid now.
     """
     return verify_share_token(token, secret=share_secret(settings), now=now or datetime.now(UTC))
-
-
-def share_link_expiry(settings: Settings, token: str, *, now: datetime | None = None) -> datetime:
-    """When a valid link stops working (for the page to say so).
-
-    Raises:
-        LinkInvalid: The token is not valid now.
-    """
-    return read_share_token(token, secret=share_secret(settings), now=now or datetime.now(UTC))[1]

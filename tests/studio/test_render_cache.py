@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from studio.batches.launch import prepare_batch
 from studio.catalog.models import Take
-from studio.catalog.render_cache import cached_take
+from studio.catalog.render_cache import find_cached
 from studio.catalog.stages import begin_render
 from studio.catalog.store import Catalog
 from studio.catalog.tables import BATCH, TAKE
@@ -142,7 +142,9 @@ def test_an_identical_earlier_render_is_reused_without_a_call(catalog: Catalog) 
     assert catalog.attempts(take_id=second) == []
     again = _begin(catalog, second)  # a retried activity finds the take done, and copies nothing again
     assert again.done and catalog.take(second).cached_from == first
-    assert cached_take(catalog, "k1") is not None and cached_take(catalog, "k1").id == first  # type: ignore[union-attr]  # checked just before
+    with catalog.engine.connect() as conn:
+        source = find_cached(conn, "k1")
+    assert source is not None and source.id == first
     savings = cache_savings(catalog.batch_takes("b-1"), enabled=True)
     assert (savings.takes, savings.saved_usd) == (1, 0.003)
     assert cache_line(savings) == "render cache: 1 take reused from earlier identical takes (saved $0.003)"
