@@ -189,6 +189,17 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Price overrides in USD per call: "provider", "provider:model" or "stage:provider" keys.',
     )
+    c2pa_cert: str | None = Field(
+        default=None,
+        description="Content credentials: your signing certificate chain (PEM file path or PEM text); "
+        "default a self-made one under HOME/c2pa (valid but untrusted).",
+    )
+    c2pa_key: SecretStr | None = Field(
+        default=None, description="The private key of STUDIO_C2PA_CERT (PEM file path or PEM text)."
+    )
+    c2pa_tsa_url: str | None = Field(
+        default=None, description="Timestamp authority asked at each signing; default none (no network)."
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         description="OTLP/HTTP collector (http://host:4318 or a full .../v1/traces URL); traces are off without it.",

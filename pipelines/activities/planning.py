@@ -30,6 +30,7 @@ from studio.batches.publish import publish_take
 from studio.batches.rerun import carried_rows, project_positions
 from studio.catalog.models import Shot, Take
 from studio.catalog.store import Catalog
+from studio.credentials.certificates import Signing
 from studio.ids import take_ids
 from studio.project.loader import ProjectError, parse_project
 from studio.project.storyboard import storyboard_rows
@@ -84,6 +85,7 @@ class PlanningActivities:
     catalog: Catalog
     assets: AssetStore
     providers: ProviderSet
+    signing: Signing | None
 
     @activity.defn(name="storyboard")
     async def storyboard(self, inp: BatchRequest | str) -> BatchPlan:
@@ -130,7 +132,7 @@ class PlanningActivities:
         for shot in carried:  # the kept shots' files go into the new batch's folder too
             if shot.final_take_id is None:
                 raise inconsistent(f"shot {shot.key} is carried over but has no published take")
-            publish_take(self.catalog, self.assets, shot.key, shot.final_take_id)
+            publish_take(self.catalog, self.assets, shot.key, shot.final_take_id, signing=self.signing)
         approval = project.approval
         kept_keys = {s.key for s in carried}
         rendered = [s for s in sorted(shots, key=lambda s: s.position) if s.key not in kept_keys]

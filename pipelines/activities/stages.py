@@ -6,6 +6,7 @@ Catalog and asset-store calls are blocking, so they run in threads; provider cal
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -41,6 +42,7 @@ from studio.catalog.call_guard import CallPolicy
 from studio.catalog.models import Approval
 from studio.catalog.stages import begin_call, begin_stage
 from studio.catalog.store import Catalog
+from studio.credentials.certificates import Signing
 from studio.ids import batch_id_in
 from studio.project.storyboard import variant_seeds
 from studio.review.notify import GateNotifier
@@ -60,6 +62,7 @@ class StudioActivities(BatchEndActivities, GateNoticeActivities, PlanningActivit
         providers: What can be called.
         notifier: Who hears about open gates.
         policy: Prices, budget and provider limits every worker applies alike.
+        signing: The content credentials certificate published files are signed with.
     """
 
     def __init__(
@@ -69,8 +72,10 @@ class StudioActivities(BatchEndActivities, GateNoticeActivities, PlanningActivit
         providers: ProviderSet,
         notifier: GateNotifier | None = None,
         policy: CallPolicy | None = None,
+        signing: Signing | None = None,
     ) -> None:
         self.catalog = catalog
+        self.signing = signing
         self.assets = assets
         self.providers = providers
         self.notifier = notifier
@@ -270,5 +275,7 @@ class StudioActivities(BatchEndActivities, GateNoticeActivities, PlanningActivit
     @activity.defn(name="publish")
     async def publish(self, inp: PublishInput) -> str:
         """Copy the chosen take to the output folder; returns the file's path."""
-        path = await asyncio.to_thread(publish_take, self.catalog, self.assets, inp.shot_key, inp.take_id)
+        path = await asyncio.to_thread(
+            functools.partial(publish_take, signing=self.signing), self.catalog, self.assets, inp.shot_key, inp.take_id
+        )
         return str(path)

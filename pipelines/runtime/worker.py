@@ -27,6 +27,7 @@ from pipelines.workflows.batch import BatchWorkflow
 from pipelines.workflows.shot import ShotWorkflow
 from studio.catalog.call_guard import CallPolicy
 from studio.catalog.store import Catalog
+from studio.credentials.certificates import signing_from_settings
 from studio.review.notify import GateNotifier
 from studio.settings import Settings
 from studio.storage import open_asset_store
@@ -74,6 +75,7 @@ def build_workers(client: Client, settings: Settings, providers: ProviderSet | N
         providers,
         GateNotifier(settings),
         call_policy(settings, providers),
+        signing_from_settings(settings),  # made (or read) once per process; its key stays here
     )
     guard = OutageGuard(acts.catalog)  # one outage log per process, shared by its queues
     main = Worker(

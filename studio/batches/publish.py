@@ -2,12 +2,15 @@
 write the manifest and contact sheet, and take it all back down again.
 
 Every step is idempotent: a re-run overwrites the same file with the same bytes and records the
-publication once. A published file carries the same recipe dict as its manifest line
+publication once. A file signed with content credentials (:mod:`studio.credentials`; a signature
+differs every time it is made) is left alone when it already carries an intact manifest of the
+same recipe by the same signer. A published file carries the same recipe dict as its manifest line
 (:func:`studio.images.recipes.take_recipe`), inside the file, or in a ``<file>.json`` sidecar when the
 file cannot take it (C2PA credentials that a write would break, or a format the studio does not
-write into). When the provider's original carries C2PA credentials and the published file is an
-upscale (which drops them), the recipe's ``provider_credentials`` names the original, which
-stays in the asset store.
+write into). When the provider's original carries C2PA credentials, the recipe's
+``provider_credentials`` names the original, which stays in the asset store; with the studio's
+own credentials on, that original (its manifest included) is the signed file's parent ingredient,
+upscaled or not, and the file carries its recipe inside instead of a sidecar.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Any
 from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.stages import publish_rows, record_publication
 from studio.catalog.store import Catalog
+from studio.credentials.certificates import Signing
+from studio.credentials.signing import already_signed, credentials_wanted, sign_published, strip_c2pa
 from studio.errors import NotFound
 from studio.images.contact_sheet import SheetTile, contact_sheet
+from studio.images.containers import MalformedImage
 from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
 from studio.states import ShotStage
@@ -31,8 +37,14 @@ MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
 
 
-def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str) -> Path:
+def publish_take(
+    catalog: Catalog, assets: AssetStore, shot_key: str, take_id: str, *, signing: Signing | None = None
+) -> Path:
     """Copy the final image of ``take_id`` to ``<output>/<shot>.<ext>`` with its recipe, and record it.
+
+    With ``signing`` (the worker always passes it) the file also carries C2PA content credentials,
+    unless the project says ``[publish] credentials = false``; a file that already carries an intact
+    manifest of the same recipe by the same signer is left as it is.
 
     Returns:
         The published file. Its recipe is inside it, or in ``<file>.json`` next to it.
@@ -40,6 +52,7 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
     Raises:
         NotFound: No such take or shot.
         ValueError: The take has no image yet.
+        CredentialsError: Signing failed (a certificate or key the SDK refuses).
     """
     take, shot, batch = publish_rows(catalog, shot_key, take_id)
     key = take.final_key or take.asset_key
@@ -55,8 +68,17 @@ def publish_take(catalog: Catalog, assets: AssetStore, shot_key: str, take_id: s
         upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)),
         provider_credentials=provider_credentials(take, render),
     )
-    result = embed_recipe(final, recipe)
-    write_atomic(target, result.data)
+    sign = signing if signing is not None and credentials_wanted(catalog, assets, batch) else None
+    result = embed_recipe(_without_c2pa(final) if sign else final, recipe)
+    if sign is None or result.format is None or result.reason == "damaged":
+        write_atomic(target, result.data)  # a file the studio cannot read into, it does not vouch for
+    elif not already_signed(target, recipe, sign):
+        provider_image = render if recipe["provider_credentials"] is not None else None
+        upscaled = take.final_key not in (None, take.asset_key)
+        signed = sign_published(
+            result.data, recipe, sign, title=target.name, provider_image=provider_image, upscaled=upscaled
+        )
+        write_atomic(target, signed)
     sidecar = sidecar_path(target)
     if result.needs_sidecar:
         write_atomic(sidecar, _json(recipe))
@@ -111,7 +133,7 @@ def write_manifest(catalog: Catalog, batch_id: str) -> Path:
     return path
 
 
-def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str) -> list[Path]:
+def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str, *, signing: Signing | None = None) -> list[Path]:
     """Publish again every shot of a batch that was published, then write the manifest.
 
     The way back after :func:`unpublish_batch` (which leaves shots ``published`` with their
@@ -121,7 +143,7 @@ def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str) -> list[P
         The published files, in storyboard order.
     """
     paths = [
-        publish_take(catalog, assets, shot.key, shot.final_take_id)
+        publish_take(catalog, assets, shot.key, shot.final_take_id, signing=signing)
         for shot in catalog.shots(batch_id)
         if shot.stage == ShotStage.PUBLISHED and shot.final_take_id is not None
     ]
@@ -175,6 +197,14 @@ def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Cata
     fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)))
     del fallback["provider_credentials"]  # unknown without the asset store, which is not "none"
     return fallback
+
+
+def _without_c2pa(image: bytes) -> bytes:
+    """The provider's credentials taken off (they go into the studio's manifest as its parent)."""
+    try:
+        return strip_c2pa(image)
+    except MalformedImage:
+        return image  # embedding reports it as damaged, and the file is published unsigned
 
 
 def _json(recipe: dict[str, Any]) -> bytes:

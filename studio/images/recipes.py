@@ -104,9 +104,10 @@ def upscaler_of(take: Take, attempts: Iterable[ProviderAttempt]) -> str | None:
 def provider_credentials(take: Take, render: bytes) -> dict[str, Any] | None:
     """What the provider's original image carries that the published file may not: C2PA credentials.
 
-    The studio does not sign files itself yet, so an upscale (new pixels, no manifest) drops
-    the vendor's credentials; the original stays in the asset store under ``take.asset_key``
-    and the recipe names it, so the signed file can still be handed over.
+    An upscale (new pixels) cannot keep the vendor's manifest valid; the original stays in the
+    asset store under ``take.asset_key`` and the recipe names it, so the signed file can still be
+    handed over (and, with content credentials on, it is the published file's parent ingredient:
+    :mod:`studio.credentials`).
 
     Args:
         take: The take.

@@ -209,6 +209,13 @@ PUBLISH = Table(
             nonempty=True,
             max_len=PATH_MAX,
         ),
+        Field(
+            "credentials",
+            Kind.BOOLEAN,
+            "Sign every published file with C2PA content credentials (the recipe, AI-made, the provider's "
+            "own credentials as its source). false publishes without them.",
+            default=True,
+        ),
     ),
 )
 BUDGET = Table(

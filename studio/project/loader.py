@@ -260,7 +260,12 @@ def _read_approval(section: Section) -> ApprovalSpec:
 
 def _read_publish(section: Section, base_dir: Path, uploads: UploadRules | None) -> PublishSpec:
     target = read(section, PUBLISH["target"]) or PUBLISH["target"].default
-    return PublishSpec(target=target, path=read_publish_path(section, base_dir, uploads))
+    credentials = read(section, PUBLISH["credentials"])
+    return PublishSpec(
+        target=target,
+        path=read_publish_path(section, base_dir, uploads),
+        credentials=PUBLISH["credentials"].default if credentials is None else bool(credentials),
+    )
 
 
 def _read_shots(

@@ -81,10 +81,12 @@ class PublishSpec:
     Attributes:
         target: Publishing target; only ``"folder"`` exists for now.
         path: Absolute output folder, or None to let the studio choose.
+        credentials: Sign published files with C2PA content credentials.
     """
 
     target: str = "folder"
     path: str | None = None
+    credentials: bool = True
 
 
 @dataclass(frozen=True)

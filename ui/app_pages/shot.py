@@ -19,6 +19,7 @@ from studio.views.batches import (
 from studio.views.progress import progress_text, shot_progress
 from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
+from ui.credentials_badge import credentials_badge
 from ui.lineage_panel import make_another_panel, recipe_and_lineage
 from ui.pin_notes import pinned_take, pins_by_take
 from ui.resources import current_settings, full_size_url, open_catalog
@@ -201,3 +202,4 @@ else:
 
 for pub in detail.publications:
     st.success(f"Published take {studio.ids.take_number(pub.take_id)} to `{pub.path}` on {clock(pub.published_at)}.")
+    credentials_badge(pub.path)
