@@ -190,7 +190,7 @@ def find_takes(
 
     Args:
         catalog: The catalog to search.
-        prompt: Case-insensitive substring of the prompt.
+        prompt: Words that begin words of the prompt, any order, case-insensitive.
         seed: The seed used or the seed planned.
         provider: The provider that rendered it (``local``, ``mistral``...).
         approved: Only takes chosen at a gate or published (status ``approved``).

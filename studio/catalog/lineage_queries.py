@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from studio.catalog.models import Publication, Take
+from studio.catalog.search_queries import prompt_matches
 from studio.catalog.sessions import CatalogSessions
 
 
@@ -37,7 +38,8 @@ class LineageQueries(CatalogSessions):
         """Takes matching every filter given, newest first, filtered in SQL.
 
         Args:
-            prompt: Case-insensitive substring of the prompt (``%`` and ``_`` match themselves).
+            prompt: Words that begin words of the prompt, in any order, case-insensitive, from the
+                full-text index (:func:`studio.catalog.search_queries.prompt_matches`).
             seed: The seed used or the seed planned (a vendor may draw its own).
             provider: The provider that rendered the take.
             status: The take's status (``approved``, ``failed``...).
@@ -47,7 +49,7 @@ class LineageQueries(CatalogSessions):
         with self.session() as s:
             query = select(Take)
             if prompt:
-                query = query.where(col(Take.prompt).icontains(prompt, autoescape=True))
+                query = query.where(prompt_matches(prompt, s.get_bind().dialect.name))
             if seed is not None:
                 query = query.where((Take.seed_used == seed) | (Take.seed == seed))
             if provider is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
@@ -73,8 +73,9 @@ class Batch(BatchBase, table=True):
     total_shots: int = 0
     total_takes: int = 0
     error: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
+    paused_at: datetime | None = Field(default=None, description="Set by `studio pause`: no new render starts.")
 
 
 class Shot(SQLModel, table=True):
@@ -92,7 +93,7 @@ class Shot(SQLModel, table=True):
     upscale: int = 1
     chain: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     reference_key: str | None = None
-    stage: str = ShotStage.PENDING  # a ShotStage, stored as its value
+    stage: str = Field(default=ShotStage.PENDING, index=True)  # a ShotStage, stored as its value
     final_take_id: str | None = None
     error: str | None = None
     gate_due_at: datetime | None = Field(default=None, description="When the open approval gate's deadline passes.")
@@ -127,7 +128,7 @@ class Take(SQLModel, table=True):
     review_passed: bool | None = None
     review_notes: str | None = None
     review_model: str | None = None
-    parent_take_id: str | None = None
+    parent_take_id: str | None = Field(default=None, index=True)
     recipe_hash: str | None = Field(
         default=None, index=True, description="sha256 of everything that decides its pixels (the render cache's key)."
     )
@@ -142,7 +143,7 @@ class Take(SQLModel, table=True):
     )
     cost_usd: float = 0.0
     error: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ProviderAttempt(SQLModel, table=True):
@@ -165,13 +166,25 @@ class ProviderAttempt(SQLModel, table=True):
     latency_ms: int | None = None
     cost_usd: float = Field(default=0.0, description="Reserved price while started; the price once succeeded.")
     started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, index=True)
     node: str | None = Field(default=None, description="The render node (URL) of a self-hosted pool the call went to.")
     progress: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON), description="Last progress a self-hosted node reported (queue, steps)."
     )
 
-    __table_args__ = (Index("ix_providerattempt_provider_node_status", "provider", "node", "status"),)
+    __table_args__ = (
+        Index("ix_providerattempt_provider_node_status", "provider", "node", "status"),
+        # The circuit breaker's latest calls of a provider's stage.
+        Index("ix_providerattempt_provider_stage_finished_at", "provider", "stage", "finished_at"),
+        # Partial: only the few calls in flight, so no other read of the table mistakes it for a good path.
+        Index(
+            "ix_providerattempt_in_flight",
+            "provider",
+            "started_at",
+            sqlite_where=text("status = 'started'"),
+            postgresql_where=text("status = 'started'"),
+        ),
+    )
 
 
 class Approval(SQLModel, table=True):

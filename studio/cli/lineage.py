@@ -46,7 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("find", help="search takes (newest first; no filter: the newest takes)")
-    p.add_argument("--prompt", help="text in the prompt (case-insensitive)")
+    p.add_argument(
+        "--prompt",
+        help="words in the prompt: each word must begin a word of it, in any order, case-insensitive "
+        "('light dusk' finds 'a lighthouse at dusk'); a word with punctuation (100%%) must appear as written",
+    )
     p.add_argument("--seed", type=int, help="the seed used or planned")
     p.add_argument("--provider", help="the provider that rendered it (local, mistral, gemini...)")
     p.add_argument("--approved", action="store_true", help="only takes approved or published")

@@ -27,6 +27,7 @@ from studio.catalog.migrations import upgrade
 from studio.catalog.migrations.revisions import head_revision, known_revisions
 from studio.catalog.migrations.schema import alembic_config
 from studio.catalog.models import Approval, Batch
+from studio.catalog.search_queries import not_search_index
 from studio.catalog.store import Catalog
 from studio.cli import main
 
@@ -184,7 +185,8 @@ def test_the_models_match_the_newest_revision(tmp_path: Path, backend: dict[str,
     engine = create_engine(url)
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        opts = {"compare_type": True, "include_name": not_search_index}  # as env.py compares
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), SQLModel.metadata)
     engine.dispose()
     assert diff == [], 'the models differ from the newest revision: run `python -m studio.catalog.migrations new "..."`'
 

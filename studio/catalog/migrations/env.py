@@ -12,6 +12,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import studio.catalog.models  # noqa: F401  (registers every table on SQLModel.metadata, for autogenerate)
+from studio.catalog.search_queries import not_search_index
 
 
 def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
@@ -38,6 +39,7 @@ context.configure(
     render_as_batch=True,
     compare_type=True,
     render_item=render_item,
+    include_name=not_search_index,  # the full-text index is written by hand (revision 0007)
 )
 with context.begin_transaction():
     context.run_migrations()
