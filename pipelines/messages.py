@@ -41,6 +41,7 @@ class BatchInput:
     digest_at: datetime | None = None  # when the next daily digest of decisions goes out (gates open)
     digest_after: int = 0  # the last approval id a digest listed: the next lists those after it
     priority_key: int | None = None  # set by `studio priority`: shots started from then on queue with it
+    paused: bool = False  # set by `studio pause`: no shot starts until `studio resume`
 
 
 @dataclass

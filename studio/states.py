@@ -21,6 +21,8 @@ class BatchState(StrEnum):
     RUNNING = "running"
     # Never stored: status shows a running batch whose shots wait at a human gate as waiting.
     WAITING = "waiting"
+    # Never stored either: a batch with ``paused_at`` set (`studio pause`) starts no render.
+    PAUSED = "paused"
     PUBLISHED = "published"
     FAILED = "failed"
     CANCELLED = "cancelled"

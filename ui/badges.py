@@ -25,6 +25,7 @@ STATE_COLOURS: dict[str, str] = {
     BatchState.QUEUED: "gray",
     BatchState.RUNNING: "blue",
     BatchState.WAITING: "orange",
+    BatchState.PAUSED: "violet",
     BatchState.PUBLISHED: "green",
     BatchState.FAILED: "red",
     BatchState.CANCELLED: "gray",

@@ -34,7 +34,12 @@ async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
 
 
 # How a blocked call reaches the workflow (the ApplicationError type it branches on).
-BLOCKED_ERRORS = {"over_budget": "OverBudget", "budget_stopped": "BudgetStopped", "circuit_open": "CircuitOpen"}
+BLOCKED_ERRORS = {
+    "over_budget": "OverBudget",
+    "budget_stopped": "BudgetStopped",
+    "circuit_open": "CircuitOpen",
+    "paused": "BatchPaused",
+}
 
 
 def provider_failure(err: ProviderError) -> ApplicationError:

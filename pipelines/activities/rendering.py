@@ -8,6 +8,7 @@ in-process take), kept apart so each file holds one subject.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from pipelines.activities.provider_calls import BLOCKED_ERRORS, heartbeating, pr
 from pipelines.activities.provider_registry import ProviderSet
 from pipelines.activities.unsaved import UnsavedRenders
 from pipelines.messages import StageInput, TakeOutcome
-from providers.base import ErrorKind, ProviderError, RenderRequest, RenderResult
+from providers.base import ErrorKind, ProviderError, Renderer, RenderRequest, RenderResult
 from studio.catalog.call_guard import BUSY_WAIT, CallPolicy
 from studio.catalog.models import Take
 from studio.catalog.stages import RenderStart, begin_render
@@ -61,10 +62,19 @@ class RenderActivities:
                 f"{inp.provider}: not configured on this worker", type=ErrorKind.INVALID, non_retryable=True
             )
         model = getattr(renderer, "model", None)
-        start = await self._begin_render(inp, price_of("render", inp.provider, model, self.policy.prices), model)
+        price = price_of("render", inp.provider, model, self.policy.prices)
+        # In-process, a render waits for its turn before it is written down: a call waiting for
+        # the worker's slot has not started, so a pause (or a budget) still holds it.
+        async with self._limit(inp.provider) if activity.info().is_local else contextlib.nullcontext():
+            start = await self._begin_render(inp, price, model)
+            if not start.done:  # else rendered by an earlier attempt, or an identical earlier render reused
+                await self._call(inp, renderer, start)
+        provider = (start.take.provider or inp.provider) if start.done else inp.provider
+        return await self._finish(inp, TakeOutcome(start.take.id, ok=True, provider=provider))
+
+    async def _call(self, inp: StageInput, renderer: Renderer, start: RenderStart) -> None:
+        """Make the render call ``start`` wrote down, and store its image (or record its failure)."""
         take = start.take
-        if start.done:  # rendered by an earlier attempt, or an identical earlier render reused
-            return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=take.provider or inp.provider))
         if start.attempt_id is None:
             raise inconsistent(f"take {take.id}: its render call was not written down")
         attempt_id = start.attempt_id
@@ -80,9 +90,8 @@ class RenderActivities:
             kept = self._unsaved.kept(take.id, inp.provider)
             if kept is not None:  # made before an outage stopped it being stored: not paid for again
                 result = kept
-            elif activity.info().is_local:
-                async with self._limit(inp.provider):
-                    result = await renderer.render(request, on_job=save_job, on_progress=on_progress)
+            elif activity.info().is_local:  # holding the worker's slot for it (render)
+                result = await renderer.render(request, on_job=save_job, on_progress=on_progress)
             else:
                 async with heartbeating():
                     result = await renderer.render(request, on_job=save_job, on_progress=on_progress)
@@ -103,7 +112,6 @@ class RenderActivities:
         await asyncio.to_thread(self._store_render, inp.provider, take, attempt_id, result, latency_ms, start)
         self._unsaved.stored(take.id, inp.provider)
         self._freed(inp.provider, start)
-        return await self._finish(inp, TakeOutcome(take.id, ok=True, provider=inp.provider))
 
     def _freed(self, provider: str, start: RenderStart) -> None:
         """The call's row is closed: its node is free for the renders this process has waiting."""

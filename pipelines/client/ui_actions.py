@@ -16,7 +16,10 @@ from typing import TypeVar
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from pipelines.client.batches import GateRefused, answer_budget, decide, start_batch
+from pipelines.client.batches import GateRefused, answer_budget, change_priority, decide, start_batch
+from pipelines.client.pausing import pause_batch, resume_batch
+from pipelines.client.weights import client_weights as server_weights
+from pipelines.client.weights import set_client_weight
 from pipelines.messages import Decision
 from pipelines.runtime.connection import ConnectionFailed, connect
 from studio.batches.launch import prepare_batch
@@ -38,9 +41,13 @@ __all__ = [
     "ConnectionFailed",
     "GateRefused",
     "answer_gate",
+    "client_weights_now",
+    "hold_batch",
     "launch_project",
     "make_another",
     "raise_batch_budget",
+    "reprioritize_batch",
+    "reweight_client",
     "stop_batch_spending",
 ]
 
@@ -193,3 +200,51 @@ def make_another(settings: Settings, request: ReplayRequest) -> str:
         return batch.id
 
     return _call(settings, "replay", _start)
+
+
+def hold_batch(settings: Settings, batch_id: str, *, paused: bool) -> str:
+    """Pause a batch (no new render starts) or resume it; returns what happened, in one line.
+
+    Raises:
+        PauseRefused: The batch has ended, or its workflow is not running.
+        NotFound: No such batch.
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused the call for another reason.
+    """
+    change = pause_batch if paused else resume_batch
+    catalog = Catalog.open(settings.catalog_url)
+    return _call(settings, "pause" if paused else "resume", lambda client: change(client, catalog, batch_id))
+
+
+def reprioritize_batch(settings: Settings, batch_id: str, priority: str) -> str:
+    """Change where a running batch's shots not yet started queue (`studio priority`).
+
+    Raises:
+        PriorityRefused: An unknown priority, or the batch has ended.
+        NotFound: No such batch.
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused the call for another reason.
+    """
+    catalog = Catalog.open(settings.catalog_url)
+    return _call(settings, "priority", lambda client: change_priority(client, catalog, batch_id, priority))
+
+
+def reweight_client(settings: Settings, client_name: str, weight: float | None) -> str:
+    """Give a client a new share of the providers (``None``: back to its launch weight) (`studio weight`).
+
+    Raises:
+        WeightRefused: The name or the weight is not valid.
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused the call (a server without fairness, say).
+    """
+    return _call(settings, "weight", lambda client: set_client_weight(client, settings, client_name, weight))
+
+
+def client_weights_now(settings: Settings) -> dict[str, float]:
+    """The weights set by re-weighting, as the Temporal server has them (client -> weight).
+
+    Raises:
+        ConnectionFailed: Temporal is not reachable.
+        ActionFailed: Temporal refused the call.
+    """
+    return _call(settings, "weights", lambda client: server_weights(client, settings))

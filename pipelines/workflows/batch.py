@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import Priority, RetryPolicy
-from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError, is_cancelled_exception
+from temporalio.common import Priority
+from temporalio.exceptions import (
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+    is_cancelled_exception,
+)
 from temporalio.workflow import ParentClosePolicy
 
+from pipelines.workflows.batch_watches import BatchWatches
 from pipelines.workflows.stage_runs import (
     STAGE_FAILED,
     Activity,
     Arg,
     Result,
-    failure_text,
-    raise_if_cancelled,
     run_stage,
 )
 
@@ -36,9 +38,7 @@ with workflow.unsafe.imports_passed_through():
         BatchInput,
         BatchPlan,
         BatchRequest,
-        DigestRequest,
         PriorityChange,
-        ProviderWaitNotice,
         ShotInput,
         ShotStageInput,
         ShotStagesInput,
@@ -51,23 +51,18 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=4)
 FINAL_STAGES = tuple(ShotOutcome)  # the stages a shot's own workflow ends in: each is also its outcome
 # Patches: batches recorded before them ended a shot that failed abnormally without writing it
-# down, closed on their own count, and sent no notice about providers being down.
+# down, and closed on their own count.
 RECORD_ABNORMAL = "record-abnormal-shot-ends"
 CLOSE_FROM_CATALOG = "close-batch-from-catalog"
-PROVIDER_NOTICE = "provider-wait-notice"
 # Batches recorded before it left a shot whose child workflow could not start (for any reason
 # but an id already running) active for ever, and so never ended.
 RECORD_FAILED_STARTS = "record-failed-shot-starts"
-NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
-# Batches recorded before it sent the creator no daily digest of decisions.
-DAILY_DIGEST = "daily-decision-digest"
-DIGEST_EVERY = timedelta(days=1)
 # Batches recorded before it started every shot with the batch's own priority (inherited).
 PRIORITY_CHANGE = "priority-change"
 
 
 @workflow.defn(name="BatchWorkflow")
-class BatchWorkflow:
+class BatchWorkflow(BatchWatches):
     """Runs every shot of a batch, keeping at most ``shots_in_flight`` rendering at once."""
 
     def __init__(self) -> None:
@@ -81,15 +76,10 @@ class BatchWorkflow:
         self.digest_at: datetime | None = None  # the next digest's time while gates are open
         self.digest_after = 0  # the last approval id a digest listed
         self.priority_key: int | None = None  # `studio priority`'s key; None: shots inherit the batch's
+        self.paused = False  # `studio pause`: no shot starts (and the catalog holds every render)
         # The batch's own tasks (shot starts, the provider watch): kept so none is collected
         # while it runs, and dropped once done.
         self.tasks: set[asyncio.Task[None]] = set()
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` beside the batch's main loop, holding a reference until it ends."""
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     async def _run(self, activity: Activity[Arg, Result], arg: Arg) -> Result:
         """Run a cheap stage, waiting through outages of the catalog, the asset store or the disk."""
@@ -107,6 +97,7 @@ class BatchWorkflow:
         """Run the batch; returns how many shots ended in each outcome."""
         self.active, self.gated, self.outcomes = set(inp.active), set(inp.gated), dict(inp.outcomes)
         self.outage_window, self.queue, self.priority_key = inp.outage_window, inp.task_queue, inp.priority_key
+        self.paused = inp.paused
         plan = await self._run(Activities.storyboard, BatchRequest(inp.batch_id))
         self._start_watches(inp)
         total, cursor = len(plan.shot_ids), inp.cursor
@@ -114,7 +105,7 @@ class BatchWorkflow:
             await self._reconcile(inp.batch_id)
 
         def room() -> bool:
-            return cursor < total and len(self.active) < inp.shots_in_flight
+            return not self.paused and cursor < total and len(self.active) < inp.shots_in_flight
 
         while True:
             while room():
@@ -126,24 +117,7 @@ class BatchWorkflow:
             if self.done() >= total:
                 break
             if self._history_full(inp.history_limit):
-                # Drain the shots still rendering (their completion reaches only this run); shots
-                # waiting at a gate carry over and report to the next run by signal.
-                await workflow.wait_condition(
-                    lambda: self.starting == 0 and not self.active and workflow.all_handlers_finished()
-                )
-                workflow.continue_as_new(
-                    dataclasses.replace(
-                        inp,
-                        cursor=cursor,
-                        active=sorted(self.active),
-                        gated=sorted(self.gated),
-                        outcomes=self.outcomes,
-                        runs=inp.runs + 1,
-                        digest_at=self.digest_at,
-                        digest_after=self.digest_after,
-                        priority_key=self.priority_key,
-                    )
-                )
+                await self._continue_as_new(inp, cursor)
             await workflow.wait_condition(
                 lambda: room() or self.done() >= total or self._history_full(inp.history_limit)
             )
@@ -164,64 +138,6 @@ class BatchWorkflow:
             )
         return tally.outcomes
 
-    def _start_watches(self, inp: BatchInput) -> None:
-        """Start what runs beside the main loop: the provider notice and the creator's daily digest."""
-        if workflow.patched(PROVIDER_NOTICE):
-            self._spawn(self._watch_providers(inp))
-        self.digest_at, self.digest_after = inp.digest_at, inp.digest_after
-        if workflow.patched(DAILY_DIGEST):
-            self._spawn(self._digest_daily(inp.batch_id))
-
-    async def _watch_providers(self, inp: BatchInput) -> None:
-        """Send one notice per spell in which shots wait on providers for longer than it should take."""
-        while True:
-            await workflow.wait_condition(lambda: bool(self.provider_waiting))
-            try:
-                await workflow.wait_condition(
-                    lambda: not self.provider_waiting, timeout=timedelta(seconds=inp.provider_notice_after)
-                )
-            except TimeoutError:
-                notice = ProviderWaitNotice(inp.batch_id, len(self.provider_waiting), int(inp.provider_notice_after))
-                try:
-                    await workflow.execute_local_activity_method(
-                        Activities.notify_provider_wait,
-                        notice,
-                        start_to_close_timeout=timedelta(seconds=30),
-                        retry_policy=NOTIFY_RETRY,
-                    )
-                except STAGE_FAILED as err:
-                    workflow.logger.warning("could not send the provider notice for %s: %s", inp.batch_id, err)
-                await workflow.wait_condition(lambda: not self.provider_waiting)
-
-    async def _digest_daily(self, batch_id: str) -> None:
-        """Once a day while gates are open, send the creator the decisions made since the last digest.
-
-        A durable timer in the batch itself rather than a workflow of its own: the batch already
-        knows when gates are open (``gated``) and carries its state over continue-as-new (the
-        next digest's time and the last approval listed ride in :class:`BatchInput`), and it ends
-        with the batch, so nothing else has to be started, cancelled or found again.
-        """
-        while True:
-            if self.digest_at is None:
-                await workflow.wait_condition(lambda: bool(self.gated))
-                self.digest_at = workflow.now() + DIGEST_EVERY
-            wait = self.digest_at - workflow.now()
-            if wait > timedelta(0):
-                await workflow.sleep(wait)
-            try:
-                result = await workflow.execute_local_activity_method(
-                    Activities.notify_digest,
-                    DigestRequest(batch_id, self.digest_after),
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=NOTIFY_RETRY,
-                )
-                self.digest_after = result.after
-            except STAGE_FAILED as err:
-                raise_if_cancelled(err)
-                # The decisions stay unlisted, so tomorrow's digest carries them.
-                workflow.logger.warning("could not send the digest for %s: %s", batch_id, failure_text(err))
-            self.digest_at = self.digest_at + DIGEST_EVERY if self.gated else None
-
     async def _reconcile(self, batch_id: str) -> None:
         """Square the shots carried over with the catalog.
 
@@ -239,6 +155,30 @@ class BatchWorkflow:
             elif stage == ShotStage.AWAITING_APPROVAL and shot_id in self.active:
                 self.active.discard(shot_id)
                 self.gated.add(shot_id)
+
+    async def _continue_as_new(self, inp: BatchInput, cursor: int) -> None:
+        """Carry the batch over to a new run once its history is long.
+
+        Drains the shots still rendering first (their completion reaches only this run); shots
+        waiting at a gate carry over and report to the next run by signal.
+        """
+        await workflow.wait_condition(
+            lambda: self.starting == 0 and not self.active and workflow.all_handlers_finished()
+        )
+        workflow.continue_as_new(
+            dataclasses.replace(
+                inp,
+                cursor=cursor,
+                active=sorted(self.active),
+                gated=sorted(self.gated),
+                outcomes=self.outcomes,
+                runs=inp.runs + 1,
+                digest_at=self.digest_at,
+                digest_after=self.digest_after,
+                priority_key=self.priority_key,
+                paused=self.paused,
+            )
+        )
 
     def done(self) -> int:
         """Shots that reached an outcome."""
@@ -370,6 +310,32 @@ class BatchWorkflow:
         # Refused before it is written to history: a bad key would fail every later shot start.
         if not 1 <= change.priority_key <= 5:
             raise ValueError(f"priority key {change.priority_key} is outside 1..5")
+
+    @workflow.update(name="pause")
+    def pause(self) -> str:
+        """`studio pause`: start no shot until resumed (the catalog, set first, holds every render)."""
+        self.paused = True
+        return "no new render starts; calls in flight finish and gates stay open"
+
+    @workflow.update(name="resume")
+    async def resume(self) -> str:
+        """`studio resume`: start shots again, and wake every shot whose takes the pause held.
+
+        Every running shot is told, paused or not, so running it again after a failure in
+        between (the catalog cleared, the update lost) wakes what the first try missed.
+        """
+        self.paused = False
+        shots = sorted(self.active | self.gated)
+        await asyncio.gather(*(self._wake(shot_id) for shot_id in shots))
+        return f"shots start again; {len(shots)} running shot(s) told"
+
+    async def _wake(self, shot_id: str) -> None:
+        handle = workflow.get_external_workflow_handle(shot_key(workflow.info().workflow_id, shot_id))
+        try:
+            await handle.signal("batch_resumed")
+        except FailureError as err:
+            # Not started yet (it will read the cleared catalog) or ended since: nothing to wake.
+            workflow.logger.info("shot %s not woken: %s", shot_id, err)
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -57,6 +58,7 @@ class RenderChain:
     provider_retry_cap: float
     waiting_takes: set[str]
     prober: str | None
+    resumes: int  # times the batch was resumed (`studio resume`) while this shot ran
     stage_lock: asyncio.Lock
 
     if TYPE_CHECKING:  # defined by the workflow class
@@ -76,11 +78,17 @@ class RenderChain:
             hints: list[float] = []  # per provider down: how long it asked us to wait
             for provider in chain:
                 while True:
+                    resumes = self.resumes  # before the call: a resume while it runs is not missed
                     try:
                         outcome = await self._render_with(take_id, provider, plan, queue)
                     except STAGE_FAILED as err:
                         raise_if_cancelled(err)
                         kind = failure_type(err)
+                        if kind == "BatchPaused":
+                            # `studio pause`: no render starts. Wait, at no cost and with no timer
+                            # (a pause may last days), for the batch's resume; then ask again.
+                            await workflow.wait_condition(partial(self._resumed_since, resumes))
+                            continue
                         if kind == "OverBudget" and await self._budget_gate(provider):
                             continue  # the budget was raised: same provider again
                         if kind in ("OverBudget", "BudgetStopped"):
@@ -116,6 +124,9 @@ class RenderChain:
             await self._wait_for_providers(take_id, min(left, wait), errors)
         await self._providers_back(take_id)
         return TakeOutcome(take_id, ok=False, error="; ".join(errors) or "empty provider chain")
+
+    def _resumed_since(self, resumes: int) -> bool:
+        return self.resumes > resumes
 
     async def _wait_for_providers(self, take_id: str, seconds: float, errors: list[str]) -> None:
         """Hold a take, at no cost, until it is worth trying its chain again.

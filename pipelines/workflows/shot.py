@@ -81,6 +81,7 @@ class ShotWorkflow(RenderChain):
         self.provider_retry_cap = 300.0
         self.waiting_takes: set[str] = set()  # takes waiting for a provider to come back
         self.prober: str | None = None  # the waiting take whose timer tries the chain again
+        self.resumes = 0
         self.stage_lock = asyncio.Lock()
 
     async def _run(self, activity: Activity[Arg, Result], arg: Arg) -> Result:
@@ -327,6 +328,11 @@ class ShotWorkflow(RenderChain):
         """Refuse an answer when the shot is not waiting at its budget gate."""
         if not self.budget_open:
             raise ValueError(f"{self.shot_key} is not waiting at the budget (stage: {self.stage})")
+
+    @workflow.signal(name="batch_resumed")
+    def batch_resumed(self) -> None:
+        """The batch was resumed (`studio resume`): takes its pause held ask for their render again."""
+        self.resumes += 1
 
     @workflow.query(name="gate")
     def gate(self) -> GateState:

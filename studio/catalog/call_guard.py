@@ -65,7 +65,7 @@ class Blocked:
     """Why a call may not start now.
 
     Attributes:
-        reason: ``over_budget``, ``budget_stopped``, ``busy`` or ``circuit_open``.
+        reason: ``over_budget``, ``budget_stopped``, ``busy``, ``circuit_open`` or ``paused``.
         message: One line for the take's error and the logs.
         retry_in: Seconds after which asking again makes sense (busy, or until an open circuit closes).
     """

@@ -38,7 +38,8 @@ class RenderStart:
         done: An earlier run already rendered it: do not call the provider.
         attempt_id: The call row written for this attempt (``None`` when ``done``).
         job_id: A vendor job an interrupted earlier call left running: resume it.
-        blocked: Why the call may not start now (budget, busy, circuit open); nothing was written.
+        blocked: Why the call may not start now (budget, busy, circuit open, batch paused); nothing
+            was written.
         node: The render node (URL) of a self-hosted pool this call goes to: the node of the
             job it resumes, else a free, healthy one (``None`` for providers without nodes).
         recipe_hash: The render cache's key of this call (``None``: not cacheable); the
@@ -104,8 +105,9 @@ def _begin_render(
 ) -> RenderStart:
     """Start a render call in one transaction; see begin_render.
 
-    The steps (reuse an identical render, reuse a lost call's job, check the guard, choose the
-    node, mark the take rendering, write the call) must run in this order in one transaction.
+    Long because the steps (reuse an identical render, reuse a lost call's job, hold for a pause,
+    check the guard, choose the node, mark the take rendering, write the call) must run in this
+    order in one transaction, and read best in that order.
     """
     row = conn.execute(select(TAKE).where(TAKE.c.id == take_id)).first()
     if row is None:
@@ -118,6 +120,10 @@ def _begin_render(
     if guarded is not None:
         lock_for_call(conn, take.batch_id, provider)
     job_id, job_node = _close_lost_calls(conn, take_id, provider, now)
+    if job_id is None and _paused(conn, take.batch_id):
+        # After an earlier result (reusing a render is no call) and a lost call's vendor job (paid
+        # for, and in flight: it may finish). The shot waits for `studio resume` and asks again.
+        return RenderStart(take, done=False, blocked=Blocked("paused", f"batch {take.batch_id} is paused"))
     node: str | None = None
     if guarded is not None:
         checked = _checks(conn, take.batch_id, provider, price, guarded, job_node if job_id else None)
@@ -150,6 +156,11 @@ def _begin_render(
         .returning(ATTEMPT.c.id)
     ).scalar_one()
     return replace(earlier, take=take, attempt_id=attempt_id, job_id=job_id, node=node)
+
+
+def _paused(conn: Connection, batch_id: str) -> bool:
+    """Whether `studio pause` holds the batch's renders."""
+    return conn.execute(select(BATCH.c.paused_at).where(BATCH.c.id == batch_id)).scalar() is not None
 
 
 def _earlier_render(conn: Connection, take: Take, recipe: RecipeOf | None, now: datetime) -> RenderStart:

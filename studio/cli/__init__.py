@@ -21,6 +21,8 @@ examples:
   studio status                               every batch; `studio status BATCH --json` for one
   studio approve BATCH SHOT --take 3          answer an approval gate (or `studio reject BATCH SHOT`)
   studio priority BATCH rush                  move a running batch's shots not yet started ahead of others' (or low)
+  studio pause BATCH                          no new render starts until `studio resume BATCH`
+  studio weight acme 3                        give a client three times the default share of the providers
   studio budget BATCH --raise-to 20           let a batch waiting at its budget spend more (or --stop)
   studio replay published/b/s01.png           make that image again (--mode remix|vary-subtle|vary-strong)
   studio rerun BATCH --only rejected          keep the published shots, render the rejected ones again
@@ -32,6 +34,7 @@ examples:
   studio cancel BATCH                         stop a batch; removes what it published (or --keep-published)
   studio queue                                batches in dispatch order with their ETAs, and the workers
   studio nodes                                your render nodes (COMFYUI_URLS, A1111_URLS): up, queue, jobs, s/image
+  studio verify out/s01.png                   a published image's content credentials: signer, recipe, sources
   studio db upgrade                           bring the catalog's schema up to date (`studio db current`: where it is)
 """
 
@@ -45,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         db,
         lineage,
         nodes,
+        pausing,
         priority,
         queue,
         repair,
@@ -53,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         sharing,
         stack,
         storyboard,
+        verify,
+        weights,
     )
 
     parser = argparse.ArgumentParser(
@@ -76,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     nodes.register(sub)
     queue.register(sub)
     priority.register(sub)
+    pausing.register(sub)
+    verify.register(sub)
+    weights.register(sub)
     return parser
 
 

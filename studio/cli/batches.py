@@ -15,6 +15,7 @@ from studio.cli.display import console, follow_batch, print_batch, print_batches
 from studio.priority import PRIORITIES
 from studio.project.loader import Project, load_project
 from studio.settings import Settings, load_settings
+from studio.states import BatchState
 from studio.storage import AssetStore, open_asset_store
 from studio.views.eta import Capacity, batch_eta, capacity_of, eta_text
 from studio.views.status import TERMINAL_STATES, batch_summary, batches_overview
@@ -118,7 +119,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             print_batch(summary)
             if summary.state not in TERMINAL_STATES:
-                console.print(eta_text(eta), markup=False, highlight=False)
+                console.print(eta_text(eta, paused=summary.state == BatchState.PAUSED), markup=False, highlight=False)
         return 0
     rows = batches_overview(catalog)
     if args.json:

@@ -110,7 +110,8 @@ async def watch_batch(catalog: Catalog, batch_id: str, every: float = 0.5) -> Ba
             _update_bars(progress, bars, summary)
             if summary.state not in TERMINAL_STATES:  # when the batch should end, on its last bar
                 eta = await asyncio.to_thread(batch_eta, catalog, batch_id)
-                progress.update(bars["publish"], extra=escape(eta_short(eta)))
+                paused = summary.state == BatchState.PAUSED
+                progress.update(bars["publish"], extra=escape(eta_short(eta, paused=paused)))
             _announce(progress.console, summary, hinted)
             waiting = [s for s in await asyncio.to_thread(shots_waiting, catalog, batch_id) if s not in hinted]
             for shot in waiting:

@@ -28,7 +28,7 @@ from studio.views.status import batch_summary
 from studio.views.summary import BatchSummary, WaitingFor
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
-LIVE_STATES = (BatchState.QUEUED, BatchState.RUNNING, BatchState.WAITING)
+LIVE_STATES = (BatchState.QUEUED, BatchState.RUNNING, BatchState.WAITING, BatchState.PAUSED)
 SHOT_FILTERS = ("all", "waiting", "rejected", "failed")
 # Stages where a shot waits for a human: at an approval gate or at its batch's budget.
 HUMAN_WAITS = HUMAN_WAIT_STAGES

@@ -36,6 +36,8 @@ STAGES = ("render", "upscale", "review")
 NOT_COMING = frozenset({TakeStatus.FAILED, TakeStatus.CANCELLED, TakeStatus.REJECTED})
 NOT_YET = "ETA after the first renders"
 """What to show instead of a time while nothing has been measured."""
+PAUSED_TEXT = "Paused: no render starts until it is resumed (calls already running finish)"
+"""What to show instead of a time while the batch is paused."""
 
 
 @dataclass(frozen=True)
@@ -316,8 +318,8 @@ def batch_eta(
     """
     now = _aware(now) if now is not None else utcnow()
     batch = catalog.batch(batch_id)
-    if batch.state in FINISHED_BATCH_STATES:
-        return None
+    if batch.state in FINISHED_BATCH_STATES or batch.paused_at is not None:
+        return None  # a paused batch finishes when someone resumes it
     shots = catalog.shots(batch_id)
     if not shots:
         return None  # before the storyboard: no take knows its provider yet
@@ -342,8 +344,10 @@ def batch_eta(
     return estimate(left, mine, speeds, fallback, now)
 
 
-def eta_text(eta: Eta | None) -> str:
-    """``ETA 17:42 UTC (in 3 min): 12 takes left at …``, or :data:`NOT_YET`."""
+def eta_text(eta: Eta | None, *, paused: bool = False) -> str:
+    """``ETA 17:42 UTC (in 3 min): 12 takes left at …``, :data:`PAUSED_TEXT` or :data:`NOT_YET`."""
+    if paused:
+        return PAUSED_TEXT
     if eta is None:
         return NOT_YET
     if eta.seconds_left <= 0:
@@ -351,8 +355,10 @@ def eta_text(eta: Eta | None) -> str:
     return f"ETA {eta.finish_at:%H:%M:%S} UTC (in {duration_text(eta.seconds_left)}): {eta.basis}"
 
 
-def eta_short(eta: Eta | None) -> str:
-    """``ETA 17:42:10 UTC (in 3 min)`` for a progress bar, or :data:`NOT_YET`."""
+def eta_short(eta: Eta | None, *, paused: bool = False) -> str:
+    """``ETA 17:42:10 UTC (in 3 min)`` for a progress bar, ``paused``, or :data:`NOT_YET`."""
+    if paused:
+        return "paused"
     if eta is None:
         return NOT_YET
     return (

@@ -18,12 +18,11 @@ from sqlmodel import col, select
 from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.priority import priority_key
-from studio.states import FINISHED_BATCH_STATES, CallStatus, ShotStage
+from studio.states import FINISHED_BATCH_STATES, BatchState, CallStatus, ShotStage
 from studio.views.eta import Capacity, Eta, batch_eta, eta_short
 from studio.views.status import batch_state
 
-PAUSED = "paused"
-"""A batch state the queue shows apart, once batches can be paused (``Batch.state``)."""
+PAUSED = BatchState.PAUSED
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,8 @@ def queue_entry(catalog: Catalog, batch: Batch, capacity: Capacity | None = None
     stages = Counter(s.stage for s in shots)
     running = sum(1 for a in catalog.attempts(batch_id=batch.id) if a.status == CallStatus.STARTED)
     rendered = sum(1 for t in takes if t.asset_key)
-    if batch.state == PAUSED:
+    place: str
+    if batch.paused_at is not None:
         place = PAUSED
     elif rendered or running:
         place = "running"

@@ -63,7 +63,10 @@ def _iso(value: Any) -> str | None:
 
 
 def batch_state(batch: Batch, shot_stages: Counter[str]) -> str:
-    """The batch's state as a user sees it: ``waiting`` when a running batch has open gates."""
+    """The batch's state as a user sees it: ``paused`` (`studio pause`) before ``waiting``, which
+    is a running batch with open gates."""
+    if batch.paused_at is not None and batch.state in (BatchState.QUEUED, BatchState.RUNNING):
+        return BatchState.PAUSED
     if batch.state == BatchState.RUNNING and any(shot_stages.get(stage) for stage in WAITING_STAGES):
         return BatchState.WAITING
     return batch.state

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pipelines.client.ui_actions import raise_batch_budget, stop_batch_spending
 from studio.errors import NotFound, StudioError
+from studio.states import BatchState
 from studio.views.batches import (
     SHOT_FILTERS,
     BudgetPanel,
@@ -25,6 +26,7 @@ from studio.views.status import TERMINAL_STATES, batch_summary
 from ui import routes
 from ui.badges import SKIPPED, clock, money, stage_badge, state_badge, take_badge
 from ui.links_panel import links_list, share_box
+from ui.queue_controls import batch_controls, show_answer
 from ui.resources import current_settings, open_catalog, warm
 from ui.thumb_rows import thumbnail_rows
 
@@ -282,6 +284,8 @@ def _live() -> None:
     status.markdown(f"{state_badge(summary.state)} `{batch.id}` · started {clock(summary.created_at)}{finished}")
     with cost:
         _spend_metric(panel)
+    show_answer()
+    batch_controls(settings, catalog.batch(batch.id), where="batch")
     _spending(panel)
     bars = st.columns(4)
     for column, stage in zip(bars, ("render", "upscale", "review", "publish"), strict=True):
@@ -295,7 +299,8 @@ def _live() -> None:
             catalog, batch.id, capacity=capacity_of(settings.provider_concurrency, settings.provider_max_in_flight)
         )
         st.caption(
-            eta_text(eta), help="From recent calls' seconds per image, the takes left and the calls it runs at once."
+            eta_text(eta, paused=summary.state == BatchState.PAUSED),
+            help="From recent calls' seconds per image, the takes left and the calls it runs at once.",
         )
     for wait in summary.waiting_for:
         st.warning(waiting_text(wait), icon=":material/hourglass_top:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.states import BatchState
 from studio.views.batches import BatchLine, batches_board, board_totals
 from studio.views.eta import batch_eta, capacity_of, eta_short
 from studio.views.status import TERMINAL_STATES
@@ -28,13 +29,10 @@ def _progress(label: str, done: int, total: int) -> None:
     st.progress(min(1.0, done / total), text=f"{label} {done}/{total}")
 
 
-def _eta(batch_id: str) -> str:
+def _eta(line: BatchLine) -> str:
     """When a batch that has not ended should finish (in the place "Finished …" takes once it has)."""
-    return eta_short(
-        batch_eta(
-            catalog, batch_id, capacity=capacity_of(settings.provider_concurrency, settings.provider_max_in_flight)
-        )
-    )
+    capacity = capacity_of(settings.provider_concurrency, settings.provider_max_in_flight)
+    return eta_short(batch_eta(catalog, line.batch_id, capacity=capacity), paused=line.state == BatchState.PAUSED)
 
 
 def _batch_row(line: BatchLine) -> None:
@@ -59,7 +57,7 @@ def _batch_row(line: BatchLine) -> None:
                 problems.append(f":red[{line.failed_takes} takes failed]")
             st.markdown(" ".join([state_badge(line.state), f"`{line.batch_id}`", *problems]))
         with times:
-            finished = f"Finished {clock(line.finished_at)}" if line.finished_at else _eta(line.batch_id)
+            finished = f"Finished {clock(line.finished_at)}" if line.finished_at else _eta(line)
             st.caption(f"Started {clock(line.created_at)} ({ago(line.created_at)})  \n{finished}")
         with money_col:
             st.metric("Cost", money(line.cost_usd), label_visibility="visible")

@@ -10,6 +10,7 @@ from studio.views.eta import capacity_of
 from studio.views.queue import QueueEntry, render_queue
 from ui import routes
 from ui.badges import ago, clock
+from ui.queue_controls import batch_controls, client_weight_panel, show_answer
 from ui.resources import current_settings, open_catalog
 
 REFRESH_SECONDS = 5
@@ -49,6 +50,7 @@ def _entry(n: int, e: QueueEntry) -> None:
             st.progress(min(1.0, e.rendered / e.takes), text=f"rendered {e.rendered}/{e.takes}")
         if e.eta is not None and e.eta.basis:
             st.caption(e.eta.basis)
+        batch_controls(settings, catalog.batch(e.batch_id), where="queue")
 
 
 def _workers() -> None:
@@ -81,8 +83,10 @@ def _queue() -> None:
     entries = render_queue(catalog, capacity)
     if not entries:
         st.info("The queue is empty: every batch has ended.", icon=":material/done_all:")
+    show_answer()
     for n, e in enumerate(entries, 1):
         _entry(n, e)
+    client_weight_panel(settings, catalog)
     _workers()
 
 
