@@ -23,3 +23,17 @@ class NotFound(StudioError):
         super().__init__(f"no {kind} {key!r}")
         self.kind = kind
         self.key = key
+
+
+class BatchRefused(StudioError):
+    """A running batch refused to be changed as asked (its priority, a pause).
+
+    Attributes:
+        batch_id: The batch.
+        reason: Why, in a few words.
+    """
+
+    def __init__(self, batch_id: str, reason: str) -> None:
+        super().__init__(f"batch {batch_id}: {reason}")
+        self.batch_id = batch_id
+        self.reason = reason

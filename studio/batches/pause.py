@@ -13,22 +13,12 @@ from datetime import datetime
 
 from studio.catalog.models import Batch, utcnow
 from studio.catalog.store import Catalog
-from studio.errors import NotFound, StudioError
+from studio.errors import BatchRefused, NotFound
 from studio.states import FINISHED_BATCH_STATES
 
 
-class PauseRefused(StudioError):
-    """A batch cannot be paused or resumed.
-
-    Attributes:
-        batch_id: The batch.
-        reason: Why, in a few words.
-    """
-
-    def __init__(self, batch_id: str, reason: str) -> None:
-        super().__init__(f"batch {batch_id}: {reason}")
-        self.batch_id = batch_id
-        self.reason = reason
+class PauseRefused(BatchRefused):
+    """A batch cannot be paused or resumed (it has ended, or its workflow is not running)."""
 
 
 def mark_paused(catalog: Catalog, batch_id: str, paused: bool) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
-from studio.errors import NotFound, StudioError
+from studio.errors import BatchRefused, NotFound
 from studio.priority import PRIORITIES
 from studio.states import BatchState
 
@@ -12,18 +12,8 @@ from studio.states import BatchState
 _CLOSED = frozenset({BatchState.PUBLISHED, BatchState.FAILED, BatchState.CANCELLED})
 
 
-class PriorityRefused(StudioError):
-    """A batch's priority cannot be changed as asked.
-
-    Attributes:
-        batch_id: The batch.
-        reason: Why, in a few words.
-    """
-
-    def __init__(self, batch_id: str, reason: str) -> None:
-        super().__init__(f"batch {batch_id}: {reason}")
-        self.batch_id = batch_id
-        self.reason = reason
+class PriorityRefused(BatchRefused):
+    """A batch's priority cannot be changed as asked (an unknown priority, or it has ended)."""
 
 
 def check_priority_change(catalog: Catalog, batch_id: str, priority: str) -> Batch:
