@@ -52,3 +52,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Every read a user waits on, on a 1k-take and a 100k-take catalog (SQLite, then a throwaway PostgreSQL).
+.PHONY: bench-scale
+bench-scale: install
+	$(PY) bench/scale/reads.py --postgres

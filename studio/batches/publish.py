@@ -16,6 +16,7 @@ upscaled or not, and the file carries its recipe inside instead of a sidecar.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from studio.catalog.store import Catalog
 from studio.credentials.certificates import Signing
 from studio.credentials.signing import already_signed, credentials_wanted, sign_published, strip_c2pa
 from studio.errors import NotFound
-from studio.images.contact_sheet import SheetTile, contact_sheet
+from studio.images.contact_sheet import PAGE_TILES, SheetTile, contact_sheets, page_spans
 from studio.images.containers import MalformedImage
 from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
@@ -35,6 +36,8 @@ from studio.storage.local import AssetStore, write_atomic
 
 MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
+# Every name a sheet of any batch size takes (see sheet_names): what unpublishing removes.
+_SHEET_NAME = re.compile(r"contact_sheet(-\d{2,})?\.png")
 
 
 def publish_take(
@@ -88,8 +91,10 @@ def publish_take(
     return target
 
 
-def write_manifest(catalog: Catalog, batch_id: str) -> Path:
-    """Write ``manifest.json`` and ``contact_sheet.png`` for every live published file of the batch.
+def write_manifest(catalog: Catalog, batch_id: str, *, sheet_page: int = PAGE_TILES) -> Path:
+    """Write ``manifest.json`` and the contact sheets (:func:`sheet_names`) for every live published file.
+
+    A contact sheet holds ``sheet_page`` shots; a larger batch gets one sheet per that many.
 
     Files are listed in storyboard order, each with the recipe its file carries (read back
     from it or its sidecar) and, when it has one, its sidecar's name.
@@ -112,20 +117,25 @@ def write_manifest(catalog: Catalog, batch_id: str) -> Path:
         entries.append((shot.position, line, SheetTile(path, shot.shot_id, recipe["seed"])))
     entries.sort(key=lambda entry: entry[0])  # stable: a shot's files keep their publish order
 
-    sheet = out / CONTACT_SHEET
-    # A shot may be called "contact_sheet": its published file then keeps the name.
-    with_sheet = bool(entries) and all(line["file"] != CONTACT_SHEET for _, line, _ in entries)
+    tiles, files = [tile for _, _, tile in entries], {line["file"] for _, line, _ in entries}
+    sheets = sheet_names(len(page_spans(len(tiles), page_size=sheet_page)))
+    # A shot may be called like a sheet ("contact_sheet"): its published file then keeps the name.
+    with_sheet = bool(entries) and files.isdisjoint(sheets)
     if with_sheet:
         title = f"{batch.project_name}  -  {batch.id}"
-        write_atomic(sheet, contact_sheet([tile for _, _, tile in entries], title=title))
-    elif not entries:
-        sheet.unlink(missing_ok=True)
+        for name, data in zip(sheets, contact_sheets(tiles, title=title, page_size=sheet_page), strict=True):
+            write_atomic(out / name, data)
+    # Pages of an earlier, longer sheet (fewer shots published now) would otherwise linger.
+    for stale in _sheet_files(out):
+        if stale.name not in files and not (with_sheet and stale.name in sheets):
+            stale.unlink(missing_ok=True)
     manifest = {
         "batch": batch.id,
         "project": batch.project_name,
         "seed": batch.seed,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "contact_sheet": CONTACT_SHEET if with_sheet else None,
+        "contact_sheet": sheets[0] if with_sheet else None,  # the first sheet: what older readers know
+        "contact_sheets": sheets if with_sheet else [],
         "files": [line for _, line, _ in entries],
     }
     path = out / MANIFEST
@@ -170,7 +180,7 @@ def unpublish_batch(catalog: Catalog, batch_id: str) -> list[Path]:
     candidates: list[Path] = []
     for pub in publications:
         candidates += [Path(pub.path), sidecar_path(Path(pub.path))]
-    candidates += [out / MANIFEST, out / CONTACT_SHEET]
+    candidates += [out / MANIFEST, *_sheet_files(out)]
     removed = []
     for path in dict.fromkeys(candidates):
         if path.exists():
@@ -180,6 +190,22 @@ def unpublish_batch(catalog: Catalog, batch_id: str) -> list[Path]:
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()  # the folder was the batch's own (<publish root>/<batch id>)
     return removed
+
+
+def sheet_names(pages: int) -> list[str]:
+    """The contact sheets' file names: ``contact_sheet.png`` for one page, else ``contact_sheet-01.png``,
+    ``-02`` ... (zero-padded so they sort in page order)."""
+    if pages <= 1:
+        return [CONTACT_SHEET] * pages
+    width = max(2, len(str(pages)))
+    return [f"contact_sheet-{number:0{width}d}.png" for number in range(1, pages + 1)]
+
+
+def _sheet_files(out: Path) -> list[Path]:
+    """The contact sheet files in ``out`` (some may be a shot's own file of that name)."""
+    if not out.is_dir():
+        return []
+    return sorted(path for path in out.glob("contact_sheet*.png") if _SHEET_NAME.fullmatch(path.name))
 
 
 def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Catalog) -> dict[str, Any]:
@@ -194,7 +220,10 @@ def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Cata
         recipe = {}
     if recipe.get("take_id") == take.id and recipe.get("recipe_version") == RECIPE_VERSION:
         return recipe
-    fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, catalog.attempts(take_id=take.id)))
+    # Its calls only matter when the final image is an upscale: one read per such file, not per file.
+    upscaled = take.final_key not in (None, take.asset_key)
+    attempts = catalog.attempts(take_id=take.id) if upscaled else ()
+    fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, attempts))
     del fallback["provider_credentials"]  # unknown without the asset store, which is not "none"
     return fallback
 

@@ -99,6 +99,9 @@ class Shot(SQLModel, table=True):
     gate_due_at: datetime | None = Field(default=None, description="When the open approval gate's deadline passes.")
     updated_at: datetime = Field(default_factory=utcnow)
 
+    # A batch's shots counted by stage, or at one stage (status, the Batches page).
+    __table_args__ = (Index("ix_shot_batch_id_stage", "batch_id", "stage"),)
+
 
 class Take(SQLModel, table=True):
     """One image attempt-chain result for a shot: its recipe and where its bytes are."""
@@ -176,6 +179,10 @@ class ProviderAttempt(SQLModel, table=True):
         Index("ix_providerattempt_provider_node_status", "provider", "node", "status"),
         # The circuit breaker's latest calls of a provider's stage.
         Index("ix_providerattempt_provider_stage_finished_at", "provider", "stage", "finished_at"),
+        # A batch's spend and a page of batches' costs, summed from the index alone.
+        Index("ix_providerattempt_batch_id_status_cost_usd", "batch_id", "status", "cost_usd"),
+        # The ETA's latest good calls of a lane (a stage on a provider).
+        Index("ix_providerattempt_provider_stage_status_finished_at", "provider", "stage", "status", "finished_at"),
         # Partial: only the few calls in flight, so no other read of the table mistakes it for a good path.
         Index(
             "ix_providerattempt_in_flight",
@@ -249,7 +256,7 @@ class Publication(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     batch_id: str = Field(index=True)
     shot_key: str = Field(index=True)
-    take_id: str
+    take_id: str = Field(index=True)
     path: str
     published_at: datetime = Field(default_factory=utcnow)
     removed_at: datetime | None = None

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 
 from studio import ids
+from studio.catalog.board_queries import BoardQueries
 from studio.catalog.engine import engine_for
 from studio.catalog.lineage_queries import LineageQueries
 from studio.catalog.models import (
@@ -31,7 +32,7 @@ from studio.errors import NotFound
 from studio.states import FINISHED_BATCH_STATES, BatchState, CallStatus, ShotStage, TakeStatus
 
 
-class Catalog(LineageQueries, ReviewQueries):
+class Catalog(LineageQueries, ReviewQueries, BoardQueries):
     """Reads and writes of the catalog, one short transaction each.
 
     Args:

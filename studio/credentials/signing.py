@@ -122,6 +122,13 @@ def already_signed(target: Path, recipe: Mapping[str, Any], signing: Signing) ->
     )
 
 
+# Project key -> its switch. Keys are content addresses, so an answer never goes stale; without
+# this every published shot parsed its whole project file again (O(shots) per shot: a 10,000-shot
+# batch spent most of its worker time in tomllib).
+_SWITCHES: dict[str, bool] = {}
+_SWITCHES_KEPT = 256
+
+
 def credentials_wanted(catalog: Catalog, assets: AssetStore, batch: Batch) -> bool:
     """The batch's ``[publish] credentials`` (true unless the project says false).
 
@@ -137,12 +144,18 @@ def credentials_wanted(catalog: Catalog, assets: AssetStore, batch: Batch) -> bo
             return True
     if not batch.project_key:
         return True
+    if batch.project_key in _SWITCHES:
+        return _SWITCHES[batch.project_key]
     try:
         project = tomllib.loads(assets.get(batch.project_key).decode("utf-8"))
     except (AssetMissing, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return True  # what cannot be read cannot have switched them off
+        return True  # what cannot be read cannot have switched them off (not kept: may be read later)
     section = project.get("publish")
-    return not (isinstance(section, dict) and section.get("credentials") is False)
+    wanted = not (isinstance(section, dict) and section.get("credentials") is False)
+    if len(_SWITCHES) >= _SWITCHES_KEPT:
+        _SWITCHES.clear()
+    _SWITCHES[batch.project_key] = wanted
+    return wanted
 
 
 def _stripped(image: bytes) -> bytes:

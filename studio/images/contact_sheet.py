@@ -1,16 +1,20 @@
-"""Contact sheet: one PNG showing every published final of a batch, labelled with shot and seed.
+"""Contact sheets: PNGs showing every published final of a batch, labelled with shot and seed.
 
-Memory stays bounded whatever the batch size: each image is opened, shrunk to a thumbnail and
-let go before the next few are opened, and the sheet itself never exceeds :data:`MAX_PIXELS`
-(cells shrink as the batch grows, down to :data:`MIN_CELL`; past that the sheet shows the first
-shots and says how many more there are).
+A batch of up to :data:`PAGE_TILES` shots gets one sheet; a larger one gets a sheet per
+:data:`PAGE_TILES` shots (:func:`contact_sheets`), so a 10,000-shot batch is 50 readable sheets
+rather than one of postage stamps.
+
+Memory stays bounded whatever the batch size: sheets are made one at a time, each image is
+opened, shrunk to a thumbnail and let go before the next few are opened, and a sheet never
+exceeds :data:`MAX_PIXELS` (cells shrink as a sheet's tiles grow, down to :data:`MIN_CELL`; past
+that the sheet shows the first tiles and says how many more there are).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,9 @@ LABEL = 2 * LINE + 4
 TITLE = 2 * LINE
 BACKGROUND, CELL_BACKGROUND, INK, FAINT = (24, 24, 24), (44, 44, 44), (235, 235, 235), (150, 150, 150)
 _WORKERS = 4
+# Tiles per sheet: a page this full still fits at full cell size (see ``layout``), so every
+# page of a large batch reads like the sheet of a 200-shot one.
+PAGE_TILES = 200
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,41 @@ def layout(count: int, *, cell: int = DEFAULT_CELL) -> SheetLayout:
     return SheetLayout(cell, columns, shown, width, height)
 
 
-def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DEFAULT_CELL) -> bytes:
+def page_spans(count: int, *, page_size: int = PAGE_TILES) -> list[range]:
+    """The tiles (as index ranges) on each sheet of a ``count``-tile batch; none for no tiles."""
+    if page_size < 1:
+        raise ValueError(f"a sheet holds at least one tile (got {page_size})")
+    return [range(start, min(start + page_size, count)) for start in range(0, count, page_size)]
+
+
+def contact_sheets(
+    tiles: Sequence[SheetTile], *, title: str = "", page_size: int = PAGE_TILES, cell: int = DEFAULT_CELL
+) -> Iterator[bytes]:
+    """One PNG per :func:`page_spans` page of ``tiles``, made one at a time as they are asked for.
+
+    A single page is exactly :func:`contact_sheet`'s sheet; on several, each page's heading says
+    which shots it holds ("shots 201-400 of 1000, sheet 2 of 5").
+
+    Args:
+        tiles: Every tile of the batch, in order.
+        title: First line of every sheet.
+        page_size: Tiles per sheet.
+        cell: As for :func:`contact_sheet`.
+
+    Yields:
+        PNG bytes, first page first.
+    """
+    spans = page_spans(len(tiles), page_size=page_size)
+    for number, span in enumerate(spans, 1):
+        count = None
+        if len(spans) > 1:
+            count = f"shots {span.start + 1}-{span.stop} of {len(tiles)}, sheet {number} of {len(spans)}"
+        yield contact_sheet(tiles[span.start : span.stop], title=title, cell=cell, count=count)
+
+
+def contact_sheet(
+    tiles: Sequence[SheetTile], *, title: str = "", cell: int = DEFAULT_CELL, count: str | None = None
+) -> bytes:
     """A PNG grid of ``tiles`` in the given order.
 
     A tile whose image cannot be opened (deleted, damaged) is drawn as an empty cell saying so,
@@ -92,6 +133,7 @@ def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DE
         title: First line of the sheet (the count of shots is added after it).
         cell: Largest thumbnail side in pixels; smaller for very large batches, and when every
             image is smaller than that.
+        count: What the heading says after the title; ``"<n> shots"`` when not given.
 
     Returns:
         PNG bytes.
@@ -101,7 +143,8 @@ def contact_sheet(tiles: Sequence[SheetTile], *, title: str = "", cell: int = DE
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=12)
     hidden = len(tiles) - plan.shown
-    heading = f"{title}  -  {len(tiles)} shots" if title else f"{len(tiles)} shots"
+    count = count or f"{len(tiles)} shots"
+    heading = f"{title}  -  {count}" if title else count
     if hidden > 0:
         heading += f" ({hidden} more not shown)"
     draw.text((GAP, GAP // 2), _fit(draw, font, heading, plan.width - 2 * GAP), fill=INK, font=font)
@@ -179,4 +222,4 @@ def _fit(draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTy
     return text + "..."
 
 
-__all__ = ["SheetLayout", "SheetTile", "contact_sheet", "layout"]
+__all__ = ["PAGE_TILES", "SheetLayout", "SheetTile", "contact_sheet", "contact_sheets", "layout", "page_spans"]

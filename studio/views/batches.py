@@ -2,7 +2,7 @@
 
 Plain dataclasses, so the pages only draw and a test can check the numbers without a browser.
 Per-stage counts come from :func:`studio.views.status.batch_summary`, the same numbers `studio status`
-prints. For a batch's spend, read ``batch_summary(...).cost.spend()`` (no second read of the catalog).
+prints (a page of batches reads the same numbers as counts: :mod:`studio.views.board`). For a batch's spend, read ``batch_summary(...).cost.spend()`` (no second read of the catalog).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from studio.images.recipes import recipe_of
 from studio.settings import Settings
 from studio.spending.budget import Spend
 from studio.states import HUMAN_WAIT_STAGES, BatchState, CallStatus, ShotStage, TakeStatus
-from studio.views.status import batch_summary
+from studio.views.board import BatchHeadline, batch_headlines
 from studio.views.summary import BatchSummary, WaitingFor
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
@@ -185,8 +185,8 @@ def batch_costs(catalog: Catalog, batch_ids: Iterable[str]) -> dict[str, float]:
     return {batch_id: sums.get(batch_id, 0.0) for batch_id in ids}
 
 
-def batch_line(summary: BatchSummary, cost_usd: float) -> BatchLine:
-    """A Batches-page line from a :func:`batch_summary`."""
+def batch_line(summary: BatchSummary | BatchHeadline, cost_usd: float) -> BatchLine:
+    """A Batches-page line from a :func:`batch_summary` (or the headline a page of them reads)."""
     stages = summary.stages
     return BatchLine(
         batch_id=summary.batch_id,
@@ -216,9 +216,9 @@ def waiting_text(wait: WaitingFor) -> str:
 
 def batches_board(catalog: Catalog, limit: int = 50) -> list[BatchLine]:
     """Every batch (newest first, up to ``limit``) with per-stage progress and cost."""
-    ids = [b.id for b in catalog.batches(limit)]
-    costs = batch_costs(catalog, ids)
-    return [batch_line(batch_summary(catalog, batch_id), costs[batch_id]) for batch_id in ids]
+    batches = catalog.batches(limit)
+    costs = batch_costs(catalog, [b.id for b in batches])
+    return [batch_line(head, costs[head.batch_id]) for head in batch_headlines(catalog, batches)]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 The estimate is Little's law per lane (a stage on a provider, and on a render node where the call
 went to one): a lane gets through ``at_once / seconds_per_call`` items a second, where
-``seconds_per_call`` is the median of its last :data:`SAMPLES` good calls (any batch's: a provider
-is as fast for everyone) and ``at_once`` is how many of *this* batch's calls run there right now.
+``seconds_per_call`` is the median of its last good calls (any batch's: a provider is as fast for
+everyone; :mod:`studio.views.lane_speeds`) and ``at_once`` is how many of *this* batch's calls run there right now.
 That count is the batch's share of the provider's capacity as it actually is (priorities, fairness
 weights, other batches), without modelling the dispatcher. A batch with nothing in flight yet gets
 an even share of the provider's configured limit among the batches using it.
@@ -15,8 +15,8 @@ work plus one call of each later stage for the last take through.
 from __future__ import annotations
 
 import heapq
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
@@ -28,11 +28,9 @@ from studio.catalog.call_guard import STALE_AFTER
 from studio.catalog.models import ProviderAttempt, Shot, Take, utcnow
 from studio.catalog.store import Catalog
 from studio.states import ENDED_SHOT_STAGES, FINISHED_BATCH_STATES, CallStatus, TakeStatus
+from studio.views.lane_speeds import STAGES, held_seconds, lane_speeds
 from studio.views.progress import node_label
 
-SAMPLES = 20
-"""Good calls per lane the speed is the median of: recent enough to follow a provider that slows."""
-STAGES = ("render", "upscale", "review")
 NOT_COMING = frozenset({TakeStatus.FAILED, TakeStatus.CANCELLED, TakeStatus.REJECTED})
 NOT_YET = "ETA after the first renders"
 """What to show instead of a time while nothing has been measured."""
@@ -116,11 +114,7 @@ def _aware(value: datetime) -> datetime:
 
 def call_seconds(a: ProviderAttempt) -> float | None:
     """How long a finished call held its slot: finished - started, else its latency; None if unknown."""
-    if a.finished_at is not None:
-        held = (_aware(a.finished_at) - _aware(a.started_at)).total_seconds()
-        if held > 0:
-            return held
-    return a.latency_ms / 1000 if a.latency_ms else None
+    return held_seconds(a.started_at, a.finished_at, a.latency_ms)
 
 
 def items_left(shots: Sequence[Shot], takes: Sequence[Take]) -> dict[str, int]:
@@ -257,33 +251,6 @@ def estimate(
     seconds = slowest[1] + tail
     basis = basis_text(slowest[2], slowest[3], slowest[0])
     return Eta(now + timedelta(seconds=seconds), seconds, left.get("render", 0), basis)
-
-
-def lane_speeds(catalog: Catalog, providers: Iterable[str], now: datetime) -> dict[tuple[str, str, str | None], float]:
-    """Median seconds per call of each lane of ``providers``, from its last :data:`SAMPLES` good calls."""
-    names = sorted(set(providers))
-    if not names:
-        return {}
-    a = ProviderAttempt
-    with catalog.session() as s:
-        rows = s.exec(
-            select(a)
-            .where(
-                col(a.provider).in_(names),
-                col(a.status) == CallStatus.SUCCEEDED,
-                col(a.finished_at).is_not(None),
-                col(a.finished_at) <= now,
-            )
-            .order_by(col(a.finished_at).desc())
-            .limit(SAMPLES * 3 * len(names) * 4)  # enough for every lane's window in practice
-        ).all()
-    samples: defaultdict[tuple[str, str, str | None], list[float]] = defaultdict(list)
-    for row in rows:
-        seconds = call_seconds(row)
-        lane = (row.stage, row.provider, row.node)
-        if seconds is not None and len(samples[lane]) < SAMPLES:
-            samples[lane].append(seconds)
-    return {lane: median(values) for lane, values in samples.items()}
 
 
 def _busy_batches(catalog: Catalog, batch_id: str, now: datetime) -> Counter[str]:

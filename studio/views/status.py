@@ -251,8 +251,10 @@ def batch_summary(
 def batches_overview(catalog: Catalog, limit: int = 50) -> list[BatchOverview]:
     """One line per batch, newest first (for `studio status` with no batch)."""
     rows = []
-    for batch in catalog.batches(limit):
-        stages = Counter(s.stage for s in catalog.shots(batch.id))
+    batches = catalog.batches(limit)
+    counts = catalog.shot_stage_counts([batch.id for batch in batches])  # one query, not one per batch
+    for batch in batches:
+        stages = counts[batch.id]
         rows.append(
             BatchOverview(
                 batch_id=batch.id,

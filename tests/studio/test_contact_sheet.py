@@ -16,7 +16,9 @@ from studio.images.contact_sheet import (
     TITLE,
     SheetTile,
     contact_sheet,
+    contact_sheets,
     layout,
+    page_spans,
 )
 
 
@@ -80,3 +82,29 @@ def test_small_renders_get_cells_their_size_not_wide_empty_boxes(tmp_path: Path)
     mixed = [*small, SheetTile(_write(tmp_path / "big.png", (0, 0, 200), (800, 600)), "big", 9)]
     with Image.open(io.BytesIO(contact_sheet(mixed))) as sheet:
         assert sheet.size == (layout(7).width, layout(7).height)
+
+
+def test_a_large_batch_gets_one_sheet_per_page_in_order(tmp_path: Path) -> None:
+    tiles = [SheetTile(_write(tmp_path / f"s{i}.png", (i, 0, 250 - i), (64, 48)), f"s{i:03d}", i) for i in range(250)]
+
+    sheets = list(contact_sheets(tiles, title="Catalogue", page_size=100))
+
+    assert len(sheets) == 3
+    sizes = []
+    for sheet_bytes in sheets:
+        with Image.open(io.BytesIO(sheet_bytes)) as sheet:
+            sizes.append(sheet.size)
+    full, last = layout(100, cell=LABEL_CELL), layout(50, cell=LABEL_CELL)
+    assert sizes == [(full.width, full.height)] * 2 + [(last.width, last.height)], "every tile shown at full size"
+    # The third sheet starts with tile 200, not tile 0: pages follow the batch's order.
+    with Image.open(io.BytesIO(sheets[2])) as sheet:
+        x = y = GAP + LABEL_CELL // 2
+        r, _, b = sheet.convert("RGB").getpixel((x, TITLE + y))
+        assert abs(r - 200) <= 2 and abs(b - 50) <= 2
+
+
+def test_a_batch_that_fits_one_page_gets_exactly_the_single_sheet(tmp_path: Path) -> None:
+    tiles = [SheetTile(_write(tmp_path / f"s{i}.png", (9, 9, i)), f"s{i}", i) for i in range(5)]
+    assert list(contact_sheets(tiles, title="T", page_size=5)) == [contact_sheet(tiles, title="T")]
+    assert list(contact_sheets([], page_size=5)) == []
+    assert page_spans(10_000) == [range(n, n + 200) for n in range(0, 10_000, 200)]

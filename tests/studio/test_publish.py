@@ -182,3 +182,34 @@ def test_a_manifest_of_nothing_has_no_contact_sheet(studio: tuple[Catalog, Local
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["files"] == [] and manifest["contact_sheet"] is None
     assert not (out / CONTACT_SHEET).exists()
+
+
+def test_a_batch_larger_than_a_sheet_gets_numbered_sheets_and_unpublish_removes_them(
+    studio: tuple[Catalog, LocalAssetStore, Path],
+) -> None:
+    catalog, assets, out = studio
+    _publish_all(catalog, assets)  # one sheet: three shots fit the default page
+
+    write_manifest(catalog, BATCH, sheet_page=2)
+
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["contact_sheets"] == ["contact_sheet-01.png", "contact_sheet-02.png"]
+    assert manifest["contact_sheet"] == "contact_sheet-01.png"
+    assert all((out / name).is_file() for name in manifest["contact_sheets"])
+    assert not (out / CONTACT_SHEET).exists(), "the one-page sheet of before is not left behind"
+
+    removed = unpublish_batch(catalog, BATCH)
+
+    assert {out / "contact_sheet-01.png", out / "contact_sheet-02.png"} <= set(removed)
+    assert not out.exists()
+
+
+def test_fewer_shots_published_leave_no_stale_sheet_pages(studio: tuple[Catalog, LocalAssetStore, Path]) -> None:
+    catalog, assets, out = studio
+    _publish_all(catalog, assets)
+    write_manifest(catalog, BATCH, sheet_page=1)
+    assert sorted(p.name for p in out.glob("contact_sheet*")) == [f"contact_sheet-0{n}.png" for n in (1, 2, 3)]
+
+    write_manifest(catalog, BATCH, sheet_page=2)
+
+    assert sorted(p.name for p in out.glob("contact_sheet*")) == ["contact_sheet-01.png", "contact_sheet-02.png"]

@@ -26,7 +26,7 @@ from tests.studio.catalog_rows import add_batch
 
 # The strings catalogs and saved histories hold: changing one breaks them.
 STORED_VALUES = {
-    BatchState: ["queued", "running", "waiting", "published", "failed", "cancelled"],
+    BatchState: ["queued", "running", "waiting", "paused", "published", "failed", "cancelled"],
     ShotStage: [
         "starting",
         "pending",

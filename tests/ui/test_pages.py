@@ -106,10 +106,10 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     shot_key = f"{batch_id}/skillet-campfire"
     at = await run(new_app("app_pages/shot.py", shot=shot_key))
     assert [t.label for t in at.tabs] == [f"Take {n}" for n in range(1, 9)]
-    assert len(at.table) == 8 and len(at.dataframe) == 8  # a recipe and a call timeline per take
+    assert len(at.table) == 16 and not at.dataframe  # a recipe and a call timeline per take, static tables
     recipe = at.table[0].value
     assert "local" in recipe["value"].tolist() and "1344×768" in recipe["value"].tolist()
-    calls = at.dataframe[0].value
+    calls = at.table[1].value
     assert calls["stage"].tolist() == ["render"] and calls["status"].tolist() == ["succeeded"]
     assert "No decisions yet." in texts(at)
     (temporal,) = at.link_button
@@ -167,7 +167,7 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
 
     # The shot page now shows the decision and the publication; the batch filter finds the rejected shot.
     at = await run(new_app("app_pages/shot.py", shot=shot_key))
-    assert at.dataframe[-1].value["who"].tolist() == [OWNER]
+    assert at.table[-1].value["who"].tolist() == [OWNER]
     assert any("Published take 3" in s.value for s in at.success)
     at = await run(new_app("app_pages/batch.py", batch=batch_id))
     at.segmented_control(key="shot-filter").set_value("rejected")

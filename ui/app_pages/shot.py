@@ -41,7 +41,9 @@ def _attempts(take: TakeDetail) -> None:
     if not take.attempts:
         st.caption("No provider was called for this take yet.")
         return
-    st.dataframe(
+    # st.table, not st.dataframe: a few rows need no grid, and the grid's script (its first use in
+    # a fresh browser) held the page's first render back by about 0.3 s (bench/scale/dashboard_first_render.py).
+    st.table(
         {
             "stage": [a.stage for a in take.attempts],
             "provider": [a.provider for a in take.attempts],
@@ -53,7 +55,6 @@ def _attempts(take: TakeDetail) -> None:
             "started": [clock(a.started_at) for a in take.attempts],
         },
         hide_index=True,
-        width="stretch",
     )
 
 
@@ -181,7 +182,7 @@ if detail.takes:
 
 st.subheader("Approval history")
 if detail.approvals:
-    st.dataframe(
+    st.table(  # not st.dataframe: see _attempts
         {
             "when": [clock(a.decided_at) for a in detail.approvals],
             "round": [a.round for a in detail.approvals],
@@ -191,7 +192,6 @@ if detail.approvals:
             "note": [a.note for a in detail.approvals],
         },
         hide_index=True,
-        width="stretch",
     )
 else:
     st.caption(
