@@ -8,6 +8,7 @@ bytes twice, so signing again would change a file nothing about has changed);
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 from collections.abc import Mapping
@@ -122,13 +123,6 @@ def already_signed(target: Path, recipe: Mapping[str, Any], signing: Signing) ->
     )
 
 
-# Project key -> its switch. Keys are content addresses, so an answer never goes stale; without
-# this every published shot parsed its whole project file again (O(shots) per shot: a 10,000-shot
-# batch spent most of its worker time in tomllib).
-_SWITCHES: dict[str, bool] = {}
-_SWITCHES_KEPT = 256
-
-
 def credentials_wanted(catalog: Catalog, assets: AssetStore, batch: Batch) -> bool:
     """The batch's ``[publish] credentials`` (true unless the project says false).
 
@@ -144,18 +138,23 @@ def credentials_wanted(catalog: Catalog, assets: AssetStore, batch: Batch) -> bo
             return True
     if not batch.project_key:
         return True
-    if batch.project_key in _SWITCHES:
-        return _SWITCHES[batch.project_key]
     try:
-        project = tomllib.loads(assets.get(batch.project_key).decode("utf-8"))
+        return _project_switch(assets, batch.project_key)
     except (AssetMissing, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True  # what cannot be read cannot have switched them off (not kept: may be read later)
+
+
+@functools.lru_cache(maxsize=256)
+def _project_switch(assets: AssetStore, project_key: str) -> bool:
+    """The ``[publish] credentials`` of the project file ``project_key``, read once.
+
+    Kept because every published shot asks, and parsing a 10,000-shot project file per shot made a
+    big batch's per-shot cost grow with its size. Keys are content addresses: an answer never goes
+    stale. A failed read raises, and so is not kept.
+    """
+    project = tomllib.loads(assets.get(project_key).decode("utf-8"))
     section = project.get("publish")
-    wanted = not (isinstance(section, dict) and section.get("credentials") is False)
-    if len(_SWITCHES) >= _SWITCHES_KEPT:
-        _SWITCHES.clear()
-    _SWITCHES[batch.project_key] = wanted
-    return wanted
+    return not (isinstance(section, dict) and section.get("credentials") is False)
 
 
 def _stripped(image: bytes) -> bytes:

@@ -105,7 +105,9 @@ def asset_key(data: bytes, mime_type: str) -> str:
 
 
 class AssetStore(Protocol):
-    """Where images and other blobs live."""
+    """Where images and other blobs live. A store is hashable (by identity), so reads may be cached per store."""
+
+    def __hash__(self) -> int: ...
 
     def put(self, data: bytes, mime_type: str) -> str:
         """Store ``data`` (idempotently) and return its key."""
