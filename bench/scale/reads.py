@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text
 
-from bench.scale.catalog_gen import Generated, generate
+from bench.scale.catalog_gen import Generated, _batch, _BatchPlan, _published_files, _Rows, generate
 from bench.scale.words import RARE
 from studio.batches.lineage import find_takes, take_lineage
 from studio.batches.publish import write_manifest
 from studio.catalog.call_guard import CallPolicy, check_call, lock_for_call
 from studio.catalog.store import Catalog
-from studio.views.batches import batches_board, budget_panel, shot_cards, shot_detail
+from studio.views.batches import batches_board, budget_panel, shot_cards, shot_detail, shot_filter_counts
 from studio.views.eta import batch_eta, capacity_of
 from studio.views.gates import gate_signature, pending_gates
 from studio.views.progress import shot_progress
@@ -62,9 +63,14 @@ def _batch_page(catalog: Catalog, batch_id: str) -> object:
     summary = batch_summary(catalog, batch_id)
     return (
         budget_panel(summary.cost.spend()),
-        shot_cards(catalog, batch_id),
+        shot_grid(catalog, batch_id),
         batch_eta(catalog, batch_id, capacity=CAPACITY),
     )
+
+
+def shot_grid(catalog: Catalog, batch_id: str) -> object:
+    """The Batch page's grid as ui/app_pages/batch.py reads it: the filter counts and the first page."""
+    return shot_filter_counts(catalog, batch_id), shot_cards(catalog, batch_id, "all", offset=0, limit=24)
 
 
 def _shot_page(catalog: Catalog, batch_id: str, shot_key: str) -> object:
@@ -164,6 +170,54 @@ def postgres_urls() -> Iterator[tuple[str, str]]:
         server.remove()
 
 
+def big_batch(url: str, shots: int, out: Path) -> tuple[Catalog, str]:
+    """A catalog of one batch of ``shots`` shots as catalog_gen writes its newest batch (two takes a
+    shot, their calls, approvals, the last 10 shots at their gate, the others published with files)."""
+    import random
+    from datetime import UTC, datetime
+
+    catalog, rows, gen = Catalog.open(url), _Rows(), Generated(chain_root="root/s000/1")
+    batch_id = f"big-{shots}"
+    plan = _BatchPlan(0, shots, batch_id, datetime.now(UTC), True, True, None, "project", out / batch_id)
+    with catalog.engine.begin() as conn:
+        _batch(rows, random.Random(1), plan, gen)
+        rows.write(conn)
+    _published_files(plan, shots)
+    return catalog, batch_id
+
+
+def _median_ms(read: Read, runs: int) -> float:
+    read()  # warm-up
+    return statistics.median(_ms(read) for _ in range(runs))
+
+
+def big_batch_figures(work: Path, runs: int, sizes: tuple[int, ...] = (1000, 10_000)) -> None:
+    """Print the Batch page's reads for one batch of each size (SQLite), then publishing the largest:
+    write_manifest's time (untraced) and its peak Python memory (tracemalloc, in separate runs)."""
+    import tracemalloc
+
+    for shots in sizes:
+        catalog, batch = big_batch(f"sqlite:///{work / f'big-{shots}.db'}", shots, work / f"big-{shots}")
+        grid, page = (
+            _median_ms(partial(shot_grid, catalog, batch), runs),
+            _median_ms(partial(_batch_page, catalog, batch), runs),
+        )
+        print(
+            f"{shots:6} shots: Batch page grid {grid:8.1f} ms, whole Batch page read {page:8.1f} ms (median of {runs})"
+        )
+    seconds, peaks = [], []
+    for _ in range(3):
+        seconds.append(_ms(lambda: write_manifest(catalog, batch)) / 1000)
+        tracemalloc.start()
+        write_manifest(catalog, batch)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    print(
+        f"write_manifest, {sizes[-1]} shots: {statistics.median(seconds):.2f} s, "
+        f"peak {statistics.median(peaks):.1f} MB traced (median of 3)"
+    )
+
+
 def run(backend: str, urls: tuple[str, str], args: argparse.Namespace, work: Path) -> None:
     """Measure both sizes on one backend and print the table."""
     (g1, c1), (g2, c2) = (
@@ -182,9 +236,13 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=100_000, help="takes in the large catalog (default 100000)")
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL server")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    parser.add_argument("--big-batch", action="store_true", help="only the 1,000- and 10,000-shot batch figures")
     args: Any = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studio-scale-") as tmp:
         work = Path(tmp)
+        if args.big_batch:
+            big_batch_figures(work, args.runs)
+            return
         if not args.no_sqlite:
             run("SQLite", (f"sqlite:///{work / 'small.db'}", f"sqlite:///{work / 'large.db'}"), args, work)
         if args.postgres:

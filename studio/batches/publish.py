@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,13 @@ from studio.images.containers import MalformedImage
 from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
 from studio.states import ShotStage
-from studio.storage.local import AssetStore, write_atomic
+from studio.storage.local import AssetStore, open_atomic, write_atomic
 
 MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
 # Every name a sheet of any batch size takes (see sheet_names): what unpublishing removes.
 _SHEET_NAME = re.compile(r"contact_sheet(-\d{2,})?\.png")
+CHUNK = 500  # published files read at a time when writing the manifest
 
 
 def publish_take(
@@ -97,50 +99,62 @@ def write_manifest(catalog: Catalog, batch_id: str, *, sheet_page: int = PAGE_TI
     A contact sheet holds ``sheet_page`` shots; a larger batch gets one sheet per that many.
 
     Files are listed in storyboard order, each with the recipe its file carries (read back
-    from it or its sidecar) and, when it has one, its sidecar's name.
+    from it or its sidecar) and, when it has one, its sidecar's name. The files are read
+    :data:`CHUNK` at a time and their lines streamed to the manifest (renamed into place last),
+    so a 10,000-shot batch never holds every recipe or the whole JSON text in memory.
     """
     batch = catalog.batch(batch_id)
     out = Path(batch.output_dir)
-    shots = {shot.key: shot for shot in catalog.shots(batch_id)}
-    entries: list[tuple[int, dict[str, Any], SheetTile]] = []
-    publications = catalog.publications(batch_id)
-    takes = catalog.takes_by_id([pub.take_id for pub in publications])  # one read, not one per file
-    for pub in publications:
-        take, shot = takes.get(pub.take_id), shots[pub.shot_key]
-        if take is None:
-            raise NotFound("take", pub.take_id)
-        path = Path(pub.path)
-        recipe = _file_recipe(path, take, shot, batch, catalog)
-        line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}
-        if sidecar_path(path).exists():
-            line["sidecar"] = sidecar_path(path).name
-        entries.append((shot.position, line, SheetTile(path, shot.shot_id, recipe["seed"])))
-    entries.sort(key=lambda entry: entry[0])  # stable: a shot's files keep their publish order
-
-    tiles, files = [tile for _, _, tile in entries], {line["file"] for _, line, _ in entries}
-    sheets = sheet_names(len(page_spans(len(tiles), page_size=sheet_page)))
+    paths = catalog.publication_paths(batch_id)
+    names = {Path(path).name for path in paths}
+    sheets = sheet_names(len(page_spans(len(paths), page_size=sheet_page)))
     # A shot may be called like a sheet ("contact_sheet"): its published file then keeps the name.
-    with_sheet = bool(entries) and files.isdisjoint(sheets)
-    if with_sheet:
-        title = f"{batch.project_name}  -  {batch.id}"
-        for name, data in zip(sheets, contact_sheets(tiles, title=title, page_size=sheet_page), strict=True):
-            write_atomic(out / name, data)
-    # Pages of an earlier, longer sheet (fewer shots published now) would otherwise linger.
-    for stale in _sheet_files(out):
-        if stale.name not in files and not (with_sheet and stale.name in sheets):
-            stale.unlink(missing_ok=True)
-    manifest = {
+    with_sheet = bool(names) and names.isdisjoint(sheets)
+    head = {
         "batch": batch.id,
         "project": batch.project_name,
         "seed": batch.seed,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "contact_sheet": sheets[0] if with_sheet else None,  # the first sheet: what older readers know
         "contact_sheets": sheets if with_sheet else [],
-        "files": [line for _, line, _ in entries],
     }
     path = out / MANIFEST
-    write_atomic(path, json.dumps(manifest, indent=2).encode())
+    tiles: list[SheetTile] = []  # a path, a shot id and a seed each: small beside the recipes
+    with open_atomic(path) as manifest:
+        # The text json.dumps(indent=2) gives the whole manifest, "files" (its last key) written line by line.
+        manifest.write(json.dumps(head, indent=2)[:-2].encode() + b',\n  "files": [')
+        for line, tile in _manifest_lines(catalog, batch):
+            manifest.write((",\n    " if tiles else "\n    ").encode())
+            manifest.write(json.dumps(line, indent=2).replace("\n", "\n    ").encode())
+            tiles.append(tile)
+        manifest.write(b"\n  ]\n}" if tiles else b"]\n}")
+        if with_sheet:  # before the manifest that names them is in place
+            title = f"{batch.project_name}  -  {batch.id}"
+            for name, data in zip(sheets, contact_sheets(tiles, title=title, page_size=sheet_page), strict=True):
+                write_atomic(out / name, data)
+    # Pages of an earlier, longer sheet (fewer shots published now) would otherwise linger.
+    for stale in _sheet_files(out):
+        if stale.name not in names and not (with_sheet and stale.name in sheets):
+            stale.unlink(missing_ok=True)
     return path
+
+
+def _manifest_lines(catalog: Catalog, batch: Batch) -> Iterator[tuple[dict[str, Any], SheetTile]]:
+    """Each live published file's manifest line and contact sheet tile, in storyboard order."""
+    offset = 0
+    while chunk := catalog.publications_page(batch.id, offset=offset, limit=CHUNK):
+        offset += len(chunk)
+        takes = catalog.takes_by_id([pub.take_id for pub, _ in chunk])  # one read a chunk, not one a file
+        for pub, shot in chunk:
+            take = takes.get(pub.take_id)
+            if take is None:
+                raise NotFound("take", pub.take_id)
+            path = Path(pub.path)
+            recipe = _file_recipe(path, take, shot, batch, catalog)
+            line: dict[str, Any] = {"file": path.name, "shot": shot.shot_id, "recipe": recipe}
+            if sidecar_path(path).exists():
+                line["sidecar"] = sidecar_path(path).name
+            yield line, SheetTile(path, shot.shot_id, recipe["seed"])
 
 
 def publish_batch(catalog: Catalog, assets: AssetStore, batch_id: str, *, signing: Signing | None = None) -> list[Path]:

@@ -26,13 +26,14 @@ from studio.catalog.models import (
     Take,
     utcnow,
 )
+from studio.catalog.page_queries import PageQueries
 from studio.catalog.review_queries import ReviewQueries
 from studio.catalog.tables import ATTEMPT, BATCH, SHOT, TAKE, row_values
 from studio.errors import NotFound
 from studio.states import FINISHED_BATCH_STATES, BatchState, CallStatus, ShotStage, TakeStatus
 
 
-class Catalog(LineageQueries, ReviewQueries, BoardQueries):
+class Catalog(LineageQueries, ReviewQueries, BoardQueries, PageQueries):
     """Reads and writes of the catalog, one short transaction each.
 
     Args:

@@ -10,8 +10,10 @@ import hashlib
 import io
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from PIL import Image
 
@@ -80,6 +82,21 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def open_atomic(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` piece by piece, renamed into place only once the block ends without
+    error (as :func:`write_atomic`, for content too large to hold in memory at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _open_temp(path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from studio.catalog.models import Approval, ProviderAttempt, Publication, Shot, Take
+from studio.catalog.page_queries import SHOT_FILTERS as SHOT_FILTERS  # the grid page names its filters from here
 from studio.catalog.store import Catalog
 from studio.images.recipes import recipe_of
 from studio.settings import Settings
@@ -29,7 +30,6 @@ from studio.views.summary import BatchSummary, WaitingFor
 
 PROGRESS_STAGES = ("render", "upscale", "review", "publish")
 LIVE_STATES = (BatchState.QUEUED, BatchState.RUNNING, BatchState.WAITING, BatchState.PAUSED)
-SHOT_FILTERS = ("all", "waiting", "rejected", "failed")
 # Stages where a shot waits for a human: at an approval gate or at its batch's budget.
 HUMAN_WAITS = HUMAN_WAIT_STAGES
 
@@ -262,44 +262,44 @@ def _take_card(take: Take, tried: tuple[str, ...], chosen_id: str | None) -> Tak
     )
 
 
-def shot_cards(catalog: Catalog, batch_id: str) -> list[ShotCard]:
-    """Every shot of a batch in storyboard order, with its takes (three queries in all)."""
-    shots = catalog.shots(batch_id)
-    by_shot: dict[str, list[Take]] = defaultdict(list)
-    for take in catalog.batch_takes(batch_id):
-        by_shot[take.shot_key].append(take)
-    tried = _render_providers(catalog.attempts(batch_id=batch_id))
-    cards = []
-    for shot in shots:
-        takes = sorted(by_shot.get(shot.key, []), key=lambda t: t.number)
-        cards.append(
-            ShotCard(
-                key=shot.key,
-                shot_id=shot.shot_id,
-                stage=shot.stage,
-                prompt=shot.prompt,
-                takes=tuple(_take_card(t, tried.get(t.id, ()), shot.final_take_id) for t in takes),
-                error=shot.error,
-            )
-        )
-    return cards
+def shot_filter_counts(catalog: Catalog, batch_id: str) -> dict[str, int]:
+    """Shots each filter keeps, for the grid's filter buttons: ``all``, ``waiting`` (at an approval
+    gate or the budget), ``rejected``, and ``failed`` (failed shots and shots with a take no provider
+    could render). One COUNT query, whatever the batch's size."""
+    return catalog.shot_filter_counts(batch_id)
 
 
-def filter_shots(cards: Sequence[ShotCard], which: str) -> list[ShotCard]:
-    """The shots a filter keeps: ``all``, ``waiting`` (at a gate), ``rejected`` or ``failed``.
+def shot_cards(
+    catalog: Catalog, batch_id: str, which: str = "all", *, offset: int = 0, limit: int = 24
+) -> list[ShotCard]:
+    """One page of a batch's grid: the shots filter ``which`` keeps (see :func:`shot_filter_counts`),
+    in storyboard order from ``offset`` (0-based), at most ``limit``, with their takes.
 
-    ``waiting`` keeps shots at an approval gate or at the budget; ``failed`` keeps failed shots
-    and shots with a take that no provider could render.
+    Three queries, each reading only the page's rows: the page's shots, their takes, their render calls.
+
+    Raises:
+        ValueError: ``which`` is not one of :data:`SHOT_FILTERS`.
     """
-    if which == "waiting":
-        return [c for c in cards if c.stage in HUMAN_WAITS]
-    if which == "rejected":
-        return [c for c in cards if c.stage == ShotStage.REJECTED]
-    if which == "failed":
-        return [c for c in cards if c.stage == ShotStage.FAILED or c.failed_takes]
-    if which == "all":
-        return list(cards)
-    raise ValueError(f"unknown filter {which!r} (use one of {', '.join(SHOT_FILTERS)})")
+    shots = catalog.shots_page(batch_id, which, offset=offset, limit=limit)
+    keys = [shot.key for shot in shots]
+    by_shot: dict[str, list[Take]] = defaultdict(list)
+    for take in catalog.shots_takes(keys):
+        by_shot[take.shot_key].append(take)
+    tried: dict[str, list[str]] = defaultdict(list)
+    for take_id, provider in catalog.render_calls(keys):
+        if provider not in tried[take_id]:
+            tried[take_id].append(provider)
+    return [
+        ShotCard(
+            key=shot.key,
+            shot_id=shot.shot_id,
+            stage=shot.stage,
+            prompt=shot.prompt,
+            takes=tuple(_take_card(t, tuple(tried.get(t.id, ())), shot.final_take_id) for t in by_shot[shot.key]),
+            error=shot.error,
+        )
+        for shot in shots
+    ]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from studio.views.batches import (
     ShotCard,
     TakeCard,
     budget_panel,
-    filter_shots,
     shot_cards,
+    shot_filter_counts,
     waiting_text,
     workflow_url,
 )
@@ -126,8 +126,10 @@ def _shot_card(card: ShotCard, full_width: bool) -> None:
         )
 
 
-def _grid(cards: list[ShotCard]) -> None:
-    counts = {name: len(filter_shots(cards, name)) for name in SHOT_FILTERS}
+def _grid(batch_id: str) -> None:
+    # Only the page shown is read (its shots, takes and calls) and COUNTs give the buttons' numbers:
+    # a 10,000-shot batch refreshes as fast as a 24-shot one.
+    counts = shot_filter_counts(catalog, batch_id)
     which = (
         st.segmented_control(
             "Show",
@@ -139,13 +141,13 @@ def _grid(cards: list[ShotCard]) -> None:
         )
         or "all"
     )
-    chosen = filter_shots(cards, which)
+    chosen = counts[which]
     if not chosen:
-        st.info("No shots match this filter." if cards else "The storyboard is being prepared.")
+        st.info("No shots match this filter." if counts["all"] else "The storyboard is being prepared.")
         return
-    pages = (len(chosen) + SHOTS_PER_PAGE - 1) // SHOTS_PER_PAGE
-    page = st.pagination(pages, key=f"shot-page-{which}") if pages > 1 else 1
-    visible = chosen[(page - 1) * SHOTS_PER_PAGE : page * SHOTS_PER_PAGE]
+    pages = (chosen + SHOTS_PER_PAGE - 1) // SHOTS_PER_PAGE
+    page = min(st.pagination(pages, key=f"shot-page-{which}"), pages) if pages > 1 else 1
+    visible = shot_cards(catalog, batch_id, which, offset=(page - 1) * SHOTS_PER_PAGE, limit=SHOTS_PER_PAGE)
     widest = max((len(c.takes) for c in visible), default=1)
     # Shots with one or two takes fit several to a row; a shot with many takes gets the full width.
     per_row = 4 if widest <= 1 else 2 if widest <= 3 else 1
@@ -156,9 +158,7 @@ def _grid(cards: list[ShotCard]) -> None:
             with column:
                 _shot_card(card, full_width=per_row == 1)
     if pages > 1:
-        st.caption(
-            f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {len(chosen)}"
-        )
+        st.caption(f"Shots {(page - 1) * SHOTS_PER_PAGE + 1}–{(page - 1) * SHOTS_PER_PAGE + len(visible)} of {chosen}")
 
 
 def _usd(value: float) -> str:
@@ -306,7 +306,7 @@ def _live() -> None:
         st.warning(waiting_text(wait), icon=":material/hourglass_top:")
     if summary.error:
         st.error(summary.error)
-    _grid(shot_cards(catalog, batch.id))
+    _grid(batch.id)
 
 
 top_left, top_right = st.columns([3, 2])
