@@ -22,6 +22,7 @@ from studio.views.lineage import (
     replay_request,
 )
 from ui import routes
+from ui.markdown_table import field_lines
 
 DEFAULT_MODE = "remix"  # "another like this" most often means new seeds, not the same image again
 
@@ -77,13 +78,9 @@ def recipe_and_lineage(catalog: Catalog, take_id: str) -> LineageView:
     """Draw the "Recipe & lineage" expander of one take; returns what it showed."""
     view = lineage_view(catalog, take_id)
     with st.expander("Recipe & lineage", expanded=True, icon=":material/account_tree:"):
-        # A static table wraps long prompts, which a scrolling dataframe would cut off.
-        st.table(
-            {"field": [k for k, _ in view.recipe], "value": [v for _, v in view.recipe]},
-            border="horizontal",
-            hide_index=True,
-            hide_header=True,
-        )
+        # Lines of Markdown wrap long prompts (a scrolling dataframe cut them off), and need no table
+        # script in a fresh browser (ui/markdown_table.py).
+        st.markdown(field_lines(view.recipe))
         _parents(view)
         _children(view)
         for path in view.published:

@@ -1,7 +1,7 @@
 """Benchmark: each dashboard page's first render in a fresh browser context, on a year-sized
 catalog, beside the Streamlit floor measured in the same run. Run by hand (needs Debian's chromium):
 
-    .venv/bin/python bench/scale/dashboard_first_render.py [--takes 100000] [--shots 1000] [--runs 3]
+    .venv/bin/python bench/scale/dashboard_first_render.py [--takes 100000] [--shots 1000] [--runs 3] [--chunks]
 
 Setup, once: a temp home whose catalog :mod:`bench.scale.catalog_gen` fills with ``--takes``
 takes, then a finished ``--shots``-shot batch written straight into it with real local renders
@@ -15,12 +15,14 @@ from ``goto`` until it is drawn:
 
 - Batches: the newest 30 batches, until the "Showing the newest 30" line under the last row,
   opened at ``/batches`` and at ``/`` (which hops to it);
-- Batch: the ``--shots``-shot batch, until "Shots 1–24 of N" and its 24 thumbnails are decoded;
+- Batch: the ``--shots``-shot batch, until "Shots 1–24 of …" and its 24 thumbnails are decoded;
 - Shot: a shot of the generated newest batch, until its takes' thumbnails are decoded;
 - Approvals: the generated gates, until every waiting take's thumbnail is decoded;
 - floor: ``bench/one_image_app.py`` (a Streamlit page showing one image) in its own server.
 
-Figures are medians of ``--runs``; the goal is at most 1.5 s per page. Timings live here, not in
+With ``--chunks``, each page is opened once more and the JavaScript files it fetched before it was
+drawn are listed (when, how many bytes): Streamlit's frontend fetches one chunk per element type
+on its first use in a browser, which is most of a fresh page's cost. Figures are medians of ``--runs``; the goal is at most 1.5 s per page. Timings live here, not in
 tests: the machines are shared and noisy.
 """
 
@@ -111,7 +113,8 @@ class Setup:
             await page.get_by_text("Showing the newest 30 batches").wait_for(timeout=60_000)
 
         async def batch(page: Any) -> None:
-            await page.get_by_text(f"Shots 1–24 of {shots}").wait_for(timeout=60_000)
+            # Not the total's exact wording: the grid's paging line is another's to word.
+            await page.get_by_text("Shots 1–24 of").wait_for(timeout=60_000)
             await all_images_loaded(page, 24, timeout=60_000)
 
         async def shot_page(page: Any) -> None:
@@ -130,17 +133,39 @@ class Setup:
         }
 
 
-async def opened(browser: Any, url: str, probe: Probe) -> float:
-    """Seconds from ``goto`` in a new browser context until ``probe`` says the page is drawn."""
+Chunk = tuple[float, str, int]  # seconds after ``goto``, file name, bytes sent
+
+
+async def opened(browser: Any, url: str, probe: Probe, chunks: list[Chunk] | None = None) -> float:
+    """Seconds from ``goto`` in a new browser context until ``probe`` says the page is drawn.
+
+    With ``chunks``, the JavaScript files the page fetched before it was drawn are added to it.
+    """
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = await context.new_page()
         started = time.monotonic()
+        if chunks is not None:
+
+            def fetched(response: Any) -> None:
+                if response.url.endswith(".js"):
+                    size = int(response.headers.get("content-length", "0") or 0)
+                    chunks.append((time.monotonic() - started, response.url.rsplit("/", 1)[-1], size))
+
+            page.on("response", fetched)
         await page.goto(url)
         await probe(page)
         return time.monotonic() - started
     finally:
         await context.close()
+
+
+def chunk_report(name: str, drawn: float, chunks: list[Chunk]) -> str:
+    """The JavaScript a page fetched before it was drawn, in order, with when and how big."""
+    before = [c for c in chunks if c[0] <= drawn]
+    lines = [f"{name}: drawn at {drawn:.2f} s, {len(before)} JS files, {sum(c[2] for c in before) // 1024} KB sent"]
+    lines += [f"    {at:5.2f} s  {size // 1024:5d} KB  {file}" for at, file, size in before]
+    return "\n".join(lines)
 
 
 def floor_server(work: Path) -> tuple[Any, str]:
@@ -183,6 +208,10 @@ async def measure(args: argparse.Namespace) -> None:
                 for name, (url, probe) in pages.items():
                     times[name].append(await opened(browser, url, probe))
                 print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+            if args.chunks:  # one more fresh open of each page, listing what it fetched
+                for name, (url, probe) in pages.items():
+                    fetched: list[Chunk] = []
+                    print(chunk_report(name, await opened(browser, url, probe, fetched), fetched))
     finally:
         stop_process(dashboard.pid)
         stop_process(floor.pid)
@@ -196,6 +225,7 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=100_000, help="generated catalog size, in takes")
     parser.add_argument("--shots", type=int, default=1000, help="shots in the big batch the Batch page opens")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--chunks", action="store_true", help="then list the JS files each page fetched")
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -10,6 +10,7 @@ from studio.settings import Settings
 from studio.storage.local import AssetStore
 from tests.support.projects import write_project
 from tests.ui.app_harness import new_app, populate_batch, run, texts, wait_for
+from tests.ui.markdown_tables import field_values
 
 PROJECT = """
 [project]
@@ -43,7 +44,7 @@ async def test_shot_page_shows_lineage_and_makes_another_in_each_mode(
 
     at = await run(new_app("app_pages/shot.py", shot=f"{batch_id}/kite"))
     assert [e.label for e in at.expander] == ["Recipe & lineage"] * 2
-    recipe = dict(zip(at.table[0].value["field"], at.table[0].value["value"], strict=True))
+    (recipe, _) = [r for r in (field_values(m.value) for m in at.markdown) if r]  # one per take
     assert recipe["Provider"] == "local" and recipe["Seed"] == str(origin.seed_used)
     assert recipe["Prompt"] == origin.prompt and recipe["Negative"] == "people" and recipe["Size"] == "128×96"
     assert "Its prompt (no parent take)." in texts(at) and "Nothing yet: make another like it below." in texts(at)

@@ -16,6 +16,7 @@ from studio.views.gates import pending_gates
 from tests.support.environment import OWNER
 from tests.support.projects import SAMPLES
 from tests.ui.app_harness import gates_open, new_app, run, shot_stage, texts, wait_for
+from tests.ui.markdown_tables import field_values, tables
 from tests.ui.pixels import same_pixels
 
 TINY = """
@@ -106,11 +107,13 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
     shot_key = f"{batch_id}/skillet-campfire"
     at = await run(new_app("app_pages/shot.py", shot=shot_key))
     assert [t.label for t in at.tabs] == [f"Take {n}" for n in range(1, 9)]
-    assert len(at.table) == 16 and not at.dataframe  # a recipe and a call timeline per take, static tables
-    recipe = at.table[0].value
-    assert "local" in recipe["value"].tolist() and "1344×768" in recipe["value"].tolist()
-    calls = at.table[1].value
-    assert calls["stage"].tolist() == ["render"] and calls["status"].tolist() == ["succeeded"]
+    # A recipe and a call timeline per take, as Markdown: no table script for a fresh browser to fetch.
+    assert not at.table and not at.dataframe
+    recipes = [r for r in (field_values(m.value) for m in at.markdown) if r]
+    calls = tables(at)
+    assert len(recipes) == 8 and len(calls) == 8
+    assert recipes[0]["Provider"] == "local" and recipes[0]["Size"] == "1344×768"
+    assert calls[0]["stage"] == ["render"] and calls[0]["status"] == ["succeeded"]
     assert "No decisions yet." in texts(at)
     (temporal,) = at.link_button
     assert temporal.proto.url.endswith(f"/namespaces/default/workflows/{quote(shot_key, safe='')}")
@@ -167,7 +170,7 @@ async def test_pages_of_a_batch_at_its_gates(app_env: Settings, worker: None, la
 
     # The shot page now shows the decision and the publication; the batch filter finds the rejected shot.
     at = await run(new_app("app_pages/shot.py", shot=shot_key))
-    assert at.table[-1].value["who"].tolist() == [OWNER]
+    assert tables(at)[-1]["who"] == [OWNER]
     assert any("Published take 3" in s.value for s in at.success)
     at = await run(new_app("app_pages/batch.py", batch=batch_id))
     at.segmented_control(key="shot-filter").set_value("rejected")

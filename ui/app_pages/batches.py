@@ -61,9 +61,10 @@ def _batch_row(line: BatchLine) -> None:
             st.caption(f"Started {clock(line.created_at)} ({ago(line.created_at)})  \n{finished}")
         with money_col:
             st.metric("Cost", money(line.cost_usd), label_visibility="visible")
-        bars = st.columns(len(line.progress))
-        for column, (stage, (done, total)) in zip(bars, line.progress.items(), strict=True):
-            with column:
+        # One horizontal container, not a column each: four fewer elements a row for a fresh
+        # browser to receive and lay out (bench/scale/dashboard_first_render.py).
+        with st.container(horizontal=True, gap="medium"):
+            for stage, (done, total) in line.progress.items():
                 _progress(stage, done, total)
         for text in line.waiting_for:
             st.warning(text, icon=":material/hourglass_top:")

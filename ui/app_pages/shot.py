@@ -21,6 +21,7 @@ from ui import routes
 from ui.badges import clock, money, stage_badge, take_badge
 from ui.credentials_badge import credentials_badge
 from ui.lineage_panel import make_another_panel, recipe_and_lineage
+from ui.markdown_table import markdown_table
 from ui.pin_notes import pinned_take, pins_by_take
 from ui.resources import current_settings, full_size_url, open_catalog
 from ui.thumb_rows import thumbnail_rows
@@ -41,20 +42,21 @@ def _attempts(take: TakeDetail) -> None:
     if not take.attempts:
         st.caption("No provider was called for this take yet.")
         return
-    # st.table, not st.dataframe: a few rows need no grid, and the grid's script (its first use in
-    # a fresh browser) held the page's first render back by about 0.3 s (bench/scale/dashboard_first_render.py).
-    st.table(
-        {
-            "stage": [a.stage for a in take.attempts],
-            "provider": [a.provider for a in take.attempts],
-            "try": [a.attempt for a in take.attempts],
-            "status": [a.status for a in take.attempts],
-            "error": [f"{a.error_class}: {a.error}" if a.error_class else (a.error or "") for a in take.attempts],
-            "latency ms": [a.latency_ms for a in take.attempts],
-            "cost": [money(a.cost_usd) for a in take.attempts],
-            "started": [clock(a.started_at) for a in take.attempts],
-        },
-        hide_index=True,
+    # Markdown, not st.table or st.dataframe: a few rows need no grid, and either one's script (Arrow's
+    # decoder, its first use in a fresh browser) held the page's first render back (ui/markdown_table.py).
+    st.markdown(
+        markdown_table(
+            {
+                "stage": [a.stage for a in take.attempts],
+                "provider": [a.provider for a in take.attempts],
+                "try": [a.attempt for a in take.attempts],
+                "status": [a.status for a in take.attempts],
+                "error": [f"{a.error_class}: {a.error}" if a.error_class else (a.error or "") for a in take.attempts],
+                "latency ms": [a.latency_ms for a in take.attempts],
+                "cost": [money(a.cost_usd) for a in take.attempts],
+                "started": [clock(a.started_at) for a in take.attempts],
+            }
+        )
     )
 
 
@@ -182,16 +184,17 @@ if detail.takes:
 
 st.subheader("Approval history")
 if detail.approvals:
-    st.table(  # not st.dataframe: see _attempts
-        {
-            "when": [clock(a.decided_at) for a in detail.approvals],
-            "round": [a.round for a in detail.approvals],
-            "decision": [a.decision for a in detail.approvals],
-            "take": [str(studio.ids.take_number(a.take_id)) if a.take_id else "—" for a in detail.approvals],
-            "who": [a.who for a in detail.approvals],
-            "note": [a.note for a in detail.approvals],
-        },
-        hide_index=True,
+    st.markdown(  # Markdown: see _attempts
+        markdown_table(
+            {
+                "when": [clock(a.decided_at) for a in detail.approvals],
+                "round": [a.round for a in detail.approvals],
+                "decision": [a.decision for a in detail.approvals],
+                "take": [str(studio.ids.take_number(a.take_id)) if a.take_id else "—" for a in detail.approvals],
+                "who": [a.who for a in detail.approvals],
+                "note": [a.note for a in detail.approvals],
+            }
+        )
     )
 else:
     st.caption(
