@@ -60,7 +60,7 @@ def _call_check(catalog: Catalog, batch_id: str) -> None:
 
 
 def _batch_page(catalog: Catalog, batch_id: str) -> object:
-    summary = batch_summary(catalog, batch_id)
+    summary = batch_summary(catalog, batch_id, take_details=False)  # as ui/app_pages/batch.py reads it
     return (
         budget_panel(summary.cost.spend()),
         shot_grid(catalog, batch_id),
@@ -192,7 +192,8 @@ def _median_ms(read: Read, runs: int) -> float:
 
 
 def big_batch_figures(work: Path, runs: int, sizes: tuple[int, ...] = (1000, 10_000)) -> None:
-    """Print the Batch page's reads for one batch of each size (SQLite), then publishing the largest:
+    """Print the Batch page's reads for one batch of each size (SQLite), `studio status BATCH`'s two
+    reads (batch_summary with every take's row, batch_eta) apart, then publishing the largest:
     write_manifest's time (untraced) and its peak Python memory (tracemalloc, in separate runs)."""
     import tracemalloc
 
@@ -205,6 +206,12 @@ def big_batch_figures(work: Path, runs: int, sizes: tuple[int, ...] = (1000, 10_
         print(
             f"{shots:6} shots: Batch page grid {grid:8.1f} ms, whole Batch page read {page:8.1f} ms (median of {runs})"
         )
+        # `studio status BATCH` (every take's row, as the table and --json print them) and the ETA apart.
+        summary, eta = (
+            _median_ms(partial(batch_summary, catalog, batch), runs),
+            _median_ms(partial(batch_eta, catalog, batch, capacity=CAPACITY), runs),
+        )
+        print(f"{shots:6} shots: batch_summary {summary:8.1f} ms, batch_eta {eta:8.1f} ms (median of {runs})")
     seconds, peaks = [], []
     for _ in range(3):
         seconds.append(_ms(lambda: write_manifest(catalog, batch)) / 1000)

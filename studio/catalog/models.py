@@ -99,8 +99,12 @@ class Shot(SQLModel, table=True):
     gate_due_at: datetime | None = Field(default=None, description="When the open approval gate's deadline passes.")
     updated_at: datetime = Field(default_factory=utcnow)
 
-    # A batch's shots counted by stage, or at one stage (status, the Batches page).
-    __table_args__ = (Index("ix_shot_batch_id_stage", "batch_id", "stage"),)
+    __table_args__ = (
+        # A batch's shots counted by stage, or at one stage (status, the Batches page).
+        Index("ix_shot_batch_id_stage", "batch_id", "stage"),
+        # A batch's shots in storyboard order, a page at a time (the Batch page's grid).
+        Index("ix_shot_batch_id_position", "batch_id", "position"),
+    )
 
 
 class Take(SQLModel, table=True):
@@ -183,6 +187,16 @@ class ProviderAttempt(SQLModel, table=True):
         Index("ix_providerattempt_batch_id_status_cost_usd", "batch_id", "status", "cost_usd"),
         # The ETA's latest good calls of a lane (a stage on a provider).
         Index("ix_providerattempt_provider_stage_status_finished_at", "provider", "stage", "status", "finished_at"),
+        # A batch's calls per provider, status and stage with their cost (status BATCH, the ETA), from the index alone.
+        Index(
+            "ix_providerattempt_batch_id_provider_status_stage",
+            "batch_id",
+            "provider",
+            "status",
+            "stage",
+            "started_at",
+            "cost_usd",
+        ),
         # Partial: only the few calls in flight, so no other read of the table mistakes it for a good path.
         Index(
             "ix_providerattempt_in_flight",

@@ -1,26 +1,24 @@
 """A page of batches' headlines (the Batches page), from per-batch counts rather than every row.
 
-:func:`studio.views.status.batch_summary` loads a batch's shots, takes and calls to show one batch
-in full; a page of 30 batches needs only their counts, read here in one aggregate query each for
-the whole page (:class:`studio.catalog.board_queries.BoardQueries`). The numbers are the ones
-:func:`~studio.views.status.stage_board` and :func:`~studio.views.status.waiting_for` compute from
-the rows (tests/studio/test_board_counts.py holds them equal).
+:func:`studio.views.status.batch_summary` shows one batch in full; a page of 30 batches needs only
+their counts, read here in one aggregate query each for the whole page
+(:class:`studio.catalog.board_queries.BoardQueries`). The numbers are the ones `studio status BATCH`
+prints (tests/studio/test_board_counts.py holds them equal).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from studio.catalog.board_queries import TakeCounts
 from studio.catalog.models import Batch
 from studio.catalog.store import Catalog
 from studio.outages.notes import current_outages
-from studio.states import GateAction, ShotStage
+from studio.states import ShotStage
+from studio.views.stage_counts import counted_board
 from studio.views.status import SHOT_STAGES, TERMINAL_STATES, batch_state
-from studio.views.summary import ApprovalProgress, CountedBy, StageBoard, StageProgress, WaitingFor
+from studio.views.summary import CountedBy, StageBoard, WaitingFor
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -43,25 +41,6 @@ class BatchHeadline:
     shots: CountedBy
     stages: StageBoard
     waiting_for: tuple[WaitingFor, ...]
-
-
-def counted_board(batch: Batch, stages: Counter[str], takes: TakeCounts, decided: Counter[str]) -> StageBoard:
-    """:func:`studio.views.status.stage_board` from counts instead of rows."""
-    total_takes = takes.takes or batch.total_takes
-    has_shots = sum(stages.values()) > 0
-    return StageBoard(
-        storyboard=StageProgress(done=sum(stages.values()), total=batch.total_shots),
-        render=StageProgress(done=takes.rendered, failed=takes.failed, total=total_takes),
-        upscale=StageProgress(done=takes.upscaled, total=takes.upscaling if has_shots else total_takes),
-        review=StageProgress(done=takes.reviewed, passed=takes.passed, total=total_takes),
-        approval=ApprovalProgress(
-            required=batch.approval_required,
-            waiting=stages.get(ShotStage.AWAITING_APPROVAL, 0),
-            approved=decided.get(GateAction.APPROVE, 0),
-            rejected=decided.get(GateAction.REJECT, 0),
-        ),
-        publish=StageProgress(done=stages.get(ShotStage.PUBLISHED, 0), total=batch.total_shots),
-    )
 
 
 def batch_headlines(catalog: Catalog, batches: Sequence[Batch]) -> list[BatchHeadline]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from studio.catalog.models import Take
 from studio.spending.money import usd
 from studio.spending.prices import price_of
 
@@ -37,11 +36,29 @@ class CacheSavings:
         return {"enabled": self.enabled, "takes": self.takes, "saved_usd": self.saved_usd}
 
 
+class ReusableTake(Protocol):
+    """What the cache's count reads of a take: a :class:`~studio.catalog.models.Take`, or a leaner row of it."""
+
+    @property
+    def cached_from(self) -> str | None:
+        """The take whose render it reused, if it did."""
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that rendered it."""
+
+    @property
+    def model(self) -> str | None:
+        """The model that rendered it."""
+
+
 NOTHING_REUSED = CacheSavings(enabled=True, takes=0, saved_usd=0.0)
 """A batch with the cache on that has reused nothing (yet)."""
 
 
-def cache_savings(takes: Iterable[Take], *, enabled: bool, prices: Mapping[str, float] | None = None) -> CacheSavings:
+def cache_savings(
+    takes: Iterable[ReusableTake], *, enabled: bool, prices: Mapping[str, float] | None = None
+) -> CacheSavings:
     """Count the takes that reused a render and price the renders they did not pay for.
 
     Args:

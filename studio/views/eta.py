@@ -25,13 +25,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from studio.catalog.call_guard import STALE_AFTER
-from studio.catalog.models import ProviderAttempt, Shot, Take, utcnow
+from studio.catalog.models import ProviderAttempt, utcnow
 from studio.catalog.store import Catalog
-from studio.states import ENDED_SHOT_STAGES, FINISHED_BATCH_STATES, CallStatus, TakeStatus
+from studio.catalog.summary_queries import fresh_calls, live_chains, running_calls, work_left
+from studio.states import FINISHED_BATCH_STATES, CallStatus
 from studio.views.lane_speeds import STAGES, held_seconds, lane_speeds
 from studio.views.progress import node_label
 
-NOT_COMING = frozenset({TakeStatus.FAILED, TakeStatus.CANCELLED, TakeStatus.REJECTED})
 NOT_YET = "ETA after the first renders"
 """What to show instead of a time while nothing has been measured."""
 PAUSED_TEXT = "Paused: no render starts until it is resumed (calls already running finish)"
@@ -115,21 +115,6 @@ def _aware(value: datetime) -> datetime:
 def call_seconds(a: ProviderAttempt) -> float | None:
     """How long a finished call held its slot: finished - started, else its latency; None if unknown."""
     return held_seconds(a.started_at, a.finished_at, a.latency_ms)
-
-
-def items_left(shots: Sequence[Shot], takes: Sequence[Take]) -> dict[str, int]:
-    """Work the batch still has per stage: takes to render, to upscale, to review.
-
-    Takes of shots that have ended (published, rejected, failed, cancelled) have nothing left.
-    """
-    ended = {s.key for s in shots if s.stage in ENDED_SHOT_STAGES}
-    upscaling = {s.key for s in shots if s.upscale > 1}
-    live = [t for t in takes if t.status not in NOT_COMING and t.shot_key not in ended]
-    return {
-        "render": sum(1 for t in live if not t.asset_key),
-        "upscale": sum(1 for t in live if t.shot_key in upscaling and not t.final_key),
-        "review": sum(1 for t in live if t.review_score is None),
-    }
 
 
 def finish_in(lanes: Sequence[Lane], busy_for: Sequence[tuple[int, float]], unstarted: int) -> float:
@@ -221,7 +206,7 @@ def estimate(
     """The ETA from work left per stage, the batch's calls, lane speeds and waiting lanes.
 
     Args:
-        left: Items left per stage (:func:`items_left`).
+        left: Items left per stage (:func:`~studio.catalog.summary_queries.work_left`).
         mine: The batch's calls (its running ones say where its work runs now).
         speeds: Median seconds per call by (stage, provider, node).
         fallback: Per stage, the lane to assume when none of the batch's calls run in it.
@@ -287,21 +272,19 @@ def batch_eta(
     batch = catalog.batch(batch_id)
     if batch.state in FINISHED_BATCH_STATES or batch.paused_at is not None:
         return None  # a paused batch finishes when someone resumes it
-    shots = catalog.shots(batch_id)
+    shots, chains = live_chains(catalog, batch_id)
     if not shots:
         return None  # before the storyboard: no take knows its provider yet
-    left = items_left(shots, catalog.batch_takes(batch_id))
+    left = work_left(catalog, batch_id)
     stale = now - STALE_AFTER
-    mine = [
-        a
-        for a in catalog.attempts(batch_id=batch_id)
-        if a.status != CallStatus.STARTED or _aware(a.started_at) >= stale
-    ]
+    calls = fresh_calls(catalog, batch_id, stale)
+    # Only the calls running now say where the batch's work runs (estimate reads no other).
+    mine = running_calls(catalog, batch_id, since=stale)
     # Where the renders go when none runs: the providers its calls went to, else its shots' chains.
-    recent = Counter(a.provider for a in mine if a.stage == "render")
-    chains = Counter(s.chain[0] for s in shots if s.chain and s.stage not in ENDED_SHOT_STAGES)
+    renders = sorted((c for c in calls if c.stage == "render"), key=lambda c: c.first_id)
+    recent = Counter({c.provider: c.calls for c in renders})
     render_on = (recent or chains).most_common(1)
-    speeds = lane_speeds(catalog, {a.provider for a in mine} | set(chains), now)
+    speeds = lane_speeds(catalog, {c.provider for c in calls} | set(chains), now)
     fallback: dict[str, Lane] = {}
     busy = _busy_batches(catalog, batch_id, now)
     if render_on:

@@ -6,14 +6,23 @@ The read models returned here (:mod:`studio.views.summary`) give the `--json` ou
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from providers import table
 from studio.catalog.call_guard import circuit_until, recent_calls
-from studio.catalog.models import Approval, Batch, ProviderAttempt, Shot, Take, utcnow
+from studio.catalog.models import Batch, utcnow
 from studio.catalog.store import Catalog
+from studio.catalog.summary_queries import (
+    CallCount,
+    TakeLine,
+    call_counts,
+    failures_of,
+    running_calls,
+    take_lines,
+    take_status_counts,
+)
 from studio.outages.notes import current_outages
 from studio.rendering.failover import LOUD
 from studio.spending.budget import batch_spend
@@ -22,14 +31,12 @@ from studio.states import (
     HUMAN_WAIT_STAGES,
     BatchState,
     CallStatus,
-    GateAction,
     ShotStage,
-    TakeStatus,
 )
 from studio.views.cache_savings import cache_savings
 from studio.views.progress import progress_of
+from studio.views.stage_counts import counted_board
 from studio.views.summary import (
-    ApprovalProgress,
     BatchOverview,
     BatchSummary,
     Circuit,
@@ -37,8 +44,6 @@ from studio.views.summary import (
     CountedBy,
     ProviderAlert,
     ProviderCalls,
-    StageBoard,
-    StageProgress,
     WaitingFor,
 )
 from studio.views.take_row import TakeRow
@@ -72,10 +77,14 @@ def batch_state(batch: Batch, shot_stages: Counter[str]) -> str:
     return batch.state
 
 
-def provider_alerts(attempts: list[ProviderAttempt]) -> list[ProviderAlert]:
-    """Failures that mean our configuration is wrong (a refused key, a refused request), loudly."""
-    counts = Counter((a.provider, a.error_class) for a in attempts if a.error_class in LOUD)
-    last = {(a.provider, a.error_class): a.error for a in attempts if a.error_class in LOUD}
+def provider_alerts(failures: list[tuple[str, str, str | None]]) -> list[ProviderAlert]:
+    """Failures that mean our configuration is wrong (a refused key, a refused request), loudly.
+
+    Args:
+        failures: ``(provider, error class, error)`` of the batch's calls refused so, oldest first.
+    """
+    counts = Counter((provider, error_class) for provider, error_class, _ in failures)
+    last = {(provider, error_class): error for provider, error_class, error in failures}
     return [
         ProviderAlert(
             provider=provider,
@@ -100,7 +109,7 @@ def provider_circuits(catalog: Catalog, providers: list[str], failures: int, coo
     return circuits
 
 
-def take_rows(takes: list[Take]) -> list[TakeRow]:
+def take_rows(takes: list[TakeLine]) -> list[TakeRow]:
     """One row per take: who made it, with what seed, its review and its cost."""
     return [
         TakeRow(
@@ -120,73 +129,33 @@ def take_rows(takes: list[Take]) -> list[TakeRow]:
     ]
 
 
-def waiting_for(catalog: Catalog, shots: list[Shot]) -> list[WaitingFor]:
+def waiting_for(catalog: Catalog, batch_id: str, stages: Counter[str]) -> list[WaitingFor]:
     """What the batch waits for that is not a human: providers all down, the asset store, the disk.
 
     ``shots`` of an entry is how many of this batch's shots wait (None for an outage every batch
     shares).
     """
-    stalled = [s for s in shots if s.stage == ShotStage.WAITING_FOR_PROVIDER]
+    stalled = stages.get(ShotStage.WAITING_FOR_PROVIDER, 0)
     entries: list[WaitingFor] = []
     if stalled:
-        entries.append(
-            WaitingFor(
-                what="a provider",
-                shots=len(stalled),
-                since=None,
-                last_error=next((s.error for s in stalled if s.error), None),
-            )
-        )
+        error = catalog.first_shot_errors([batch_id], ShotStage.WAITING_FOR_PROVIDER)[batch_id]
+        entries.append(WaitingFor(what="a provider", shots=stalled, since=None, last_error=error))
     return entries + [
         WaitingFor(what=o["for"], shots=None, since=o["since"], last_error=o["last_error"])
         for o in current_outages(catalog)
     ]
 
 
-def stage_board(batch: Batch, shots: list[Shot], takes: list[Take], approvals: list[Approval]) -> StageBoard:
-    """Per-stage progress of a batch from its rows (counts only, no query)."""
-    stages = Counter(s.stage for s in shots)
-    total_takes = len(takes) or batch.total_takes
-    upscaling = {s.key for s in shots if s.upscale > 1}
-    decided = Counter(a.decision for a in approvals)
-    return StageBoard(
-        storyboard=StageProgress(done=len(shots), total=batch.total_shots),
-        render=StageProgress(
-            done=sum(1 for t in takes if t.asset_key),
-            failed=sum(1 for t in takes if t.status == TakeStatus.FAILED),
-            total=total_takes,
-        ),
-        # Only shots with upscale > 1 upscale (the others' final image is the render itself);
-        # before the storyboard stage has written the shots, every take is counted.
-        upscale=StageProgress(
-            done=sum(1 for t in takes if t.shot_key in upscaling and t.final_key),
-            total=sum(1 for t in takes if t.shot_key in upscaling) if shots else total_takes,
-        ),
-        review=StageProgress(
-            done=sum(1 for t in takes if t.review_score is not None),
-            passed=sum(1 for t in takes if t.review_passed),
-            total=total_takes,
-        ),
-        approval=ApprovalProgress(
-            required=batch.approval_required,
-            waiting=stages.get(ShotStage.AWAITING_APPROVAL, 0),
-            approved=decided.get(GateAction.APPROVE, 0),
-            rejected=decided.get(GateAction.REJECT, 0),
-        ),
-        publish=StageProgress(done=stages.get(ShotStage.PUBLISHED, 0), total=batch.total_shots),
-    )
+def calls_and_cost(catalog: Catalog, batch_id: str, counts: list[CallCount]) -> tuple[ProviderCalls, CostSummary]:
+    """Provider calls per provider and status, and the batch's spend against its budget.
 
-
-def calls_and_cost(
-    catalog: Catalog, batch_id: str, attempts: list[ProviderAttempt]
-) -> tuple[ProviderCalls, CostSummary]:
-    """Provider calls per provider and status, and the batch's spend against its budget."""
-    calls: dict[str, Counter[str]] = {}
-    cost_by_provider: defaultdict[str, float] = defaultdict(float)
-    for a in attempts:
-        calls.setdefault(a.provider, Counter())[a.status] += 1
-        if a.status == CallStatus.SUCCEEDED:
-            cost_by_provider[a.provider] += a.cost_usd
+    Args:
+        counts: The batch's calls per provider and status (:func:`~studio.catalog.summary_queries.call_counts`).
+    """
+    calls: dict[str, dict[str, int]] = {}
+    for c in counts:
+        calls.setdefault(c.provider, {})[c.status] = c.calls
+    cost_by_provider = {c.provider: c.cost_usd for c in counts if c.status == CallStatus.SUCCEEDED}
     spend = batch_spend(catalog, batch_id)
     cost = CostSummary(
         spent_usd=spend.spent_usd,
@@ -196,8 +165,16 @@ def calls_and_cost(
         waiting_at_budget=tuple(spend.waiting),
         by_provider={name: round(usd, 6) for name, usd in sorted(cost_by_provider.items())},
     )
-    by_provider = {name: dict(counts) for name, counts in sorted(calls.items())}
-    return ProviderCalls(total=len(attempts), by_provider=by_provider), cost
+    by_provider = dict(sorted(calls.items()))
+    return ProviderCalls(total=sum(c.calls for c in counts), by_provider=by_provider), cost
+
+
+def _takes(catalog: Catalog, batch_id: str, *, details: bool) -> tuple[list[TakeLine], dict[str, int], list[TakeLine]]:
+    """Every take's line (none unless ``details``), the takes per status, and the takes that reused a render."""
+    if details:
+        takes = take_lines(catalog, batch_id)
+        return takes, dict(Counter(t.status for t in takes)), takes
+    return [], take_status_counts(catalog, batch_id), take_lines(catalog, batch_id, cached_only=True)
 
 
 def batch_summary(
@@ -207,6 +184,7 @@ def batch_summary(
     circuit_failures: int = 5,
     circuit_cooldown: float = 120.0,
     prices: Mapping[str, float] | None = None,
+    take_details: bool = True,
 ) -> BatchSummary:
     """Everything `studio status BATCH` shows: per-stage counts, takes, provider calls, cost, output.
 
@@ -214,17 +192,23 @@ def batch_summary(
         circuit_failures: The workers' circuit-breaker threshold (settings), to show each circuit.
         circuit_cooldown: The workers' circuit-breaker cooldown in seconds.
         prices: ``STUDIO_PRICES`` overrides, to price what the render cache saved.
+        take_details: Read a row of every take (the CLI's table, ``--json``). A reader that shows
+            counts only (the Batch page) passes False: ``take_details`` is then empty, and
+            ``takes.by`` counts statuses in alphabetical order rather than in the order first met.
 
     Raises:
         NotFound: No batch ``batch_id``.
     """
     batch = catalog.batch(batch_id)
-    shots = catalog.shots(batch_id)
-    takes = catalog.batch_takes(batch_id)
-    attempts = catalog.attempts(batch_id=batch_id)
-    stages = Counter(s.stage for s in shots)
-    calls, cost = calls_and_cost(catalog, batch_id, attempts)
-    remote = sorted({a.provider for a in attempts} - table.IN_PROCESS)
+    stages = catalog.shot_stage_counts([batch_id])[batch_id]
+    takes, by_status, reused = _takes(catalog, batch_id, details=take_details)
+    counts = call_counts(catalog, batch_id)
+    calls, cost = calls_and_cost(catalog, batch_id, counts)
+    remote = sorted({c.provider for c in counts} - table.IN_PROCESS)
+    ended = batch.state in TERMINAL_STATES
+    board = counted_board(
+        batch, stages, catalog.take_counts([batch_id])[batch_id], catalog.decision_counts([batch_id])[batch_id]
+    )
     return BatchSummary(
         batch_id=batch.id,
         project=batch.project_name,
@@ -235,16 +219,16 @@ def batch_summary(
         output_dir=batch.output_dir,
         error=batch.error,
         shots=CountedBy(total=batch.total_shots, by={stage: stages.get(stage, 0) for stage in SHOT_STAGES}),
-        stages=stage_board(batch, shots, takes, catalog.approvals(batch_id=batch_id)),
-        takes=CountedBy(total=len(takes) or batch.total_takes, by=dict(Counter(t.status for t in takes))),
+        stages=board,
+        takes=CountedBy(total=sum(by_status.values()) or batch.total_takes, by=by_status),
         provider_calls=calls,
         cost=cost,
         providers=provider_circuits(catalog, remote, circuit_failures, circuit_cooldown),
-        alerts=tuple(provider_alerts(attempts)),
-        waiting_for=tuple(waiting_for(catalog, shots)) if batch.state not in TERMINAL_STATES else (),
+        alerts=tuple(provider_alerts(failures_of(catalog, batch_id, LOUD))),
+        waiting_for=() if ended else tuple(waiting_for(catalog, batch_id, stages)),
         take_details=tuple(take_rows(takes)),
-        progress=progress_of(attempts) if batch.state not in TERMINAL_STATES else (),
-        cache=cache_savings(takes, enabled=batch.use_cache, prices=prices),
+        progress=() if ended else progress_of(running_calls(catalog, batch_id)),
+        cache=cache_savings(reused, enabled=batch.use_cache, prices=prices),
     )
 
 

@@ -277,7 +277,7 @@ live = catalog.batch(batch.id).state not in TERMINAL_STATES
 
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
 def _live() -> None:
-    summary = batch_summary(catalog, batch.id)
+    summary = batch_summary(catalog, batch.id, take_details=False)  # shows counts, not every take
     panel = budget_panel(summary.cost.spend())
     finished = f" · finished {clock(summary.finished_at)}" if summary.finished_at else ""
     status, cost = st.columns([4, 1], vertical_alignment="center")
