@@ -19,7 +19,7 @@ depends_on: str | None = None
 def upgrade() -> None:
     """Apply the change (runs inside the schema lock's transaction)."""
     with op.batch_alter_table("batch", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("paused_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
