@@ -26,10 +26,10 @@ from studio.catalog.models import Batch, Shot, Take
 from studio.catalog.stages import publish_rows, record_publication
 from studio.catalog.store import Catalog
 from studio.credentials.certificates import Signing
-from studio.credentials.signing import already_signed, credentials_wanted, sign_published, strip_c2pa
+from studio.credentials.signing import already_signed, credentials_wanted, sign_published
 from studio.errors import NotFound
 from studio.images.contact_sheet import PAGE_TILES, SheetTile, contact_sheets, page_spans
-from studio.images.containers import MalformedImage
+from studio.images.containers import without_c2pa
 from studio.images.metadata import RecipeUnreadable, embed_recipe, read_recipe_file, sidecar_path
 from studio.images.recipes import RECIPE_VERSION, provider_credentials, take_recipe, upscaler_of
 from studio.states import ShotStage
@@ -74,7 +74,7 @@ def publish_take(
         provider_credentials=provider_credentials(take, render),
     )
     sign = signing if signing is not None and credentials_wanted(catalog, assets, batch) else None
-    result = embed_recipe(_without_c2pa(final) if sign else final, recipe)
+    result = embed_recipe(without_c2pa(final) if sign else final, recipe)
     if sign is None or result.format is None or result.reason == "damaged":
         write_atomic(target, result.data)  # a file the studio cannot read into, it does not vouch for
     elif not already_signed(target, recipe, sign):
@@ -240,14 +240,6 @@ def _file_recipe(path: Path, take: Take, shot: Shot, batch: Batch, catalog: Cata
     fallback = take_recipe(take, shot, batch, upscaler=upscaler_of(take, attempts))
     del fallback["provider_credentials"]  # unknown without the asset store, which is not "none"
     return fallback
-
-
-def _without_c2pa(image: bytes) -> bytes:
-    """The provider's credentials taken off (they go into the studio's manifest as its parent)."""
-    try:
-        return strip_c2pa(image)
-    except MalformedImage:
-        return image  # embedding reports it as damaged, and the file is published unsigned
 
 
 def _json(recipe: dict[str, Any]) -> bytes:

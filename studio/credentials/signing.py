@@ -24,10 +24,9 @@ from studio.credentials.errors import CredentialsError
 from studio.credentials.manifest import MIME, definition, provider_ingredient
 from studio.credentials.verify import verify_bytes
 from studio.errors import NotFound
-from studio.images.containers import Block, MalformedImage, blocks, c2pa_kind, image_format, splice
+from studio.images.containers import image_format, without_c2pa
 from studio.storage.local import AssetMissing, AssetStore
 
-_APP11 = b"\xeb"
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +43,7 @@ def sign_published(
 
     Args:
         image: The file as it will be published, without credentials of its own
-            (:func:`strip_c2pa` takes a provider's off first).
+            (:func:`studio.images.containers.without_c2pa` takes a provider's off first).
         recipe: The studio recipe, signed as its own assertion.
         signing: The certificate and key.
         title: The published file's name.
@@ -66,7 +65,7 @@ def sign_published(
         # The vendor's manifest is one the SDK cannot take in (damaged, or a form it does not
         # know): the image is still the parent, without it, rather than a publish that never ends.
         log.warning("the provider's content credentials cannot be kept as an ingredient: %s", err.detail)
-        return _sign(image, fmt, recipe, signing, title, _stripped(provider_image), upscaled)
+        return _sign(image, fmt, recipe, signing, title, without_c2pa(provider_image), upscaled)
 
 
 def _sign(
@@ -95,18 +94,6 @@ def _sign(
         tsa_url=signing.tsa_url,
         ingredient=ingredient,
     )
-
-
-def strip_c2pa(image: bytes) -> bytes:
-    """``image`` without C2PA blocks (a provider's manifest moves into ours as an ingredient).
-
-    Raises:
-        MalformedImage: The file's structure is broken.
-    """
-    fmt = image_format(image)
-    if fmt is None or c2pa_kind(blocks(image, fmt)) is None:
-        return image
-    return splice(image, fmt, drop=_is_c2pa, add=[])
 
 
 def already_signed(target: Path, recipe: Mapping[str, Any], signing: Signing) -> bool:
@@ -155,18 +142,6 @@ def _project_switch(assets: AssetStore, project_key: str) -> bool:
     project = tomllib.loads(assets.get(project_key).decode("utf-8"))
     section = project.get("publish")
     return not (isinstance(section, dict) and section.get("credentials") is False)
-
-
-def _stripped(image: bytes) -> bytes:
-    try:
-        return strip_c2pa(image)
-    except MalformedImage:
-        return image
-
-
-def _is_c2pa(block: Block) -> bool:
-    # JPEG spreads a manifest store over several APP11 segments; only the first names "c2pa".
-    return block.kind in (b"caBX", b"C2PA") or (block.kind == _APP11 and block.payload[:2] == b"JP")
 
 
 def _version() -> str:

@@ -112,10 +112,30 @@ def c2pa_kind(found: Sequence[Block]) -> str | None:
             return "png caBX chunk"
         if block.kind == b"C2PA":
             return "webp C2PA chunk"
-        # JPEG carries the manifest store as JUMBF boxes (common identifier "JP") in APP11.
-        if block.kind == _APP11 and block.payload[:2] == b"JP" and b"c2pa" in block.payload:
+        # Only the first APP11 segment of a manifest store names "c2pa".
+        if is_c2pa_block(block) and b"c2pa" in block.payload:
             return "jpeg APP11 JUMBF"
     return None
+
+
+def is_c2pa_block(block: Block) -> bool:
+    """Whether ``block`` holds (part of) C2PA credentials: a PNG ``caBX`` chunk, a WebP ``C2PA``
+    chunk, or a JPEG APP11 segment of JUMBF boxes (common identifier "JP"; a manifest store may
+    spread over several)."""
+    return block.kind in (b"caBX", b"C2PA") or (block.kind == _APP11 and block.payload[:2] == b"JP")
+
+
+def without_c2pa(image: bytes) -> bytes:
+    """``image`` with any C2PA credentials taken out, every other byte kept; ``image`` itself when
+    it carries none, or when its structure is too broken to take them out (whoever reads it next
+    reports that)."""
+    fmt = image_format(image)
+    try:
+        if fmt is None or c2pa_kind(blocks(image, fmt)) is None:
+            return image
+        return splice(image, fmt, drop=is_c2pa_block, add=[])
+    except MalformedImage:
+        return image
 
 
 def exif_undefined_types(exif: bytes, start: int = 0) -> bytes:
@@ -335,6 +355,8 @@ __all__ = [
     "c2pa_kind",
     "exif_undefined_types",
     "image_format",
+    "is_c2pa_block",
     "png_text",
     "splice",
+    "without_c2pa",
 ]
