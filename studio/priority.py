@@ -16,6 +16,7 @@ __all__ = [
     "FAIRNESS_KEY_MAX_BYTES",
     "PRIORITIES",
     "PRIORITY_KEYS",
+    "check_weight",
     "fairness_key",
     "parse_weights",
     "priority_key",
@@ -59,18 +60,29 @@ def parse_weights(text: str) -> dict[str, float]:
         name, sep, value = (piece.strip() for piece in entry.partition("="))
         if not sep or not name:
             raise ValueError(f"expected client=weight entries separated by commas, got {entry!r}")
-        if len(name.encode("utf-8")) > FAIRNESS_KEY_MAX_BYTES:
-            raise ValueError(f"client {name[:20]!r}… is longer than {FAIRNESS_KEY_MAX_BYTES} bytes")
         if name in weights:
             raise ValueError(f"client {name!r} is given twice")
         try:
             weight = float(value)
         except ValueError:
             raise ValueError(f"the weight of {name!r} is not a number: {value!r}") from None
-        if not (math.isfinite(weight) and 0 < weight <= MAX_WEIGHT):
-            raise ValueError(f"the weight of {name!r} must be above 0 and at most {MAX_WEIGHT:g} (got {value})")
+        check_weight(name, weight)
         weights[name] = weight
     return weights
+
+
+def check_weight(client: str, weight: float) -> None:
+    """Refuse a client name Temporal would not take as a fairness key, or a weight it would clamp.
+
+    Raises:
+        ValueError: An empty name, a name over 64 bytes, or a weight not above 0 and at most 1000.
+    """
+    if not client:
+        raise ValueError("a client needs a name")
+    if len(client.encode("utf-8")) > FAIRNESS_KEY_MAX_BYTES:
+        raise ValueError(f"client {client[:20]!r}… is longer than {FAIRNESS_KEY_MAX_BYTES} bytes")
+    if not (math.isfinite(weight) and 0 < weight <= MAX_WEIGHT):
+        raise ValueError(f"the weight of {client!r} must be above 0 and at most {MAX_WEIGHT:g} (got {weight:g})")
 
 
 def weight_of(weights: Mapping[str, float], client: str) -> float:

@@ -18,6 +18,7 @@ from temporalio.common import Priority
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from pipelines.client.batch_updates import update_batch
 from pipelines.messages import BatchInput, BudgetAnswer, Decision, GateState, PriorityChange
 from pipelines.search_attributes import batch_labels, is_unregistered_search_attribute, register_command
 from pipelines.workflows.batch import WORKFLOW_TASK_TIMEOUT, BatchWorkflow
@@ -151,15 +152,14 @@ async def change_priority(client: Client, catalog: Catalog, batch_id: str, prior
         PriorityRefused: An unknown priority, or the batch has ended.
     """
     batch = await asyncio.to_thread(check_priority_change, catalog, batch_id, priority)
-    handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
-    try:
-        said = await handle.execute_update(_SET_PRIORITY, PriorityChange(priority, priority_key(priority)))
-    except WorkflowUpdateFailedError as err:
-        raise PriorityRefused(batch_id, getattr(err.cause, "message", None) or str(err.cause)) from None
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        raise PriorityRefused(batch_id, "its workflow is not running: no shot is left to start") from None
+    change = PriorityChange(priority, priority_key(priority))
+    said = await update_batch(
+        client,
+        batch_id,
+        lambda handle: handle.execute_update(_SET_PRIORITY, change),
+        refused=PriorityRefused,
+        gone="its workflow is not running: no shot is left to start",
+    )
     await asyncio.to_thread(record_priority, catalog, batch_id, priority)
     return f"batch {batch_id}: {batch.priority} -> {priority}; {said}"
 

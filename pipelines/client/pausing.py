@@ -8,19 +8,19 @@ wakes the shots it held. Both are safe to run again after a failure in between.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import cast
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
+from pipelines.client.batch_updates import update_batch
 from pipelines.workflows.batch import BatchWorkflow
 from studio.batches.pause import PauseRefused, mark_paused
 from studio.catalog.store import Catalog
 
 # temporalio types an async update handler's result as its coroutine: the cast says what comes back.
 _RESUME = cast("UpdateMethodMultiParam[[BatchWorkflow], str]", BatchWorkflow.resume)
+_GONE = "its workflow is not running (`studio repair` squares the catalog)"
 
 
 async def pause_batch(client: Client, catalog: Catalog, batch_id: str) -> str:
@@ -34,7 +34,9 @@ async def pause_batch(client: Client, catalog: Catalog, batch_id: str) -> str:
         PauseRefused: The batch has ended, or its workflow is not running.
     """
     before = await asyncio.to_thread(mark_paused, catalog, batch_id, True)
-    said = await _tell(client, batch_id, lambda handle: handle.execute_update(BatchWorkflow.pause))
+    said = await update_batch(
+        client, batch_id, lambda handle: handle.execute_update(BatchWorkflow.pause), refused=PauseRefused, gone=_GONE
+    )
     if before is not None:
         return f"batch {batch_id} was already paused (since {before:%Y-%m-%d %H:%M} UTC); {said}"
     return f"batch {batch_id} paused: {said}. `studio resume {batch_id}` lets it go on"
@@ -48,19 +50,9 @@ async def resume_batch(client: Client, catalog: Catalog, batch_id: str) -> str:
         PauseRefused: The batch has ended, or its workflow is not running.
     """
     before = await asyncio.to_thread(mark_paused, catalog, batch_id, False)
-    said = await _tell(client, batch_id, lambda handle: handle.execute_update(_RESUME))
+    said = await update_batch(
+        client, batch_id, lambda handle: handle.execute_update(_RESUME), refused=PauseRefused, gone=_GONE
+    )
     if before is None:
         return f"batch {batch_id} was not paused; {said}"
     return f"batch {batch_id} resumed: {said}"
-
-
-async def _tell(client: Client, batch_id: str, update: Callable[[WorkflowHandle[Any, Any]], Awaitable[str]]) -> str:
-    handle = client.get_workflow_handle_for(BatchWorkflow.run, batch_id)
-    try:
-        return await update(handle)
-    except WorkflowUpdateFailedError as err:
-        raise PauseRefused(batch_id, getattr(err.cause, "message", None) or str(err.cause)) from None
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        raise PauseRefused(batch_id, "its workflow is not running (`studio repair` squares the catalog)") from None

@@ -22,7 +22,15 @@ from pipelines.runtime.connection import connect
 from providers import table
 from studio.settings import Settings
 
-__all__ = ["Poller", "QueuePollers", "WorkerProcess", "describe_pollers", "task_queue_pollers", "worker_processes"]
+__all__ = [
+    "Poller",
+    "QueuePollers",
+    "WorkerProcess",
+    "describe_pollers",
+    "studio_queues",
+    "task_queue_pollers",
+    "worker_processes",
+]
 
 KINDS = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "activity": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
 
@@ -74,11 +82,18 @@ class WorkerProcess:
     queues: tuple[str, ...]
 
 
-def _queues(settings: Settings) -> list[tuple[str, str, str | None]]:
+def studio_queues(settings: Settings, *, in_process: bool = True) -> list[tuple[str, str, str | None]]:
+    """Every task queue a batch's tasks wait on: ``(queue, kind, provider)``, the main queue's two
+    kinds first (provider ``None``), then each provider's activity queue.
+
+    Args:
+        in_process: Include the providers that normally run in the worker's process (a worker
+            may still serve them through their queue).
+    """
     main = settings.task_queue
-    remote = [spec.name for spec in table.PROVIDERS if not spec.in_process]
+    names = [spec.name for spec in table.PROVIDERS if in_process or not spec.in_process]
     return [(main, "workflow", None), (main, "activity", None)] + [
-        (provider_queue(main, name), "activity", name) for name in remote
+        (provider_queue(main, name), "activity", name) for name in names
     ]
 
 
@@ -103,7 +118,10 @@ async def task_queue_pollers(client: Client, settings: Settings) -> list[QueuePo
     """Every studio task queue (main, and each remote provider's) with its pollers and backlog."""
     return list(
         await asyncio.gather(
-            *(_describe(client, settings.temporal_namespace, q, kind, p) for q, kind, p in _queues(settings))
+            *(
+                _describe(client, settings.temporal_namespace, q, kind, p)
+                for q, kind, p in studio_queues(settings, in_process=False)
+            )
         )
     )
 

@@ -10,17 +10,15 @@ hold at the next dispatch without restarting anything.
 from __future__ import annotations
 
 import asyncio
-import math
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, UpdateTaskQueueConfigRequest
 from temporalio.client import Client
 
-from pipelines.messages import provider_queue
-from providers import table
+from pipelines.client.pollers import KINDS, studio_queues
 from studio.errors import StudioError
-from studio.priority import FAIRNESS_KEY_MAX_BYTES, MAX_WEIGHT, fairness_key
+from studio.priority import check_weight, fairness_key
 from studio.settings import Settings
 
 __all__ = ["WeightRefused", "client_weights", "set_client_weight"]
@@ -40,28 +38,17 @@ class WeightRefused(StudioError):
         self.reason = reason
 
 
-def _queues(settings: Settings) -> list[tuple[str, TaskQueueType.ValueType]]:
-    """Every queue a batch's tasks wait on: the main one (workflows and stages) and each provider's."""
-    main = settings.task_queue
-    activity = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-    return [(main, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), (main, activity)] + [
-        (provider_queue(main, spec.name), activity) for spec in table.PROVIDERS
-    ]
-
-
-def check_weight(client: str, weight: float | None) -> str:
+def check_client_weight(client: str, weight: float | None) -> str:
     """The fairness key for ``client``, once ``weight`` (``None``: back to the default) is valid.
 
     Raises:
-        WeightRefused: An empty or too long name, or a weight outside 0 < w <= 1000.
+        WeightRefused: The name or the weight Temporal would not take (:func:`studio.priority.check_weight`).
     """
     key = fairness_key(client.strip())
-    if not key:
-        raise WeightRefused(client, "a client needs a name")
-    if len(client.strip().encode("utf-8")) > FAIRNESS_KEY_MAX_BYTES:
-        raise WeightRefused(client, f"a client name is at most {FAIRNESS_KEY_MAX_BYTES} bytes")
-    if weight is not None and not (math.isfinite(weight) and 0 < weight <= MAX_WEIGHT):
-        raise WeightRefused(client, f"a weight must be above 0 and at most {MAX_WEIGHT:g} (got {weight:g})")
+    try:
+        check_weight(client.strip(), 1.0 if weight is None else weight)
+    except ValueError as err:
+        raise WeightRefused(client, str(err)) from None
     return key
 
 
@@ -74,7 +61,7 @@ async def set_client_weight(client: Client, settings: Settings, name: str, weigh
     Raises:
         WeightRefused: The name or the weight is not valid.
     """
-    key = check_weight(name, weight)
+    key = check_client_weight(name, weight)
     sets = {key: weight} if weight is not None else {}
     unsets = [key] if weight is None else []
     await asyncio.gather(
@@ -84,12 +71,12 @@ async def set_client_weight(client: Client, settings: Settings, name: str, weigh
                     namespace=settings.temporal_namespace,
                     identity=client.identity,
                     task_queue=queue,
-                    task_queue_type=kind,
+                    task_queue_type=KINDS[kind],
                     set_fairness_weight_overrides=sets,
                     unset_fairness_weight_overrides=unsets,
                 )
             )
-            for queue, kind in _queues(settings)
+            for queue, kind, _ in studio_queues(settings)
         )
     )
     if weight is None:

@@ -22,8 +22,6 @@ from studio.states import FINISHED_BATCH_STATES, BatchState, CallStatus, ShotSta
 from studio.views.eta import Capacity, Eta, batch_eta, eta_short
 from studio.views.status import batch_state
 
-PAUSED = BatchState.PAUSED
-
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -80,7 +78,7 @@ class QueueEntry:
 
     def eta_label(self) -> str:
         """The ETA in a few words, or what the batch waits for instead."""
-        if self.place == PAUSED:
+        if self.place == BatchState.PAUSED:
             return "paused"
         if self.place == "waiting" and self.eta is None:
             return "waits for a slot"
@@ -108,7 +106,7 @@ def queue_entry(catalog: Catalog, batch: Batch, capacity: Capacity | None = None
     rendered = sum(1 for t in takes if t.asset_key)
     place: str
     if batch.paused_at is not None:
-        place = PAUSED
+        place = BatchState.PAUSED
     elif rendered or running:
         place = "running"
     else:
@@ -126,7 +124,7 @@ def queue_entry(catalog: Catalog, batch: Batch, capacity: Capacity | None = None
         published=stages.get(ShotStage.PUBLISHED, 0),
         shots=batch.total_shots,
         running=running,
-        eta=batch_eta(catalog, batch.id, capacity=capacity) if place != PAUSED else None,
+        eta=batch_eta(catalog, batch.id, capacity=capacity) if place != BatchState.PAUSED else None,
     )
 
 

@@ -58,7 +58,7 @@ async def test_a_client_is_reweighted_on_every_studio_queue(client: Client, sett
     assert await client_weights(client, settings) == {}
 
     refused = await asyncio.to_thread(studio, settings, "weight", "acme", "0")
-    assert refused.returncode == 2 and "a weight must be above 0" in refused.stderr
+    assert refused.returncode == 2 and "must be above 0 and at most 1000" in refused.stderr
     try:
         await set_client_weight(client, settings, "   ", 2)
     except WeightRefused as err:
