@@ -348,6 +348,20 @@ def generate(url: str, *, takes: int = 100_000, out: Path, seed: int = 1) -> Gen
     return gen
 
 
+def generate_one_batch(url: str, shots: int, out: Path) -> tuple[Catalog, str]:
+    """A catalog of one batch of ``shots`` shots written as :func:`generate` writes its newest batch
+    (two takes a shot, their calls, approvals, the last 10 shots at their gate, the others
+    published with files); returns the catalog and the batch's id."""
+    catalog, rows, gen = Catalog.open(url), _Rows(), Generated(chain_root="root/s000/1")
+    batch_id = f"big-{shots}"
+    plan = _BatchPlan(0, shots, batch_id, datetime.now(UTC), True, True, None, "project", out / batch_id)
+    with catalog.engine.begin() as conn:
+        _batch(rows, random.Random(1), plan, gen)
+        rows.write(conn)
+    _published_files(plan, shots)
+    return catalog, batch_id
+
+
 def main() -> None:
     """Generate a catalog from the command line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text
 
-from bench.scale.catalog_gen import Generated, _batch, _BatchPlan, _published_files, _Rows, generate
+from bench.scale.catalog_gen import Generated, generate, generate_one_batch
 from bench.scale.words import RARE
 from studio.batches.lineage import find_takes, take_lineage
 from studio.batches.publish import write_manifest
@@ -170,22 +170,6 @@ def postgres_urls() -> Iterator[tuple[str, str]]:
         server.remove()
 
 
-def big_batch(url: str, shots: int, out: Path) -> tuple[Catalog, str]:
-    """A catalog of one batch of ``shots`` shots as catalog_gen writes its newest batch (two takes a
-    shot, their calls, approvals, the last 10 shots at their gate, the others published with files)."""
-    import random
-    from datetime import UTC, datetime
-
-    catalog, rows, gen = Catalog.open(url), _Rows(), Generated(chain_root="root/s000/1")
-    batch_id = f"big-{shots}"
-    plan = _BatchPlan(0, shots, batch_id, datetime.now(UTC), True, True, None, "project", out / batch_id)
-    with catalog.engine.begin() as conn:
-        _batch(rows, random.Random(1), plan, gen)
-        rows.write(conn)
-    _published_files(plan, shots)
-    return catalog, batch_id
-
-
 def _median_ms(read: Read, runs: int) -> float:
     read()  # warm-up
     return statistics.median(_ms(read) for _ in range(runs))
@@ -198,7 +182,7 @@ def big_batch_figures(work: Path, runs: int, sizes: tuple[int, ...] = (1000, 10_
     import tracemalloc
 
     for shots in sizes:
-        catalog, batch = big_batch(f"sqlite:///{work / f'big-{shots}.db'}", shots, work / f"big-{shots}")
+        catalog, batch = generate_one_batch(f"sqlite:///{work / f'big-{shots}.db'}", shots, work / f"big-{shots}")
         grid, page = (
             _median_ms(partial(shot_grid, catalog, batch), runs),
             _median_ms(partial(_batch_page, catalog, batch), runs),
