@@ -40,12 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_weight(args: argparse.Namespace) -> int:
     """List the weights, or set (or reset) one client's."""
+    from pipelines.client.weights import WeightRefused, set_client_weight
     from pipelines.client.weights import client_weights as server_weights
-    from pipelines.client.weights import set_client_weight
     from pipelines.runtime.connection import connect
 
     if args.client is not None and (args.weight is None) != args.reset:
-        raise SystemExit("studio weight: give CLIENT and a WEIGHT, or CLIENT --reset")
+        raise WeightRefused(args.client, "give it a WEIGHT, or --reset (not both)")
     settings = load_settings()
 
     async def _go() -> tuple[str | None, dict[str, float]]:

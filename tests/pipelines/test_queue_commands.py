@@ -57,6 +57,11 @@ async def test_a_client_is_reweighted_on_every_studio_queue(client: Client, sett
     assert reset.returncode == 0 and "back to its launch weight" in reset.stdout
     assert await client_weights(client, settings) == {}
 
+    missing = await asyncio.to_thread(studio, settings, "weight", "acme")
+    assert (
+        missing.returncode == 2
+        and missing.stderr.strip() == "studio: client 'acme': give it a WEIGHT, or --reset (not both)"
+    )
     refused = await asyncio.to_thread(studio, settings, "weight", "acme", "0")
     assert refused.returncode == 2 and "must be above 0 and at most 1000" in refused.stderr
     try:
