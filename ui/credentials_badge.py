@@ -13,6 +13,7 @@ import streamlit as st
 from studio.credentials.describe import facts, headline
 from studio.credentials.errors import CredentialsError
 from studio.credentials.verify import Verification, verify_file
+from ui.markdown_table import field_lines
 
 _BADGES = {
     "valid": ":green-badge[:material/verified: content credentials]",
@@ -37,7 +38,8 @@ def credentials_badge(path: str) -> None:
         st.caption("This file carries no content credentials ([publish] credentials = false, or an older publish).")
         return
     with st.expander(f"Content credentials: {headline(found)}", expanded=found.state == "invalid"):
-        st.markdown("\n".join(f"- **{label.strip()}**: {text}" for label, text in facts(found)))
+        # The recipe's prompt is whoever wrote it: every fact is shown literally.
+        st.markdown(field_lines([(label.strip(), text) for label, text in facts(found)]))
         if found.state == "valid":
             st.caption(
                 "Valid means signed and unchanged since; the signer's certificate is not on a C2PA trust "

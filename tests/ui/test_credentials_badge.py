@@ -43,3 +43,12 @@ def test_the_badge_shows_the_facts_of_a_signed_file_and_catches_a_change(tmp_pat
 
     shown = _draw(tmp_path / "gone.png")
     assert "`gone.png` is no longer on disk" in shown
+
+
+def test_a_prompt_in_the_credentials_is_shown_literally(tmp_path: Path) -> None:
+    recipe = {**RECIPE, "prompt": "a [kite](http://evil.example) **now**"}
+    image = embed_recipe(encode((40, 80, 120), "PNG"), recipe).data
+    signed = tmp_path / "s01.png"
+    signed.write_bytes(sign_published(image, recipe, signing_in(tmp_path / "home"), title="s01.png"))
+    shown = _draw(signed)
+    assert r"a \[kite\]\(http\:" in shown and r"\*\*now\*\*" in shown  # no link, no bold
