@@ -14,6 +14,7 @@ from studio.settings import Settings
 from studio.states import FINISHED_BATCH_STATES
 from studio.views.client_weights import SET_NOW, client_weights
 from studio.views.queue import unfinished_batches
+from ui.markdown_text import literal
 
 ANSWER = "queue-answer"
 PRIORITY_HELP = (
@@ -112,7 +113,7 @@ def client_weight_panel(settings: Settings, catalog: Catalog) -> None:
     )
     for row in rows:
         name, weight, set_, reset = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
-        name.markdown(f"**{row.client}** · {row.batches} batch{'es' * (row.batches != 1)} · from {row.source}")
+        name.markdown(f"**{literal(row.client)}** · {row.batches} batch{'es' * (row.batches != 1)} · from {row.source}")
         key = f"weight-{row.client}"
         weight.number_input(
             "Weight",
