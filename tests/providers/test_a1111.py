@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 
 from providers.a1111.adapter import A1111Renderer
 from providers.a1111.factory import probe, renderer, upscaler
@@ -33,6 +32,7 @@ from providers.base import (
 from providers.spec import AdapterConfig, load_factory
 from tests.providers.fake_a1111 import FakeA1111
 from tests.providers.fake_base import image_size, make_png
+from tests.support.sd_reader import sd_parse
 
 REQ = RenderRequest(prompt="a red lighthouse", width=64, height=48, negative="blurry")
 PASSWORD = "s3cret-pass"
@@ -244,7 +244,7 @@ async def test_progress_reports_sampler_steps_during_a_slow_render(a1111: FakeA1
 
 async def test_the_png_carries_the_infotext_of_the_recipe(a1111: FakeA1111) -> None:
     result = await A1111Renderer([a1111.base_url]).render(REQ)
-    parsed = ParserManager().parse(io.BytesIO(result.image))
+    parsed = sd_parse(result.image)
     assert parsed is not None and parsed.generator.name == "AUTOMATIC1111"
     sampler = parsed.samplers[0]
     assert sampler.parameters["seed"] == str(result.seed) and sampler.name == result.params["sampler"]

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 
 from tests.providers.fake_a1111 import FakeA1111
 from tests.providers.fake_base import image_size, make_png
+from tests.support.sd_reader import sd_parse
 
 TXT2IMG = "/sdapi/v1/txt2img"
 IMG2IMG = "/sdapi/v1/img2img"
@@ -63,7 +63,7 @@ def test_txt2img_answers_like_a1111(a1111: FakeA1111) -> None:
 
 
 def test_sd_parsers_reads_the_fake_png(a1111: FakeA1111) -> None:
-    parsed = ParserManager().parse(io.BytesIO(first_png(post(a1111, TXT2IMG, BASE))))
+    parsed = sd_parse(first_png(post(a1111, TXT2IMG, BASE)))
     assert parsed is not None and parsed.generator.name == "AUTOMATIC1111"
     sampler = parsed.samplers[0]
     assert sampler.name == "Euler a"

@@ -11,7 +11,6 @@ from typing import Any
 
 import c2pa
 import pytest
-from sd_parsers import ParserManager
 
 from studio.batches.publish import publish_take, unpublish_batch, write_manifest
 from studio.catalog.store import Catalog
@@ -32,6 +31,7 @@ from tests.studio.credential_files import (
     provider_signed,
     signing_in,
 )
+from tests.support.sd_reader import sd_parse
 
 Studio = tuple[Catalog, LocalAssetStore, Path]
 
@@ -96,7 +96,7 @@ def test_a_signed_png_still_reads_in_sd_parsers(studio: Studio, signing: Signing
     path = publish_take(catalog, assets, shot, f"{shot}/1", signing=signing)
 
     assert has_c2pa(path.read_bytes())
-    info = ParserManager().parse(path)
+    info = sd_parse(path)
     assert info is not None and [p.value for p in info.prompts] == [PROMPT]
     assert info.metadata["Size"] == f"{W}x{H}"
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 
 from studio.batches.publish import CONTACT_SHEET, MANIFEST, publish_take, write_manifest
 from studio.catalog.models import Batch, Shot, Take
@@ -23,6 +22,7 @@ from studio.catalog.stages import begin_call
 from studio.catalog.store import Catalog
 from studio.images.metadata import has_c2pa, read_recipe_file, sidecar_path
 from studio.storage.local import LocalAssetStore
+from tests.support.sd_reader import sd_parse
 
 BATCH = "keeper-d4e5f6"
 VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
@@ -183,13 +183,12 @@ def _publish(catalog: Catalog, assets: LocalAssetStore) -> dict[str, Path]:
 def test_sd_parsers_reads_every_published_png_jpeg_and_webp(studio: tuple[Catalog, LocalAssetStore]) -> None:
     paths = _publish(*studio)
     assert sorted(p.suffix for p in paths.values()) == [".jpg", ".jpg", ".png", ".png", ".png", ".webp"]
-    parser = ParserManager()
     for shot_id, path in paths.items():
         if shot_id in SIGNED_AS_DELIVERED:
-            assert parser.parse(path) is None and sidecar_path(path).exists()  # the recipe sits beside it
+            assert sd_parse(path) is None and sidecar_path(path).exists()  # the recipe sits beside it
             continue
         _render, _provider, model, seed, _params, upscaler = SHOTS[shot_id]
-        info = parser.parse(path)  # the PyPI package, on the file as published
+        info = sd_parse(path)  # the PyPI package, on the file as published
         assert info is not None, f"sd-parsers read nothing from {path.name}"
         assert [p.value for p in info.prompts] == [PROMPT]
         assert [p.value for p in info.negative_prompts] == [NEGATIVE]
@@ -216,7 +215,7 @@ def test_the_sampler_line_says_what_the_vendor_used_or_that_it_does_not_say(
     for shot_id, path in paths.items():
         if shot_id in SIGNED_AS_DELIVERED:
             continue
-        (sampler,) = ParserManager().parse(path).samplers
+        (sampler,) = sd_parse(path).samplers
         samplers[shot_id] = (sampler.name, sampler.parameters.get("steps"), sampler.parameters.get("cfg_scale"))
     assert samplers == {
         "s01": ("none (procedural)", "none", "none"),  # the local renderer does not diffuse at all
