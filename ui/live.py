@@ -12,6 +12,8 @@ from collections.abc import Callable, Hashable
 
 import streamlit as st
 
+from ui.notices import keep_notices_through_redraw
+
 # A new round must show within 2 s of its last review: at most one poll plus one redraw. An idle
 # page costs one small query a second, which even a client pool of dozens of open pages affords.
 EVERY_SECONDS = 1.0
@@ -32,4 +34,5 @@ def rerun_on_change(signature: Callable[[], Hashable], drawn: Hashable, *, key: 
 @st.fragment(run_every=EVERY_SECONDS)
 def _poll(signature: Callable[[], Hashable], key: str) -> None:
     if signature() != st.session_state.get(key):
+        keep_notices_through_redraw()  # the visitor did nothing: what answered their last action stays
         st.rerun(scope="app")
