@@ -24,6 +24,9 @@ from providers.comfyui.node import PROVIDER, NodeClient, auth_headers
 
 MAX_FRAME = 64 * 2**20
 """Largest websocket frame read (sampler previews of big images are large binary frames)."""
+CLOSE_TIMEOUT = 1.0
+"""Seconds to wait for the node's answer to our close frame. The job is over by then; a node busy
+with the next prompt could otherwise hold the finished render for websockets' default of 10 s."""
 
 
 class JobEvents:
@@ -61,6 +64,7 @@ class JobEvents:
                 open_timeout=self._timeout,
                 max_size=MAX_FRAME,
                 compression=None,
+                close_timeout=CLOSE_TIMEOUT,
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI):
             # No websocket (refused, timed out, a proxy that does not upgrade, a 401): the
