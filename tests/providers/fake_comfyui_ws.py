@@ -112,6 +112,8 @@ class WsConnection:
             for chunk in self._protocol.data_to_send():
                 if chunk:
                     self._sock.sendall(chunk)
+                else:  # sans-I/O's "end of data": after the close handshake the server closes TCP first
+                    self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             self._dropped.set()
             return False
