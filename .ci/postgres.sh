@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite again, on a real PostgreSQL catalog and an S3 asset store (moto's server, which
-# the tests start): the second pass of CI, `make test-postgres` by hand. Extra arguments go to
-# pytest (e.g. `bash .ci/postgres.sh tests/studio`).
+# the tests start): the second pass of CI, `make test-postgres` by hand. It runs the tests these
+# backends or the workflow sandbox can change, the `backend` and `temporal` lanes (tests/conftest.py).
+# Extra arguments go to pytest (e.g. `bash .ci/postgres.sh tests/studio`).
 #
 # It starts a throwaway cluster in a temp dir, on loopback and a free port, as a non-root user
 # (Postgres refuses to run as root), and removes it on exit. Durability is switched off

@@ -16,13 +16,20 @@ a server:
   ``@pytest.mark.temporal`` itself.
 - ``postgres``: a PostgreSQL server (``postgres_admin``, ``own_postgres``).
 - ``browser``: headless Chromium; a browser test module sets ``pytestmark = pytest.mark.browser``.
+- ``backend``: uses the catalog or asset store the run asks for (``backend``, so also ``settings``,
+  ``catalog``, ``assets``; or a server fixture). A test that reaches them another way says
+  ``@pytest.mark.backend`` itself.
 
 ``settings`` points at the session's dev server only for a test marked ``temporal``; any other test
 gets an address nothing listens on, so a test that dials Temporal without saying so fails at once
 (connection refused) instead of quietly starting a server.
 
 The catalog and asset store are SQLite and a local directory unless ``STUDIO_TEST_DATABASE_URL``
-or ``STUDIO_TEST_ASSETS=s3`` say otherwise (see tests/backends.py): the same suite runs on both.
+or ``STUDIO_TEST_ASSETS=s3`` say otherwise (see tests/backends.py). Such a second pass (CI's, on
+Postgres and S3, with workflows in Temporal's sandbox) runs the tests the change can change: those
+in the ``backend`` or ``temporal`` lanes. The others would run exactly as in the first pass, and so
+would the browser tests, which check what Chromium draws; what the pages read is checked on the
+second pass by the AppTest tests.
 """
 
 from __future__ import annotations
@@ -64,18 +71,29 @@ NO_TEMPORAL = "127.0.0.1:9"
 LANES = {
     "temporal": frozenset({"temporal_address", "client"}),
     "postgres": frozenset({"postgres_admin", "own_postgres"}),
+    "backend": frozenset({"backend", "postgres_admin", "own_postgres", "s3_endpoint"}),
 }
 """Each lane marker and the fixtures that put a test in it (``worker`` and ``launch`` use ``client``)."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker, which is a hook of the same name
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the lanes its fixtures need (``make test-fast`` deselects them)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with the lanes its fixtures need (``make test-fast`` deselects them); on a
+    second pass, keep only the tests it can change (see the module docstring)."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         for marker, fixtures in LANES.items():
             if used & fixtures:
                 item.add_marker(marker)
+    if TEST_DATABASE_URL is None and TEST_ASSETS == "local":
+        return
+    keep, same = [], []
+    for item in items:
+        changed = item.get_closest_marker("backend") or item.get_closest_marker("temporal")
+        (keep if changed and not item.get_closest_marker("browser") else same).append(item)
+    if same:
+        config.hook.pytest_deselected(items=same)
+        items[:] = keep
 
 
 # -- servers for the session --------------------------------------------------------------------

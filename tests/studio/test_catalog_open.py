@@ -56,6 +56,7 @@ def new_catalog_urls(request: pytest.FixtureRequest, tmp_path: Path) -> list[str
     return [stack.enter_context(fresh_database(admin)) for _ in range(ROUNDS)]
 
 
+@pytest.mark.backend  # its fixture asks for the Postgres server on the Postgres pass
 def test_processes_opening_a_new_catalog_at_once_all_succeed_and_create_it_once(new_catalog_urls: list[str]) -> None:
     procs = [
         subprocess.Popen(
