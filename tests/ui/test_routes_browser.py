@@ -37,8 +37,8 @@ async def test_batches_opens_at_its_own_address(settings: Settings, catalog: Cat
             assert await page.get_by_text(NOT_FOUND).count() == 0
             assert page.url == f"{base}/batches"
             # The batch's cost reads whole ("$0.00", as `studio status` says), not cut to "$…".
-            cost = page.locator('[data-testid="stMetricValue"]').last
-            assert (await cost.inner_text()).strip() == "$0.00"
+            cost = page.locator('[data-testid="stMarkdownContainer"] strong', has_text="$0.00").last
+            assert (await cost.inner_text()).strip() == "$0.00" and await cost.is_visible()
             assert await cost.evaluate("el => [...el.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth)")
 
             # The front page is Batches too, at that same address; no extra entry in the sidebar.

@@ -35,10 +35,19 @@ def _eta(line: BatchLine) -> str:
     return eta_short(batch_eta(catalog, line.batch_id, capacity=capacity), paused=line.state == BatchState.PAUSED)
 
 
+def _stage_counts(line: BatchLine) -> str:
+    """An ended batch's stages in one line: its bars would all stand still, most of them full."""
+    return " · ".join(
+        f"{stage} {done}/{total}" if total else f"{stage}: {SKIPPED}" for stage, (done, total) in line.progress.items()
+    )
+
+
 def _batch_row(line: BatchLine) -> None:
+    """One batch. Kept to a few elements: a fresh browser receives and lays out 30 of these, and
+    each element costs it time (bench/scale/dashboard_first_render.py)."""
+    ended = line.state in TERMINAL_STATES
     with st.container(border=True, key=f"batch-{line.batch_id}"):
-        # Room for "$0.00" and "$12.34" at full size: a narrower column cut the cost to "$…".
-        head, times, money_col = st.columns([5, 3, 2], vertical_alignment="center")
+        head, times = st.columns([3, 2], vertical_alignment="center")
         with head:
             st.page_link(
                 routes.BATCH,
@@ -58,14 +67,16 @@ def _batch_row(line: BatchLine) -> None:
             st.markdown(" ".join([state_badge(line.state), f"`{line.batch_id}`", *problems]))
         with times:
             finished = f"Finished {clock(line.finished_at)}" if line.finished_at else _eta(line)
-            st.caption(f"Started {clock(line.created_at)} ({ago(line.created_at)})  \n{finished}")
-        with money_col:
-            st.metric("Cost", money(line.cost_usd), label_visibility="visible")
-        # One horizontal container, not a column each: four fewer elements a row for a fresh
-        # browser to receive and lay out (bench/scale/dashboard_first_render.py).
-        with st.container(horizontal=True, gap="medium"):
-            for stage, (done, total) in line.progress.items():
-                _progress(stage, done, total)
+            st.markdown(
+                f"Cost **{money(line.cost_usd)}**  \n:gray[Started {clock(line.created_at)} ({ago(line.created_at)})"
+                f"  \n{finished}]"
+            )
+        if ended:
+            st.caption(_stage_counts(line))
+        else:  # bars while it moves; one horizontal container, not a column each
+            with st.container(horizontal=True, gap="medium"):
+                for stage, (done, total) in line.progress.items():
+                    _progress(stage, done, total)
         for text in line.waiting_for:
             st.warning(text, icon=":material/hourglass_top:")
         if line.error:
