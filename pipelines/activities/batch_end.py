@@ -7,17 +7,21 @@ A mixin of :class:`pipelines.activities.stages.StudioActivities` (which gives it
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from pipelines.activities.notice_links import notice_link
+from pipelines.activities.provider_calls import heartbeating
 from pipelines.messages import BatchRequest, BatchTally, ProviderWaitNotice, ShotRequest, batch_id_of, shot_key_of
 from studio.batches.close import close_batch
 from studio.batches.publish import write_manifest
 from studio.catalog.store import Catalog
 from studio.review.notify import GateNotice, GateNotifier, NotifyFailed, ProviderNotice
 from studio.states import BatchState
+
+HEARTBEAT_EVERY = 5.0  # seconds; the workflow gives a long stage a minute (stage_runs.LONG_STAGE_HEARTBEAT)
 
 
 class BatchEndActivities:
@@ -56,10 +60,16 @@ class BatchEndActivities:
 
     @activity.defn(name="close_batch")
     async def close_batch(self, inp: BatchRequest | str) -> BatchTally:
-        """Write the manifest, square the batch with the catalog and close it (see studio.batches.close)."""
+        """Write the manifest, square the batch with the catalog and close it (see studio.batches.close).
+
+        Run as a regular activity (batches since ``close-batch-with-heartbeats``) it heartbeats
+        while it works: the contact sheets of a large batch take minutes.
+        """
         batch_id = batch_id_of(inp)
-        await asyncio.to_thread(write_manifest, self.catalog, batch_id)
-        tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
+        beating = nullcontext() if activity.info().is_local else heartbeating(every=HEARTBEAT_EVERY)
+        async with beating:
+            await asyncio.to_thread(write_manifest, self.catalog, batch_id)
+            tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
         if tally.lost:
             activity.logger.warning(
                 "batch %s: shots %s had no outcome in the catalog: recorded as failed", batch_id, ", ".join(tally.lost)

@@ -29,6 +29,7 @@ from pipelines.workflows.stage_runs import (
     Activity,
     Arg,
     Result,
+    run_long_stage,
     run_stage,
 )
 
@@ -59,6 +60,10 @@ CLOSE_FROM_CATALOG = "close-batch-from-catalog"
 RECORD_FAILED_STARTS = "record-failed-shot-starts"
 # Batches recorded before it started every shot with the batch's own priority (inherited).
 PRIORITY_CHANGE = "priority-change"
+# Batches recorded before it closed in a local activity limited to 5 minutes a try, which the
+# contact sheets of 10,000 upscaled files can outlast on every try.
+CLOSE_WITH_HEARTBEATS = "close-batch-with-heartbeats"
+CLOSE_TRY = timedelta(hours=2)  # one try at the manifest and contact sheets, while its worker heartbeats
 
 
 @workflow.defn(name="BatchWorkflow")
@@ -128,7 +133,16 @@ class BatchWorkflow(BatchWatches):
             return self.outcomes
         # The catalog has the last word: a batch says "published" only when every shot is in a
         # final state there, and its outcome counts are the catalog's.
-        tally = await self._run(Activities.close_batch, BatchRequest(inp.batch_id))
+        if workflow.patched(CLOSE_WITH_HEARTBEATS):
+            tally = await run_long_stage(
+                Activities.close_batch,
+                BatchRequest(inp.batch_id),
+                task_queue=self.queue,
+                window=self.outage_window,
+                try_for=CLOSE_TRY,
+            )
+        else:
+            tally = await self._run(Activities.close_batch, BatchRequest(inp.batch_id))
         if tally.outcomes != self.outcomes:
             workflow.logger.warning(
                 "batch %s: counted %s, the catalog says %s (the catalog's count is kept)",

@@ -119,3 +119,38 @@ async def run_stage(
         schedule_to_close_timeout=timedelta(seconds=window),
         retry_policy=STAGE_RETRY,
     )
+
+
+LONG_STAGE_HEARTBEAT = timedelta(minutes=1)
+"""How soon a long stage's worker is known to be gone: the stage heartbeats every few seconds."""
+
+
+async def run_long_stage(
+    activity: Activity[Arg, Result],
+    arg: Arg,
+    *,
+    task_queue: str,
+    window: float,
+    try_for: timedelta,
+) -> Result:
+    """Run a stage whose time grows with the batch (its manifest and contact sheets over 10,000
+    upscaled files) as a regular activity that heartbeats, through an outage of up to ``window``.
+
+    :func:`run_stage` gives a try a fixed time and retries it on a timeout, so a stage that needs
+    longer would time out on every try, and a batch too large for it would never close. Here a try
+    may take up to ``try_for`` while its worker heartbeats; a dead worker is noticed within
+    :data:`LONG_STAGE_HEARTBEAT`.
+
+    Raises:
+        ActivityError: The stage failed for a reason other than an outage, or the outage
+            outlasted ``window``.
+    """
+    return await workflow.execute_activity_method(
+        activity,
+        arg,
+        task_queue=task_queue,
+        start_to_close_timeout=try_for,
+        heartbeat_timeout=LONG_STAGE_HEARTBEAT,
+        schedule_to_close_timeout=timedelta(seconds=window) + try_for,
+        retry_policy=STAGE_RETRY,
+    )
