@@ -45,14 +45,13 @@ def dashboard_command(settings: Settings) -> list[str]:
         # Teal rather than Streamlit's red: the primary button here means "approve", not "danger".
         "--theme.primaryColor",
         "#0f766e",
-        # Streamlit runs a full gc.collect() after every script run by default: about 0.1 s on the
-        # script thread per page draw and live refresh, with the GIL held, so the server could
-        # neither send the page nor its thumbnails meanwhile (bench/scale/dashboard_first_render.py).
-        # Python's own generational collector still runs.
+        # Streamlit runs a full gc.collect() after every script run by default: on the script thread
+        # after every page draw and live refresh, with the GIL held, so the server can neither send
+        # the page nor its thumbnails meanwhile. Python's own generational collector still runs.
+        # With the two flags below, pages drew faster (bench/scale/dashboard_first_render.py).
         "--runner.postScriptGC",
         "false",
-        # Watching the source for edits is for developing the app: its polling took a third of a
-        # core while pages were being opened.
+        # Watching the source for edits is for developing the app, not for serving it.
         "--server.fileWatcherType",
         "none",
         # No page writes a bare expression: skip rewriting every page's syntax tree for "magic".
