@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
 import streamlit as st
@@ -28,7 +29,9 @@ def thumbnail_rows(
     """
     warm(settings, [key for key, _ in items], size)
     images = [(i, thumb(settings, key, size), caption) for i, (key, caption) in enumerate(items)]
-    ready = [(i, data, caption) for i, data, caption in images if data is not None]
+    # Inline (a data: URL in the page's own message), not a file the browser fetches afterwards: a
+    # screenful of thumbnails was two dozen requests queued on the server behind the page itself.
+    ready = [(i, _inline(data), caption) for i, data, caption in images if data is not None]
     slots = max(1, min(max_per_row, max(len(ready), min_slots)))
     if slots == 1 and len(ready) == 1:
         st.image(ready[0][1], caption=ready[0][2], width="stretch")  # no column wrapper for a lone take
@@ -39,3 +42,8 @@ def thumbnail_rows(
         ):
             column.image(data, caption=caption, width="stretch")
     return [i for i, data, _ in images if data is None]
+
+
+def _inline(jpeg: bytes) -> str:
+    """A thumbnail (a small JPEG, studio.images.thumbnails) as a ``data:`` URL."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
