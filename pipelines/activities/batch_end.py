@@ -7,7 +7,6 @@ A mixin of :class:`pipelines.activities.stages.StudioActivities` (which gives it
 from __future__ import annotations
 
 import asyncio
-from contextlib import nullcontext
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -66,8 +65,7 @@ class BatchEndActivities:
         while it works: the contact sheets of a large batch take minutes.
         """
         batch_id = batch_id_of(inp)
-        beating = nullcontext() if activity.info().is_local else heartbeating(every=HEARTBEAT_EVERY)
-        async with beating:
+        async with heartbeating(every=HEARTBEAT_EVERY):
             await asyncio.to_thread(write_manifest, self.catalog, batch_id)
             tally = await asyncio.to_thread(close_batch, self.catalog, batch_id)
         if tally.lost:

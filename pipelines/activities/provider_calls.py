@@ -19,7 +19,14 @@ from studio.rendering.failover import error_policy
 
 @asynccontextmanager
 async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
-    """Heartbeat while the body runs, so a dead worker is noticed within the heartbeat timeout."""
+    """Heartbeat while the body runs, so a dead worker is noticed within the heartbeat timeout.
+
+    In a local activity it does nothing: the server does not track a local activity (its workflow
+    task does), so callers need not ask which kind they run as.
+    """
+    if activity.info().is_local:
+        yield
+        return
 
     async def beat() -> None:
         while True:
